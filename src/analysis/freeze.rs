@@ -1,0 +1,473 @@
+//! Frozen picture detection.
+//!
+//! The picture is reduced to 4x4-pixel cell means of luma (independent noise
+//! such as film grain, sensor noise or the coding noise of a lossy re-encode
+//! drops by a factor of 4). A frame is compared with the *reference* frame (the
+//! first frame of the candidate freeze) tile by tile: a tile is 4x4 cells
+//! (16x16 pixels) and its difference is the mean absolute difference of its
+//! cells. A frame is frozen when no tile differs by more than `threshold` of
+//! the nominal luma range. Averaging absolute differences over a tile keeps
+//! noise far below the threshold, while anything that moves changes the cells
+//! it crosses by a large share of its contrast, so even a small moving object
+//! keeps the picture live. Judging against the reference rather than the
+//! previous frame means that slow change (a 1-pixel-a-frame pan, a slow fade)
+//! adds up until it exceeds the threshold, so it never counts as frozen.
+
+use super::event::{EndReason, EventTracker, Transition};
+use super::frame::{LumaPlane, Rect, Region, Row};
+
+/// Cell size, in pixels (cells are CELL x CELL).
+pub const CELL: usize = 4;
+/// Tile size, in cells (tiles are TILE x TILE cells).
+pub const TILE: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FreezeConfig {
+    /// Largest tile difference from the reference, as a fraction of the
+    /// nominal luma range, that still counts as the same picture.
+    pub threshold: f64,
+    /// Nanoseconds a frozen stretch must last to be reported.
+    pub min_duration: u64,
+    /// The analysed part of the picture.
+    pub region: Region,
+}
+
+impl Default for FreezeConfig {
+    fn default() -> Self {
+        FreezeConfig {
+            threshold: 0.02,
+            min_duration: 2_000_000_000,
+            region: Region::default(),
+        }
+    }
+}
+
+/// A start or end of a freeze. `difference` is the largest tile difference
+/// from the reference seen so far in the freeze (for a start) or over the
+/// whole freeze (for an end), as a fraction of the nominal range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FreezeEvent {
+    pub transition: Transition,
+    pub difference: f64,
+}
+
+/// Cell sums of `rect`, row-major, `ceil(w/4) x ceil(h/4)` cells. Each cell
+/// holds the sum of its 16 pixels scaled to 8 bits (a partial edge cell is
+/// scaled up as if it had 16 pixels), so it fits in a `u16`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CellGrid {
+    pub cols: usize,
+    pub rows: usize,
+    pub cells: Vec<u16>,
+    acc: Vec<u32>,
+    scratch: Vec<u16>,
+}
+
+impl CellGrid {
+    /// Recomputes the grid from `plane` over `rect`; `depth` is the bit depth
+    /// of the luma code values.
+    pub fn compute(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32) {
+        let (w, h) = (rect.width(), rect.height());
+        self.cols = w.div_ceil(CELL);
+        self.rows = h.div_ceil(CELL);
+        self.cells.clear();
+        self.cells.resize(self.cols * self.rows, 0);
+        self.acc.clear();
+        self.acc.resize(self.cols, 0);
+        let shift = depth.saturating_sub(8);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for cy in 0..self.rows {
+            let y0 = rect.y0 + cy * CELL;
+            let y1 = (y0 + CELL).min(rect.y1);
+            for y in y0..y1 {
+                match plane.row(y, rect.x0, rect.x1, &mut scratch) {
+                    Row::U8(r) => add_row_u8(&mut self.acc, r),
+                    Row::U16(r) => add_row(&mut self.acc, r),
+                }
+            }
+            let ch = y1 - y0;
+            let out = &mut self.cells[cy * self.cols..(cy + 1) * self.cols];
+            if ch == CELL && w % CELL == 0 && shift == 0 {
+                for (c, a) in out.iter_mut().zip(self.acc.iter_mut()) {
+                    *c = *a as u16;
+                    *a = 0;
+                }
+            } else {
+                for (cx, (c, a)) in out.iter_mut().zip(self.acc.iter_mut()).enumerate() {
+                    let n = ((w - cx * CELL).min(CELL) * ch) as u32;
+                    let full = (u64::from(*a) * (CELL * CELL) as u64 / u64::from(n)) >> shift;
+                    *c = full.min(u64::from(u16::MAX)) as u16;
+                    *a = 0;
+                }
+            }
+        }
+        self.scratch = scratch;
+    }
+
+    /// Largest tile difference: the mean absolute cell difference over each
+    /// 4x4-cell tile, in 8-bit code values. `None` when the grids differ in shape.
+    pub fn max_tile_difference(&self, other: &CellGrid) -> Option<f64> {
+        if self.cols != other.cols || self.rows != other.rows {
+            return None;
+        }
+        let tiles_x = self.cols.div_ceil(TILE);
+        let mut tile_sum = vec![0u32; tiles_x];
+        let mut tile_n = vec![0u32; tiles_x];
+        let mut worst = 0.0f64;
+        for ty in 0..self.rows.div_ceil(TILE) {
+            tile_sum.iter_mut().for_each(|s| *s = 0);
+            tile_n.iter_mut().for_each(|s| *s = 0);
+            let r0 = ty * TILE;
+            let r1 = (r0 + TILE).min(self.rows);
+            for r in r0..r1 {
+                let a = &self.cells[r * self.cols..(r + 1) * self.cols];
+                let b = &other.cells[r * self.cols..(r + 1) * self.cols];
+                for (tx, (ca, cb)) in a.chunks(TILE).zip(b.chunks(TILE)).enumerate() {
+                    let d: u32 = ca
+                        .iter()
+                        .zip(cb)
+                        .map(|(&x, &y)| u32::from(x.abs_diff(y)))
+                        .sum();
+                    tile_sum[tx] += d;
+                    tile_n[tx] += ca.len() as u32;
+                }
+            }
+            for (s, n) in tile_sum.iter().zip(&tile_n) {
+                if *n > 0 {
+                    worst = worst.max(f64::from(*s) / f64::from(*n));
+                }
+            }
+        }
+        // cells hold sums of 16 pixels
+        Some(worst / (CELL * CELL) as f64)
+    }
+}
+
+/// Adds each 4-pixel chunk of an 8-bit `row` to its cell accumulator.
+#[inline]
+fn add_row_u8(acc: &mut [u32], row: &[u8]) {
+    let (whole, rest) = row.split_at(row.len() / CELL * CELL);
+    for (a, c) in acc.iter_mut().zip(whole.chunks_exact(CELL)) {
+        *a += u32::from(c[0]) + u32::from(c[1]) + u32::from(c[2]) + u32::from(c[3]);
+    }
+    if !rest.is_empty() {
+        if let Some(a) = acc.get_mut(whole.len() / CELL) {
+            *a += rest.iter().map(|&v| u32::from(v)).sum::<u32>();
+        }
+    }
+}
+
+#[inline]
+fn add_row(acc: &mut [u32], row: &[u16]) {
+    for (a, chunk) in acc.iter_mut().zip(row.chunks(CELL)) {
+        *a += chunk.iter().map(|&v| u32::from(v)).sum::<u32>();
+    }
+}
+
+/// Frame-by-frame freeze detection with start/end events.
+#[derive(Debug, Clone)]
+pub struct FreezeDetector {
+    config: FreezeConfig,
+    tracker: EventTracker,
+    current: CellGrid,
+    reference: CellGrid,
+    has_reference: bool,
+    ref_pts: u64,
+    ref_end: u64,
+    /// Largest difference within the current candidate freeze.
+    max_diff: f64,
+    last_diff: f64,
+}
+
+impl FreezeDetector {
+    pub fn new(config: FreezeConfig) -> Self {
+        FreezeDetector {
+            config,
+            tracker: EventTracker::new(config.min_duration),
+            current: CellGrid::default(),
+            reference: CellGrid::default(),
+            has_reference: false,
+            ref_pts: 0,
+            ref_end: 0,
+            max_diff: 0.0,
+            last_diff: 0.0,
+        }
+    }
+
+    pub fn config(&self) -> FreezeConfig {
+        self.config
+    }
+
+    /// Takes new settings. A new region makes the next frame a new reference.
+    pub fn set_config(&mut self, config: FreezeConfig) {
+        if config.region != self.config.region {
+            self.has_reference = false;
+        }
+        self.config = config;
+        self.tracker.set_min_duration(config.min_duration);
+    }
+
+    /// Difference of the last frame from its reference (0 for a new reference).
+    pub fn last_difference(&self) -> f64 {
+        self.last_diff
+    }
+
+    /// One frame covering `pts..end` nanoseconds.
+    pub fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64) -> Option<FreezeEvent> {
+        let rect = self.config.region.to_rect(plane.width(), plane.height());
+        if rect.is_empty() {
+            // Nothing to compare: never frozen, and the next picture is a new reference.
+            self.has_reference = false;
+            self.last_diff = 0.0;
+            let t = self.tracker.push(false, pts, end)?;
+            return Some(self.event(t));
+        }
+        let range = plane.range();
+        let depth = range.depth;
+        self.current.compute(plane, rect, depth);
+        // the grid is in 8-bit code values
+        let span = f64::from(range.white.saturating_sub(range.black).max(1))
+            / f64::from(1u32 << depth.saturating_sub(8));
+        let diff = if self.has_reference {
+            self.current
+                .max_tile_difference(&self.reference)
+                .map(|d| d / span)
+        } else {
+            None
+        };
+        match diff {
+            Some(d) if d <= self.config.threshold => {
+                self.last_diff = d;
+                let t = if self.tracker.in_defect() {
+                    self.max_diff = self.max_diff.max(d);
+                    self.tracker.push(true, pts, end)
+                } else {
+                    // The freeze began with the reference frame.
+                    self.max_diff = d;
+                    let a = self.tracker.push(true, self.ref_pts, self.ref_end);
+                    let b = self.tracker.push(true, pts, end);
+                    a.or(b)
+                };
+                t.map(|t| self.event(t))
+            }
+            _ => {
+                self.last_diff = diff.unwrap_or(0.0);
+                let t = self.tracker.push(false, pts, end);
+                let ev = t.map(|t| self.event(t));
+                std::mem::swap(&mut self.current, &mut self.reference);
+                self.has_reference = true;
+                self.ref_pts = pts;
+                self.ref_end = end;
+                self.max_diff = 0.0;
+                ev
+            }
+        }
+    }
+
+    fn event(&self, transition: Transition) -> FreezeEvent {
+        FreezeEvent {
+            transition,
+            difference: self.max_diff,
+        }
+    }
+
+    /// Ends a reported freeze because the stream was interrupted, and forgets
+    /// the reference.
+    pub fn close(&mut self, reason: EndReason) -> Option<FreezeEvent> {
+        self.has_reference = false;
+        let t = self.tracker.close(reason)?;
+        Some(self.event(t))
+    }
+
+    /// Forgets everything but the settings.
+    pub fn reset(&mut self) {
+        self.tracker.reset();
+        self.has_reference = false;
+        self.max_diff = 0.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const F: u64 = 40_000_000;
+    const W: usize = 64;
+    const H: usize = 48;
+
+    /// A smooth textured picture shifted `dx` pixels to the left.
+    fn texture(dx: usize) -> Vec<u8> {
+        use std::f64::consts::TAU;
+        let mut f = vec![0u8; W * H];
+        for y in 0..H {
+            for x in 0..W {
+                let u = (x + dx) as f64;
+                let v = y as f64;
+                let l = 120.0
+                    + 60.0 * (TAU * u / 23.0).sin() * (TAU * v / 31.0).cos()
+                    + 30.0 * (TAU * (u + v) / 57.0).sin();
+                f[y * W + x] = l as u8;
+            }
+        }
+        f
+    }
+
+    /// Deterministic noise of amplitude +-`a` (a small LCG).
+    fn grain(f: &[u8], seed: u32, a: i32) -> Vec<u8> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        f.iter()
+            .map(|&v| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let n = ((s >> 16) % (2 * a as u32 + 1)) as i32 - a;
+                (i32::from(v) + n).clamp(0, 255) as u8
+            })
+            .collect()
+    }
+
+    fn run(d: &mut FreezeDetector, frames: &[Vec<u8>]) -> Vec<(usize, FreezeEvent)> {
+        let mut out = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            let p = LumaPlane::gray8(f, W, H).unwrap();
+            let pts = i as u64 * F;
+            if let Some(e) = d.push(&p, pts, pts + F) {
+                out.push((i, e));
+            }
+        }
+        out
+    }
+
+    fn det(min_frames: u64) -> FreezeDetector {
+        FreezeDetector::new(FreezeConfig {
+            min_duration: min_frames * F,
+            ..FreezeConfig::default()
+        })
+    }
+
+    #[test]
+    fn exact_repeat_is_frozen_from_the_reference_frame() {
+        // frames 0..3 move, 3..9 repeat frame 3, 9.. move again
+        let frames: Vec<_> = (0..12)
+            .map(|i| texture(if (3..9).contains(&i) { 3 * 4 } else { i * 4 }))
+            .collect();
+        let ev = run(&mut det(3), &frames);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!(ev[0].0, 5);
+        assert_eq!(ev[0].1.transition, Transition::Start { start: 3 * F });
+        assert_eq!(ev[0].1.difference, 0.0);
+        assert_eq!(ev[1].0, 9);
+        assert_eq!(
+            ev[1].1.transition,
+            Transition::End {
+                start: 3 * F,
+                end: 9 * F,
+                reason: EndReason::Recovered
+            }
+        );
+    }
+
+    #[test]
+    fn grain_on_a_repeat_is_still_frozen() {
+        let base = texture(0);
+        let frames: Vec<_> = (0..10).map(|i| grain(&base, i, 6)).collect();
+        let ev = run(&mut det(5), &frames);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].1.transition, Transition::Start { start: 0 });
+        assert!(ev[0].1.difference > 0.0 && ev[0].1.difference < 0.02);
+    }
+
+    #[test]
+    fn slow_pan_is_not_frozen() {
+        let frames: Vec<_> = (0..40).map(texture).collect();
+        assert!(run(&mut det(5), &frames).is_empty());
+    }
+
+    #[test]
+    fn small_moving_object_is_not_frozen() {
+        let bg = vec![60u8; W * H];
+        let frames: Vec<_> = (0..30)
+            .map(|i| {
+                let mut f = bg.clone();
+                let x0 = (i * 2) % (W - 6);
+                for y in 20..26 {
+                    for x in x0..x0 + 6 {
+                        f[y * W + x] = 200;
+                    }
+                }
+                f
+            })
+            .collect();
+        assert!(run(&mut det(5), &frames).is_empty());
+    }
+
+    #[test]
+    fn fade_is_not_frozen() {
+        // a 4 s fade to 15% of the picture's level, judged at the default 2 s
+        let base = texture(0);
+        let frames: Vec<_> = (0..100u32)
+            .map(|i| {
+                let k = 1.0 - 0.85 * f64::from(i) / 100.0;
+                base.iter().map(|&v| (f64::from(v) * k) as u8).collect()
+            })
+            .collect();
+        assert!(run(&mut det(50), &frames).is_empty());
+    }
+
+    #[test]
+    fn close_and_size_change() {
+        let f = texture(0);
+        let frames = vec![f.clone(); 6];
+        let mut d = det(2);
+        assert_eq!(run(&mut d, &frames).len(), 1);
+        let e = d.close(EndReason::Eos).unwrap();
+        assert_eq!(
+            e.transition,
+            Transition::End {
+                start: 0,
+                end: 6 * F,
+                reason: EndReason::Eos
+            }
+        );
+        // a different size is a new reference, never compared
+        let small = vec![16u8; 8 * 8];
+        let p = LumaPlane::gray8(&small, 8, 8).unwrap();
+        assert_eq!(d.push(&p, 10 * F, 11 * F), None);
+        assert_eq!(d.last_difference(), 0.0);
+        let empty = LumaPlane::gray8(&[], 0, 0).unwrap();
+        assert_eq!(d.push(&empty, 11 * F, 12 * F), None);
+    }
+
+    #[test]
+    fn grid_handles_partial_cells() {
+        let w = 5;
+        let h = 3;
+        let mut f = vec![10u8; w * h];
+        f[4] = 100; // the 5th column is a cell of its own, 1x3 pixels
+        let p = LumaPlane::gray8(&f, w, h).unwrap();
+        let mut g = CellGrid::default();
+        g.compute(&p, Region::default().to_rect(w, h), 8);
+        assert_eq!((g.cols, g.rows), (2, 1));
+        assert_eq!(g.cells, vec![160, 640]);
+        // 10-bit values are scaled to 8 bits
+        let f16: Vec<u16> = vec![400; 16];
+        let bytes: Vec<u8> = f16.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let p = LumaPlane::new(
+            &bytes,
+            8,
+            4,
+            4,
+            crate::analysis::frame::LumaLayout::U16 {
+                offset: 0,
+                step: 2,
+                shift: 0,
+            },
+            crate::analysis::frame::LumaRange::new(10, false),
+        )
+        .unwrap();
+        g.compute(&p, Region::default().to_rect(4, 4), 10);
+        assert_eq!(g.cells, vec![1600]);
+        // one cell off by 16 per pixel in a one-tile grid: mean over 1 cell
+        let mut h2 = g.clone();
+        h2.cells[0] += 256;
+        assert_eq!(g.max_tile_difference(&h2), Some(16.0));
+    }
+}

@@ -1,0 +1,2 @@
+//! avmonitor: GStreamer elements that watch media for defects and post bus messages.
+pub mod analysis;
