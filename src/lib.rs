@@ -1,2 +1,32 @@
-//! avmonitor: GStreamer elements that watch media for defects and post bus messages.
+//! avmonitor: GStreamer elements that watch media for defects and post bus
+//! messages, passing the media through untouched.
+//!
+//! - [`analysis`]: the pure detector kernels and the shared event logic;
+//! - [`messages`]: typed bus messages;
+//! - elements: `blackdetect`, `freezedetect`.
+
+use gst::glib;
+
 pub mod analysis;
+pub mod blackdetect;
+pub mod freezedetect;
+pub mod messages;
+pub mod videodetect;
+
+fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    blackdetect::register(plugin)?;
+    freezedetect::register(plugin)?;
+    Ok(())
+}
+
+gst::plugin_define!(
+    avmonitor,
+    env!("CARGO_PKG_DESCRIPTION"),
+    plugin_init,
+    concat!(env!("CARGO_PKG_VERSION"), "-", env!("COMMIT_ID")),
+    "MIT/X11",
+    env!("CARGO_PKG_NAME"),
+    env!("CARGO_PKG_NAME"),
+    env!("CARGO_PKG_REPOSITORY"),
+    env!("BUILD_REL_DATE")
+);

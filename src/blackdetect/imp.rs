@@ -1,0 +1,191 @@
+use std::sync::{LazyLock, Mutex};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
+use gst_video::subclass::prelude::*;
+
+use crate::analysis::black::{BlackConfig, BlackDetector, BlackEvent};
+use crate::messages::{BlackDetectMessage, DefectEvent};
+use crate::videodetect::{self, Core, EventMessage};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "blackdetect",
+        gst::DebugColorFlags::empty(),
+        Some("Black picture detector"),
+    )
+});
+
+const DEFAULT_PIXEL_THRESHOLD: f64 = 0.10;
+const DEFAULT_RATIO: f64 = 0.98;
+const DEFAULT_MIN_DURATION: u64 = 2_000_000_000;
+
+impl EventMessage for BlackEvent {
+    fn structure(&self, common: DefectEvent) -> gst::Structure {
+        BlackDetectMessage {
+            event: common,
+            black_ratio: self.stats.black_ratio,
+            mean_luma: self.stats.mean_luma,
+        }
+        .to_structure()
+    }
+}
+
+pub struct BlackDetect {
+    settings: Mutex<BlackConfig>,
+    core: Core<BlackDetector>,
+}
+
+impl Default for BlackDetect {
+    fn default() -> Self {
+        BlackDetect {
+            settings: Mutex::new(BlackConfig {
+                pixel_threshold: DEFAULT_PIXEL_THRESHOLD,
+                ratio: DEFAULT_RATIO,
+                min_duration: DEFAULT_MIN_DURATION,
+                ..BlackConfig::default()
+            }),
+            core: Core::new(*CAT),
+        }
+    }
+}
+
+impl BlackDetect {
+    fn settings(&self) -> BlackConfig {
+        *self.settings.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for BlackDetect {
+    const NAME: &'static str = "GstBlackDetect";
+    type Type = super::BlackDetect;
+    type ParentType = gst_video::VideoFilter;
+}
+
+impl ObjectImpl for BlackDetect {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let mut v = vec![
+                glib::ParamSpecDouble::builder("pixel-threshold")
+                    .nick("Pixel threshold")
+                    .blurb("Luma at or below which a pixel is black, as a fraction of the nominal luma range (0 = nominal black, 1 = nominal white)")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_PIXEL_THRESHOLD)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("ratio")
+                    .nick("Black pixel ratio")
+                    .blurb("Fraction of analysed pixels (0..1) that must be black for the frame to be black")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_RATIO)
+                    .mutable_playing()
+                    .build(),
+                videodetect::min_duration_property(DEFAULT_MIN_DURATION),
+            ];
+            v.extend(videodetect::region_properties());
+            v
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let name = pspec.name();
+        match name {
+            "pixel-threshold" => s.pixel_threshold = value.get().unwrap_or(s.pixel_threshold),
+            "ratio" => s.ratio = value.get().unwrap_or(s.ratio),
+            "min-duration" => s.min_duration = value.get().unwrap_or(s.min_duration),
+            _ => {
+                if !videodetect::set_region_property(&mut s.region, name, value) {
+                    return;
+                }
+            }
+        }
+        gst::info!(CAT, imp = self, "{name} set to {value:?}");
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = self.settings();
+        match pspec.name() {
+            "pixel-threshold" => s.pixel_threshold.to_value(),
+            "ratio" => s.ratio.to_value(),
+            "min-duration" => s.min_duration.to_value(),
+            name => videodetect::region_property(&s.region, name)
+                .unwrap_or_else(|| pspec.default_value().clone()),
+        }
+    }
+}
+
+impl GstObjectImpl for BlackDetect {}
+
+impl ElementImpl for BlackDetect {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Black picture detector",
+                "Filter/Analyzer/Video",
+                "Posts start/end messages for stretches of black picture; passes buffers through untouched",
+                "avmonitor developers",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(videodetect::pad_templates);
+        TEMPLATES.as_ref()
+    }
+}
+
+impl BaseTransformImpl for BlackDetect {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.core.stop();
+        Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        if self.core.sink_event(self.obj().upcast_ref(), &event) {
+            return false;
+        }
+        self.parent_sink_event(event)
+    }
+}
+
+impl VideoFilterImpl for BlackDetect {
+    fn set_info(
+        &self,
+        incaps: &gst::Caps,
+        in_info: &gst_video::VideoInfo,
+        outcaps: &gst::Caps,
+        out_info: &gst_video::VideoInfo,
+    ) -> Result<(), gst::LoggableError> {
+        let config = self.settings();
+        self.core.set_info(self.obj().upcast_ref(), in_info, || {
+            BlackDetector::new(config)
+        })?;
+        self.parent_set_info(incaps, in_info, outcaps, out_info)
+    }
+
+    fn transform_frame_ip_passthrough(
+        &self,
+        frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let config = self.settings();
+        self.core.frame(self.obj().upcast_ref(), frame, |d| {
+            if d.config() != config {
+                d.set_config(config);
+            }
+        })
+    }
+}

@@ -1,0 +1,530 @@
+//! GStreamer glue shared by the picture detectors: caps, how to find luma in
+//! each format, buffer timing, the analysed-region properties and message times.
+
+use gst::glib;
+use gst::prelude::*;
+use gst_video::prelude::*;
+use gst_video::{VideoColorRange, VideoFormat, VideoFrameRef, VideoInfo};
+
+use crate::analysis::event::{EndReason, Transition};
+use crate::analysis::frame::{LumaLayout, LumaPlane, LumaRange, Region};
+use crate::analysis::VideoDetector;
+use crate::messages::{DefectEvent, EventKind};
+
+/// Every raw format the picture detectors analyse.
+pub const FORMATS: &[VideoFormat] = &[
+    VideoFormat::Gray8,
+    VideoFormat::Gray16Le,
+    VideoFormat::I420,
+    VideoFormat::Yv12,
+    VideoFormat::Nv12,
+    VideoFormat::Nv21,
+    VideoFormat::Y41b,
+    VideoFormat::Y42b,
+    VideoFormat::Y444,
+    VideoFormat::Yuy2,
+    VideoFormat::Uyvy,
+    VideoFormat::Yvyu,
+    VideoFormat::Ayuv,
+    VideoFormat::V210,
+    VideoFormat::I42010le,
+    VideoFormat::I42210le,
+    VideoFormat::Y44410le,
+    VideoFormat::P01010le,
+    VideoFormat::Rgbx,
+    VideoFormat::Bgrx,
+    VideoFormat::Xrgb,
+    VideoFormat::Xbgr,
+    VideoFormat::Rgba,
+    VideoFormat::Bgra,
+    VideoFormat::Argb,
+    VideoFormat::Abgr,
+    VideoFormat::Rgb,
+    VideoFormat::Bgr,
+];
+
+/// The caps both pad templates use.
+pub fn caps() -> gst::Caps {
+    gst_video::VideoCapsBuilder::new()
+        .format_list(FORMATS.iter().copied())
+        .build()
+}
+
+/// Sink and source "always" templates with [`caps`].
+pub fn pad_templates() -> Vec<gst::PadTemplate> {
+    let caps = caps();
+    [gst::PadDirection::Src, gst::PadDirection::Sink]
+        .into_iter()
+        .filter_map(|dir| {
+            let name = if dir == gst::PadDirection::Src {
+                "src"
+            } else {
+                "sink"
+            };
+            gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
+        })
+        .collect()
+}
+
+/// Where luma is in a buffer of `info`'s format, and its nominal range.
+/// Returns the plane index too; `None` for a format we cannot read.
+pub fn luma_format(info: &VideoInfo) -> Option<(u32, LumaLayout, LumaRange)> {
+    let f = info.format_info();
+    let full = match info.colorimetry().range() {
+        VideoColorRange::Range0_255 => true,
+        VideoColorRange::Range16_235 => false,
+        _ => !f.is_yuv(),
+    };
+    if info.format() == VideoFormat::V210 {
+        return Some((0, LumaLayout::V210, LumaRange::new(10, full)));
+    }
+    if !FORMATS.contains(&info.format()) {
+        return None;
+    }
+    let step = usize::try_from(*f.pixel_stride().first()?).ok()?;
+    let offset = |c: usize| f.poffset().get(c).map(|&o| o as usize);
+    if f.is_rgb() {
+        let planes = f.plane();
+        if f.depth().first() != Some(&8) || planes.iter().take(3).any(|&p| p != 0) {
+            return None;
+        }
+        let layout = LumaLayout::Rgb8 {
+            r: offset(0)?,
+            g: offset(1)?,
+            b: offset(2)?,
+            step,
+        };
+        return Some((0, layout, LumaRange::new(8, full)));
+    }
+    let plane = *f.plane().first()?;
+    let depth = *f.depth().first()?;
+    let shift = *f.shift().first()?;
+    let layout = if depth + shift > 8 {
+        if !f.is_le() {
+            return None;
+        }
+        LumaLayout::U16 {
+            offset: offset(0)?,
+            step,
+            shift,
+        }
+    } else {
+        LumaLayout::U8 {
+            offset: offset(0)?,
+            step,
+        }
+    };
+    Some((plane, layout, LumaRange::new(depth, full)))
+}
+
+/// The per-stream state of a picture detector element: its kernel, how to
+/// read the negotiated format, and buffer timing.
+pub struct Stream<D> {
+    pub detector: D,
+    pub info: VideoInfo,
+    plane: u32,
+    layout: LumaLayout,
+    range: LumaRange,
+    frame_duration: Option<u64>,
+    next_pts: Option<u64>,
+    last_pts: Option<u64>,
+    /// Frames skipped because they had no time and none could be derived.
+    pub untimed: u64,
+}
+
+/// Why a frame was not analysed.
+#[derive(Debug)]
+pub enum Skip {
+    /// No PTS, and no earlier frame to extrapolate from.
+    NoTimestamp,
+    /// The mapped memory does not hold the picture the caps describe.
+    BadFrame(String),
+}
+
+impl<D: VideoDetector> Stream<D> {
+    pub fn new(detector: D, info: &VideoInfo) -> Result<Self, gst::LoggableError> {
+        let (plane, layout, range) = luma_format(info).ok_or_else(|| {
+            gst::loggable_error!(
+                gst::CAT_RUST,
+                "cannot analyse luma of format {}",
+                info.format()
+            )
+        })?;
+        let fps = info.fps();
+        let frame_duration = (fps.numer() > 0 && fps.denom() > 0).then(|| {
+            gst::ClockTime::SECOND
+                .mul_div_floor(fps.denom() as u64, fps.numer() as u64)
+                .map(|t| t.nseconds())
+                .unwrap_or(0)
+        });
+        Ok(Stream {
+            detector,
+            info: info.clone(),
+            plane,
+            layout,
+            range,
+            frame_duration,
+            next_pts: None,
+            last_pts: None,
+            untimed: 0,
+        })
+    }
+
+    /// The frame's time span: its PTS, or the end of the previous frame when
+    /// it has none; its duration, or one frame at the caps' frame rate.
+    fn timing(&mut self, buffer: &gst::BufferRef) -> Option<(u64, u64)> {
+        let pts = buffer.pts().map(|t| t.nseconds()).or(self.next_pts)?;
+        let dur = buffer
+            .duration()
+            .map(|t| t.nseconds())
+            .or(self.frame_duration);
+        let end = pts.saturating_add(dur.unwrap_or(0));
+        self.next_pts = dur.map(|_| end);
+        Some((pts, end))
+    }
+
+    /// Analyses one frame. Timestamps that go backwards end a reported
+    /// defect first (reason `discont`), so up to two events come back.
+    pub fn push_frame(
+        &mut self,
+        frame: &VideoFrameRef<&gst::BufferRef>,
+    ) -> Result<Vec<D::Event>, Skip> {
+        let Some((pts, end)) = self.timing(frame.buffer()) else {
+            self.untimed += 1;
+            return Err(Skip::NoTimestamp);
+        };
+        let data = frame
+            .plane_data(self.plane)
+            .map_err(|e| Skip::BadFrame(e.to_string()))?;
+        let stride = frame
+            .plane_stride()
+            .get(self.plane as usize)
+            .and_then(|&s| usize::try_from(s).ok())
+            .ok_or_else(|| Skip::BadFrame("negative or missing stride".into()))?;
+        let plane = LumaPlane::new(
+            data,
+            stride,
+            frame.width() as usize,
+            frame.height() as usize,
+            self.layout,
+            self.range,
+        )
+        .map_err(|e| Skip::BadFrame(e.to_string()))?;
+        let mut events = Vec::new();
+        if self.last_pts.is_some_and(|last| pts < last) {
+            events.extend(self.detector.close(EndReason::Discont));
+        }
+        self.last_pts = Some(pts);
+        events.extend(self.detector.push(&plane, pts, end));
+        Ok(events)
+    }
+
+    /// Ends a reported defect (EOS, flush, caps change) and forgets timing.
+    pub fn close(&mut self, reason: EndReason) -> Option<D::Event> {
+        self.next_pts = None;
+        self.last_pts = None;
+        self.detector.close(reason)
+    }
+}
+
+/// The shared fields of a message for `transition`, with times from `segment`.
+pub fn defect_event(transition: Transition, segment: &gst::Segment) -> DefectEvent {
+    let ts = transition.timestamp();
+    let (stream_time, running_time) = match segment.downcast_ref::<gst::ClockTime>() {
+        Some(seg) => {
+            let t = gst::ClockTime::from_nseconds(ts);
+            (
+                seg.to_stream_time(t).map(|t| t.nseconds()),
+                seg.to_running_time(t).map(|t| t.nseconds()),
+            )
+        }
+        None => (None, None),
+    };
+    match transition {
+        Transition::Start { .. } => DefectEvent {
+            kind: EventKind::Start,
+            timestamp: ts,
+            stream_time,
+            running_time,
+            duration: None,
+            reason: None,
+        },
+        Transition::End { start, end, reason } => DefectEvent {
+            kind: EventKind::End,
+            timestamp: ts,
+            stream_time,
+            running_time,
+            duration: Some(end.saturating_sub(start)),
+            reason: Some(reason),
+        },
+    }
+}
+
+/// The four analysed-region properties, as fractions of the picture.
+pub fn region_properties() -> Vec<glib::ParamSpec> {
+    let p = |name: &str, nick: &str, blurb: &str, default: f64| {
+        glib::ParamSpecDouble::builder(name)
+            .nick(nick)
+            .blurb(blurb)
+            .minimum(0.0)
+            .maximum(1.0)
+            .default_value(default)
+            .mutable_playing()
+            .build()
+    };
+    vec![
+        p(
+            "region-x",
+            "Region X",
+            "Left edge of the analysed region, as a fraction of the picture width (0 = left edge)",
+            0.0,
+        ),
+        p(
+            "region-y",
+            "Region Y",
+            "Top edge of the analysed region, as a fraction of the picture height (0 = top edge)",
+            0.0,
+        ),
+        p(
+            "region-width",
+            "Region width",
+            "Width of the analysed region, as a fraction of the picture width (clipped at the right edge)",
+            1.0,
+        ),
+        p(
+            "region-height",
+            "Region height",
+            "Height of the analysed region, as a fraction of the picture height (clipped at the bottom edge)",
+            1.0,
+        ),
+    ]
+}
+
+/// Sets a region property; false when `name` is not one.
+pub fn set_region_property(region: &mut Region, name: &str, value: &glib::Value) -> bool {
+    let Ok(v) = value.get::<f64>() else {
+        return false;
+    };
+    match name {
+        "region-x" => region.x = v,
+        "region-y" => region.y = v,
+        "region-width" => region.width = v,
+        "region-height" => region.height = v,
+        _ => return false,
+    }
+    true
+}
+
+/// Reads a region property; `None` when `name` is not one.
+pub fn region_property(region: &Region, name: &str) -> Option<glib::Value> {
+    Some(
+        match name {
+            "region-x" => region.x,
+            "region-y" => region.y,
+            "region-width" => region.width,
+            "region-height" => region.height,
+            _ => return None,
+        }
+        .to_value(),
+    )
+}
+
+/// The `min-duration` property every event detector has.
+pub fn min_duration_property(default: u64) -> glib::ParamSpec {
+    glib::ParamSpecUInt64::builder("min-duration")
+        .nick("Minimum duration")
+        .blurb("How long a defect must last before it is reported, in nanoseconds")
+        .maximum(u64::MAX - 1)
+        .default_value(default)
+        .mutable_playing()
+        .build()
+}
+
+/// Whether `caps` are raw video in one of [`FORMATS`] (checked before
+/// BaseTransform sees them, to refuse others with a clear error).
+pub fn caps_supported(caps: &gst::CapsRef) -> bool {
+    caps.can_intersect(&caps_ref())
+}
+
+fn caps_ref() -> gst::Caps {
+    static CAPS: std::sync::OnceLock<gst::Caps> = std::sync::OnceLock::new();
+    CAPS.get_or_init(caps).clone()
+}
+
+/// A readable list of the supported formats, for error messages.
+pub fn format_names() -> String {
+    FORMATS
+        .iter()
+        .map(|f| f.to_str().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Turns a detector's event into its bus message structure.
+pub trait EventMessage {
+    fn structure(&self, common: DefectEvent) -> gst::Structure;
+}
+
+/// The streaming-side half of a picture detector element: the stream state
+/// behind a lock, and the handling every such element shares (frames,
+/// caps changes, EOS, flushes), posting messages once the lock is released.
+pub struct Core<D> {
+    state: std::sync::Mutex<Option<Stream<D>>>,
+    cat: gst::DebugCategory,
+}
+
+impl<D> Core<D>
+where
+    D: VideoDetector,
+    D::Event: EventMessage,
+{
+    pub fn new(cat: gst::DebugCategory) -> Self {
+        Core {
+            state: std::sync::Mutex::new(None),
+            cat,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Stream<D>>> {
+        // a panic elsewhere never leaves the state half-written: take it as it is
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn post(&self, element: &gst_base::BaseTransform, events: &[D::Event]) {
+        if events.is_empty() {
+            return;
+        }
+        let segment = element.segment();
+        for ev in events {
+            let s = ev.structure(defect_event(D::transition(ev), &segment));
+            gst::debug!(self.cat, obj = element, "posting {s}");
+            // no bus (element not in a pipeline) is not an error
+            let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
+        }
+    }
+
+    /// New caps: a different format ends a reported defect (`caps-change`)
+    /// and starts afresh with `make()`.
+    pub fn set_info(
+        &self,
+        element: &gst_base::BaseTransform,
+        info: &VideoInfo,
+        make: impl FnOnce() -> D,
+    ) -> Result<(), gst::LoggableError> {
+        let mut state = self.lock();
+        if state.as_ref().is_some_and(|s| &s.info == info) {
+            return Ok(());
+        }
+        let closed: Vec<_> = state
+            .as_mut()
+            .and_then(|s| s.close(EndReason::CapsChange))
+            .into_iter()
+            .collect();
+        let new = Stream::new(make(), info);
+        let ok = new.is_ok();
+        *state = new.ok();
+        drop(state);
+        self.post(element, &closed);
+        if ok {
+            gst::debug!(self.cat, obj = element, "analysing {info:?}");
+            Ok(())
+        } else {
+            Err(gst::loggable_error!(
+                self.cat,
+                "cannot analyse luma of format {}",
+                info.format()
+            ))
+        }
+    }
+
+    /// One frame: `configure` brings the detector's settings up to date,
+    /// then the frame is analysed and any event posted.
+    pub fn frame(
+        &self,
+        element: &gst_base::BaseTransform,
+        frame: &VideoFrameRef<&gst::BufferRef>,
+        configure: impl FnOnce(&mut D),
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let mut state = self.lock();
+        let Some(stream) = state.as_mut() else {
+            drop(state);
+            gst::element_error!(
+                element,
+                gst::CoreError::Negotiation,
+                ["Received a buffer before caps"]
+            );
+            return Err(gst::FlowError::NotNegotiated);
+        };
+        configure(&mut stream.detector);
+        let result = stream.push_frame(frame);
+        let untimed = stream.untimed;
+        drop(state);
+        match result {
+            Ok(events) => self.post(element, &events),
+            Err(Skip::NoTimestamp) => {
+                // once, then on every 1000th, so a stream without times stays readable
+                if untimed % 1000 == 1 {
+                    gst::warning!(
+                        self.cat,
+                        obj = element,
+                        "buffer without PTS and no earlier frame to extrapolate from: not analysed ({untimed} so far)"
+                    );
+                }
+            }
+            Err(Skip::BadFrame(why)) => {
+                gst::warning!(self.cat, obj = element, "frame not analysed: {why}");
+            }
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    /// The stream was interrupted: end a reported defect with `reason`.
+    pub fn close(&self, element: &gst_base::BaseTransform, reason: EndReason) {
+        let ev: Vec<_> = self
+            .lock()
+            .as_mut()
+            .and_then(|s| s.close(reason))
+            .into_iter()
+            .collect();
+        self.post(element, &ev);
+    }
+
+    /// Handles the sink events that matter to a detector; true when the
+    /// event must not go on (unsupported caps, refused with an error).
+    pub fn sink_event(&self, element: &gst_base::BaseTransform, event: &gst::Event) -> bool {
+        match event.view() {
+            gst::EventView::Eos(_) => self.close(element, EndReason::Eos),
+            gst::EventView::FlushStop(_) => self.close(element, EndReason::Flush),
+            gst::EventView::Caps(c) => {
+                let caps = c.caps();
+                if !caps_supported(caps) {
+                    gst::element_error!(
+                        element,
+                        gst::CoreError::Negotiation,
+                        [
+                            "Unsupported caps {caps}: {} analyses raw video in {}",
+                            element
+                                .factory()
+                                .map(|f| f.name().to_string())
+                                .unwrap_or_default(),
+                            format_names()
+                        ]
+                    );
+                    return true;
+                }
+            }
+            _ => (),
+        }
+        false
+    }
+
+    /// Drops the stream state (element stopped).
+    pub fn stop(&self) {
+        *self.lock() = None;
+    }
+
+    /// Runs `f` on the detector, if streaming.
+    pub fn with_detector<R>(&self, f: impl FnOnce(&mut D) -> R) -> Option<R> {
+        self.lock().as_mut().map(|s| f(&mut s.detector))
+    }
+}
