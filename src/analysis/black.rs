@@ -47,54 +47,114 @@ pub struct BlackEvent {
     pub stats: BlackStats,
 }
 
+/// What a scan of the analysed rectangle found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan {
+    /// Pixels at or below the threshold among those scanned.
+    pub black: u64,
+    /// Luma sum of the pixels scanned.
+    pub sum: u64,
+    /// Pixels scanned: all of the rectangle unless the scan stopped early.
+    pub scanned: u64,
+    /// Pixels in the rectangle.
+    pub total: u64,
+}
+
+impl Scan {
+    pub fn complete(&self) -> bool {
+        self.scanned == self.total
+    }
+}
+
 /// Counts the pixels of `rect` at or below `threshold` and sums their luma.
-/// Returns `(black pixels, luma sum, pixels)`.
-pub fn measure(
+/// The scan stops after the first row at which more than `max_bright` pixels
+/// were above the threshold (the frame cannot be black any more); pass
+/// `u64::MAX` to scan everything. Uses AVX2 where the processor has it (the
+/// same code, compiled for it; results are identical).
+pub fn scan(plane: &LumaPlane<'_>, rect: Rect, threshold: u32, max_bright: u64, scratch: &mut Vec<u16>) -> Scan {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            return unsafe { scan_avx2(plane, rect, threshold, max_bright, scratch) };
+        }
+    }
+    scan_generic(plane, rect, threshold, max_bright, scratch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn scan_avx2(plane: &LumaPlane<'_>, rect: Rect, threshold: u32, max_bright: u64, scratch: &mut Vec<u16>) -> Scan {
+    scan_generic(plane, rect, threshold, max_bright, scratch)
+}
+
+/// The portable scan; [`scan`] runs this same code compiled for AVX2 where it can.
+#[inline(always)]
+pub fn scan_generic(
     plane: &LumaPlane<'_>,
     rect: Rect,
     threshold: u32,
+    max_bright: u64,
     scratch: &mut Vec<u16>,
-) -> (u64, u64, u64) {
-    let mut black = 0u64;
-    let mut sum = 0u64;
+) -> Scan {
+    let mut out = Scan {
+        black: 0,
+        sum: 0,
+        scanned: 0,
+        total: (rect.width() * rect.height()) as u64,
+    };
+    let w = rect.width() as u64;
     for y in rect.y0..rect.y1 {
         let (b, s) = match plane.row(y, rect.x0, rect.x1, scratch) {
             Row::U8(r) => count_row_u8(r, threshold.min(255) as u8),
             Row::U16(r) => count_row_u16(r, threshold.min(65535) as u16),
         };
-        black += b;
-        sum += s;
+        out.black += b;
+        out.sum += s;
+        out.scanned += w;
+        if out.scanned - out.black > max_bright {
+            break;
+        }
     }
-    (black, sum, (rect.width() * rect.height()) as u64)
+    out
 }
 
-/// Black pixels and luma sum of one 8-bit row. Chunks keep the accumulators
-/// in 32 bits so the loop vectorises.
-#[inline]
+const LANES: usize = 32;
+
+/// Black pixels and luma sum of one 8-bit row. Per-lane 8-bit counters and
+/// 16-bit sums over blocks of 255 steps keep the loop in narrow vector lanes.
+#[inline(always)]
 fn count_row_u8(row: &[u8], t: u8) -> (u64, u64) {
     let mut black = 0u64;
     let mut sum = 0u64;
-    for chunk in row.chunks(1 << 16) {
-        let mut b = 0u32;
-        let mut s = 0u32;
-        for &v in chunk {
-            b += u32::from(v <= t);
-            s += u32::from(v);
+    for block in row.chunks(LANES * 255) {
+        let mut cnt = [0u8; LANES];
+        let mut acc = [0u16; LANES];
+        let mut it = block.chunks_exact(LANES);
+        for c in &mut it {
+            for i in 0..LANES {
+                cnt[i] += u8::from(c[i] <= t);
+                acc[i] += u16::from(c[i]);
+            }
         }
-        black += u64::from(b);
-        sum += u64::from(s);
+        black += cnt.iter().map(|&v| u64::from(v)).sum::<u64>();
+        sum += acc.iter().map(|&v| u64::from(v)).sum::<u64>();
+        for &v in it.remainder() {
+            black += u64::from(v <= t);
+            sum += u64::from(v);
+        }
     }
     (black, sum)
 }
 
-#[inline]
+#[inline(always)]
 fn count_row_u16(row: &[u16], t: u16) -> (u64, u64) {
     let mut black = 0u64;
     let mut sum = 0u64;
-    for chunk in row.chunks(1 << 15) {
+    for block in row.chunks(1 << 15) {
         let mut b = 0u32;
         let mut s = 0u64;
-        for &v in chunk {
+        for &v in block {
             b += u32::from(v <= t);
             s += u64::from(v);
         }
@@ -102,6 +162,14 @@ fn count_row_u16(row: &[u16], t: u16) -> (u64, u64) {
         sum += s;
     }
     (black, sum)
+}
+
+/// Black pixels needed among `n` for `ratio`: ceil(ratio * n), at least 1
+/// (computed so that 0.98 of 100 is exactly 98).
+fn min_black(ratio: f64, n: u64) -> u64 {
+    let r = ratio.clamp(0.0, 1.0);
+    let need = (r * n as f64 - 1e-9 * n as f64).ceil().max(0.0) as u64;
+    need.clamp(1, n.max(1))
 }
 
 /// Frame-by-frame black detection with start/end events.
@@ -139,19 +207,34 @@ impl BlackDetector {
         self.tracker.set_min_duration(config.min_duration);
     }
 
-    /// Measures one frame without touching the event state.
+    /// Measures one whole frame without touching the event state.
     pub fn measure(&mut self, plane: &LumaPlane<'_>) -> BlackStats {
+        self.scan(plane, false).0
+    }
+
+    /// Scans the region; with `early`, stops as soon as the frame cannot be
+    /// black. Returns the stats of what was scanned and whether it is black.
+    fn scan(&mut self, plane: &LumaPlane<'_>, early: bool) -> (BlackStats, bool) {
         let rect = self.config.region.to_rect(plane.width(), plane.height());
         if rect.is_empty() {
-            return BlackStats::default();
+            return (BlackStats::default(), false);
         }
+        let n = (rect.width() * rect.height()) as u64;
         let threshold = plane.range().code_at(self.config.pixel_threshold);
-        let (black, sum, n) = measure(plane, rect, threshold, &mut self.scratch);
-        let n = n.max(1) as f64;
-        BlackStats {
-            black_ratio: black as f64 / n,
-            mean_luma: plane.range().normalise(sum as f64 / n),
-        }
+        let max_bright = if early {
+            // bright pixels allowed in a black frame: n - ceil(ratio * n)
+            n - min_black(self.config.ratio, n)
+        } else {
+            u64::MAX
+        };
+        let sc = scan(plane, rect, threshold, max_bright, &mut self.scratch);
+        let seen = sc.scanned.max(1) as f64;
+        let stats = BlackStats {
+            black_ratio: sc.black as f64 / seen,
+            mean_luma: plane.range().normalise(sc.sum as f64 / seen),
+        };
+        let black = sc.complete() && sc.black >= min_black(self.config.ratio, n);
+        (stats, black)
     }
 
     /// Whether measured stats make a black frame under the current settings.
@@ -159,11 +242,11 @@ impl BlackDetector {
         stats.black_ratio >= self.config.ratio
     }
 
-    /// One frame covering `pts..end` nanoseconds. An empty picture is never black.
+    /// One frame covering `pts..end` nanoseconds. An empty picture is never
+    /// black. A frame that cannot be black is only scanned until that is sure.
     pub fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64) -> Option<BlackEvent> {
-        let empty = plane.width() == 0 || plane.height() == 0;
-        let stats = self.measure(plane);
-        self.push_stats(!empty && self.is_black(&stats), stats, pts, end)
+        let (stats, black) = self.scan(plane, true);
+        self.push_stats(black, stats, pts, end)
     }
 
     fn push_stats(
@@ -324,6 +407,49 @@ mod tests {
     }
 
     #[test]
+    fn simd_scan_equals_portable_scan() {
+        // odd widths exercise the remainders; values cover the threshold edges
+        let mut s1 = Vec::new();
+        let mut s2 = Vec::new();
+        for (w, h) in [(1, 1), (31, 3), (33, 7), (1921, 5), (8161, 2)] {
+            let f: Vec<u8> = (0..w * h).map(|i| ((i * 131 + i / 7) % 256) as u8).collect();
+            let p = LumaPlane::gray8(&f, w, h).unwrap();
+            let rect = Region::default().to_rect(w, h);
+            for t in [0, 36, 37, 38, 255] {
+                for max_bright in [u64::MAX, 0, 40] {
+                    let a = scan(&p, rect, t, max_bright, &mut s1);
+                    let b = scan_generic(&p, rect, t, max_bright, &mut s2);
+                    assert_eq!(a, b);
+                    let expect = f.iter().filter(|&&v| u32::from(v) <= t).count() as u64;
+                    if max_bright == u64::MAX {
+                        assert_eq!(a.black, expect);
+                        assert_eq!(a.sum, f.iter().map(|&v| u64::from(v)).sum::<u64>());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn early_exit_gives_the_same_decision() {
+        let mut d = BlackDetector::new(BlackConfig {
+            min_duration: 0,
+            ..BlackConfig::default()
+        });
+        // black except a bright last row: the scan must reach the last row
+        let (w, h) = (50, 50);
+        let mut f = frame(w, h, 16);
+        for v in &mut f[w * (h - 1)..] {
+            *v = 200;
+        }
+        // 50 of 2500 bright = exactly 98% black: black
+        assert!(d.push(&LumaPlane::gray8(&f, w, h).unwrap(), 0, F).is_some());
+        f[0] = 200; // one more: not black
+        assert!(d.push(&LumaPlane::gray8(&f, w, h).unwrap(), F, 2 * F).is_some());
+        assert!(!d.tracker.in_defect());
+    }
+
+    #[test]
     fn empty_and_tiny_pictures() {
         let mut d = BlackDetector::new(BlackConfig {
             min_duration: 0,
@@ -345,7 +471,7 @@ mod tests {
         let f = frame(w, 1, 255);
         let mut s = Vec::new();
         let p = LumaPlane::gray8(&f, w, 1).unwrap();
-        let (b, sum, n) = measure(&p, Region::default().to_rect(w, 1), 37, &mut s);
-        assert_eq!((b, sum, n), (0, 255 * w as u64, w as u64));
+        let sc = scan(&p, Region::default().to_rect(w, 1), 37, u64::MAX, &mut s);
+        assert_eq!((sc.black, sc.sum, sc.scanned), (0, 255 * w as u64, w as u64));
     }
 }

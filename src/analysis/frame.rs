@@ -275,10 +275,18 @@ impl<'a> LumaPlane<'a> {
                 shift,
             } => {
                 scratch.clear();
-                scratch.extend((x0..x1).map(|x| {
-                    let i = offset + x * step;
-                    u16::from_le_bytes([line[i], line[i + 1]]) >> shift
-                }));
+                let bytes = &line[offset + x0 * step..];
+                if step == 2 {
+                    scratch.extend(
+                        bytes[..(x1 - x0) * 2]
+                            .chunks_exact(2)
+                            .map(|c| u16::from_le_bytes([c[0], c[1]]) >> shift),
+                    );
+                } else {
+                    scratch.extend(
+                        (0..x1 - x0).map(|i| u16::from_le_bytes([bytes[i * step], bytes[i * step + 1]]) >> shift),
+                    );
+                }
                 Row::U16(scratch)
             }
             LumaLayout::Rgb8 { r, g, b, step } => {

@@ -63,10 +63,77 @@ pub struct CellGrid {
     scratch: Vec<u16>,
 }
 
+/// Adds the sum of each group of 4 bytes of `row` to `acc` (`row.len() == 4 * acc.len()`).
+type QuadsFn = fn(&mut [u32], &[u8]);
+
+fn add_quads_portable(acc: &mut [u32], row: &[u8]) {
+    for (a, q) in acc.iter_mut().zip(row.chunks_exact(CELL)) {
+        *a += u32::from(q[0]) + u32::from(q[1]) + u32::from(q[2]) + u32::from(q[3]);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn add_quads_avx2(acc: &mut [u32], row: &[u8]) {
+    // SAFETY: only handed out by quads_fn() after checking for AVX2.
+    unsafe { add_quads_avx2_inner(acc, row) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn add_quads_avx2_inner(acc: &mut [u32], row: &[u8]) {
+    use std::arch::x86_64::*;
+    let n = acc.len().min(row.len() / CELL);
+    let lanes = n / 8 * 8;
+    let ones8 = _mm256_set1_epi8(1);
+    let ones16 = _mm256_set1_epi16(1);
+    let mut i = 0;
+    while i < lanes {
+        // SAFETY: i + 8 <= n, so bytes 4i..4i+32 of row and words i..i+8 of acc exist.
+        unsafe {
+            let v = _mm256_loadu_si256(row.as_ptr().add(i * CELL) as *const __m256i);
+            // unsigned bytes times 1, adjacent pairs summed to i16 (at most 510)
+            let pairs = _mm256_maddubs_epi16(v, ones8);
+            // adjacent i16 pairs summed to i32: each lane is one group of 4 bytes
+            let quads = _mm256_madd_epi16(pairs, ones16);
+            let p = acc.as_mut_ptr().add(i) as *mut __m256i;
+            _mm256_storeu_si256(p, _mm256_add_epi32(_mm256_loadu_si256(p), quads));
+        }
+        i += 8;
+    }
+    add_quads_portable(&mut acc[lanes..n], &row[lanes * CELL..n * CELL]);
+}
+
+fn quads_fn() -> QuadsFn {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return add_quads_avx2;
+        }
+    }
+    add_quads_portable
+}
+
+/// A cell's sum of `n` pixels, scaled to 16 pixels and to 8 bits.
+#[inline]
+fn scale_cell(sum: u64, n: usize, shift: u32) -> u16 {
+    let full = (sum * (CELL * CELL) as u64 / n.max(1) as u64) >> shift;
+    full.min(u64::from(u16::MAX)) as u16
+}
+
 impl CellGrid {
     /// Recomputes the grid from `plane` over `rect`; `depth` is the bit depth
-    /// of the luma code values.
+    /// of the luma code values. 8-bit rows use AVX2 where the processor has
+    /// it; results are identical to the portable path ([`CellGrid::compute_portable`]).
     pub fn compute(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32) {
+        self.compute_with(plane, rect, depth, quads_fn());
+    }
+
+    /// [`CellGrid::compute`] without SIMD, the reference the SIMD path is tested against.
+    pub fn compute_portable(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32) {
+        self.compute_with(plane, rect, depth, add_quads_portable);
+    }
+
+    fn compute_with(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32, add_quads: QuadsFn) {
         let (w, h) = (rect.width(), rect.height());
         self.cols = w.div_ceil(CELL);
         self.rows = h.div_ceil(CELL);
@@ -74,6 +141,7 @@ impl CellGrid {
         self.cells.resize(self.cols * self.rows, 0);
         self.acc.clear();
         self.acc.resize(self.cols, 0);
+        let whole = w / CELL;
         let shift = depth.saturating_sub(8);
         let mut scratch = std::mem::take(&mut self.scratch);
         for cy in 0..self.rows {
@@ -81,25 +149,34 @@ impl CellGrid {
             let y1 = (y0 + CELL).min(rect.y1);
             for y in y0..y1 {
                 match plane.row(y, rect.x0, rect.x1, &mut scratch) {
-                    Row::U8(r) => add_row_u8(&mut self.acc, r),
-                    Row::U16(r) => add_row(&mut self.acc, r),
+                    Row::U8(r) => {
+                        add_quads(&mut self.acc[..whole], &r[..whole * CELL]);
+                        if whole < self.cols {
+                            self.acc[whole] += r[whole * CELL..].iter().map(|&v| u32::from(v)).sum::<u32>();
+                        }
+                    }
+                    Row::U16(r) => {
+                        for (a, c) in self.acc.iter_mut().zip(r.chunks(CELL)) {
+                            *a += c.iter().map(|&v| u32::from(v)).sum::<u32>();
+                        }
+                    }
                 }
             }
             let ch = y1 - y0;
             let out = &mut self.cells[cy * self.cols..(cy + 1) * self.cols];
-            if ch == CELL && w % CELL == 0 && shift == 0 {
-                for (c, a) in out.iter_mut().zip(self.acc.iter_mut()) {
+            if ch == CELL && shift == 0 {
+                for (c, a) in out[..whole].iter_mut().zip(&self.acc) {
                     *c = *a as u16;
-                    *a = 0;
                 }
             } else {
-                for (cx, (c, a)) in out.iter_mut().zip(self.acc.iter_mut()).enumerate() {
-                    let n = ((w - cx * CELL).min(CELL) * ch) as u32;
-                    let full = (u64::from(*a) * (CELL * CELL) as u64 / u64::from(n)) >> shift;
-                    *c = full.min(u64::from(u16::MAX)) as u16;
-                    *a = 0;
+                for (c, a) in out[..whole].iter_mut().zip(&self.acc) {
+                    *c = scale_cell(u64::from(*a), CELL * ch, shift);
                 }
             }
+            if whole < self.cols {
+                out[whole] = scale_cell(u64::from(self.acc[whole]), (w - whole * CELL) * ch, shift);
+            }
+            self.acc.iter_mut().for_each(|a| *a = 0);
         }
         self.scratch = scratch;
     }
@@ -110,57 +187,30 @@ impl CellGrid {
         if self.cols != other.cols || self.rows != other.rows {
             return None;
         }
-        let tiles_x = self.cols.div_ceil(TILE);
-        let mut tile_sum = vec![0u32; tiles_x];
-        let mut tile_n = vec![0u32; tiles_x];
+        let cols = self.cols;
+        // per column, the absolute differences summed over the tile's cell rows
+        // (at most 4 x 4080: fits in u16)
+        let mut col_sum = vec![0u16; cols];
         let mut worst = 0.0f64;
         for ty in 0..self.rows.div_ceil(TILE) {
-            tile_sum.iter_mut().for_each(|s| *s = 0);
-            tile_n.iter_mut().for_each(|s| *s = 0);
             let r0 = ty * TILE;
             let r1 = (r0 + TILE).min(self.rows);
+            col_sum.iter_mut().for_each(|s| *s = 0);
             for r in r0..r1 {
-                let a = &self.cells[r * self.cols..(r + 1) * self.cols];
-                let b = &other.cells[r * self.cols..(r + 1) * self.cols];
-                for (tx, (ca, cb)) in a.chunks(TILE).zip(b.chunks(TILE)).enumerate() {
-                    let d: u32 = ca
-                        .iter()
-                        .zip(cb)
-                        .map(|(&x, &y)| u32::from(x.abs_diff(y)))
-                        .sum();
-                    tile_sum[tx] += d;
-                    tile_n[tx] += ca.len() as u32;
+                let a = &self.cells[r * cols..(r + 1) * cols];
+                let b = &other.cells[r * cols..(r + 1) * cols];
+                for ((s, x), y) in col_sum.iter_mut().zip(a).zip(b) {
+                    *s += x.abs_diff(*y);
                 }
             }
-            for (s, n) in tile_sum.iter().zip(&tile_n) {
-                if *n > 0 {
-                    worst = worst.max(f64::from(*s) / f64::from(*n));
-                }
+            let n_rows = (r1 - r0) as f64;
+            for tile in col_sum.chunks(TILE) {
+                let sum: u32 = tile.iter().map(|&v| u32::from(v)).sum();
+                worst = worst.max(f64::from(sum) / (n_rows * tile.len() as f64));
             }
         }
         // cells hold sums of 16 pixels
         Some(worst / (CELL * CELL) as f64)
-    }
-}
-
-/// Adds each 4-pixel chunk of an 8-bit `row` to its cell accumulator.
-#[inline]
-fn add_row_u8(acc: &mut [u32], row: &[u8]) {
-    let (whole, rest) = row.split_at(row.len() / CELL * CELL);
-    for (a, c) in acc.iter_mut().zip(whole.chunks_exact(CELL)) {
-        *a += u32::from(c[0]) + u32::from(c[1]) + u32::from(c[2]) + u32::from(c[3]);
-    }
-    if !rest.is_empty() {
-        if let Some(a) = acc.get_mut(whole.len() / CELL) {
-            *a += rest.iter().map(|&v| u32::from(v)).sum::<u32>();
-        }
-    }
-}
-
-#[inline]
-fn add_row(acc: &mut [u32], row: &[u16]) {
-    for (a, chunk) in acc.iter_mut().zip(row.chunks(CELL)) {
-        *a += chunk.iter().map(|&v| u32::from(v)).sum::<u32>();
     }
 }
 
@@ -434,6 +484,33 @@ mod tests {
         assert_eq!(d.last_difference(), 0.0);
         let empty = LumaPlane::gray8(&[], 0, 0).unwrap();
         assert_eq!(d.push(&empty, 11 * F, 12 * F), None);
+    }
+
+    #[test]
+    fn simd_grid_equals_portable_grid() {
+        for (w, h) in [(1, 1), (5, 3), (17, 9), (1921, 13), (64, 48)] {
+            let f: Vec<u8> = (0..w * h).map(|i| ((i * 131 + i / 7) % 256) as u8).collect();
+            let p = LumaPlane::gray8(&f, w, h).unwrap();
+            let rect = Region::default().to_rect(w, h);
+            let mut a = CellGrid::default();
+            let mut b = CellGrid::default();
+            a.compute(&p, rect, 8);
+            b.compute_portable(&p, rect, 8);
+            assert_eq!(a.cells, b.cells);
+            // and the cells are the scaled means, computed the slow way
+            for cy in 0..a.rows {
+                for cx in 0..a.cols {
+                    let (mut sum, mut n) = (0u64, 0u64);
+                    for y in cy * CELL..((cy + 1) * CELL).min(h) {
+                        for x in cx * CELL..((cx + 1) * CELL).min(w) {
+                            sum += u64::from(f[y * w + x]);
+                            n += 1;
+                        }
+                    }
+                    assert_eq!(u64::from(a.cells[cy * a.cols + cx]), sum * 16 / n);
+                }
+            }
+        }
     }
 
     #[test]
