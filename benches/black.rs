@@ -22,9 +22,11 @@ fn bench(c: &mut Criterion) {
         // a black frame is scanned to the end (other frames stop early)
         let black = vec![16u8; w * h];
         let plane = LumaPlane::gray8(&black, w, h).unwrap();
-        g.bench_with_input(BenchmarkId::new("8bit-black-frame", name), &plane, |b, p| {
-            b.iter(|| d.push(p, 0, 40_000_000))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("8bit-black-frame", name),
+            &plane,
+            |b, p| b.iter(|| d.push(p, 0, 40_000_000)),
+        );
         let data16: Vec<u8> = data
             .iter()
             .flat_map(|&v| (u16::from(v) << 2).to_le_bytes())

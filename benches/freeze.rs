@@ -1,8 +1,8 @@
 //! freezedetect kernel (cell means and comparison with the reference) on one 8-bit and one 10-bit luma plane, 1080p and 2160p.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gstavmonitor::analysis::freeze::{FreezeConfig, FreezeDetector};
 use gstavmonitor::analysis::frame::{LumaLayout, LumaPlane, LumaRange, Region};
 use gstavmonitor::analysis::freeze::CellGrid;
+use gstavmonitor::analysis::freeze::{FreezeConfig, FreezeDetector};
 
 fn picture(w: usize, h: usize) -> Vec<u8> {
     (0..w * h)

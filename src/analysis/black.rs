@@ -71,7 +71,13 @@ impl Scan {
 /// were above the threshold (the frame cannot be black any more); pass
 /// `u64::MAX` to scan everything. Uses AVX2 where the processor has it (the
 /// same code, compiled for it; results are identical).
-pub fn scan(plane: &LumaPlane<'_>, rect: Rect, threshold: u32, max_bright: u64, scratch: &mut Vec<u16>) -> Scan {
+pub fn scan(
+    plane: &LumaPlane<'_>,
+    rect: Rect,
+    threshold: u32,
+    max_bright: u64,
+    scratch: &mut Vec<u16>,
+) -> Scan {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -84,7 +90,13 @@ pub fn scan(plane: &LumaPlane<'_>, rect: Rect, threshold: u32, max_bright: u64, 
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn scan_avx2(plane: &LumaPlane<'_>, rect: Rect, threshold: u32, max_bright: u64, scratch: &mut Vec<u16>) -> Scan {
+unsafe fn scan_avx2(
+    plane: &LumaPlane<'_>,
+    rect: Rect,
+    threshold: u32,
+    max_bright: u64,
+    scratch: &mut Vec<u16>,
+) -> Scan {
     scan_generic(plane, rect, threshold, max_bright, scratch)
 }
 
@@ -412,7 +424,9 @@ mod tests {
         let mut s1 = Vec::new();
         let mut s2 = Vec::new();
         for (w, h) in [(1, 1), (31, 3), (33, 7), (1921, 5), (8161, 2)] {
-            let f: Vec<u8> = (0..w * h).map(|i| ((i * 131 + i / 7) % 256) as u8).collect();
+            let f: Vec<u8> = (0..w * h)
+                .map(|i| ((i * 131 + i / 7) % 256) as u8)
+                .collect();
             let p = LumaPlane::gray8(&f, w, h).unwrap();
             let rect = Region::default().to_rect(w, h);
             for t in [0, 36, 37, 38, 255] {
@@ -445,7 +459,9 @@ mod tests {
         // 50 of 2500 bright = exactly 98% black: black
         assert!(d.push(&LumaPlane::gray8(&f, w, h).unwrap(), 0, F).is_some());
         f[0] = 200; // one more: not black
-        assert!(d.push(&LumaPlane::gray8(&f, w, h).unwrap(), F, 2 * F).is_some());
+        assert!(d
+            .push(&LumaPlane::gray8(&f, w, h).unwrap(), F, 2 * F)
+            .is_some());
         assert!(!d.tracker.in_defect());
     }
 
@@ -472,6 +488,9 @@ mod tests {
         let mut s = Vec::new();
         let p = LumaPlane::gray8(&f, w, 1).unwrap();
         let sc = scan(&p, Region::default().to_rect(w, 1), 37, u64::MAX, &mut s);
-        assert_eq!((sc.black, sc.sum, sc.scanned), (0, 255 * w as u64, w as u64));
+        assert_eq!(
+            (sc.black, sc.sum, sc.scanned),
+            (0, 255 * w as u64, w as u64)
+        );
     }
 }

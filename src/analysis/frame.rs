@@ -256,6 +256,19 @@ impl<'a> LumaPlane<'a> {
         self.layout
     }
 
+    /// Samples `x0..x1` of row `y` when the layout is contiguous 8-bit luma
+    /// (no conversion needed), else `None`.
+    #[inline]
+    pub fn row_u8(&self, y: usize, x0: usize, x1: usize) -> Option<&'a [u8]> {
+        match self.layout {
+            LumaLayout::U8 { offset, step: 1 } => {
+                let start = y * self.stride + offset;
+                Some(&self.data[start + x0..start + x1])
+            }
+            _ => None,
+        }
+    }
+
     /// Luma samples `x0..x1` of row `y`: borrowed when the layout is contiguous
     /// 8-bit, otherwise converted into `scratch`. Callers keep `rect` inside
     /// the picture (see [`Region::to_rect`]).
@@ -283,9 +296,9 @@ impl<'a> LumaPlane<'a> {
                             .map(|c| u16::from_le_bytes([c[0], c[1]]) >> shift),
                     );
                 } else {
-                    scratch.extend(
-                        (0..x1 - x0).map(|i| u16::from_le_bytes([bytes[i * step], bytes[i * step + 1]]) >> shift),
-                    );
+                    scratch.extend((0..x1 - x0).map(|i| {
+                        u16::from_le_bytes([bytes[i * step], bytes[i * step + 1]]) >> shift
+                    }));
                 }
                 Row::U16(scratch)
             }

@@ -60,6 +60,7 @@ pub struct CellGrid {
     pub rows: usize,
     pub cells: Vec<u16>,
     acc: Vec<u32>,
+    col_acc: Vec<u32>,
     scratch: Vec<u16>,
 }
 
@@ -103,14 +104,102 @@ unsafe fn add_quads_avx2_inner(acc: &mut [u32], row: &[u8]) {
     add_quads_portable(&mut acc[lanes..n], &row[lanes * CELL..n * CELL]);
 }
 
-fn quads_fn() -> QuadsFn {
+/// Cell sums of one whole 4-row cell row of 8-bit luma: `out[i]` = sum of
+/// bytes `4i..4i+4` of the four rows.
+type CellRowFn = fn([&[u8]; CELL], &mut [u16]);
+
+fn cell_row_portable(rows: [&[u8]; CELL], out: &mut [u16]) {
+    for (i, c) in out.iter_mut().enumerate() {
+        let x = i * CELL;
+        *c = rows
+            .iter()
+            .map(|r| {
+                u16::from(r[x]) + u16::from(r[x + 1]) + u16::from(r[x + 2]) + u16::from(r[x + 3])
+            })
+            .sum();
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn cell_row_avx2(rows: [&[u8]; CELL], out: &mut [u16]) {
+    // SAFETY: only handed out by kernels() after checking for AVX2.
+    unsafe { cell_row_avx2_inner(rows, out) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn cell_row_avx2_inner(rows: [&[u8]; CELL], out: &mut [u16]) {
+    use std::arch::x86_64::*;
+    let n = rows
+        .iter()
+        .map(|r| r.len() / CELL)
+        .fold(out.len(), usize::min);
+    // 16 cells (64 bytes of each row) per step
+    let lanes = n / 16 * 16;
+    let ones8 = _mm256_set1_epi8(1);
+    let ones16 = _mm256_set1_epi16(1);
+    let mut i = 0;
+    while i < lanes {
+        // SAFETY: i + 16 <= n: bytes 4i..4i+64 of every row and words i..i+16
+        // of out exist.
+        unsafe {
+            let mut lo = _mm256_setzero_si256();
+            let mut hi = _mm256_setzero_si256();
+            for r in rows {
+                let p = r.as_ptr().add(i * CELL);
+                // unsigned bytes times 1, adjacent pairs summed to i16
+                lo = _mm256_add_epi16(
+                    lo,
+                    _mm256_maddubs_epi16(_mm256_loadu_si256(p as *const __m256i), ones8),
+                );
+                hi = _mm256_add_epi16(
+                    hi,
+                    _mm256_maddubs_epi16(_mm256_loadu_si256(p.add(32) as *const __m256i), ones8),
+                );
+            }
+            // pairs of pairs: one i32 per cell (at most 4080)
+            let lo = _mm256_madd_epi16(lo, ones16);
+            let hi = _mm256_madd_epi16(hi, ones16);
+            // pack to u16; packus works per 128-bit lane, so restore the order
+            let packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(lo, hi), 0b11_01_10_00);
+            _mm256_storeu_si256(out.as_mut_ptr().add(i) as *mut __m256i, packed);
+        }
+        i += 16;
+    }
+    cell_row_portable(
+        [
+            &rows[0][lanes * CELL..],
+            &rows[1][lanes * CELL..],
+            &rows[2][lanes * CELL..],
+            &rows[3][lanes * CELL..],
+        ],
+        &mut out[lanes..n],
+    );
+}
+
+/// The row kernels a grid computation uses.
+#[derive(Clone, Copy)]
+struct Kernels {
+    add_quads: QuadsFn,
+    cell_row: CellRowFn,
+}
+
+const PORTABLE: Kernels = Kernels {
+    add_quads: add_quads_portable,
+    cell_row: cell_row_portable,
+};
+
+fn kernels() -> Kernels {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
-            return add_quads_avx2;
+            return Kernels {
+                add_quads: add_quads_avx2,
+                cell_row: cell_row_avx2,
+            };
         }
     }
-    add_quads_portable
+    PORTABLE
 }
 
 /// A cell's sum of `n` pixels, scaled to 16 pixels and to 8 bits.
@@ -125,15 +214,19 @@ impl CellGrid {
     /// of the luma code values. 8-bit rows use AVX2 where the processor has
     /// it; results are identical to the portable path ([`CellGrid::compute_portable`]).
     pub fn compute(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32) {
-        self.compute_with(plane, rect, depth, quads_fn());
+        self.compute_with(plane, rect, depth, kernels());
     }
 
     /// [`CellGrid::compute`] without SIMD, the reference the SIMD path is tested against.
     pub fn compute_portable(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32) {
-        self.compute_with(plane, rect, depth, add_quads_portable);
+        self.compute_with(plane, rect, depth, PORTABLE);
     }
 
-    fn compute_with(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32, add_quads: QuadsFn) {
+    fn compute_with(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32, kernels: Kernels) {
+        let Kernels {
+            add_quads,
+            cell_row,
+        } = kernels;
         let (w, h) = (rect.width(), rect.height());
         self.cols = w.div_ceil(CELL);
         self.rows = h.div_ceil(CELL);
@@ -141,26 +234,56 @@ impl CellGrid {
         self.cells.resize(self.cols * self.rows, 0);
         self.acc.clear();
         self.acc.resize(self.cols, 0);
+        self.col_acc.clear();
+        self.col_acc.resize(w, 0);
         let whole = w / CELL;
         let shift = depth.saturating_sub(8);
         let mut scratch = std::mem::take(&mut self.scratch);
         for cy in 0..self.rows {
             let y0 = rect.y0 + cy * CELL;
             let y1 = (y0 + CELL).min(rect.y1);
+            if y1 - y0 == CELL {
+                let row = |i: usize| plane.row_u8(y0 + i, rect.x0, rect.x1);
+                if let (Some(r0), Some(r1), Some(r2), Some(r3)) = (row(0), row(1), row(2), row(3)) {
+                    // 8-bit luma, a whole cell row: one pass over its four rows
+                    let rows = [r0, r1, r2, r3];
+                    let out = &mut self.cells[cy * self.cols..(cy + 1) * self.cols];
+                    cell_row(rows, &mut out[..whole]);
+                    if whole < self.cols {
+                        let sum: u64 = rows
+                            .iter()
+                            .flat_map(|r| r[whole * CELL..].iter())
+                            .map(|&v| u64::from(v))
+                            .sum();
+                        out[whole] = scale_cell(sum, (w - whole * CELL) * CELL, 0);
+                    }
+                    continue;
+                }
+            }
+            let mut wide = false;
             for y in y0..y1 {
                 match plane.row(y, rect.x0, rect.x1, &mut scratch) {
                     Row::U8(r) => {
                         add_quads(&mut self.acc[..whole], &r[..whole * CELL]);
                         if whole < self.cols {
-                            self.acc[whole] += r[whole * CELL..].iter().map(|&v| u32::from(v)).sum::<u32>();
+                            self.acc[whole] +=
+                                r[whole * CELL..].iter().map(|&v| u32::from(v)).sum::<u32>();
                         }
                     }
                     Row::U16(r) => {
-                        for (a, c) in self.acc.iter_mut().zip(r.chunks(CELL)) {
-                            *a += c.iter().map(|&v| u32::from(v)).sum::<u32>();
+                        // column sums first (vectorises), cells after the rows
+                        wide = true;
+                        for (a, &v) in self.col_acc.iter_mut().zip(r) {
+                            *a += u32::from(v);
                         }
                     }
                 }
+            }
+            if wide {
+                for (a, c) in self.acc.iter_mut().zip(self.col_acc.chunks(CELL)) {
+                    *a = c.iter().sum();
+                }
+                self.col_acc.iter_mut().for_each(|a| *a = 0);
             }
             let ch = y1 - y0;
             let out = &mut self.cells[cy * self.cols..(cy + 1) * self.cols];
@@ -204,9 +327,18 @@ impl CellGrid {
                 }
             }
             let n_rows = (r1 - r0) as f64;
-            for tile in col_sum.chunks(TILE) {
-                let sum: u32 = tile.iter().map(|&v| u32::from(v)).sum();
-                worst = worst.max(f64::from(sum) / (n_rows * tile.len() as f64));
+            // whole tiles share one pixel count: compare integer sums
+            let mut whole = col_sum.chunks_exact(TILE);
+            let best = (&mut whole)
+                .map(|t| u32::from(t[0]) + u32::from(t[1]) + u32::from(t[2]) + u32::from(t[3]))
+                .max();
+            if let Some(best) = best {
+                worst = worst.max(f64::from(best) / (n_rows * TILE as f64));
+            }
+            let rest = whole.remainder();
+            if !rest.is_empty() {
+                let sum: u32 = rest.iter().map(|&v| u32::from(v)).sum();
+                worst = worst.max(f64::from(sum) / (n_rows * rest.len() as f64));
             }
         }
         // cells hold sums of 16 pixels
@@ -488,8 +620,18 @@ mod tests {
 
     #[test]
     fn simd_grid_equals_portable_grid() {
-        for (w, h) in [(1, 1), (5, 3), (17, 9), (1921, 13), (64, 48)] {
-            let f: Vec<u8> = (0..w * h).map(|i| ((i * 131 + i / 7) % 256) as u8).collect();
+        for (w, h) in [
+            (1, 1),
+            (5, 3),
+            (17, 9),
+            (1921, 13),
+            (64, 48),
+            (130, 8),
+            (3840, 4),
+        ] {
+            let f: Vec<u8> = (0..w * h)
+                .map(|i| ((i * 131 + i / 7) % 256) as u8)
+                .collect();
             let p = LumaPlane::gray8(&f, w, h).unwrap();
             let rect = Region::default().to_rect(w, h);
             let mut a = CellGrid::default();
