@@ -340,17 +340,6 @@ pub fn min_duration_property(default: u64) -> glib::ParamSpec {
         .build()
 }
 
-/// Whether `caps` are raw video in one of [`FORMATS`] (checked before
-/// BaseTransform sees them, to refuse others with a clear error).
-pub fn caps_supported(caps: &gst::CapsRef) -> bool {
-    caps.can_intersect(&caps_ref())
-}
-
-fn caps_ref() -> gst::Caps {
-    static CAPS: std::sync::OnceLock<gst::Caps> = std::sync::OnceLock::new();
-    CAPS.get_or_init(caps).clone()
-}
-
 /// A readable list of the supported formats, for error messages.
 pub fn format_names() -> String {
     FORMATS
@@ -489,33 +478,25 @@ where
         self.post(element, &ev);
     }
 
-    /// Handles the sink events that matter to a detector; true when the
-    /// event must not go on (unsupported caps, refused with an error).
-    pub fn sink_event(&self, element: &gst_base::BaseTransform, event: &gst::Event) -> bool {
+    /// Handles the sink events that matter to a detector (before the base
+    /// class sees them, while the segment still holds).
+    pub fn sink_event(&self, element: &gst_base::BaseTransform, event: &gst::Event) {
         match event.view() {
             gst::EventView::Eos(_) => self.close(element, EndReason::Eos),
             gst::EventView::FlushStop(_) => self.close(element, EndReason::Flush),
-            gst::EventView::Caps(c) => {
-                let caps = c.caps();
-                if !caps_supported(caps) {
-                    gst::element_error!(
-                        element,
-                        gst::CoreError::Negotiation,
-                        [
-                            "Unsupported caps {caps}: {} analyses raw video in {}",
-                            element
-                                .factory()
-                                .map(|f| f.name().to_string())
-                                .unwrap_or_default(),
-                            format_names()
-                        ]
-                    );
-                    return true;
-                }
-            }
             _ => (),
         }
-        false
+    }
+
+    /// Logs why caps were refused (the pad refuses them before any event
+    /// handler runs; gst-launch then says it "can't handle caps").
+    pub fn refused_caps(&self, element: &gst_base::BaseTransform, caps: &gst::Caps) {
+        gst::warning!(
+            self.cat,
+            obj = element,
+            "refusing caps {caps}: raw video in one of {} is supported",
+            format_names()
+        );
     }
 
     /// Drops the stream state (element stopped).

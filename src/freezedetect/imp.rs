@@ -142,10 +142,16 @@ impl BaseTransformImpl for FreezeDetect {
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        if self.core.sink_event(self.obj().upcast_ref(), &event) {
-            return false;
-        }
+        self.core.sink_event(self.obj().upcast_ref(), &event);
         self.parent_sink_event(event)
+    }
+
+    fn accept_caps(&self, direction: gst::PadDirection, caps: &gst::Caps) -> bool {
+        let ok = self.parent_accept_caps(direction, caps);
+        if !ok && caps.is_fixed() {
+            self.core.refused_caps(self.obj().upcast_ref(), caps);
+        }
+        ok
     }
 }
 

@@ -1,0 +1,182 @@
+//! blackdetect: exact timing on hand-made buffers, bad input, and a real pipeline.
+mod common;
+
+use common::contract::{self, Spec};
+use common::*;
+use gst::prelude::*;
+use gst_video::VideoFormat;
+
+fn defect(info: &gst_video::VideoInfo, _i: usize) -> gst::Buffer {
+    let (w, h) = (info.width() as usize, info.height() as usize);
+    let mut luma = vec![16u8; w * h];
+    // a little dark noise, still black
+    grain(&mut luma, 7, 3);
+    yuv_buffer(info, &luma)
+}
+
+fn good(info: &gst_video::VideoInfo, i: usize) -> gst::Buffer {
+    let (w, h) = (info.width() as usize, info.height() as usize);
+    thread_local!(static T: Texture = Texture::new());
+    T.with(|t| yuv_buffer(info, &t.window(w, h, 3 * i, 0, 1.0, 0.0)))
+}
+
+const SPEC: Spec = Spec {
+    factory: "blackdetect",
+    defect,
+    good,
+};
+
+#[test]
+fn exact_timing() {
+    contract::exact_timing(&SPEC);
+}
+#[test]
+fn short_defect_is_quiet() {
+    contract::short_defect_is_quiet(&SPEC);
+}
+#[test]
+fn running_time_follows_segment() {
+    contract::running_time_follows_segment(&SPEC);
+}
+#[test]
+fn eos_closes_defect() {
+    contract::eos_closes_defect(&SPEC);
+}
+#[test]
+fn flush_closes_defect() {
+    contract::flush_closes_defect(&SPEC);
+}
+#[test]
+fn caps_change_closes_defect() {
+    contract::caps_change_closes_defect(&SPEC);
+}
+#[test]
+fn missing_timestamps() {
+    contract::missing_timestamps(&SPEC);
+}
+#[test]
+fn gaps_and_discontinuities() {
+    contract::gaps_and_discontinuities(&SPEC);
+}
+#[test]
+fn odd_and_extreme_sizes() {
+    contract::odd_and_extreme_sizes(&SPEC);
+}
+#[test]
+fn property_change_while_playing() {
+    contract::property_change_while_playing(&SPEC);
+}
+#[test]
+fn unsupported_caps() {
+    contract::unsupported_caps(&SPEC);
+}
+
+/// Messages carry the black ratio and mean luma of the first black frame.
+#[test]
+fn start_and_end_fields() {
+    let info = info(VideoFormat::I420, 100, 100);
+    let mut r = Run::new(
+        "blackdetect",
+        &[("min-duration", &0u64)],
+        &info.to_caps().unwrap(),
+    );
+    let mut luma = vec![16u8; 100 * 100];
+    luma[..100].fill(235); // one white row: 99% black
+    let m = r.push(timed(yuv_buffer(&info, &luma), Some(0), Some(F)));
+    let s = gstavmonitor::messages::BlackDetectMessage::from_structure(&m[0]).unwrap();
+    assert!((s.black_ratio - 0.99).abs() < 1e-9);
+    assert!((s.mean_luma - 0.01).abs() < 1e-9);
+    let m = r.push(flat(&info, 126, Some(F), Some(F)));
+    let s = gstavmonitor::messages::BlackDetectMessage::from_structure(&m[0]).unwrap();
+    assert_eq!(s.event.duration, Some(F));
+    assert!((s.black_ratio - 0.99).abs() < 1e-9);
+}
+
+/// The thresholds follow the caps' range: limited (16..235) and full (0..255).
+#[test]
+fn threshold_follows_range() {
+    for (range, at, above) in [("bt601", 37u8, 38u8), ("1:4:0:0", 25, 26)] {
+        let caps = gst::Caps::builder("video/x-raw")
+            .field("format", "I420")
+            .field("width", 64)
+            .field("height", 48)
+            .field("framerate", gst::Fraction::new(25, 1))
+            .field("colorimetry", range)
+            .build();
+        let info = gst_video::VideoInfo::from_caps(&caps).unwrap();
+        let mut r = Run::new("blackdetect", &[("min-duration", &0u64)], &caps);
+        assert_eq!(
+            kinds(&r.push(flat(&info, at, Some(0), Some(F)))),
+            vec![start(0)],
+            "{range}"
+        );
+        assert_eq!(
+            r.push(flat(&info, above, Some(F), Some(F))).len(),
+            1,
+            "{range}: end"
+        );
+        assert!(r.push(flat(&info, above, Some(2 * F), Some(F))).is_empty());
+    }
+}
+
+/// pixel-threshold and ratio are settable while playing; the region leaves out a logo.
+#[test]
+fn thresholds_and_region() {
+    let info = info(VideoFormat::I420, 100, 100);
+    let mut r = Run::new(
+        "blackdetect",
+        &[("min-duration", &0u64)],
+        &info.to_caps().unwrap(),
+    );
+    let mut luma = vec![16u8; 100 * 100];
+    common::square(&mut luma, 100, 100, 80, 0, 20, 235); // 4% bright logo, top right
+    let logo = |pts| timed(yuv_buffer(&info, &luma), Some(pts), Some(F));
+    assert!(
+        r.push(logo(0)).is_empty(),
+        "96% black is not black at ratio 0.98"
+    );
+    r.element().set_property("ratio", 0.95);
+    assert_eq!(kinds(&r.push(logo(F))), vec![start(F)]);
+    r.element().set_property("ratio", 0.98);
+    assert_eq!(r.push(logo(2 * F)).len(), 1, "back to not black");
+    r.element().set_property("region-y", 0.2);
+    r.element().set_property("region-height", 0.8);
+    assert_eq!(kinds(&r.push(logo(3 * F))), vec![start(3 * F)]);
+    // mid grey counts as black once the pixel threshold is raised above it
+    r.element().set_property("region-y", 0.0);
+    r.element().set_property("region-height", 1.0);
+    r.element().set_property("pixel-threshold", 0.5);
+    assert!(r.push(flat(&info, 100, Some(4 * F), Some(F))).is_empty());
+    assert_eq!(r.element().property::<f64>("pixel-threshold"), 0.5);
+}
+
+/// A real pipeline: videotestsrc black, 1.2 s; one event from 0 to EOS.
+#[test]
+fn real_pipeline() {
+    init();
+    let p = gst::parse::launch(
+        "videotestsrc pattern=black num-buffers=30 ! video/x-raw,framerate=25/1,width=320,height=240 \
+         ! blackdetect min-duration=400000000 ! fakesink",
+    )
+    .unwrap();
+    let evs = run_to_eos(&p);
+    assert_eq!(
+        evs,
+        vec![
+            Ev {
+                kind: "start",
+                ts: 0,
+                running: Some(0),
+                duration: None,
+                reason: None
+            },
+            Ev {
+                kind: "end",
+                ts: 30 * F,
+                running: Some(30 * F),
+                duration: Some(30 * F),
+                reason: Some("eos")
+            }
+        ]
+    );
+}

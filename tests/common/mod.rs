@@ -1,0 +1,284 @@
+//! Shared test helpers: plugin registration, synthetic pictures, hand-made
+//! timed buffers, harnesses with a bus, and message collection.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use gst::prelude::*;
+
+pub const F: u64 = 40_000_000; // one frame at 25 fps
+pub const SECOND: u64 = 1_000_000_000;
+
+pub fn init() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        gst::init().expect("gst::init");
+        gstavmonitor::plugin_register_static().expect("register avmonitor");
+    });
+}
+
+/// A smooth natural-looking texture (sums of sinusoids), big enough to pan over.
+pub struct Texture {
+    pub size: usize,
+    pub data: Vec<u8>,
+}
+
+impl Texture {
+    pub fn new() -> Self {
+        use std::f64::consts::TAU;
+        let size = 1024;
+        let mut data = vec![0u8; size * size];
+        for y in 0..size {
+            for x in 0..size {
+                let (u, v) = (x as f64, y as f64);
+                let l = 120.0
+                    + 45.0 * (TAU * u / 37.0).sin() * (TAU * v / 53.0).cos()
+                    + 25.0 * (TAU * (u + 2.0 * v) / 91.0).sin()
+                    + 15.0 * (TAU * (3.0 * u - v) / 23.0).cos();
+                data[y * size + x] = l.clamp(16.0, 235.0) as u8;
+            }
+        }
+        Texture { size, data }
+    }
+
+    /// A `w` x `h` window at (`dx`, `dy`) (wrapping), luma scaled by `gain`
+    /// about black (16) plus `bias`.
+    pub fn window(
+        &self,
+        w: usize,
+        h: usize,
+        dx: usize,
+        dy: usize,
+        gain: f64,
+        bias: f64,
+    ) -> Vec<u8> {
+        let mut out = vec![0u8; w * h];
+        for y in 0..h {
+            let src = &self.data[((y + dy) % self.size) * self.size..][..self.size];
+            for x in 0..w {
+                let v = f64::from(src[(x + dx) % self.size]);
+                out[y * w + x] = (16.0 + (v - 16.0) * gain + bias).clamp(0.0, 255.0) as u8;
+            }
+        }
+        out
+    }
+}
+
+/// Adds deterministic grain of amplitude +-`a` (uniform; an LCG seeded by `seed`).
+pub fn grain(luma: &mut [u8], seed: u64, a: i32) {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for v in luma.iter_mut() {
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let n = ((s >> 33) % (2 * a as u64 + 1)) as i32 - a;
+        *v = (i32::from(*v) + n).clamp(0, 255) as u8;
+    }
+}
+
+/// Draws a filled `size` x `size` square of `luma` with its corner at (x, y).
+pub fn square(luma: &mut [u8], w: usize, h: usize, x: usize, y: usize, size: usize, value: u8) {
+    for yy in y..(y + size).min(h) {
+        for xx in x..(x + size).min(w) {
+            luma[yy * w + xx] = value;
+        }
+    }
+}
+
+/// Video info for `format` at `w` x `h`, 25 fps.
+pub fn info(format: gst_video::VideoFormat, w: u32, h: u32) -> gst_video::VideoInfo {
+    init();
+    gst_video::VideoInfo::builder(format, w, h)
+        .fps(gst::Fraction::new(25, 1))
+        .build()
+        .expect("video info")
+}
+
+/// An I420 (or other planar 8-bit YUV / GRAY8) buffer with the given luma
+/// plane (`w*h`, tightly packed) and neutral chroma.
+pub fn yuv_buffer(info: &gst_video::VideoInfo, luma: &[u8]) -> gst::Buffer {
+    let (w, h) = (info.width() as usize, info.height() as usize);
+    assert_eq!(luma.len(), w * h);
+    let mut buf = gst::Buffer::with_size(info.size()).expect("buffer");
+    {
+        let b = buf.get_mut().unwrap();
+        let mut map = b.map_writable().unwrap();
+        map.as_mut_slice().fill(128);
+        let stride = info.stride()[0] as usize;
+        let off = info.offset()[0];
+        for y in 0..h {
+            map[off + y * stride..off + y * stride + w].copy_from_slice(&luma[y * w..(y + 1) * w]);
+        }
+    }
+    buf
+}
+
+/// A flat-luma buffer of `info` timed `pts..pts+dur`.
+pub fn flat(
+    info: &gst_video::VideoInfo,
+    luma: u8,
+    pts: Option<u64>,
+    dur: Option<u64>,
+) -> gst::Buffer {
+    let (w, h) = (info.width() as usize, info.height() as usize);
+    timed(yuv_buffer(info, &vec![luma; w * h]), pts, dur)
+}
+
+pub fn timed(mut buf: gst::Buffer, pts: Option<u64>, dur: Option<u64>) -> gst::Buffer {
+    {
+        let b = buf.get_mut().unwrap();
+        b.set_pts(pts.map(gst::ClockTime::from_nseconds));
+        b.set_duration(dur.map(gst::ClockTime::from_nseconds));
+    }
+    buf
+}
+
+/// A harness around `factory` (properties set from `props`), with a bus to
+/// read the element's messages from, started with `caps`.
+pub struct Run {
+    pub h: gst_check::Harness,
+    pub bus: gst::Bus,
+}
+
+impl Run {
+    pub fn new(factory: &str, props: &[(&str, &dyn ToValue)], caps: &gst::Caps) -> Run {
+        init();
+        let mut h = gst_check::Harness::new(factory);
+        let element = h.element().expect("element");
+        for (k, v) in props {
+            element.set_property_from_value(k, &v.to_value());
+        }
+        let bus = gst::Bus::new();
+        element.set_bus(Some(&bus));
+        h.set_src_caps(caps.clone());
+        Run { h, bus }
+    }
+
+    pub fn element(&self) -> gst::Element {
+        self.h.element().expect("element")
+    }
+
+    /// Pushes a buffer, checks it comes out as the very same buffer with the
+    /// same data, timestamps and flags, and returns the messages it caused.
+    pub fn push(&mut self, buf: gst::Buffer) -> Vec<gst::Structure> {
+        let before = buf.as_ptr();
+        let pts = buf.pts();
+        let dur = buf.duration();
+        let flags = buf.flags();
+        let data = buf.map_readable().unwrap().as_slice().to_vec();
+        assert_eq!(self.h.push(buf), Ok(gst::FlowSuccess::Ok));
+        let out = self.h.pull().expect("buffer out");
+        assert_eq!(out.as_ptr(), before, "the same buffer must come out");
+        assert_eq!(out.pts(), pts);
+        assert_eq!(out.duration(), dur);
+        assert_eq!(out.flags(), flags);
+        assert!(
+            out.map_readable().unwrap().as_slice() == data.as_slice(),
+            "data changed"
+        );
+        self.messages()
+    }
+
+    pub fn event(&mut self, ev: gst::Event) -> Vec<gst::Structure> {
+        assert!(self.h.push_event(ev));
+        self.messages()
+    }
+
+    /// Element messages posted so far (detector messages only).
+    pub fn messages(&self) -> Vec<gst::Structure> {
+        let mut out = Vec::new();
+        while let Some(m) = self.bus.pop() {
+            if let gst::MessageView::Element(e) = m.view() {
+                if let Some(s) = e.structure() {
+                    out.push(s.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// All messages (errors included).
+    pub fn all_messages(&self) -> Vec<gst::Message> {
+        std::iter::from_fn(|| self.bus.pop()).collect()
+    }
+}
+
+/// One event as read back: kind, timestamp, and (for an end) duration and reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ev {
+    pub kind: &'static str,
+    pub ts: u64,
+    pub running: Option<u64>,
+    pub duration: Option<u64>,
+    pub reason: Option<&'static str>,
+}
+
+/// Reads the shared fields of a detector message through the typed messages.
+pub fn ev(s: &gst::StructureRef) -> Ev {
+    use gstavmonitor::messages::{BlackDetectMessage, DefectEvent, EventKind, FreezeDetectMessage};
+    let e: DefectEvent = match s.name().as_str() {
+        "blackdetect" => {
+            BlackDetectMessage::from_structure(s)
+                .expect("blackdetect message")
+                .event
+        }
+        "freezedetect" => {
+            FreezeDetectMessage::from_structure(s)
+                .expect("freezedetect message")
+                .event
+        }
+        other => panic!("unexpected message {other}"),
+    };
+    Ev {
+        kind: match e.kind {
+            EventKind::Start => "start",
+            EventKind::End => "end",
+        },
+        ts: e.timestamp,
+        running: e.running_time,
+        duration: e.duration,
+        reason: e.reason.map(|r| r.as_str()),
+    }
+}
+
+pub fn start(ts: u64) -> (&'static str, u64) {
+    ("start", ts)
+}
+
+/// Messages as (kind, timestamp) pairs.
+pub fn kinds(msgs: &[gst::Structure]) -> Vec<(&'static str, u64)> {
+    msgs.iter()
+        .map(|s| {
+            let e = ev(s);
+            (e.kind, e.ts)
+        })
+        .collect()
+}
+
+pub mod contract;
+
+/// Plays `p` to EOS (or error: panics) and returns the detector events, in order.
+pub fn run_to_eos(p: &gst::Element) -> Vec<Ev> {
+    let bus = p.bus().unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let mut out = Vec::new();
+    for m in bus.iter_timed(gst::ClockTime::from_seconds(120)) {
+        match m.view() {
+            gst::MessageView::Eos(_) => break,
+            gst::MessageView::Error(e) => {
+                p.set_state(gst::State::Null).unwrap();
+                panic!("pipeline error: {} {:?}", e.error(), e.debug());
+            }
+            gst::MessageView::Element(e) => {
+                if let Some(s) = e.structure() {
+                    if s.name() == "blackdetect" || s.name() == "freezedetect" {
+                        out.push(ev(s));
+                    }
+                }
+            }
+            _ => (),
+        }
+    }
+    p.set_state(gst::State::Null).unwrap();
+    out
+}
