@@ -30,7 +30,7 @@ fn good(info: &gst_video::VideoInfo, i: usize) -> gst::Buffer {
     let (w, h) = (info.width() as usize, info.height() as usize);
     let mut luma = picture(info, 3 * i);
     if w * h <= 16 {
-        luma.fill(if i % 2 == 0 { 40 } else { 200 });
+        luma.fill(if i.is_multiple_of(2) { 40 } else { 200 });
     }
     square(&mut luma, w, h, 0, (5 * i) % h, 8, 235);
     yuv_buffer(info, &luma)
@@ -97,7 +97,11 @@ fn ticker_and_region() {
         // ticker: bottom 24 rows, moving text-like stripes
         for y in 216..240 {
             for x in 0..320 {
-                luma[y * 320 + x] = if ((x + 4 * i) / 6) % 3 == 0 { 235 } else { 30 };
+                luma[y * 320 + x] = if ((x + 4 * i) / 6).is_multiple_of(3) {
+                    235
+                } else {
+                    30
+                };
             }
         }
         timed(yuv_buffer(&info, &luma), Some(i as u64 * F), Some(F))

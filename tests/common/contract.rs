@@ -305,8 +305,7 @@ pub fn unsupported_caps(spec: &Spec) {
         "videotestsrc num-buffers=1 ! video/x-raw,format=RGB16 ! {} ! fakesink",
         spec.factory
     ))
-    .err()
-    .expect("linking must fail");
+    .expect_err("linking must fail");
     let text = err.to_string();
     assert!(
         text.contains(spec.factory) && text.contains("can't handle caps") && text.contains("RGB16"),
