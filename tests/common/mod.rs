@@ -259,10 +259,15 @@ pub mod contract;
 
 /// Plays `p` to EOS (or error: panics) and returns the detector events, in order.
 pub fn run_to_eos(p: &gst::Element) -> Vec<Ev> {
+    run_named(p).into_iter().map(|(_, e)| e).collect()
+}
+
+/// Like [`run_to_eos`], with the name of the detector that posted each event.
+pub fn run_named(p: &gst::Element) -> Vec<(String, Ev)> {
     let bus = p.bus().unwrap();
     p.set_state(gst::State::Playing).unwrap();
     let mut out = Vec::new();
-    for m in bus.iter_timed(gst::ClockTime::from_seconds(120)) {
+    for m in bus.iter_timed(gst::ClockTime::from_seconds(300)) {
         match m.view() {
             gst::MessageView::Eos(_) => break,
             gst::MessageView::Error(e) => {
@@ -272,7 +277,7 @@ pub fn run_to_eos(p: &gst::Element) -> Vec<Ev> {
             gst::MessageView::Element(e) => {
                 if let Some(s) = e.structure() {
                     if s.name() == "blackdetect" || s.name() == "freezedetect" {
-                        out.push(ev(s));
+                        out.push((s.name().to_string(), ev(s)));
                     }
                 }
             }
@@ -281,4 +286,26 @@ pub fn run_to_eos(p: &gst::Element) -> Vec<Ev> {
     }
     p.set_state(gst::State::Null).unwrap();
     out
+}
+
+/// Runs `frames` (timed buffers of `caps`) through `appsrc ! {chain} ! fakesink`
+/// and returns the detector events with the name of their detector.
+pub fn run_frames(caps: &gst::Caps, frames: Vec<gst::Buffer>, chain: &str) -> Vec<(String, Ev)> {
+    init();
+    let p = gst::parse::launch(&format!("appsrc name=src format=time ! {chain} ! fakesink"))
+        .unwrap_or_else(|e| panic!("{chain}: {e}"));
+    let bin = p.downcast_ref::<gst::Bin>().unwrap();
+    let src = bin
+        .by_name("src")
+        .unwrap()
+        .downcast::<gst_app::AppSrc>()
+        .unwrap();
+    src.set_caps(Some(caps));
+    src.set_max_bytes(0);
+    src.set_property("block", false);
+    for f in frames {
+        src.push_buffer(f).unwrap();
+    }
+    src.end_of_stream().unwrap();
+    run_named(&p)
 }
