@@ -1,7 +1,7 @@
 //! blackdetect: exact timing on hand-made buffers, bad input, and a real pipeline.
 mod common;
 
-use common::contract::{self, Spec};
+use common::contract::Spec;
 use common::*;
 use gst::prelude::*;
 use gst_video::VideoFormat;
@@ -26,50 +26,7 @@ const SPEC: Spec = Spec {
     good,
 };
 
-#[test]
-fn exact_timing() {
-    contract::exact_timing(&SPEC);
-}
-#[test]
-fn short_defect_is_quiet() {
-    contract::short_defect_is_quiet(&SPEC);
-}
-#[test]
-fn running_time_follows_segment() {
-    contract::running_time_follows_segment(&SPEC);
-}
-#[test]
-fn eos_closes_defect() {
-    contract::eos_closes_defect(&SPEC);
-}
-#[test]
-fn flush_closes_defect() {
-    contract::flush_closes_defect(&SPEC);
-}
-#[test]
-fn caps_change_closes_defect() {
-    contract::caps_change_closes_defect(&SPEC);
-}
-#[test]
-fn missing_timestamps() {
-    contract::missing_timestamps(&SPEC);
-}
-#[test]
-fn gaps_and_discontinuities() {
-    contract::gaps_and_discontinuities(&SPEC);
-}
-#[test]
-fn odd_and_extreme_sizes() {
-    contract::odd_and_extreme_sizes(&SPEC);
-}
-#[test]
-fn property_change_while_playing() {
-    contract::property_change_while_playing(&SPEC);
-}
-#[test]
-fn unsupported_caps() {
-    contract::unsupported_caps(&SPEC);
-}
+contract_tests!(SPEC);
 
 /// Messages carry the black ratio and mean luma of the first black frame.
 #[test]

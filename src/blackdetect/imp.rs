@@ -121,8 +121,6 @@ impl ObjectImpl for BlackDetect {
     }
 }
 
-impl GstObjectImpl for BlackDetect {}
-
 impl ElementImpl for BlackDetect {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
@@ -143,55 +141,4 @@ impl ElementImpl for BlackDetect {
     }
 }
 
-impl BaseTransformImpl for BlackDetect {
-    const MODE: gst_base::subclass::BaseTransformMode =
-        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
-    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
-    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
-
-    fn stop(&self) -> Result<(), gst::ErrorMessage> {
-        self.core.stop();
-        Ok(())
-    }
-
-    fn sink_event(&self, event: gst::Event) -> bool {
-        self.core.sink_event(self.obj().upcast_ref(), &event);
-        self.parent_sink_event(event)
-    }
-
-    fn accept_caps(&self, direction: gst::PadDirection, caps: &gst::Caps) -> bool {
-        let ok = self.parent_accept_caps(direction, caps);
-        if !ok && caps.is_fixed() {
-            self.core.refused_caps(self.obj().upcast_ref(), caps);
-        }
-        ok
-    }
-}
-
-impl VideoFilterImpl for BlackDetect {
-    fn set_info(
-        &self,
-        incaps: &gst::Caps,
-        in_info: &gst_video::VideoInfo,
-        outcaps: &gst::Caps,
-        out_info: &gst_video::VideoInfo,
-    ) -> Result<(), gst::LoggableError> {
-        let config = self.settings();
-        self.core.set_info(self.obj().upcast_ref(), in_info, || {
-            BlackDetector::new(config)
-        })?;
-        self.parent_set_info(incaps, in_info, outcaps, out_info)
-    }
-
-    fn transform_frame_ip_passthrough(
-        &self,
-        frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
-    ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let config = self.settings();
-        self.core.frame(self.obj().upcast_ref(), frame, |d| {
-            if d.config() != config {
-                d.set_config(config);
-            }
-        })
-    }
-}
+crate::picture_detector_impls!(BlackDetect, BlackDetector);

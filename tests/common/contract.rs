@@ -312,3 +312,23 @@ pub fn unsupported_caps(spec: &Spec) {
         "{text}"
     );
 }
+
+/// One `#[test]` per shared behaviour, for the element described by `$spec`.
+#[macro_export]
+macro_rules! contract_tests {
+    ($spec:expr) => {
+        $crate::contract_tests!(@each $spec;
+            exact_timing, short_defect_is_quiet, running_time_follows_segment,
+            eos_closes_defect, flush_closes_defect, caps_change_closes_defect,
+            missing_timestamps, gaps_and_discontinuities, odd_and_extreme_sizes,
+            property_change_while_playing, unsupported_caps);
+    };
+    (@each $spec:expr; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                common::contract::$name(&$spec);
+            }
+        )*
+    };
+}
