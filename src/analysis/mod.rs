@@ -4,9 +4,12 @@
 //! [`frame::LumaPlane`] views, so every kernel is unit tested on its own.
 
 pub mod black;
+pub mod blocks;
 pub mod event;
 pub mod frame;
 pub mod freeze;
+pub mod samples;
+pub mod silence;
 
 use event::{EndReason, Transition};
 use frame::LumaPlane;
