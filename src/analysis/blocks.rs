@@ -1,5 +1,26 @@
 //! Splits a stream of audio buffers into fixed-length analysis blocks.
 
+/// Where a buffer's first frame is: `base` ns plus `offset` frames. Keeping
+/// the frame count apart from the base time rounds every time once, so
+/// times derived from sample counts never drift or jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AudioTime {
+    pub base: u64,
+    pub offset: u64,
+}
+
+impl AudioTime {
+    pub fn at(base: u64) -> Self {
+        AudioTime { base, offset: 0 }
+    }
+
+    /// The time of frame `i` of the buffer.
+    #[inline]
+    pub fn frame(&self, i: usize, rate: u32) -> u64 {
+        self.base + frames_to_ns(self.offset + i as u64, rate)
+    }
+}
+
 /// Fixed blocks of `len` frames; tracks where the open block began.
 #[derive(Debug, Clone)]
 pub struct Blocks {
@@ -35,19 +56,19 @@ impl Blocks {
         self.len == 0
     }
 
-    /// Frames `0..frames` of a buffer whose first frame is at `pts`: calls
+    /// Frames `0..frames` of a buffer whose first frame is `at`: calls
     /// `f(f0, f1, done)` for each run of frames within one block, with
     /// `done = Some((block start, block end))` when the run completes its block.
     pub fn feed(
         &mut self,
-        pts: u64,
+        at: AudioTime,
         frames: usize,
         mut f: impl FnMut(usize, usize, Option<(u64, u64)>),
     ) {
         let mut f0 = 0;
         while f0 < frames {
             if self.filled == 0 {
-                self.start = pts + frames_to_ns(f0 as u64, self.rate);
+                self.start = at.frame(f0, self.rate);
             }
             let n = (self.len - self.filled).min(frames - f0);
             self.filled += n;
@@ -88,8 +109,15 @@ mod tests {
         let mut b = Blocks::new(1000, 10_000_000); // 10 frames
         assert_eq!(b.len(), 10);
         let mut runs = Vec::new();
-        b.feed(0, 25, |a, z, d| runs.push((a, z, d)));
-        b.feed(25_000_000, 5, |a, z, d| runs.push((a, z, d)));
+        b.feed(AudioTime::at(0), 25, |a, z, d| runs.push((a, z, d)));
+        b.feed(
+            AudioTime {
+                base: 0,
+                offset: 25,
+            },
+            5,
+            |a, z, d| runs.push((a, z, d)),
+        );
         assert_eq!(
             runs,
             vec![

@@ -5,9 +5,12 @@
 
 pub mod black;
 pub mod blocks;
+pub mod clip;
 pub mod event;
 pub mod frame;
 pub mod freeze;
+pub mod loudness;
+pub mod phase;
 pub mod samples;
 pub mod silence;
 

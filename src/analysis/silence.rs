@@ -8,7 +8,7 @@
 //! per-channel events are held, so a silent feed is never reported once per
 //! channel.
 
-use super::blocks::{db_to_power, power_db, Blocks};
+use super::blocks::{db_to_power, power_db, AudioTime, Blocks};
 use super::event::{EndReason, EventTracker, Transition};
 use super::samples::{AudioView, Sample};
 
@@ -123,14 +123,14 @@ impl SilenceDetector {
         }
     }
 
-    /// One buffer whose first frame is at `pts` ns.
-    pub fn push(&mut self, view: &AudioView<'_>, pts: u64) -> Vec<SilenceEvent> {
+    /// One buffer whose first frame is `at`.
+    pub fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<SilenceEvent> {
         let mut events = Vec::new();
         let channels = self.acc.len().min(view.channels());
         let mut blocks = std::mem::replace(&mut self.blocks, Blocks::new(1, 1));
         let len = blocks.len() as f64;
         crate::with_sample_type!(view.format(), S => {
-            blocks.feed(pts, view.frames(), |f0, f1, done| {
+            blocks.feed(at, view.frames(), |f0, f1, done| {
                 for (c, acc) in self.acc.iter_mut().enumerate().take(channels) {
                     *acc += f64::from(sum_squares::<S>(view, c, f0, f1));
                 }
@@ -233,14 +233,14 @@ mod tests {
     }
 
     fn run(d: &mut SilenceDetector, parts: &[Vec<u8>]) -> Vec<SilenceEvent> {
-        let mut pts = 0;
+        let mut at = AudioTime::at(0);
         let mut out = Vec::new();
         for p in parts {
             // feed in 10 ms buffers, with times from the sample count
             for chunk in p.chunks(480 * 8) {
                 let v = AudioView::interleaved(chunk, SampleFormat::F32, 2).unwrap();
-                out.extend(d.push(&v, pts));
-                pts += v.frames() as u64 * 1_000_000_000 / RATE as u64;
+                out.extend(d.push(&v, at));
+                at.offset += v.frames() as u64;
             }
         }
         out
