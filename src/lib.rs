@@ -3,19 +3,29 @@
 //!
 //! - [`analysis`]: the pure detector kernels and the shared event logic;
 //! - [`messages`]: typed bus messages;
-//! - elements: `blackdetect`, `freezedetect`.
+//! - elements: `blackdetect`, `freezedetect` (video); `silencedetect`,
+//!   `clipdetect`, `phasedetect`, `loudnessmeter` (audio).
 
 use gst::glib;
 
 pub mod analysis;
+pub mod audiodetect;
 pub mod blackdetect;
+pub mod clipdetect;
 pub mod freezedetect;
+pub mod loudnessmeter;
 pub mod messages;
+pub mod phasedetect;
+pub mod silencedetect;
 pub mod videodetect;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     blackdetect::register(plugin)?;
     freezedetect::register(plugin)?;
+    silencedetect::register(plugin)?;
+    clipdetect::register(plugin)?;
+    phasedetect::register(plugin)?;
+    loudnessmeter::register(plugin)?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //! the segment are `GST_CLOCK_TIME_NONE` (`u64::MAX`) in the structure and
 //! `None` here.
 
-use crate::analysis::event::EndReason;
+use crate::analysis::event::{EndReason, Transition};
 
 /// Why a message could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,45 @@ pub struct DefectEvent {
     pub reason: Option<EndReason>,
 }
 
+/// Stream and running time of buffer time `ts` in `segment`.
+pub fn segment_times(ts: u64, segment: &gst::Segment) -> (Option<u64>, Option<u64>) {
+    match segment.downcast_ref::<gst::ClockTime>() {
+        Some(seg) => {
+            let t = gst::ClockTime::from_nseconds(ts);
+            (
+                seg.to_stream_time(t).map(|t| t.nseconds()),
+                seg.to_running_time(t).map(|t| t.nseconds()),
+            )
+        }
+        None => (None, None),
+    }
+}
+
 impl DefectEvent {
+    /// The shared fields for `transition`, with times from `segment`.
+    pub fn from_transition(transition: Transition, segment: &gst::Segment) -> Self {
+        let ts = transition.timestamp();
+        let (stream_time, running_time) = segment_times(ts, segment);
+        match transition {
+            Transition::Start { .. } => DefectEvent {
+                kind: EventKind::Start,
+                timestamp: ts,
+                stream_time,
+                running_time,
+                duration: None,
+                reason: None,
+            },
+            Transition::End { start, end, reason } => DefectEvent {
+                kind: EventKind::End,
+                timestamp: ts,
+                stream_time,
+                running_time,
+                duration: Some(end.saturating_sub(start)),
+                reason: Some(reason),
+            },
+        }
+    }
+
     fn write(&self, b: gst::structure::Builder) -> gst::structure::Builder {
         let b = b
             .field("event", self.kind.as_str())
@@ -190,6 +228,215 @@ impl FreezeDetectMessage {
     }
 }
 
+fn f64_array(values: &[f64]) -> gst::Array {
+    gst::Array::new(values.iter().copied())
+}
+
+fn read_f64_array(s: &gst::StructureRef, name: &str) -> Result<Vec<f64>, MessageError> {
+    let a: gst::Array = field(s, name)?;
+    a.iter()
+        .map(|v| {
+            v.get::<f64>()
+                .map_err(|e| MessageError(format!("{}: field {name}: {e}", s.name())))
+        })
+        .collect()
+}
+
+/// `silencedetect` message.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SilenceDetectMessage {
+    pub event: DefectEvent,
+    /// `channel` (i32): the silent channel, or -1 (`None` here) for all channels.
+    pub channel: Option<u32>,
+    /// `level-db` (f64, dBFS): level of the first silent 5 ms block (start),
+    /// of the loudest block of the silence (end); -inf for digital silence.
+    pub level_db: f64,
+}
+
+impl SilenceDetectMessage {
+    pub const NAME: &'static str = "silencedetect";
+
+    pub fn to_structure(&self) -> gst::Structure {
+        self.event
+            .write(gst::Structure::builder(Self::NAME))
+            .field("channel", self.channel.map_or(-1, |c| c as i32))
+            .field("level-db", self.level_db)
+            .build()
+    }
+
+    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        check_name(s, Self::NAME)?;
+        let ch: i32 = field(s, "channel")?;
+        Ok(SilenceDetectMessage {
+            event: DefectEvent::read(s)?,
+            channel: u32::try_from(ch).ok(),
+            level_db: field(s, "level-db")?,
+        })
+    }
+}
+
+/// `clipdetect` message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipDetectMessage {
+    pub event: DefectEvent,
+    /// `clipped-samples` (array of f64, per channel): clipped samples in
+    /// clipping runs, over the event (so far, for a start).
+    pub clipped_samples: Vec<f64>,
+    /// `runs` (array of f64, per channel): clipping runs.
+    pub runs: Vec<f64>,
+}
+
+impl ClipDetectMessage {
+    pub const NAME: &'static str = "clipdetect";
+
+    pub fn to_structure(&self) -> gst::Structure {
+        self.event
+            .write(gst::Structure::builder(Self::NAME))
+            .field("clipped-samples", f64_array(&self.clipped_samples))
+            .field("runs", f64_array(&self.runs))
+            .build()
+    }
+
+    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        check_name(s, Self::NAME)?;
+        Ok(ClipDetectMessage {
+            event: DefectEvent::read(s)?,
+            clipped_samples: read_f64_array(s, "clipped-samples")?,
+            runs: read_f64_array(s, "runs")?,
+        })
+    }
+}
+
+/// `phasedetect` message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseDetectMessage {
+    pub event: DefectEvent,
+    /// `kind` (string): `out-of-phase` or `mono`.
+    pub kind: String,
+    /// `correlation` (f64, -1..1): of the first block (start), mean over the stretch (end).
+    pub correlation: f64,
+    /// `channel-a`, `channel-b` (u32): the pair.
+    pub channel_a: u32,
+    pub channel_b: u32,
+}
+
+impl PhaseDetectMessage {
+    pub const NAME: &'static str = "phasedetect";
+
+    pub fn to_structure(&self) -> gst::Structure {
+        self.event
+            .write(gst::Structure::builder(Self::NAME))
+            .field("kind", self.kind.as_str())
+            .field("correlation", self.correlation)
+            .field("channel-a", self.channel_a)
+            .field("channel-b", self.channel_b)
+            .build()
+    }
+
+    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        check_name(s, Self::NAME)?;
+        Ok(PhaseDetectMessage {
+            event: DefectEvent::read(s)?,
+            kind: field::<&str>(s, "kind")?.to_string(),
+            correlation: field(s, "correlation")?,
+            channel_a: field(s, "channel-a")?,
+            channel_b: field(s, "channel-b")?,
+        })
+    }
+}
+
+/// `loudnessmeter` message: a measurement (`event` = "measurement") or an
+/// alarm (`event` = "start" / "end").
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoudnessMeterMessage {
+    Measurement {
+        /// `timestamp`: end of the measured interval; `stream-time`, `running-time`.
+        timestamp: u64,
+        stream_time: Option<u64>,
+        running_time: Option<u64>,
+        /// `momentary`, `short-term`, `integrated` (f64, LUFS; -inf before defined).
+        momentary: f64,
+        short_term: f64,
+        integrated: f64,
+        /// `loudness-range` (f64, LU).
+        loudness_range: f64,
+        /// `sample-peak-db` (array of f64, dBFS per channel, over the interval).
+        sample_peak_db: Vec<f64>,
+        /// `true-peak-db` (array of f64, dBTP per channel, over the interval; empty when off).
+        true_peak_db: Vec<f64>,
+    },
+    Alarm {
+        event: DefectEvent,
+        /// `alarm` (string): `short-term` or `true-peak`.
+        alarm: String,
+        /// `value` (f64): short-term LUFS or true peak dBTP: first out-of-range
+        /// value (start), furthest out (end).
+        value: f64,
+    },
+}
+
+impl LoudnessMeterMessage {
+    pub const NAME: &'static str = "loudnessmeter";
+
+    pub fn to_structure(&self) -> gst::Structure {
+        match self {
+            LoudnessMeterMessage::Measurement {
+                timestamp,
+                stream_time,
+                running_time,
+                momentary,
+                short_term,
+                integrated,
+                loudness_range,
+                sample_peak_db,
+                true_peak_db,
+            } => gst::Structure::builder(Self::NAME)
+                .field("event", "measurement")
+                .field("timestamp", *timestamp)
+                .field("stream-time", time_to_field(*stream_time))
+                .field("running-time", time_to_field(*running_time))
+                .field("momentary", *momentary)
+                .field("short-term", *short_term)
+                .field("integrated", *integrated)
+                .field("loudness-range", *loudness_range)
+                .field("sample-peak-db", f64_array(sample_peak_db))
+                .field("true-peak-db", f64_array(true_peak_db))
+                .build(),
+            LoudnessMeterMessage::Alarm {
+                event,
+                alarm,
+                value,
+            } => event
+                .write(gst::Structure::builder(Self::NAME))
+                .field("alarm", alarm.as_str())
+                .field("value", *value)
+                .build(),
+        }
+    }
+
+    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        check_name(s, Self::NAME)?;
+        if field::<&str>(s, "event")? == "measurement" {
+            return Ok(LoudnessMeterMessage::Measurement {
+                timestamp: field(s, "timestamp")?,
+                stream_time: time_from_field(field(s, "stream-time")?),
+                running_time: time_from_field(field(s, "running-time")?),
+                momentary: field(s, "momentary")?,
+                short_term: field(s, "short-term")?,
+                integrated: field(s, "integrated")?,
+                loudness_range: field(s, "loudness-range")?,
+                sample_peak_db: read_f64_array(s, "sample-peak-db")?,
+                true_peak_db: read_f64_array(s, "true-peak-db")?,
+            });
+        }
+        Ok(LoudnessMeterMessage::Alarm {
+            event: DefectEvent::read(s)?,
+            alarm: field::<&str>(s, "alarm")?.to_string(),
+            value: field(s, "value")?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +499,72 @@ mod tests {
         assert_eq!(s.get::<&str>("reason").unwrap(), "eos");
         assert_eq!(FreezeDetectMessage::from_structure(&s).unwrap(), m);
         assert!(BlackDetectMessage::from_structure(&s).is_err());
+        let start = DefectEvent {
+            kind: EventKind::Start,
+            timestamp: 1,
+            stream_time: Some(1),
+            running_time: Some(1),
+            duration: None,
+            reason: None,
+        };
+        let m = SilenceDetectMessage {
+            event: start,
+            channel: Some(1),
+            level_db: f64::NEG_INFINITY,
+        };
+        assert_eq!(
+            SilenceDetectMessage::from_structure(&m.to_structure()).unwrap(),
+            m
+        );
+        let m = SilenceDetectMessage { channel: None, ..m };
+        assert_eq!(m.to_structure().get::<i32>("channel").unwrap(), -1);
+        assert_eq!(
+            SilenceDetectMessage::from_structure(&m.to_structure()).unwrap(),
+            m
+        );
+        let m = ClipDetectMessage {
+            event: start,
+            clipped_samples: vec![3.0, 0.0],
+            runs: vec![1.0, 0.0],
+        };
+        assert_eq!(
+            ClipDetectMessage::from_structure(&m.to_structure()).unwrap(),
+            m
+        );
+        let m = PhaseDetectMessage {
+            event: start,
+            kind: "mono".into(),
+            correlation: 1.0,
+            channel_a: 0,
+            channel_b: 1,
+        };
+        assert_eq!(
+            PhaseDetectMessage::from_structure(&m.to_structure()).unwrap(),
+            m
+        );
+        for m in [
+            LoudnessMeterMessage::Measurement {
+                timestamp: 5,
+                stream_time: Some(5),
+                running_time: None,
+                momentary: -23.0,
+                short_term: -23.1,
+                integrated: f64::NEG_INFINITY,
+                loudness_range: 0.0,
+                sample_peak_db: vec![-23.0, -24.0],
+                true_peak_db: vec![],
+            },
+            LoudnessMeterMessage::Alarm {
+                event: start,
+                alarm: "true-peak".into(),
+                value: 0.5,
+            },
+        ] {
+            assert_eq!(
+                LoudnessMeterMessage::from_structure(&m.to_structure()).unwrap(),
+                m
+            );
+        }
         let bad = gst::Structure::builder("freezedetect")
             .field("event", "middle")
             .build();

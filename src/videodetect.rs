@@ -6,10 +6,10 @@ use gst::prelude::*;
 use gst_video::prelude::*;
 use gst_video::{VideoColorRange, VideoFormat, VideoFrameRef, VideoInfo};
 
-use crate::analysis::event::{EndReason, Transition};
+use crate::analysis::event::EndReason;
 use crate::analysis::frame::{LumaLayout, LumaPlane, LumaRange, Region};
 use crate::analysis::VideoDetector;
-use crate::messages::{DefectEvent, EventKind};
+use crate::messages::DefectEvent;
 
 /// Every raw format the picture detectors analyse.
 pub const FORMATS: &[VideoFormat] = &[
@@ -227,39 +227,6 @@ impl<D: VideoDetector> Stream<D> {
     }
 }
 
-/// The shared fields of a message for `transition`, with times from `segment`.
-pub fn defect_event(transition: Transition, segment: &gst::Segment) -> DefectEvent {
-    let ts = transition.timestamp();
-    let (stream_time, running_time) = match segment.downcast_ref::<gst::ClockTime>() {
-        Some(seg) => {
-            let t = gst::ClockTime::from_nseconds(ts);
-            (
-                seg.to_stream_time(t).map(|t| t.nseconds()),
-                seg.to_running_time(t).map(|t| t.nseconds()),
-            )
-        }
-        None => (None, None),
-    };
-    match transition {
-        Transition::Start { .. } => DefectEvent {
-            kind: EventKind::Start,
-            timestamp: ts,
-            stream_time,
-            running_time,
-            duration: None,
-            reason: None,
-        },
-        Transition::End { start, end, reason } => DefectEvent {
-            kind: EventKind::End,
-            timestamp: ts,
-            stream_time,
-            running_time,
-            duration: Some(end.saturating_sub(start)),
-            reason: Some(reason),
-        },
-    }
-}
-
 /// The four analysed-region properties, as fractions of the picture.
 pub fn region_properties() -> Vec<glib::ParamSpec> {
     let p = |name: &str, nick: &str, blurb: &str, default: f64| {
@@ -385,7 +352,7 @@ where
         }
         let segment = element.segment();
         for ev in events {
-            let s = ev.structure(defect_event(D::transition(ev), &segment));
+            let s = ev.structure(DefectEvent::from_transition(D::transition(ev), &segment));
             gst::debug!(self.cat, obj = element, "posting {s}");
             // no bus (element not in a pipeline) is not an error
             let _ = element.post_message(gst::message::Element::builder(s).src(element).build());

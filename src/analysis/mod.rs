@@ -14,8 +14,10 @@ pub mod phase;
 pub mod samples;
 pub mod silence;
 
+use blocks::AudioTime;
 use event::{EndReason, Transition};
 use frame::LumaPlane;
+use samples::AudioView;
 
 /// What every picture detector offers its element.
 pub trait VideoDetector {
@@ -55,5 +57,74 @@ impl VideoDetector for freeze::FreezeDetector {
     }
     fn transition(event: &Self::Event) -> Transition {
         event.transition
+    }
+}
+
+/// What every audio detector offers its element.
+pub trait AudioDetector {
+    type Event;
+
+    /// One buffer whose first frame is `at`.
+    fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event>;
+
+    /// No data from `pts` for `duration` ns (a gap event).
+    fn gap(&mut self, _pts: u64, _duration: u64) -> Vec<Self::Event> {
+        Vec::new()
+    }
+
+    /// Ends what is open because the stream was interrupted.
+    fn close(&mut self, reason: EndReason) -> Vec<Self::Event>;
+
+    /// A flushing seek: ends what is open (reason flush) and forgets history.
+    fn flush(&mut self) -> Vec<Self::Event> {
+        self.close(EndReason::Flush)
+    }
+}
+
+impl AudioDetector for silence::SilenceDetector {
+    type Event = silence::SilenceEvent;
+    fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event> {
+        silence::SilenceDetector::push(self, view, at)
+    }
+    fn gap(&mut self, pts: u64, duration: u64) -> Vec<Self::Event> {
+        silence::SilenceDetector::gap(self, pts, duration)
+    }
+    fn close(&mut self, reason: EndReason) -> Vec<Self::Event> {
+        silence::SilenceDetector::close(self, reason)
+    }
+}
+
+impl AudioDetector for clip::ClipDetector {
+    type Event = clip::ClipEvent;
+    fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event> {
+        clip::ClipDetector::push(self, view, at)
+    }
+    fn close(&mut self, reason: EndReason) -> Vec<Self::Event> {
+        clip::ClipDetector::close(self, reason)
+    }
+}
+
+impl AudioDetector for phase::PhaseDetector {
+    type Event = phase::PhaseEvent;
+    fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event> {
+        phase::PhaseDetector::push(self, view, at)
+    }
+    fn close(&mut self, reason: EndReason) -> Vec<Self::Event> {
+        phase::PhaseDetector::close(self, reason)
+    }
+}
+
+impl AudioDetector for loudness::LoudnessMeter {
+    type Event = loudness::LoudnessEvent;
+    fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event> {
+        loudness::LoudnessMeter::push(self, view, at)
+    }
+    fn close(&mut self, reason: EndReason) -> Vec<Self::Event> {
+        loudness::LoudnessMeter::close(self, reason)
+    }
+    fn flush(&mut self) -> Vec<Self::Event> {
+        let out = loudness::LoudnessMeter::close(self, EndReason::Flush);
+        self.reset();
+        out
     }
 }

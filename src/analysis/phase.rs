@@ -62,6 +62,8 @@ pub struct PhaseEvent {
     pub transition: Transition,
     pub kind: PhaseKind,
     pub correlation: f64,
+    /// The pair.
+    pub channels: (usize, usize),
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +113,7 @@ impl Track {
                 Transition::Start { .. } => self.first,
                 Transition::End { .. } => self.sum / self.n.max(1) as f64,
             },
+            channels: (0, 0),
         }
     }
 }
@@ -168,6 +171,13 @@ impl PhaseDetector {
             });
         });
         self.blocks = blocks;
+        self.label(events)
+    }
+
+    fn label(&self, mut events: Vec<PhaseEvent>) -> Vec<PhaseEvent> {
+        for e in &mut events {
+            e.channels = (self.config.channel_a, self.config.channel_b);
+        }
         events
     }
 
@@ -196,7 +206,7 @@ impl PhaseDetector {
         if let Some(t) = self.mono.tracker.close(reason) {
             out.push(self.mono.event(t, PhaseKind::Mono));
         }
-        out
+        self.label(out)
     }
 }
 

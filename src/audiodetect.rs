@@ -1,0 +1,324 @@
+//! GStreamer glue shared by the audio detectors: caps, buffer mapping,
+//! timing from sample counts, and the handling of EOS, flushes, gaps and
+//! caps changes.
+
+use gst::prelude::*;
+use gst_audio::{AudioFormat, AudioInfo, AudioLayout};
+use gst_base::prelude::*;
+
+use crate::analysis::blocks::{frames_to_ns, AudioTime};
+use crate::analysis::event::EndReason;
+use crate::analysis::samples::{AudioView, SampleFormat};
+use crate::analysis::AudioDetector;
+
+/// The raw formats the audio detectors analyse.
+pub const FORMATS: &[AudioFormat] = &[
+    AudioFormat::S16le,
+    AudioFormat::S24le,
+    AudioFormat::S2432le,
+    AudioFormat::S32le,
+    AudioFormat::F32le,
+    AudioFormat::F64le,
+];
+
+/// Caps of both pads: the formats above, interleaved or not, 1 to 64
+/// channels, 8 to 192 kHz.
+pub fn caps() -> gst::Caps {
+    gst_audio::AudioCapsBuilder::new()
+        .format_list(FORMATS.iter().copied())
+        .layout_list([AudioLayout::Interleaved, AudioLayout::NonInterleaved])
+        .channels_range(1..=64)
+        .rate_range(8000..=192_000)
+        .build()
+}
+
+pub fn sample_format(f: AudioFormat) -> Option<SampleFormat> {
+    Some(match f {
+        AudioFormat::S16le => SampleFormat::S16,
+        AudioFormat::S24le => SampleFormat::S24,
+        AudioFormat::S2432le => SampleFormat::S24In32,
+        AudioFormat::S32le => SampleFormat::S32,
+        AudioFormat::F32le => SampleFormat::F32,
+        AudioFormat::F64le => SampleFormat::F64,
+        _ => return None,
+    })
+}
+
+/// Turns a detector's event into its bus message structure.
+pub trait AudioMessage {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure;
+}
+
+/// Timestamps further than this from the sample count re-anchor the clock.
+const TOLERANCE: u64 = 1_000_000;
+
+pub struct AudioStream<D> {
+    pub detector: D,
+    pub info: AudioInfo,
+    format: SampleFormat,
+    /// Time of the next buffer's first frame, from the last timestamp plus
+    /// the frames since.
+    clock: Option<AudioTime>,
+}
+
+impl<D: AudioDetector> AudioStream<D> {
+    /// Where `buffer` starts: its PTS when it disagrees with the sample count
+    /// (or nothing is known yet), else the sample count. Without any PTS yet,
+    /// counting starts at `origin`. Also says whether time went backwards.
+    fn timing(&mut self, buffer: &gst::BufferRef, origin: u64) -> (AudioTime, bool) {
+        let rate = self.info.rate();
+        let counted = self.clock;
+        let at = match (buffer.pts().map(|t| t.nseconds()), counted) {
+            (Some(pts), Some(c)) if c.frame(0, rate).abs_diff(pts) <= TOLERANCE => c,
+            (Some(pts), _) => AudioTime::at(pts),
+            (None, Some(c)) => c,
+            (None, None) => AudioTime::at(origin),
+        };
+        let backwards = counted.is_some_and(|c| at.frame(0, rate) + TOLERANCE < c.frame(0, rate));
+        (at, backwards)
+    }
+}
+
+pub struct AudioCore<D> {
+    state: std::sync::Mutex<Option<AudioStream<D>>>,
+    cat: gst::DebugCategory,
+}
+
+impl<D> AudioCore<D>
+where
+    D: AudioDetector,
+    D::Event: AudioMessage,
+{
+    pub fn new(cat: gst::DebugCategory) -> Self {
+        AudioCore {
+            state: std::sync::Mutex::new(None),
+            cat,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<AudioStream<D>>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn post(&self, element: &gst_base::BaseTransform, events: &[D::Event]) {
+        if events.is_empty() {
+            return;
+        }
+        let segment = element.segment();
+        for ev in events {
+            let s = ev.structure(&segment);
+            gst::debug!(self.cat, obj = element, "posting {s}");
+            let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
+        }
+    }
+
+    /// New caps: a different format ends what is open (`caps-change`) and
+    /// starts afresh with `make(rate, channels)`.
+    pub fn setup(
+        &self,
+        element: &gst_base::BaseTransform,
+        info: &AudioInfo,
+        make: impl FnOnce(u32, usize) -> Option<D>,
+    ) -> Result<(), gst::LoggableError> {
+        let mut state = self.lock();
+        if state.as_ref().is_some_and(|s| &s.info == info) {
+            return Ok(());
+        }
+        let closed = state
+            .as_mut()
+            .map(|s| s.detector.close(EndReason::CapsChange))
+            .unwrap_or_default();
+        let format = sample_format(info.format());
+        let detector = make(info.rate(), info.channels() as usize);
+        let new = match (format, detector) {
+            (Some(format), Some(detector)) => Some(AudioStream {
+                detector,
+                info: info.clone(),
+                format,
+                clock: None,
+            }),
+            _ => None,
+        };
+        let ok = new.is_some();
+        *state = new;
+        drop(state);
+        self.post(element, &closed);
+        if ok {
+            gst::debug!(self.cat, obj = element, "analysing {info:?}");
+            Ok(())
+        } else {
+            Err(gst::loggable_error!(self.cat, "cannot analyse {info:?}"))
+        }
+    }
+
+    /// One buffer: `configure` brings the detector up to date with the
+    /// settings, then the buffer is analysed and any event posted.
+    pub fn buffer(
+        &self,
+        element: &gst_base::BaseTransform,
+        buffer: &gst::BufferRef,
+        configure: impl FnOnce(&mut D),
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let origin = element
+            .segment()
+            .downcast_ref::<gst::ClockTime>()
+            .and_then(|s| s.start())
+            .map_or(0, |t| t.nseconds());
+        let mut state = self.lock();
+        let Some(stream) = state.as_mut() else {
+            drop(state);
+            gst::element_error!(
+                element,
+                gst::CoreError::Negotiation,
+                ["Received a buffer before caps"]
+            );
+            return Err(gst::FlowError::NotNegotiated);
+        };
+        configure(&mut stream.detector);
+        let (at, backwards) = stream.timing(buffer, origin);
+        let mut events = Vec::new();
+        if backwards {
+            events.extend(stream.detector.close(EndReason::Discont));
+        }
+        let mapped = gst_audio::AudioBufferRef::from_buffer_ref_readable(buffer, &stream.info);
+        let frames = match mapped {
+            Ok(abuf) => {
+                let channels = stream.info.channels() as usize;
+                let view = if abuf.n_planes() == 1 {
+                    abuf.plane_data(0)
+                        .ok()
+                        .and_then(|d| AudioView::interleaved(d, stream.format, channels).ok())
+                } else {
+                    let planes: Option<Vec<&[u8]>> = (0..abuf.n_planes())
+                        .map(|p| abuf.plane_data(p).ok())
+                        .collect();
+                    planes.and_then(|p| AudioView::planar(p, stream.format, abuf.n_samples()).ok())
+                };
+                match view {
+                    Some(v) => {
+                        events.extend(stream.detector.push(&v, at));
+                        v.frames()
+                    }
+                    None => {
+                        gst::warning!(
+                            self.cat,
+                            obj = element,
+                            "buffer does not hold its samples: not analysed"
+                        );
+                        buffer.size() / stream.info.bpf().max(1) as usize
+                    }
+                }
+            }
+            Err(e) => {
+                gst::warning!(self.cat, obj = element, "buffer not analysed: {e}");
+                buffer.size() / stream.info.bpf().max(1) as usize
+            }
+        };
+        stream.clock = Some(AudioTime {
+            base: at.base,
+            offset: at.offset + frames as u64,
+        });
+        drop(state);
+        self.post(element, &events);
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    /// Handles the sink events that matter to a detector, before the base
+    /// class sees them (while the segment still holds).
+    pub fn sink_event(&self, element: &gst_base::BaseTransform, event: &gst::Event) {
+        let events = {
+            let mut state = self.lock();
+            let Some(stream) = state.as_mut() else {
+                return;
+            };
+            match event.view() {
+                gst::EventView::Eos(_) => stream.detector.close(EndReason::Eos),
+                gst::EventView::FlushStop(_) => {
+                    stream.clock = None;
+                    stream.detector.flush()
+                }
+                gst::EventView::Gap(g) => {
+                    let (ts, dur) = g.get();
+                    match dur {
+                        Some(d) => {
+                            let ts = ts.nseconds();
+                            let d = d.nseconds();
+                            stream.clock = Some(AudioTime::at(ts + d));
+                            stream.detector.gap(ts, d)
+                        }
+                        None => Vec::new(),
+                    }
+                }
+                _ => Vec::new(),
+            }
+        };
+        self.post(element, &events);
+    }
+
+    pub fn stop(&self) {
+        *self.lock() = None;
+    }
+}
+
+/// ns of `frames` at the negotiated rate (for tests and logging).
+pub fn duration_of(info: &AudioInfo, frames: u64) -> u64 {
+    frames_to_ns(frames, info.rate())
+}
+
+/// The GStreamer impls every audio detector element shares, for an element
+/// struct with `core: AudioCore<$detector>`, `fn settings(&self) -> Config`,
+/// and `fn make(Config, rate, channels) -> Option<$detector>`, where
+/// `$detector` has `config()` and `set_config(Config)`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! audio_detector_impls {
+    ($imp:ty, $detector:ty) => {
+        impl GstObjectImpl for $imp {}
+
+        impl BaseTransformImpl for $imp {
+            const MODE: gst_base::subclass::BaseTransformMode =
+                gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+            const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+            const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+            fn stop(&self) -> Result<(), gst::ErrorMessage> {
+                self.core.stop();
+                Ok(())
+            }
+
+            fn sink_event(&self, event: gst::Event) -> bool {
+                self.core.sink_event(self.obj().upcast_ref(), &event);
+                self.parent_sink_event(event)
+            }
+
+            fn transform_ip_passthrough(
+                &self,
+                buf: &gst::Buffer,
+            ) -> Result<gst::FlowSuccess, gst::FlowError> {
+                let config = self.settings();
+                self.core.buffer(self.obj().upcast_ref(), buf, |d| {
+                    if d.config() != config {
+                        d.set_config(config);
+                    }
+                })
+            }
+        }
+
+        impl AudioFilterImpl for $imp {
+            fn allowed_caps() -> &'static gst::Caps {
+                static CAPS: std::sync::LazyLock<gst::Caps> =
+                    std::sync::LazyLock::new($crate::audiodetect::caps);
+                &CAPS
+            }
+
+            fn setup(&self, info: &gst_audio::AudioInfo) -> Result<(), gst::LoggableError> {
+                let config = self.settings();
+                self.core
+                    .setup(self.obj().upcast_ref(), info, |rate, channels| {
+                        Self::make(config, rate, channels)
+                    })?;
+                self.parent_setup(info)
+            }
+        }
+    };
+}
