@@ -151,7 +151,7 @@ impl Sample for f32 {
     }
     #[inline(always)]
     fn clipped(self, level: f32) -> bool {
-        !(self.abs() < level)
+        self.is_nan() || self.abs() >= level
     }
     #[inline(always)]
     fn is_finite(self) -> bool {
@@ -171,7 +171,7 @@ impl Sample for f64 {
     }
     #[inline(always)]
     fn clipped(self, level: f32) -> bool {
-        !(self.abs() < f64::from(level))
+        self.is_nan() || self.abs() >= f64::from(level)
     }
     #[inline(always)]
     fn is_finite(self) -> bool {
