@@ -21,6 +21,20 @@ pub const FORMATS: &[AudioFormat] = &[
     AudioFormat::F64le,
 ];
 
+/// Sink and source "always" templates with [`caps`].
+pub fn pad_templates() -> Vec<gst::PadTemplate> {
+    let caps = caps();
+    [
+        ("src", gst::PadDirection::Src),
+        ("sink", gst::PadDirection::Sink),
+    ]
+    .into_iter()
+    .filter_map(|(name, dir)| {
+        gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
+    })
+    .collect()
+}
+
 /// Caps of both pads: the formats above, interleaved or not, 1 to 64
 /// channels, 8 to 192 kHz.
 pub fn caps() -> gst::Caps {
@@ -267,8 +281,11 @@ pub fn duration_of(info: &AudioInfo, frames: u64) -> u64 {
 
 /// The GStreamer impls every audio detector element shares, for an element
 /// struct with `core: AudioCore<$detector>`, `fn settings(&self) -> Config`,
-/// and `fn make(Config, rate, channels) -> Option<$detector>`, where
-/// `$detector` has `config()` and `set_config(Config)`.
+/// `fn make(Config, rate, channels) -> Option<$detector>` and
+/// `fn metadata_static() -> &'static ElementMetadata`, where `$detector` has
+/// `config()` and `set_config(Config)`. The elements derive from
+/// BaseTransform, not AudioFilter: AudioFilter clips buffers to the segment
+/// (and sets missing durations), and a monitor must never change a buffer.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! audio_detector_impls {
@@ -291,6 +308,22 @@ macro_rules! audio_detector_impls {
                 self.parent_sink_event(event)
             }
 
+            fn set_caps(
+                &self,
+                incaps: &gst::Caps,
+                outcaps: &gst::Caps,
+            ) -> Result<(), gst::LoggableError> {
+                let info = gst_audio::AudioInfo::from_caps(incaps).map_err(|_| {
+                    gst::loggable_error!(gst::CAT_RUST, "cannot parse caps {incaps}")
+                })?;
+                let config = self.settings();
+                self.core
+                    .setup(self.obj().upcast_ref(), &info, |rate, channels| {
+                        Self::make(config, rate, channels)
+                    })?;
+                self.parent_set_caps(incaps, outcaps)
+            }
+
             fn transform_ip_passthrough(
                 &self,
                 buf: &gst::Buffer,
@@ -304,20 +337,15 @@ macro_rules! audio_detector_impls {
             }
         }
 
-        impl AudioFilterImpl for $imp {
-            fn allowed_caps() -> &'static gst::Caps {
-                static CAPS: std::sync::LazyLock<gst::Caps> =
-                    std::sync::LazyLock::new($crate::audiodetect::caps);
-                &CAPS
+        impl ElementImpl for $imp {
+            fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+                Some(Self::metadata_static())
             }
 
-            fn setup(&self, info: &gst_audio::AudioInfo) -> Result<(), gst::LoggableError> {
-                let config = self.settings();
-                self.core
-                    .setup(self.obj().upcast_ref(), info, |rate, channels| {
-                        Self::make(config, rate, channels)
-                    })?;
-                self.parent_setup(info)
+            fn pad_templates() -> &'static [gst::PadTemplate] {
+                static TEMPLATES: std::sync::LazyLock<Vec<gst::PadTemplate>> =
+                    std::sync::LazyLock::new($crate::audiodetect::pad_templates);
+                TEMPLATES.as_ref()
             }
         }
     };

@@ -3,7 +3,7 @@ use std::sync::{LazyLock, Mutex};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use gst_audio::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
 
 use crate::analysis::clip::{ClipConfig, ClipDetector, ClipEvent};
 use crate::audiodetect::{AudioCore, AudioMessage};
@@ -64,7 +64,7 @@ impl ClipDetect {
 impl ObjectSubclass for ClipDetect {
     const NAME: &'static str = "GstClipDetect";
     type Type = super::ClipDetect;
-    type ParentType = gst_audio::AudioFilter;
+    type ParentType = gst_base::BaseTransform;
 }
 
 impl ObjectImpl for ClipDetect {
@@ -125,8 +125,8 @@ impl ObjectImpl for ClipDetect {
     }
 }
 
-impl ElementImpl for ClipDetect {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+impl ClipDetect {
+    fn metadata_static() -> &'static gst::subclass::ElementMetadata {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             gst::subclass::ElementMetadata::new(
                 "Clipping detector",
@@ -135,7 +135,7 @@ impl ElementImpl for ClipDetect {
                 "avmonitor developers",
             )
         });
-        Some(&*METADATA)
+        &METADATA
     }
 }
 

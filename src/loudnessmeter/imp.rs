@@ -3,7 +3,7 @@ use std::sync::{LazyLock, Mutex};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use gst_audio::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
 
 use super::Preset;
 use crate::analysis::loudness::{LoudnessConfig, LoudnessEvent, LoudnessMeter as Meter};
@@ -154,7 +154,7 @@ impl LoudnessMeter {
 impl ObjectSubclass for LoudnessMeter {
     const NAME: &'static str = "GstLoudnessMeter";
     type Type = super::LoudnessMeter;
-    type ParentType = gst_audio::AudioFilter;
+    type ParentType = gst_base::BaseTransform;
 }
 
 impl ObjectImpl for LoudnessMeter {
@@ -264,8 +264,8 @@ impl ObjectImpl for LoudnessMeter {
     }
 }
 
-impl ElementImpl for LoudnessMeter {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+impl LoudnessMeter {
+    fn metadata_static() -> &'static gst::subclass::ElementMetadata {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             gst::subclass::ElementMetadata::new(
                 "Loudness meter",
@@ -274,7 +274,7 @@ impl ElementImpl for LoudnessMeter {
                 "avmonitor developers",
             )
         });
-        Some(&*METADATA)
+        &METADATA
     }
 }
 

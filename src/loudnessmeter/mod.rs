@@ -67,7 +67,7 @@ impl Preset {
 
 glib::wrapper! {
     pub struct LoudnessMeter(ObjectSubclass<imp::LoudnessMeter>)
-        @extends gst_audio::AudioFilter, gst_base::BaseTransform, gst::Element, gst::Object;
+        @extends gst_base::BaseTransform, gst::Element, gst::Object;
 }
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {

@@ -3,7 +3,7 @@ use std::sync::{LazyLock, Mutex};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use gst_audio::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
 
 use crate::analysis::phase::{PhaseConfig, PhaseDetector, PhaseEvent};
 use crate::audiodetect::{AudioCore, AudioMessage};
@@ -76,7 +76,7 @@ impl PhaseDetect {
 impl ObjectSubclass for PhaseDetect {
     const NAME: &'static str = "GstPhaseDetect";
     type Type = super::PhaseDetect;
-    type ParentType = gst_audio::AudioFilter;
+    type ParentType = gst_base::BaseTransform;
 }
 
 impl ObjectImpl for PhaseDetect {
@@ -145,8 +145,8 @@ impl ObjectImpl for PhaseDetect {
     }
 }
 
-impl ElementImpl for PhaseDetect {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+impl PhaseDetect {
+    fn metadata_static() -> &'static gst::subclass::ElementMetadata {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             gst::subclass::ElementMetadata::new(
                 "Phase detector",
@@ -155,7 +155,7 @@ impl ElementImpl for PhaseDetect {
                 "avmonitor developers",
             )
         });
-        Some(&*METADATA)
+        &METADATA
     }
 }
 

@@ -3,7 +3,7 @@ use std::sync::{LazyLock, Mutex};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use gst_audio::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
 
 use crate::analysis::silence::{SilenceConfig, SilenceDetector, SilenceEvent};
 use crate::audiodetect::{AudioCore, AudioMessage};
@@ -62,7 +62,7 @@ impl SilenceDetect {
 impl ObjectSubclass for SilenceDetect {
     const NAME: &'static str = "GstSilenceDetect";
     type Type = super::SilenceDetect;
-    type ParentType = gst_audio::AudioFilter;
+    type ParentType = gst_base::BaseTransform;
 }
 
 impl ObjectImpl for SilenceDetect {
@@ -103,8 +103,8 @@ impl ObjectImpl for SilenceDetect {
     }
 }
 
-impl ElementImpl for SilenceDetect {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+impl SilenceDetect {
+    fn metadata_static() -> &'static gst::subclass::ElementMetadata {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             gst::subclass::ElementMetadata::new(
                 "Silence detector",
@@ -113,7 +113,7 @@ impl ElementImpl for SilenceDetect {
                 "avmonitor developers",
             )
         });
-        Some(&*METADATA)
+        &METADATA
     }
 }
 

@@ -27,7 +27,7 @@ mod imp;
 
 glib::wrapper! {
     pub struct SilenceDetect(ObjectSubclass<imp::SilenceDetect>)
-        @extends gst_audio::AudioFilter, gst_base::BaseTransform, gst::Element, gst::Object;
+        @extends gst_base::BaseTransform, gst::Element, gst::Object;
 }
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {

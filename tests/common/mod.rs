@@ -215,18 +215,37 @@ pub struct Ev {
 
 /// Reads the shared fields of a detector message through the typed messages.
 pub fn ev(s: &gst::StructureRef) -> Ev {
-    use gstavmonitor::messages::{BlackDetectMessage, DefectEvent, EventKind, FreezeDetectMessage};
+    use gstavmonitor::messages::*;
     let e: DefectEvent = match s.name().as_str() {
         "blackdetect" => {
             BlackDetectMessage::from_structure(s)
-                .expect("blackdetect message")
+                .expect("blackdetect")
                 .event
         }
         "freezedetect" => {
             FreezeDetectMessage::from_structure(s)
-                .expect("freezedetect message")
+                .expect("freezedetect")
                 .event
         }
+        "silencedetect" => {
+            SilenceDetectMessage::from_structure(s)
+                .expect("silencedetect")
+                .event
+        }
+        "clipdetect" => {
+            ClipDetectMessage::from_structure(s)
+                .expect("clipdetect")
+                .event
+        }
+        "phasedetect" => {
+            PhaseDetectMessage::from_structure(s)
+                .expect("phasedetect")
+                .event
+        }
+        "loudnessmeter" => match LoudnessMeterMessage::from_structure(s).expect("loudnessmeter") {
+            LoudnessMeterMessage::Alarm { event, .. } => event,
+            LoudnessMeterMessage::Measurement { .. } => panic!("a measurement is not an event"),
+        },
         other => panic!("unexpected message {other}"),
     };
     Ev {
@@ -255,7 +274,18 @@ pub fn kinds(msgs: &[gst::Structure]) -> Vec<(&'static str, u64)> {
         .collect()
 }
 
+pub mod audio;
 pub mod contract;
+
+/// Message names of the detectors.
+pub const DETECTORS: &[&str] = &[
+    "blackdetect",
+    "freezedetect",
+    "silencedetect",
+    "clipdetect",
+    "phasedetect",
+    "loudnessmeter",
+];
 
 /// Plays `p` to EOS (or error: panics) and returns the detector events, in order.
 pub fn run_to_eos(p: &gst::Element) -> Vec<Ev> {
@@ -276,7 +306,8 @@ pub fn run_named(p: &gst::Element) -> Vec<(String, Ev)> {
             }
             gst::MessageView::Element(e) => {
                 if let Some(s) = e.structure() {
-                    if s.name() == "blackdetect" || s.name() == "freezedetect" {
+                    let measurement = s.get::<&str>("event") == Ok("measurement");
+                    if DETECTORS.contains(&s.name().as_str()) && !measurement {
                         out.push((s.name().to_string(), ev(s)));
                     }
                 }
