@@ -23,6 +23,7 @@ const SPEC: ASpec = ASpec {
     props,
     defect: silent,
     good,
+    tolerance: 0,
     end_delay: 0,
 };
 

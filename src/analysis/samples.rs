@@ -296,7 +296,10 @@ impl<'a> AudioView<'a> {
         } else {
             (self.planes[ch], f0, 1)
         };
-        plane[first * S::BYTES..]
+        // an empty range (an empty buffer) may start past the end of the plane
+        plane
+            .get(first * S::BYTES..)
+            .unwrap_or(&[])
             .chunks_exact(S::BYTES)
             .step_by(step)
             .take(f1 - f0)
@@ -415,6 +418,9 @@ mod tests {
         to_interleaved_f32(&p, 0, 3, &mut out);
         assert_eq!(out.len(), 6);
         assert_eq!(out[1], -1.0 / 32768.0);
+        // an empty view yields nothing on any channel
+        let e = AudioView::interleaved(&[], SampleFormat::S16, 2).unwrap();
+        assert_eq!(e.channel::<i16>(1, 0, 5).count(), 0);
         // an odd byte count keeps whole frames only
         let v = AudioView::interleaved(&data[..7], SampleFormat::S16, 2).unwrap();
         assert_eq!(v.frames(), 1);

@@ -84,6 +84,24 @@ pub struct ASpec {
     pub good: fn(usize, usize) -> f64,
     /// How long after the last defective sample the end is known (clip: the merge gap).
     pub end_delay: u64,
+    /// How far an event time may be from the truth: 0 for sample- or
+    /// block-exact detectors; phasedetect judges 5 ms blocks, and an ordinary
+    /// block next to the defect may correlate just as badly by chance.
+    pub tolerance: u64,
+}
+
+/// Checks `got` against `want` (kind, time, reason), times within `tol`.
+pub fn assert_events(got: &[Ev], want: &[(&str, u64, Option<&str>)], tol: u64) {
+    let ok = got.len() == want.len()
+        && got
+            .iter()
+            .zip(want)
+            .all(|(g, w)| g.kind == w.0 && g.ts.abs_diff(w.1) <= tol && g.reason == w.2);
+    assert!(
+        ok,
+        "got {:?}, want {want:?} (within {tol} ns)",
+        summary(got)
+    );
 }
 
 pub struct ARun {
@@ -170,7 +188,7 @@ pub fn eos_closes_defect(spec: &ASpec) {
         .iter()
         .map(|s| ev(s))
         .collect();
-    assert_eq!(summary(&m), vec![("end", 1500 * MS, Some("eos"))], "{m:?}");
+    assert_events(&m, &[("end", 1500 * MS, Some("eos"))], spec.tolerance);
 }
 
 /// A flushing seek ends the defect; analysis goes on after it.
@@ -196,7 +214,7 @@ pub fn flush_closes_defect(spec: &ASpec) {
         >::new()));
     r.frames = 0;
     let evs = r.play(spec, 1000, true);
-    assert_eq!(summary(&evs), vec![("start", 0, None)]);
+    assert_events(&evs, &[("start", 0, None)], spec.tolerance);
 }
 
 /// A rate change ends the defect (caps-change); the new rate is analysed.
@@ -231,7 +249,7 @@ pub fn timestamps_from_sample_counts(spec: &ASpec) {
         let buf = abuffer(&info, 480, |c, f| g(c, k * 480 + f));
         evs.extend(r.run.push(buf).iter().map(|s| ev(s)));
     }
-    assert_eq!(summary(&evs), vec![("start", 500 * MS, None)], "{evs:?}");
+    assert_events(&evs, &[("start", 500 * MS, None)], spec.tolerance);
     let g = spec.defect;
     let back = timed(abuffer(&info, 480, |c, f| g(c, f)), Some(200 * MS), None);
     let evs: Vec<Ev> = r.run.push(back).iter().map(|s| ev(s)).collect();
@@ -313,9 +331,9 @@ pub fn every_format_and_layout(spec: &ASpec) {
                 let got = summary(&evs);
                 let ok = got.len() == 2
                     && got[0].0 == "start"
-                    && got[0].1.abs_diff(200 * MS) <= 5 * MS
+                    && got[0].1.abs_diff(200 * MS) <= 5 * MS + spec.tolerance
                     && got[1].0 == "end"
-                    && got[1].1.abs_diff(700 * MS) <= 5 * MS
+                    && got[1].1.abs_diff(700 * MS) <= 5 * MS + spec.tolerance
                     && got[1].2 == Some("recovered");
                 if !ok {
                     failures.push(format!(
