@@ -16,7 +16,7 @@ fn good(c: usize, i: usize) -> f64 {
 
 /// A square wave at full scale: every sample clipped.
 fn clipped(_c: usize, i: usize) -> f64 {
-    if (i / 10) % 2 == 0 {
+    if (i / 10).is_multiple_of(2) {
         1.0
     } else {
         -1.0

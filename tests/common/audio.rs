@@ -66,7 +66,7 @@ pub fn music(c: usize, i: usize, rate: u32) -> f64 {
     let t = i as f64 / rate as f64;
     let env = 0.7 + 0.3 * (t * 2.0 * std::f64::consts::PI * 0.7).sin();
     let tau = 2.0 * std::f64::consts::PI;
-    let f0 = if c % 2 == 0 { 220.0 } else { 277.18 };
+    let f0 = if c.is_multiple_of(2) { 220.0 } else { 277.18 };
     0.1 * env
         * ((tau * f0 * t).sin()
             + 0.5 * (tau * 2.0 * f0 * t + 0.3).sin()
@@ -251,7 +251,7 @@ pub fn timestamps_from_sample_counts(spec: &ASpec) {
     }
     assert_events(&evs, &[("start", 500 * MS, None)], spec.tolerance);
     let g = spec.defect;
-    let back = timed(abuffer(&info, 480, |c, f| g(c, f)), Some(200 * MS), None);
+    let back = timed(abuffer(&info, 480, g), Some(200 * MS), None);
     let evs: Vec<Ev> = r.run.push(back).iter().map(|s| ev(s)).collect();
     assert_eq!(
         summary(&evs)[0],
