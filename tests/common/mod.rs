@@ -294,6 +294,15 @@ pub fn run_to_eos(p: &gst::Element) -> Vec<Ev> {
 
 /// Like [`run_to_eos`], with the name of the detector that posted each event.
 pub fn run_named(p: &gst::Element) -> Vec<(String, Ev)> {
+    run_structures(p)
+        .iter()
+        .filter(|s| s.get::<&str>("event") != Ok("measurement"))
+        .map(|s| (s.name().to_string(), ev(s)))
+        .collect()
+}
+
+/// Plays `p` to EOS (or error: panics) and returns every detector message.
+pub fn run_structures(p: &gst::Element) -> Vec<gst::Structure> {
     let bus = p.bus().unwrap();
     p.set_state(gst::State::Playing).unwrap();
     let mut out = Vec::new();
@@ -306,9 +315,8 @@ pub fn run_named(p: &gst::Element) -> Vec<(String, Ev)> {
             }
             gst::MessageView::Element(e) => {
                 if let Some(s) = e.structure() {
-                    let measurement = s.get::<&str>("event") == Ok("measurement");
-                    if DETECTORS.contains(&s.name().as_str()) && !measurement {
-                        out.push((s.name().to_string(), ev(s)));
+                    if DETECTORS.contains(&s.name().as_str()) {
+                        out.push(s.to_owned());
                     }
                 }
             }
@@ -322,6 +330,12 @@ pub fn run_named(p: &gst::Element) -> Vec<(String, Ev)> {
 /// Runs `frames` (timed buffers of `caps`) through `appsrc ! {chain} ! fakesink`
 /// and returns the detector events with the name of their detector.
 pub fn run_frames(caps: &gst::Caps, frames: Vec<gst::Buffer>, chain: &str) -> Vec<(String, Ev)> {
+    let p = appsrc_pipeline(caps, frames, chain);
+    run_named(&p)
+}
+
+/// `appsrc ! {chain} ! fakesink` with `frames` queued and EOS after them.
+pub fn appsrc_pipeline(caps: &gst::Caps, frames: Vec<gst::Buffer>, chain: &str) -> gst::Element {
     init();
     let p = gst::parse::launch(&format!("appsrc name=src format=time ! {chain} ! fakesink"))
         .unwrap_or_else(|e| panic!("{chain}: {e}"));
@@ -338,5 +352,5 @@ pub fn run_frames(caps: &gst::Caps, frames: Vec<gst::Buffer>, chain: &str) -> Ve
         src.push_buffer(f).unwrap();
     }
     src.end_of_stream().unwrap();
-    run_named(&p)
+    p
 }
