@@ -14,6 +14,27 @@ use super::samples::{to_interleaved_f32, AudioView};
 pub const STEP_NS: u64 = 100_000_000;
 /// Short-term loudness is judged only once its 3 s window is full.
 const SHORT_TERM_NS: u64 = 3_000_000_000;
+/// 100 ms steps in the momentary (400 ms) and short-term (3 s) windows.
+const STEPS_MOMENTARY: usize = 4;
+const STEPS_SHORT: usize = 30;
+
+/// BS.1770 loudness of a mean-square energy, and back.
+fn lufs(energy: f64) -> f64 {
+    if energy > 0.0 {
+        10.0 * energy.log10() - 0.691
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+fn energy(lufs: f64) -> f64 {
+    if lufs.is_finite() {
+        10f64.powf((lufs + 0.691) / 10.0)
+    } else {
+        0.0
+    }
+}
+
 /// Short-term loudness below this (LUFS) is silence, not a loudness alarm.
 const ABSOLUTE_GATE: f64 = -70.0;
 
@@ -137,6 +158,10 @@ pub struct LoudnessMeter {
     interval_sample_peak: Vec<f64>,
     interval_true_peak: Vec<f64>,
     step_true_peak: f64,
+    /// Mean-square energy (K-weighted, channel-weighted) of the last 30
+    /// 100 ms steps: momentary and short-term loudness come from it, which
+    /// is much cheaper than asking the crate to sum its 3 s window each step.
+    steps: std::collections::VecDeque<f64>,
     short_term: Alarm,
     true_peak: Alarm,
     /// Non-finite samples seen (counted as 0).
@@ -180,6 +205,7 @@ impl LoudnessMeter {
             interval_sample_peak: vec![0.0; channels],
             interval_true_peak: vec![0.0; channels],
             step_true_peak: 0.0,
+            steps: std::collections::VecDeque::with_capacity(STEPS_SHORT),
             short_term: Alarm {
                 tracker: EventTracker::new(config.min_duration),
                 first: 0.0,
@@ -244,10 +270,25 @@ impl LoudnessMeter {
         events
     }
 
+    /// Loudness of the mean energy of the last `n` steps (fewer at the start).
+    fn window(&self, n: usize) -> f64 {
+        let k = n.min(self.steps.len());
+        if k == 0 {
+            return f64::NEG_INFINITY;
+        }
+        lufs(self.steps.iter().rev().take(k).sum::<f64>() / n as f64)
+    }
+
     fn step(&mut self, t0: u64, t1: u64, events: &mut Vec<LoudnessEvent>) {
         let cfg = self.config;
+        // the step just completed is exactly the crate's last 100 ms
+        let e = energy(self.ebu.loudness_window(100).unwrap_or(f64::NEG_INFINITY));
+        if self.steps.len() == STEPS_SHORT {
+            self.steps.pop_front();
+        }
+        self.steps.push_back(e);
         if self.fed >= SHORT_TERM_NS {
-            let st = self.ebu.loudness_shortterm().unwrap_or(f64::NEG_INFINITY);
+            let st = self.window(STEPS_SHORT);
             let out = st > ABSOLUTE_GATE && (st - cfg.target_lufs).abs() > cfg.tolerance_lu;
             let target = cfg.target_lufs;
             events.extend(self.short_term.push(
@@ -286,11 +327,13 @@ impl LoudnessMeter {
     }
 
     /// The current values, peaks over the interval since the last call.
+    /// Momentary and short-term loudness cover the last 400 ms and 3 s of
+    /// whole 100 ms steps (at the start, the audio so far over the full window length).
     pub fn measure(&mut self, timestamp: u64) -> Measurement {
         let m = Measurement {
             timestamp,
-            momentary: self.ebu.loudness_momentary().unwrap_or(f64::NEG_INFINITY),
-            short_term: self.ebu.loudness_shortterm().unwrap_or(f64::NEG_INFINITY),
+            momentary: self.window(STEPS_MOMENTARY),
+            short_term: self.window(STEPS_SHORT),
             integrated: self.ebu.loudness_global().unwrap_or(f64::NEG_INFINITY),
             range: self.ebu.loudness_range().unwrap_or(0.0),
             sample_peak_db: self.interval_sample_peak.iter().map(|&p| db(p)).collect(),
@@ -323,6 +366,7 @@ impl LoudnessMeter {
     /// Starts the measurement afresh.
     pub fn reset(&mut self) {
         self.ebu.reset();
+        self.steps.clear();
         self.blocks.reset();
         self.fed = 0;
         self.next_measure = None;
