@@ -1,6 +1,9 @@
-//! Runs blackdetect and freezedetect over a file or URI (or, with no
-//! argument, over a built-in generated clip with injected defects) and prints
-//! every detector message as one JSON line on stdout.
+//! Runs the video detectors (blackdetect, freezedetect) and the audio
+//! detectors (silencedetect, clipdetect, phasedetect, loudnessmeter) over a
+//! file or URI (or, with no argument, over a built-in generated clip with
+//! injected defects) and prints every detector message as one JSON line on
+//! stdout. Loudness measurements are left out of the built-in clip's output
+//! (its alarms are not); a file or URI gets them every 10 s.
 //!
 //! ```text
 //! cargo run --release --example monitor                      # built-in clip
@@ -13,16 +16,61 @@ use std::sync::{Arc, Mutex};
 use gst::prelude::*;
 
 /// The built-in clip: 20 s of scrolling colour bars at 25 fps, black from
-/// 4 s to 7 s and frozen from 10 s to 14 s.
+/// 4 s to 7 s and frozen from 10 s to 14 s; with two tones, silent from 15 s
+/// to 18 s and clipped from 2 s to 2.5 s.
 const FRAMES: u64 = 500;
 const BLACK: std::ops::Range<u64> = 100..175;
 const FROZEN: std::ops::Range<u64> = 250..350;
+const RATE: u64 = 48_000;
+const SILENT: std::ops::Range<u64> = 15 * RATE..18 * RATE;
+const CLIPPED: std::ops::Range<u64> = 2 * RATE..5 * RATE / 2;
+
+/// Rewrites the generated stereo F32 audio: a 440 Hz tone left, 554 Hz
+/// right, at -20 dBFS, with the silence and clipping injected.
+fn audio_probe(pad: &gst::Pad) {
+    pad.add_probe(gst::PadProbeType::BUFFER, |_, info| {
+        if let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_mut() {
+            let first = buf.offset();
+            let b = buf.make_mut();
+            if let Ok(mut map) = b.map_writable() {
+                for (k, frame) in map.as_mut_slice().chunks_exact_mut(8).enumerate() {
+                    let i = first + k as u64;
+                    let t = i as f64 / RATE as f64;
+                    for (c, f) in [(0usize, 440.0), (1, 554.37)] {
+                        let mut v = 0.1 * (2.0 * std::f64::consts::PI * f * t).sin();
+                        if SILENT.contains(&i) {
+                            v = 0.0;
+                        } else if CLIPPED.contains(&i) {
+                            v = (v * 30.0).clamp(-1.0, 1.0);
+                        }
+                        frame[c * 4..c * 4 + 4].copy_from_slice(&(v as f32).to_le_bytes());
+                    }
+                }
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
+}
+
+const DETECTORS: &[&str] = &[
+    "blackdetect",
+    "freezedetect",
+    "silencedetect",
+    "clipdetect",
+    "phasedetect",
+    "loudnessmeter",
+];
 
 fn generated() -> Result<gst::Pipeline, Box<dyn std::error::Error>> {
     let p = gst::parse::launch(&format!(
         "videotestsrc name=src pattern=smpte horizontal-speed=4 num-buffers={FRAMES} \
          ! video/x-raw,format=I420,width=640,height=360,framerate=25/1 \
-         ! blackdetect ! freezedetect ! fakesink sync=false"
+         ! blackdetect ! freezedetect ! fakesink sync=false \
+         audiotestsrc name=asrc wave=silence samplesperbuffer=1920 num-buffers={} \
+         ! audio/x-raw,format=F32LE,rate={RATE},channels=2,layout=interleaved \
+         ! silencedetect ! clipdetect ! phasedetect ! loudnessmeter post-messages=false \
+         ! fakesink sync=false",
+        FRAMES * RATE / 25 / 1920
     ))?
     .downcast::<gst::Pipeline>()
     .map_err(|_| "not a pipeline")?;
@@ -57,13 +105,20 @@ fn generated() -> Result<gst::Pipeline, Box<dyn std::error::Error>> {
         }
         gst::PadProbeReturn::Ok
     });
+    let asrc = p.by_name("asrc").ok_or("no asrc")?;
+    audio_probe(&asrc.static_pad("src").ok_or("no audio src pad")?);
     eprintln!(
-        "built-in clip: {} s of scrolling bars, black {:.1}-{:.1} s, frozen {:.1}-{:.1} s",
+        "built-in clip: {} s of scrolling bars, black {:.1}-{:.1} s, frozen {:.1}-{:.1} s; \
+         two tones, clipped {:.1}-{:.1} s, silent {:.1}-{:.1} s",
         FRAMES / 25,
         BLACK.start as f64 / 25.0,
         BLACK.end as f64 / 25.0,
         FROZEN.start as f64 / 25.0,
-        FROZEN.end as f64 / 25.0
+        FROZEN.end as f64 / 25.0,
+        CLIPPED.start as f64 / RATE as f64,
+        CLIPPED.end as f64 / RATE as f64,
+        SILENT.start as f64 / RATE as f64,
+        SILENT.end as f64 / RATE as f64,
     );
     Ok(p)
 }
@@ -76,7 +131,10 @@ fn from_uri(arg: &str) -> Result<gst::Pipeline, Box<dyn std::error::Error>> {
         gst::glib::filename_to_uri(&path, None)?.to_string()
     };
     let p = gst::parse::launch(&format!(
-        "uridecodebin uri=\"{uri}\" ! video/x-raw ! queue ! blackdetect ! freezedetect ! fakesink sync=false"
+        "uridecodebin name=d uri=\"{uri}\" \
+         d. ! video/x-raw ! queue ! blackdetect ! freezedetect ! fakesink sync=false \
+         d. ! audio/x-raw ! queue ! audioconvert ! silencedetect ! clipdetect ! phasedetect \
+            ! loudnessmeter interval=10000000000 ! fakesink sync=false"
     ))?
     .downcast::<gst::Pipeline>()
     .map_err(|_| "not a pipeline")?;
@@ -140,7 +198,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match msg.view() {
             gst::MessageView::Element(e) => {
                 if let Some(s) = e.structure() {
-                    if s.name() == "blackdetect" || s.name() == "freezedetect" {
+                    if DETECTORS.contains(&s.name().as_str()) {
                         let source = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
                         println!("{}", json(&source, s));
                     }

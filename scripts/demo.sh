@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: builds avmonitor and runs blackdetect and freezedetect over a
-# built-in generated clip with injected black and frozen stretches (or over
-# the file or URI given), printing each event as a JSON line.
+# The main job: builds avmonitor and runs the video and audio detectors over
+# a built-in generated clip with injected black, frozen, silent and clipped
+# stretches (or over the file or URI given), printing each event as a JSON line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
