@@ -2,7 +2,6 @@
 //! timing from sample counts, and the handling of EOS, flushes, gaps and
 //! caps changes.
 
-use gst::prelude::*;
 use gst_audio::{AudioFormat, AudioInfo, AudioLayout};
 use gst_base::prelude::*;
 
@@ -10,6 +9,7 @@ use crate::analysis::blocks::{frames_to_ns, AudioTime};
 use crate::analysis::event::EndReason;
 use crate::analysis::samples::{AudioView, SampleFormat};
 use crate::analysis::AudioDetector;
+use crate::glue::ToMessage;
 
 /// The raw formats the audio detectors analyse.
 pub const FORMATS: &[AudioFormat] = &[
@@ -58,11 +58,6 @@ pub fn sample_format(f: AudioFormat) -> Option<SampleFormat> {
     })
 }
 
-/// Turns a detector's event into its bus message structure.
-pub trait AudioMessage {
-    fn structure(&self, segment: &gst::Segment) -> gst::Structure;
-}
-
 /// Timestamps further than this from the sample count re-anchor the clock.
 const TOLERANCE: u64 = 1_000_000;
 
@@ -101,7 +96,7 @@ pub struct AudioCore<D> {
 impl<D> AudioCore<D>
 where
     D: AudioDetector,
-    D::Event: AudioMessage,
+    D::Event: ToMessage,
 {
     pub fn new(cat: gst::DebugCategory) -> Self {
         AudioCore {
@@ -115,15 +110,7 @@ where
     }
 
     fn post(&self, element: &gst_base::BaseTransform, events: &[D::Event]) {
-        if events.is_empty() {
-            return;
-        }
-        let segment = element.segment();
-        for ev in events {
-            let s = ev.structure(&segment);
-            gst::debug!(self.cat, obj = element, "posting {s}");
-            let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
-        }
+        crate::glue::post(element, self.cat, events);
     }
 
     /// New caps: a different format ends what is open (`caps-change`) and

@@ -13,6 +13,7 @@ pub mod audiodetect;
 pub mod blackdetect;
 pub mod clipdetect;
 pub mod freezedetect;
+pub mod glue;
 pub mod loudnessmeter;
 pub mod messages;
 pub mod phasedetect;

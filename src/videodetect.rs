@@ -9,7 +9,7 @@ use gst_video::{VideoColorRange, VideoFormat, VideoFrameRef, VideoInfo};
 use crate::analysis::event::EndReason;
 use crate::analysis::frame::{LumaLayout, LumaPlane, LumaRange, Region};
 use crate::analysis::VideoDetector;
-use crate::messages::DefectEvent;
+use crate::glue::ToMessage;
 
 /// Every raw format the picture detectors analyse.
 pub const FORMATS: &[VideoFormat] = &[
@@ -296,17 +296,6 @@ pub fn region_property(region: &Region, name: &str) -> Option<glib::Value> {
     )
 }
 
-/// The `min-duration` property every event detector has.
-pub fn min_duration_property(default: u64) -> glib::ParamSpec {
-    glib::ParamSpecUInt64::builder("min-duration")
-        .nick("Minimum duration")
-        .blurb("How long a defect must last before it is reported, in nanoseconds")
-        .maximum(u64::MAX - 1)
-        .default_value(default)
-        .mutable_playing()
-        .build()
-}
-
 /// A readable list of the supported formats, for error messages.
 pub fn format_names() -> String {
     FORMATS
@@ -314,11 +303,6 @@ pub fn format_names() -> String {
         .map(|f| f.to_str().to_string())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Turns a detector's event into its bus message structure.
-pub trait EventMessage {
-    fn structure(&self, common: DefectEvent) -> gst::Structure;
 }
 
 /// The streaming-side half of a picture detector element: the stream state
@@ -332,7 +316,7 @@ pub struct Core<D> {
 impl<D> Core<D>
 where
     D: VideoDetector,
-    D::Event: EventMessage,
+    D::Event: ToMessage,
 {
     pub fn new(cat: gst::DebugCategory) -> Self {
         Core {
@@ -347,16 +331,7 @@ where
     }
 
     fn post(&self, element: &gst_base::BaseTransform, events: &[D::Event]) {
-        if events.is_empty() {
-            return;
-        }
-        let segment = element.segment();
-        for ev in events {
-            let s = ev.structure(DefectEvent::from_transition(D::transition(ev), &segment));
-            gst::debug!(self.cat, obj = element, "posting {s}");
-            // no bus (element not in a pipeline) is not an error
-            let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
-        }
+        crate::glue::post(element, self.cat, events);
     }
 
     /// New caps: a different format ends a reported defect (`caps-change`)

@@ -15,7 +15,7 @@ pub mod samples;
 pub mod silence;
 
 use blocks::AudioTime;
-use event::{EndReason, Transition};
+use event::EndReason;
 use frame::LumaPlane;
 use samples::AudioView;
 
@@ -29,9 +29,6 @@ pub trait VideoDetector {
 
     /// Ends a reported defect because the stream was interrupted.
     fn close(&mut self, reason: EndReason) -> Option<Self::Event>;
-
-    /// The start or end an event carries.
-    fn transition(event: &Self::Event) -> Transition;
 }
 
 impl VideoDetector for black::BlackDetector {
@@ -42,9 +39,6 @@ impl VideoDetector for black::BlackDetector {
     fn close(&mut self, reason: EndReason) -> Option<Self::Event> {
         black::BlackDetector::close(self, reason)
     }
-    fn transition(event: &Self::Event) -> Transition {
-        event.transition
-    }
 }
 
 impl VideoDetector for freeze::FreezeDetector {
@@ -54,9 +48,6 @@ impl VideoDetector for freeze::FreezeDetector {
     }
     fn close(&mut self, reason: EndReason) -> Option<Self::Event> {
         freeze::FreezeDetector::close(self, reason)
-    }
-    fn transition(event: &Self::Event) -> Transition {
-        event.transition
     }
 }
 

@@ -7,8 +7,9 @@ use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
 use crate::analysis::black::{BlackConfig, BlackDetector, BlackEvent};
+use crate::glue::{self, ToMessage};
 use crate::messages::{BlackDetectMessage, DefectEvent};
-use crate::videodetect::{self, Core, EventMessage};
+use crate::videodetect::{self, Core};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -22,8 +23,9 @@ const DEFAULT_PIXEL_THRESHOLD: f64 = 0.10;
 const DEFAULT_RATIO: f64 = 0.98;
 const DEFAULT_MIN_DURATION: u64 = 2_000_000_000;
 
-impl EventMessage for BlackEvent {
-    fn structure(&self, common: DefectEvent) -> gst::Structure {
+impl ToMessage for BlackEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        let common = DefectEvent::from_transition(self.transition, segment);
         BlackDetectMessage {
             event: common,
             black_ratio: self.stats.black_ratio,
@@ -85,7 +87,7 @@ impl ObjectImpl for BlackDetect {
                     .default_value(DEFAULT_RATIO)
                     .mutable_playing()
                     .build(),
-                videodetect::min_duration_property(DEFAULT_MIN_DURATION),
+                glue::min_duration_property(DEFAULT_MIN_DURATION),
             ];
             v.extend(videodetect::region_properties());
             v

@@ -6,7 +6,8 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
 use crate::analysis::clip::{ClipConfig, ClipDetector, ClipEvent};
-use crate::audiodetect::{AudioCore, AudioMessage};
+use crate::audiodetect::AudioCore;
+use crate::glue::ToMessage;
 use crate::messages::{ClipDetectMessage, DefectEvent};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -21,7 +22,7 @@ const DEFAULT_LEVEL_DB: f64 = 0.0;
 const DEFAULT_MIN_RUN: u32 = 3;
 const DEFAULT_MERGE_GAP: u64 = 500_000_000;
 
-impl AudioMessage for ClipEvent {
+impl ToMessage for ClipEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
         ClipDetectMessage {
             event: DefectEvent::from_transition(self.transition, segment),

@@ -7,8 +7,9 @@ use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
 use crate::analysis::freeze::{FreezeConfig, FreezeDetector, FreezeEvent};
+use crate::glue::{self, ToMessage};
 use crate::messages::{DefectEvent, FreezeDetectMessage};
-use crate::videodetect::{self, Core, EventMessage};
+use crate::videodetect::{self, Core};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -21,8 +22,9 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 const DEFAULT_THRESHOLD: f64 = 0.02;
 const DEFAULT_MIN_DURATION: u64 = 2_000_000_000;
 
-impl EventMessage for FreezeEvent {
-    fn structure(&self, common: DefectEvent) -> gst::Structure {
+impl ToMessage for FreezeEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        let common = DefectEvent::from_transition(self.transition, segment);
         FreezeDetectMessage {
             event: common,
             difference: self.difference,
@@ -74,7 +76,7 @@ impl ObjectImpl for FreezeDetect {
                     .default_value(DEFAULT_THRESHOLD)
                     .mutable_playing()
                     .build(),
-                videodetect::min_duration_property(DEFAULT_MIN_DURATION),
+                glue::min_duration_property(DEFAULT_MIN_DURATION),
             ];
             v.extend(videodetect::region_properties());
             v

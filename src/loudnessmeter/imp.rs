@@ -7,7 +7,8 @@ use gst_base::subclass::prelude::*;
 
 use super::Preset;
 use crate::analysis::loudness::{LoudnessConfig, LoudnessEvent, LoudnessMeter as Meter};
-use crate::audiodetect::{AudioCore, AudioMessage};
+use crate::audiodetect::AudioCore;
+use crate::glue::ToMessage;
 use crate::messages::{segment_times, DefectEvent, LoudnessMeterMessage};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -22,7 +23,7 @@ const DEFAULT_INTERVAL: u64 = 1_000_000_000;
 const DEFAULT_TOLERANCE_LU: f64 = 5.0;
 const DEFAULT_MIN_DURATION: u64 = 10_000_000_000;
 
-impl AudioMessage for LoudnessEvent {
+impl ToMessage for LoudnessEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
         match self {
             LoudnessEvent::Measurement(m) => {
@@ -204,7 +205,7 @@ impl ObjectImpl for LoudnessMeter {
                     .default_value(-1.0)
                     .mutable_playing()
                     .build(),
-                crate::videodetect::min_duration_property(DEFAULT_MIN_DURATION),
+                crate::glue::min_duration_property(DEFAULT_MIN_DURATION),
                 glib::ParamSpecBoolean::builder("true-peak")
                     .nick("True peak")
                     .blurb("Measure true peak (4x oversampled); changing it restarts the measurement")

@@ -6,7 +6,8 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
 use crate::analysis::phase::{PhaseConfig, PhaseDetector, PhaseEvent};
-use crate::audiodetect::{AudioCore, AudioMessage};
+use crate::audiodetect::AudioCore;
+use crate::glue::ToMessage;
 use crate::messages::{DefectEvent, PhaseDetectMessage};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -21,7 +22,7 @@ const DEFAULT_THRESHOLD: f64 = -0.5;
 const DEFAULT_SILENCE_DB: f64 = -60.0;
 const DEFAULT_MIN_DURATION: u64 = 2_000_000_000;
 
-impl AudioMessage for PhaseEvent {
+impl ToMessage for PhaseEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
         PhaseDetectMessage {
             event: DefectEvent::from_transition(self.transition, segment),
@@ -113,7 +114,7 @@ impl ObjectImpl for PhaseDetect {
                     .default_value(DEFAULT_SILENCE_DB)
                     .mutable_playing()
                     .build(),
-                crate::videodetect::min_duration_property(DEFAULT_MIN_DURATION),
+                crate::glue::min_duration_property(DEFAULT_MIN_DURATION),
             ]
         });
         PROPERTIES.as_ref()

@@ -6,7 +6,8 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
 use crate::analysis::silence::{SilenceConfig, SilenceDetector, SilenceEvent};
-use crate::audiodetect::{AudioCore, AudioMessage};
+use crate::audiodetect::AudioCore;
+use crate::glue::ToMessage;
 use crate::messages::{DefectEvent, SilenceDetectMessage};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -20,7 +21,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 const DEFAULT_THRESHOLD_DB: f64 = -60.0;
 const DEFAULT_MIN_DURATION: u64 = 2_000_000_000;
 
-impl AudioMessage for SilenceEvent {
+impl ToMessage for SilenceEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
         SilenceDetectMessage {
             event: DefectEvent::from_transition(self.transition, segment),
@@ -77,7 +78,7 @@ impl ObjectImpl for SilenceDetect {
                     .default_value(DEFAULT_THRESHOLD_DB)
                     .mutable_playing()
                     .build(),
-                crate::videodetect::min_duration_property(DEFAULT_MIN_DURATION),
+                crate::glue::min_duration_property(DEFAULT_MIN_DURATION),
             ]
         });
         PROPERTIES.as_ref()

@@ -1,0 +1,40 @@
+//! GStreamer glue every detector element shares: turning events into bus
+//! messages and posting them, and the common properties.
+
+use gst::glib;
+use gst::prelude::*;
+use gst_base::prelude::*;
+
+/// A detector event that becomes a bus message, with times from the segment.
+pub trait ToMessage {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure;
+}
+
+/// Posts `events` as element messages from `element` (no bus is not an error).
+/// Call without holding any lock.
+pub fn post<E: ToMessage>(
+    element: &gst_base::BaseTransform,
+    cat: gst::DebugCategory,
+    events: &[E],
+) {
+    if events.is_empty() {
+        return;
+    }
+    let segment = element.segment();
+    for ev in events {
+        let s = ev.structure(&segment);
+        gst::debug!(cat, obj = element, "posting {s}");
+        let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
+    }
+}
+
+/// The `min-duration` property every event detector has.
+pub fn min_duration_property(default: u64) -> glib::ParamSpec {
+    glib::ParamSpecUInt64::builder("min-duration")
+        .nick("Minimum duration")
+        .blurb("How long a defect must last before it is reported, in nanoseconds")
+        .maximum(u64::MAX - 1)
+        .default_value(default)
+        .mutable_playing()
+        .build()
+}
