@@ -1,5 +1,10 @@
-// Shared by the audio benches: one second of music-like audio.
-use gstavmonitor::analysis::samples::SampleFormat;
+// Shared by the audio benches: one second of music-like audio, fed to a
+// kernel as 10 ms buffers; throughput in frames (frames per second over
+// 48 000 is the real-time factor).
+use criterion::{BenchmarkId, Criterion, Throughput};
+use gstavmonitor::analysis::blocks::AudioTime;
+use gstavmonitor::analysis::samples::{AudioView, SampleFormat};
+use gstavmonitor::analysis::AudioDetector;
 
 pub const RATE: u32 = 48_000;
 
@@ -17,4 +22,37 @@ pub fn second(channels: usize, format: SampleFormat) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Benches `make(channels)` on stereo F32 and S16 and 16-channel F32;
+/// `variant` names a setting in the benchmark id.
+pub fn bench<D: AudioDetector>(
+    c: &mut Criterion,
+    name: &str,
+    variant: &str,
+    make: impl Fn(usize) -> D,
+) {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(u64::from(RATE)));
+    for (channels, format) in [
+        (2, SampleFormat::F32),
+        (2, SampleFormat::S16),
+        (16, SampleFormat::F32),
+    ] {
+        let data = second(channels, format);
+        let per = 480 * channels * format.bytes();
+        let id = BenchmarkId::new(format!("{format:?}{variant}"), format!("{channels}ch"));
+        g.bench_function(id, |b| {
+            let mut d = make(channels);
+            b.iter(|| {
+                let mut at = AudioTime::at(0);
+                for chunk in data.chunks(per) {
+                    let v = AudioView::interleaved(chunk, format, channels).unwrap();
+                    std::hint::black_box(d.push(&v, at));
+                    at.offset += v.frames() as u64;
+                }
+            })
+        });
+    }
+    g.finish();
 }
