@@ -141,8 +141,8 @@ fn from_uri(arg: &str) -> Result<gst::Pipeline, Box<dyn std::error::Error>> {
     Ok(p)
 }
 
-/// One structure as a JSON object (numbers, strings and booleans; other
-/// values as their string form).
+/// One structure as a JSON object (numbers, strings, booleans and arrays of
+/// numbers; -inf and NaN as null; other values as their string form).
 fn json(source: &str, s: &gst::StructureRef) -> String {
     fn string(v: &str) -> String {
         let mut out = String::from("\"");
@@ -166,6 +166,19 @@ fn json(source: &str, s: &gst::StructureRef) -> String {
             v.to_string()
         } else if let Ok(v) = value.get::<i64>() {
             v.to_string()
+        } else if let Ok(v) = value.get::<i32>() {
+            v.to_string()
+        } else if let Ok(v) = value.get::<u32>() {
+            v.to_string()
+        } else if let Ok(a) = value.get::<gst::Array>() {
+            let items: Vec<String> = a
+                .iter()
+                .map(|v| match v.get::<f64>() {
+                    Ok(f) if f.is_finite() => f.to_string(),
+                    _ => "null".into(),
+                })
+                .collect();
+            format!("[{}]", items.join(","))
         } else if let Ok(v) = value.get::<f64>() {
             if v.is_finite() {
                 v.to_string()

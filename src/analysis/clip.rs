@@ -182,11 +182,21 @@ impl ClipDetector {
         }
     }
 
+    /// A start, with the counts so far: finished runs and the runs still
+    /// open that already qualify.
     fn event(&self, transition: Transition) -> ClipEvent {
-        let (samples, runs) = match &self.active {
+        let n = self.runs.len();
+        let (mut samples, mut runs) = match &self.active {
             Some(a) => (a.samples.clone(), a.runs.clone()),
-            None => (vec![0; self.runs.len()], vec![0; self.runs.len()]),
+            None => (vec![0; n], vec![0; n]),
         };
+        let min_run = u64::from(self.config.min_run.max(1));
+        for (c, r) in self.runs.iter().enumerate() {
+            if r.len >= min_run {
+                samples[c] += r.len;
+                runs[c] += 1;
+            }
+        }
         ClipEvent {
             transition,
             clipped_samples: samples,
@@ -312,6 +322,9 @@ mod tests {
             let mut ev = run(&mut d, &data, chunk);
             ev.extend(d.close(EndReason::Eos));
             assert_eq!(ev.len(), 4, "chunk {chunk}: {ev:?}");
+            // the start counts the first run (as far as it had got)
+            assert_eq!(ev[0].runs, vec![1], "chunk {chunk}");
+            assert!(ev[0].clipped_samples[0] >= 3, "chunk {chunk}");
             assert!(
                 same(ev[0].transition, Transition::Start { start: ns(1000) }),
                 "{ev:?}"
