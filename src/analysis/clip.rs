@@ -166,19 +166,18 @@ impl ClipDetector {
                 events.extend(self.finish(EndReason::Recovered));
             }
         }
-        if self.active.is_none() {
-            self.active = Some(Active {
-                start,
-                last_end: stop,
-                samples: vec![0; n],
-                runs: vec![0; n],
-            });
+        let new = self.active.is_none();
+        let a = self.active.get_or_insert_with(|| Active {
+            start,
+            last_end: stop,
+            samples: vec![0; n],
+            runs: vec![0; n],
+        });
+        a.last_end = a.last_end.max(stop);
+        a.samples[c] += len;
+        a.runs[c] += 1;
+        if new {
             events.push(self.event(Transition::Start { start }));
-        }
-        if let Some(a) = self.active.as_mut() {
-            a.last_end = a.last_end.max(stop);
-            a.samples[c] += len;
-            a.runs[c] += 1;
         }
     }
 
