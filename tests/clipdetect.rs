@@ -100,3 +100,20 @@ fn level_and_min_run() {
     assert_eq!(r.run.element().property::<u32>("min-run"), 1000);
     assert!((r.run.element().property::<f64>("level-db") + 1.0).abs() < 1e-6);
 }
+
+/// NaN and infinite float samples are corrupt samples: reported as clipping.
+#[test]
+fn non_finite_samples_are_clipping() {
+    let info = stereo();
+    let mut r = ARun::new(&SPEC, 0, &info);
+    r.play(&SPEC, 100, false);
+    let bad = abuffer(&info, 480, |c, f| match (c, f) {
+        (0, 100..110) => f64::NAN,
+        (1, 200..205) => f64::NEG_INFINITY,
+        _ => 0.0,
+    });
+    let m = r.run.push(timed(bad, Some(100 * MS), Some(10 * MS)));
+    assert_eq!(kinds(&m), vec![start(100 * MS + 100 * SECOND / 48_000)]);
+    let m = r.run.event(gst::event::Eos::new());
+    assert_eq!(counts(&m[0]), (vec![10.0, 5.0], vec![1.0, 1.0]));
+}

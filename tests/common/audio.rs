@@ -217,11 +217,12 @@ pub fn flush_closes_defect(spec: &ASpec) {
     assert_events(&evs, &[("start", 0, None)], spec.tolerance);
 }
 
-/// A rate change ends the defect (caps-change); the new rate is analysed.
+/// A caps change ends the defect (caps-change); the new format is analysed.
 pub fn caps_change_closes_defect(spec: &ASpec) {
     let mut r = ARun::new(spec, 500 * MS, &stereo());
     r.play(spec, 1000, true);
-    let info = ainfo(AudioFormat::S16le, 44_100, 2, AudioLayout::NonInterleaved);
+    // rate, channel count, format and layout all change
+    let info = ainfo(AudioFormat::S16le, 44_100, 4, AudioLayout::NonInterleaved);
     r.run.h.set_src_caps(info.to_caps().unwrap());
     // times go on from 1 s at the new rate
     r.info = info;
