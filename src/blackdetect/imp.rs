@@ -3,6 +3,7 @@ use std::sync::{LazyLock, Mutex};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
+use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
@@ -68,6 +69,13 @@ impl ObjectSubclass for BlackDetect {
 }
 
 impl ObjectImpl for BlackDetect {
+    fn constructed(&self) {
+        self.parent_constructed();
+        // VideoFilter turns QoS on, and BaseTransform then drops late
+        // buffers: a monitor must never drop one
+        self.obj().set_qos(false);
+    }
+
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             let mut v = vec![
