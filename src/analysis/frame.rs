@@ -269,6 +269,23 @@ impl<'a> LumaPlane<'a> {
         }
     }
 
+    /// Bytes of samples `x0..x1` of row `y` and the shift to apply, when the
+    /// layout is contiguous 16-bit little-endian luma, else `None`.
+    #[inline]
+    pub fn row_u16le(&self, y: usize, x0: usize, x1: usize) -> Option<(&'a [u8], u32)> {
+        match self.layout {
+            LumaLayout::U16 {
+                offset,
+                step: 2,
+                shift,
+            } => {
+                let start = y * self.stride + offset;
+                Some((&self.data[start + 2 * x0..start + 2 * x1], shift))
+            }
+            _ => None,
+        }
+    }
+
     /// Luma samples `x0..x1` of row `y`: borrowed when the layout is contiguous
     /// 8-bit, otherwise converted into `scratch`. Callers keep `rect` inside
     /// the picture (see [`Region::to_rect`]).
