@@ -5,7 +5,7 @@
 use gst_audio::{AudioFormat, AudioInfo, AudioLayout};
 use gst_base::prelude::*;
 
-use crate::analysis::blocks::{frames_to_ns, AudioTime};
+use crate::analysis::blocks::AudioTime;
 use crate::analysis::event::EndReason;
 use crate::analysis::samples::{AudioView, SampleFormat};
 use crate::analysis::AudioDetector;
@@ -259,11 +259,6 @@ where
     pub fn stop(&self) {
         *self.lock() = None;
     }
-}
-
-/// ns of `frames` at the negotiated rate (for tests and logging).
-pub fn duration_of(info: &AudioInfo, frames: u64) -> u64 {
-    frames_to_ns(frames, info.rate())
 }
 
 /// The GStreamer impls every audio detector element shares, for an element

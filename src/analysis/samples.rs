@@ -24,10 +24,6 @@ impl SampleFormat {
             SampleFormat::F64 => 8,
         }
     }
-
-    pub fn is_float(&self) -> bool {
-        matches!(self, SampleFormat::F32 | SampleFormat::F64)
-    }
 }
 
 /// A sample type read from little-endian bytes.
@@ -276,9 +272,6 @@ impl<'a> AudioView<'a> {
     }
     pub fn frames(&self) -> usize {
         self.frames
-    }
-    pub fn is_interleaved(&self) -> bool {
-        self.planes.len() == 1 && self.channels > 1 || self.channels == 1
     }
 
     /// Samples `f0..f1` of channel `ch` (clamped to the view).
