@@ -8,7 +8,7 @@
 //! known (and reported) once `merge_gap` has passed without another run.
 
 use super::blocks::AudioTime;
-use super::event::{EndReason, Transition};
+use super::event::{EndReason, EventTracker, Transition};
 use super::samples::{AudioView, Sample};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,19 +48,17 @@ struct Run {
 }
 
 #[derive(Debug, Clone)]
-struct Active {
-    start: u64,
-    last_end: u64,
-    samples: Vec<u64>,
-    runs: Vec<u64>,
-}
-
-#[derive(Debug, Clone)]
 pub struct ClipDetector {
     config: ClipConfig,
     rate: u32,
     runs: Vec<Run>,
-    active: Option<Active>,
+    /// The shared event logic: no minimum duration, a hold of `merge_gap`.
+    tracker: EventTracker,
+    /// End of the last clipping run fed to the tracker.
+    last_end: Option<u64>,
+    /// Counts of the current event, per channel.
+    samples: Vec<u64>,
+    counts: Vec<u64>,
 }
 
 impl ClipDetector {
@@ -69,7 +67,10 @@ impl ClipDetector {
             config,
             rate,
             runs: vec![Run::default(); channels],
-            active: None,
+            tracker: EventTracker::with_hold(0, config.merge_gap),
+            last_end: None,
+            samples: vec![0; channels],
+            counts: vec![0; channels],
         }
     }
 
@@ -79,6 +80,7 @@ impl ClipDetector {
 
     pub fn set_config(&mut self, config: ClipConfig) {
         self.config = config;
+        self.tracker.set_hold(config.merge_gap);
     }
 
     /// One buffer whose first frame is `at`.
@@ -89,7 +91,6 @@ impl ClipDetector {
         let level = self.config.level;
         let rate = self.rate;
         let t = |i: usize| at.frame(i, rate);
-        let n = self.runs.len();
         // finished runs: (channel, start, end, length)
         let mut finished: Vec<(usize, u64, u64, u64)> = Vec::new();
         crate::with_sample_type!(view.format(), S => {
@@ -119,81 +120,67 @@ impl ClipDetector {
         });
         let end = t(frames);
         // runs still open at the end of the buffer that already qualify
-        let open: Vec<(usize, u64)> = self.runs[..channels]
+        let open = self.runs[..channels]
             .iter()
-            .enumerate()
-            .filter(|(_, r)| r.len >= min_run)
-            .map(|(c, r)| (c, r.start))
-            .collect();
+            .filter(|r| r.len >= min_run)
+            .map(|r| r.start)
+            .min();
         finished.sort_by_key(|f| f.1);
         let mut events = Vec::new();
         for (c, start, stop, len) in finished {
-            self.add_run(c, start, stop, len, n, &mut events);
-        }
-        if let Some(first) = open.iter().map(|o| o.1).min() {
-            if self.active.is_none() {
-                self.active = Some(Active {
-                    start: first,
-                    last_end: end,
-                    samples: vec![0; n],
-                    runs: vec![0; n],
-                });
-                events.push(self.event(Transition::Start { start: first }));
-            } else if let Some(a) = self.active.as_mut() {
-                a.last_end = a.last_end.max(end);
+            self.gap_until(start, &mut events);
+            let new = !self.tracker.in_defect();
+            let t = self.tracker.push(true, start, stop);
+            if new {
+                self.samples.iter_mut().for_each(|v| *v = 0);
+                self.counts.iter_mut().for_each(|v| *v = 0);
             }
+            self.samples[c] += len;
+            self.counts[c] += 1;
+            self.last_end = Some(self.last_end.map_or(stop, |e| e.max(stop)));
+            events.extend(t.map(|t| self.event(t)));
         }
-        // the event ends once merge_gap has passed with no run
-        if let Some(a) = &self.active {
-            if open.is_empty() && end.saturating_sub(a.last_end) > self.config.merge_gap {
-                events.extend(self.finish(EndReason::Recovered));
+        match open {
+            Some(first) => {
+                self.gap_until(first, &mut events);
+                if !self.tracker.in_defect() {
+                    self.samples.iter_mut().for_each(|v| *v = 0);
+                    self.counts.iter_mut().for_each(|v| *v = 0);
+                }
+                let t = self.tracker.push(true, first, end);
+                self.last_end = Some(end);
+                events.extend(t.map(|t| self.event(t)));
             }
+            // clean to the end of the buffer: the event ends once merge_gap has passed
+            None => self.gap_until(end, &mut events),
         }
         events
     }
 
-    fn add_run(
-        &mut self,
-        c: usize,
-        start: u64,
-        stop: u64,
-        len: u64,
-        n: usize,
-        events: &mut Vec<ClipEvent>,
-    ) {
-        if let Some(a) = &self.active {
-            if start.saturating_sub(a.last_end) > self.config.merge_gap {
-                events.extend(self.finish(EndReason::Recovered));
+    /// Clean audio from the end of the last run to `until`.
+    fn gap_until(&mut self, until: u64, events: &mut Vec<ClipEvent>) {
+        if let Some(last) = self.last_end {
+            if until > last {
+                if let Some(t) = self.tracker.push(false, last, until) {
+                    self.last_end = None;
+                    events.push(self.event(t));
+                }
             }
-        }
-        let new = self.active.is_none();
-        let a = self.active.get_or_insert_with(|| Active {
-            start,
-            last_end: stop,
-            samples: vec![0; n],
-            runs: vec![0; n],
-        });
-        a.last_end = a.last_end.max(stop);
-        a.samples[c] += len;
-        a.runs[c] += 1;
-        if new {
-            events.push(self.event(Transition::Start { start }));
         }
     }
 
-    /// A start, with the counts so far: finished runs and the runs still
-    /// open that already qualify.
+    /// The event for `transition`, with the counts of the current event: for
+    /// a start, the finished runs and the runs still open that already qualify.
     fn event(&self, transition: Transition) -> ClipEvent {
-        let n = self.runs.len();
-        let (mut samples, mut runs) = match &self.active {
-            Some(a) => (a.samples.clone(), a.runs.clone()),
-            None => (vec![0; n], vec![0; n]),
-        };
-        let min_run = u64::from(self.config.min_run.max(1));
-        for (c, r) in self.runs.iter().enumerate() {
-            if r.len >= min_run {
-                samples[c] += r.len;
-                runs[c] += 1;
+        let mut samples = self.samples.clone();
+        let mut runs = self.counts.clone();
+        if let Transition::Start { .. } = transition {
+            let min_run = u64::from(self.config.min_run.max(1));
+            for (c, r) in self.runs.iter().enumerate() {
+                if r.len >= min_run {
+                    samples[c] += r.len;
+                    runs[c] += 1;
+                }
             }
         }
         ClipEvent {
@@ -203,33 +190,25 @@ impl ClipDetector {
         }
     }
 
-    fn finish(&mut self, reason: EndReason) -> Option<ClipEvent> {
-        let a = self.active.take()?;
-        Some(ClipEvent {
-            transition: Transition::End {
-                start: a.start,
-                end: a.last_end,
-                reason,
-            },
-            clipped_samples: a.samples,
-            runs: a.runs,
-        })
-    }
-
     /// Ends a clipping event because the stream was interrupted; runs still
     /// open count up to where they stopped.
     pub fn close(&mut self, reason: EndReason) -> Vec<ClipEvent> {
         let min_run = u64::from(self.config.min_run.max(1));
-        if let Some(a) = self.active.as_mut() {
+        if self.tracker.in_defect() {
             for (c, r) in self.runs.iter().enumerate() {
                 if r.len >= min_run {
-                    a.samples[c] += r.len;
-                    a.runs[c] += 1;
+                    self.samples[c] += r.len;
+                    self.counts[c] += 1;
                 }
             }
         }
         self.runs.iter_mut().for_each(|r| r.len = 0);
-        self.finish(reason).into_iter().collect()
+        self.last_end = None;
+        self.tracker
+            .close(reason)
+            .map(|t| self.event(t))
+            .into_iter()
+            .collect()
     }
 }
 

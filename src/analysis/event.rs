@@ -90,15 +90,34 @@ enum Phase {
 #[derive(Debug, Clone)]
 pub struct EventTracker {
     min_duration: u64,
+    /// How long the media must be good before a defect ends (0: at once).
+    hold: u64,
+    /// Where the current good stretch inside a defect began.
+    good_since: Option<u64>,
     phase: Phase,
 }
 
 impl EventTracker {
     pub fn new(min_duration: u64) -> Self {
+        Self::with_hold(min_duration, 0)
+    }
+
+    /// A tracker whose defects end only once the media has been good for
+    /// `hold` ns; shorter good stretches are part of the defect (bursts
+    /// closer than `hold` make one event). The end is back-dated to where the
+    /// good stretch began.
+    pub fn with_hold(min_duration: u64, hold: u64) -> Self {
         EventTracker {
             min_duration,
+            hold,
+            good_since: None,
             phase: Phase::Idle,
         }
+    }
+
+    /// Changes the hold (see [`EventTracker::with_hold`]).
+    pub fn set_hold(&mut self, hold: u64) {
+        self.hold = hold;
     }
 
     /// Changes how long a defect must last; a pending defect is judged by the
@@ -132,19 +151,26 @@ impl EventTracker {
     /// One frame covering `pts..end` (`end >= pts`), defective or not.
     pub fn push(&mut self, defective: bool, pts: u64, end: u64) -> Option<Transition> {
         let end = end.max(pts);
+        if defective {
+            self.good_since = None;
+        }
         match (self.phase, defective) {
             (Phase::Idle, false) => None,
-            (Phase::Pending { .. }, false) => {
-                self.phase = Phase::Idle;
-                None
-            }
-            (Phase::Active { start, .. }, false) => {
-                self.phase = Phase::Idle;
-                Some(Transition::End {
-                    start,
-                    end: pts.max(start),
-                    reason: EndReason::Recovered,
-                })
+            (Phase::Pending { .. } | Phase::Active { .. }, false) => {
+                let since = *self.good_since.get_or_insert(pts);
+                if end.saturating_sub(since) < self.hold {
+                    return None;
+                }
+                let phase = std::mem::replace(&mut self.phase, Phase::Idle);
+                self.good_since = None;
+                match phase {
+                    Phase::Active { start, .. } => Some(Transition::End {
+                        start,
+                        end: since.max(start),
+                        reason: EndReason::Recovered,
+                    }),
+                    _ => None,
+                }
             }
             (Phase::Idle, true) => {
                 self.phase = Phase::Pending {
@@ -153,17 +179,17 @@ impl EventTracker {
                 };
                 self.check_start()
             }
-            (Phase::Pending { start, .. }, true) => {
+            (Phase::Pending { start, last_end }, true) => {
                 self.phase = Phase::Pending {
                     start,
-                    last_end: end,
+                    last_end: last_end.max(end),
                 };
                 self.check_start()
             }
-            (Phase::Active { start, .. }, true) => {
+            (Phase::Active { start, last_end }, true) => {
                 self.phase = Phase::Active {
                     start,
-                    last_end: end,
+                    last_end: last_end.max(end),
                 };
                 None
             }
@@ -183,6 +209,7 @@ impl EventTracker {
     /// The stream was interrupted: a reported defect ends at the end of its
     /// last frame with `reason`; a pending one is dropped.
     pub fn close(&mut self, reason: EndReason) -> Option<Transition> {
+        self.good_since = None;
         let phase = std::mem::replace(&mut self.phase, Phase::Idle);
         match phase {
             Phase::Active { start, last_end } => Some(Transition::End {
@@ -197,6 +224,7 @@ impl EventTracker {
     /// Forgets any defect without reporting it.
     pub fn reset(&mut self) {
         self.phase = Phase::Idle;
+        self.good_since = None;
     }
 }
 
@@ -301,6 +329,34 @@ mod tests {
         assert_eq!(
             t.push(true, 7 * F, 3 * F),
             Some(Transition::Start { start: 7 * F })
+        );
+    }
+
+    #[test]
+    fn hold_merges_bursts_and_backdates_the_end() {
+        let mut t = EventTracker::with_hold(0, 3 * F);
+        // defects 2-3 and 5-6 with a 2-frame gap merge; a 3-frame gap ends it
+        let ev = run(&mut t, "..##..##...#");
+        assert_eq!(
+            ev,
+            vec![
+                (2, Transition::Start { start: 2 * F }),
+                (
+                    10,
+                    Transition::End {
+                        start: 2 * F,
+                        end: 8 * F,
+                        reason: EndReason::Recovered
+                    }
+                ),
+                (11, Transition::Start { start: 11 * F })
+            ]
+        );
+        // a pending defect survives a short good stretch too
+        let mut t = EventTracker::with_hold(4 * F, 2 * F);
+        assert_eq!(
+            run(&mut t, "##.##"),
+            vec![(3, Transition::Start { start: 0 })]
         );
     }
 
