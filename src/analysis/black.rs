@@ -249,11 +249,6 @@ impl BlackDetector {
         (stats, black)
     }
 
-    /// Whether measured stats make a black frame under the current settings.
-    pub fn is_black(&self, stats: &BlackStats) -> bool {
-        stats.black_ratio >= self.config.ratio
-    }
-
     /// One frame covering `pts..end` nanoseconds. An empty picture is never
     /// black. A frame that cannot be black is only scanned until that is sure.
     pub fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64) -> Option<BlackEvent> {
@@ -302,12 +297,6 @@ impl BlackDetector {
         let t = self.tracker.close(reason)?;
         Some(self.event(t))
     }
-
-    /// Forgets everything but the settings.
-    pub fn reset(&mut self) {
-        self.tracker.reset();
-        self.frames = 0;
-    }
 }
 
 #[cfg(test)]
@@ -349,6 +338,15 @@ mod tests {
         assert!(s.mean_luma.abs() < 1e-12);
     }
 
+    /// Whether `push` takes the frame for black (a fresh detector reporting at once).
+    fn black(config: BlackConfig, plane: &LumaPlane<'_>) -> bool {
+        let mut d = BlackDetector::new(BlackConfig {
+            min_duration: 0,
+            ..config
+        });
+        d.push(plane, 0, F).is_some()
+    }
+
     #[test]
     fn ratio_decides() {
         let mut d = BlackDetector::new(BlackConfig::default());
@@ -358,10 +356,9 @@ mod tests {
         f[1] = 235;
         let s = d.measure(&LumaPlane::gray8(&f, 10, 10).unwrap());
         assert!((s.black_ratio - 0.98).abs() < 1e-12);
-        assert!(d.is_black(&s));
+        assert!(black(d.config(), &LumaPlane::gray8(&f, 10, 10).unwrap()));
         f[2] = 235;
-        let s = d.measure(&LumaPlane::gray8(&f, 10, 10).unwrap());
-        assert!(!d.is_black(&s));
+        assert!(!black(d.config(), &LumaPlane::gray8(&f, 10, 10).unwrap()));
     }
 
     #[test]
@@ -374,7 +371,7 @@ mod tests {
             }
         }
         let mut d = BlackDetector::new(BlackConfig::default());
-        assert!(!d.is_black(&d.clone().measure(&LumaPlane::gray8(&f, 100, 100).unwrap())));
+        assert!(!black(d.config(), &LumaPlane::gray8(&f, 100, 100).unwrap()));
         d.set_config(BlackConfig {
             region: Region {
                 x: 0.0,

@@ -126,10 +126,6 @@ impl EventTracker {
         self.min_duration = min_duration;
     }
 
-    pub fn min_duration(&self) -> u64 {
-        self.min_duration
-    }
-
     /// True while a defect has been reported and has not ended.
     pub fn is_active(&self) -> bool {
         matches!(self.phase, Phase::Active { .. })
@@ -138,14 +134,6 @@ impl EventTracker {
     /// True while a defect is pending or reported.
     pub fn in_defect(&self) -> bool {
         !matches!(self.phase, Phase::Idle)
-    }
-
-    /// Where the current (pending or reported) defect began.
-    pub fn defect_start(&self) -> Option<u64> {
-        match self.phase {
-            Phase::Idle => None,
-            Phase::Pending { start, .. } | Phase::Active { start, .. } => Some(start),
-        }
     }
 
     /// One frame covering `pts..end` (`end >= pts`), defective or not.

@@ -252,9 +252,6 @@ impl<'a> LumaPlane<'a> {
     pub fn range(&self) -> LumaRange {
         self.range
     }
-    pub fn layout(&self) -> LumaLayout {
-        self.layout
-    }
 
     /// Samples `x0..x1` of row `y` when the layout is contiguous 8-bit luma
     /// (no conversion needed), else `None`.

@@ -485,13 +485,6 @@ impl FreezeDetector {
         let t = self.tracker.close(reason)?;
         Some(self.event(t))
     }
-
-    /// Forgets everything but the settings.
-    pub fn reset(&mut self) {
-        self.tracker.reset();
-        self.has_reference = false;
-        self.max_diff = 0.0;
-    }
 }
 
 #[cfg(test)]
