@@ -49,6 +49,8 @@ pub struct LoudnessConfig {
     pub min_duration: u64,
     /// Measure true peak (4x oversampling: the costly part).
     pub true_peak: bool,
+    /// Return a measurement every interval (alarms come regardless).
+    pub measurements: bool,
 }
 
 impl Default for LoudnessConfig {
@@ -60,6 +62,7 @@ impl Default for LoudnessConfig {
             max_true_peak_dbtp: -1.0,
             min_duration: 10_000_000_000,
             true_peak: true,
+            measurements: true,
         }
     }
 }
@@ -322,7 +325,11 @@ impl LoudnessMeter {
             .get_or_insert(t0 + cfg.interval.max(STEP_NS));
         if t1 >= next {
             self.next_measure = Some(t1 + cfg.interval.max(STEP_NS) - (t1 - next).min(STEP_NS));
-            events.push(LoudnessEvent::Measurement(self.measure(t1)));
+            // measured either way, so the interval peaks always cover one interval
+            let m = self.measure(t1);
+            if cfg.measurements {
+                events.push(LoudnessEvent::Measurement(m));
+            }
         }
     }
 

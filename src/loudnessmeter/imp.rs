@@ -54,67 +54,17 @@ impl ToMessage for LoudnessEvent {
     }
 }
 
+/// The meter's settings, and the preset they came from (a way of setting
+/// values, not something the meter uses).
 #[derive(Debug, Clone, Copy)]
 struct Settings {
     meter: LoudnessConfig,
     preset: Preset,
-    post_messages: bool,
 }
 
 pub struct LoudnessMeter {
     settings: Mutex<Settings>,
-    core: AudioCore<MeterFilter>,
-}
-
-/// The meter with measurements dropped when `post-messages` is off.
-pub struct MeterFilter {
-    meter: Meter,
-    post: bool,
-}
-
-impl crate::analysis::AudioDetector for MeterFilter {
-    type Event = LoudnessEvent;
-    fn push(
-        &mut self,
-        view: &crate::analysis::samples::AudioView<'_>,
-        at: crate::analysis::blocks::AudioTime,
-    ) -> Vec<LoudnessEvent> {
-        let mut ev = self.meter.push(view, at);
-        if !self.post {
-            ev.retain(|e| !matches!(e, LoudnessEvent::Measurement(_)));
-        }
-        ev
-    }
-    fn close(&mut self, reason: crate::analysis::event::EndReason) -> Vec<LoudnessEvent> {
-        self.meter.close(reason)
-    }
-    fn flush(&mut self) -> Vec<LoudnessEvent> {
-        let ev = self.meter.close(crate::analysis::event::EndReason::Flush);
-        self.meter.reset();
-        ev
-    }
-}
-
-impl MeterFilter {
-    fn config(&self) -> Settings {
-        Settings {
-            meter: self.meter.config(),
-            preset: Preset::Custom,
-            post_messages: self.post,
-        }
-    }
-
-    fn set_config(&mut self, s: Settings) {
-        self.meter.set_config(s.meter);
-        self.post = s.post_messages;
-    }
-}
-
-impl PartialEq for Settings {
-    /// Compares what the meter uses (the preset is only a way to set values).
-    fn eq(&self, other: &Self) -> bool {
-        self.meter == other.meter && self.post_messages == other.post_messages
-    }
+    core: AudioCore<Meter>,
 }
 
 impl Default for LoudnessMeter {
@@ -129,9 +79,9 @@ impl Default for LoudnessMeter {
                     max_true_peak_dbtp: peak,
                     min_duration: DEFAULT_MIN_DURATION,
                     true_peak: true,
+                    measurements: true,
                 },
                 preset: Preset::EbuR128,
-                post_messages: true,
             }),
             core: AudioCore::new(*CAT),
         }
@@ -139,15 +89,16 @@ impl Default for LoudnessMeter {
 }
 
 impl LoudnessMeter {
-    fn settings(&self) -> Settings {
+    fn all_settings(&self) -> Settings {
         *self.settings.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn make(s: Settings, rate: u32, channels: usize) -> Option<MeterFilter> {
-        Meter::new(s.meter, rate, channels).map(|meter| MeterFilter {
-            meter,
-            post: s.post_messages,
-        })
+    fn settings(&self) -> LoudnessConfig {
+        self.all_settings().meter
+    }
+
+    fn make(config: LoudnessConfig, rate: u32, channels: usize) -> Option<Meter> {
+        Meter::new(config, rate, channels)
     }
 }
 
@@ -222,7 +173,7 @@ impl ObjectImpl for LoudnessMeter {
         let m = &mut s.meter;
         match pspec.name() {
             "interval" => m.interval = value.get().unwrap_or(m.interval),
-            "post-messages" => s.post_messages = value.get().unwrap_or(s.post_messages),
+            "post-messages" => m.measurements = value.get().unwrap_or(m.measurements),
             "preset" => {
                 if let Ok(p) = value.get::<Preset>() {
                     s.preset = p;
@@ -249,11 +200,11 @@ impl ObjectImpl for LoudnessMeter {
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = self.settings();
+        let s = self.all_settings();
         let m = s.meter;
         match pspec.name() {
             "interval" => m.interval.to_value(),
-            "post-messages" => s.post_messages.to_value(),
+            "post-messages" => m.measurements.to_value(),
             "preset" => s.preset.to_value(),
             "target-lufs" => m.target_lufs.to_value(),
             "tolerance-lu" => m.tolerance_lu.to_value(),
@@ -279,4 +230,4 @@ impl LoudnessMeter {
     }
 }
 
-crate::audio_detector_impls!(LoudnessMeter, MeterFilter);
+crate::audio_detector_impls!(LoudnessMeter, Meter);
