@@ -74,14 +74,18 @@ impl<D: AudioDetector> AudioStream<D> {
     /// Where `buffer` starts: its PTS when it disagrees with the sample count
     /// (or nothing is known yet), else the sample count. Without any PTS yet,
     /// counting starts at `origin`. Also says whether time went backwards.
-    fn timing(&mut self, buffer: &gst::BufferRef, origin: u64) -> (AudioTime, bool) {
+    fn timing(
+        &mut self,
+        buffer: &gst::BufferRef,
+        origin: impl FnOnce() -> u64,
+    ) -> (AudioTime, bool) {
         let rate = self.info.rate();
         let counted = self.clock;
         let at = match (buffer.pts().map(|t| t.nseconds()), counted) {
             (Some(pts), Some(c)) if c.frame(0, rate).abs_diff(pts) <= TOLERANCE => c,
             (Some(pts), _) => AudioTime::at(pts),
             (None, Some(c)) => c,
-            (None, None) => AudioTime::at(origin),
+            (None, None) => AudioTime::at(origin()),
         };
         let backwards = counted.is_some_and(|c| at.frame(0, rate) + TOLERANCE < c.frame(0, rate));
         (at, backwards)
@@ -160,11 +164,14 @@ where
         buffer: &gst::BufferRef,
         configure: impl FnOnce(&mut D),
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let origin = element
-            .segment()
-            .downcast_ref::<gst::ClockTime>()
-            .and_then(|s| s.start())
-            .map_or(0, |t| t.nseconds());
+        // only asked for when nothing else gives the time (the segment is copied under a lock)
+        let origin = || {
+            element
+                .segment()
+                .downcast_ref::<gst::ClockTime>()
+                .and_then(|s| s.start())
+                .map_or(0, |t| t.nseconds())
+        };
         let mut state = self.lock();
         let Some(stream) = state.as_mut() else {
             drop(state);
