@@ -1,17 +1,15 @@
 //! blackdetect kernel on one 8-bit and one 10-bit luma plane, 1080p and 2160p.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gstavmonitor::analysis::black::{BlackConfig, BlackDetector};
-use gstavmonitor::analysis::frame::{LumaLayout, LumaPlane, LumaRange};
+use gstavmonitor::analysis::frame::LumaPlane;
 
-fn picture(w: usize, h: usize) -> Vec<u8> {
-    (0..w * h)
-        .map(|i| (16 + (i * 7 + i / w * 13) % 200) as u8)
-        .collect()
-}
+#[path = "video_common.rs"]
+mod video_common;
+use video_common::{picture, plane10, words10, SIZES};
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("blackdetect");
-    for (name, w, h) in [("1080p", 1920, 1080), ("2160p", 3840, 2160)] {
+    for (name, w, h) in SIZES {
         let data = picture(w, h);
         g.throughput(Throughput::Elements((w * h) as u64));
         let mut d = BlackDetector::new(BlackConfig::default());
@@ -27,23 +25,8 @@ fn bench(c: &mut Criterion) {
             &plane,
             |b, p| b.iter(|| d.push(p, 0, 40_000_000)),
         );
-        let data16: Vec<u8> = data
-            .iter()
-            .flat_map(|&v| (u16::from(v) << 2).to_le_bytes())
-            .collect();
-        let plane = LumaPlane::new(
-            &data16,
-            w * 2,
-            w,
-            h,
-            LumaLayout::U16 {
-                offset: 0,
-                step: 2,
-                shift: 0,
-            },
-            LumaRange::new(10, false),
-        )
-        .unwrap();
+        let data16 = words10(&data);
+        let plane = plane10(&data16, w, h);
         g.bench_with_input(BenchmarkId::new("10bit", name), &plane, |b, p| {
             b.iter(|| d.push(p, 0, 40_000_000))
         });
