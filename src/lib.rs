@@ -3,7 +3,7 @@
 //!
 //! - [`analysis`]: the pure detector kernels and the shared event logic;
 //! - [`messages`]: typed bus messages;
-//! - elements: `blackdetect`, `freezedetect` (video); `silencedetect`,
+//! - elements: `blackdetect`, `freezedetect`, `blockdetect` (video); `silencedetect`,
 //!   `clipdetect`, `phasedetect`, `loudnessmeter` (audio).
 
 use gst::glib;
@@ -11,6 +11,7 @@ use gst::glib;
 pub mod analysis;
 pub mod audiodetect;
 pub mod blackdetect;
+pub mod blockdetect;
 pub mod clipdetect;
 pub mod freezedetect;
 pub mod glue;
@@ -23,6 +24,7 @@ pub mod videodetect;
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     blackdetect::register(plugin)?;
     freezedetect::register(plugin)?;
+    blockdetect::register(plugin)?;
     silencedetect::register(plugin)?;
     clipdetect::register(plugin)?;
     phasedetect::register(plugin)?;

@@ -6,6 +6,7 @@
 //! the segment are `GST_CLOCK_TIME_NONE` (`u64::MAX`) in the structure and
 //! `None` here.
 
+use crate::analysis::block::{BoxPx, Evidence};
 use crate::analysis::event::{EndReason, Transition};
 
 /// Why a message could not be read.
@@ -228,6 +229,108 @@ impl FreezeDetectMessage {
     }
 }
 
+/// `blockdetect` message: a corruption (`event` = "start" / "end") or a
+/// blockiness measurement (`event` = "measurement").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BlockDetectMessage {
+    Corruption {
+        event: DefectEvent,
+        /// `damaged-blocks` (u32): damaged 16x16 macroblocks in the first
+        /// corrupted frame (start) or the worst frame (end).
+        damaged_blocks: u32,
+        /// `damaged-fraction` (f64): the same as a fraction of the analysed
+        /// macroblocks.
+        damaged_fraction: f64,
+        /// `area-x`, `area-y`, `area-width`, `area-height` (u32, pixels):
+        /// bounding box of the damage (union over the corruption for an end).
+        area: BoxPx,
+        /// `evidence` (string): `pixels`, `decoder` or `pixels+decoder`.
+        evidence: Evidence,
+    },
+    Measurement {
+        /// `timestamp`: end of the measured interval; `stream-time`, `running-time`.
+        timestamp: u64,
+        stream_time: Option<u64>,
+        running_time: Option<u64>,
+        /// `blockiness` (f64): mean luma gradient across the 8-pixel grid over
+        /// the mean gradient off it, over the interval; 1.0 = no blocking.
+        blockiness: f64,
+        /// `frames` (u64): frames measured; `corrupted-frames` (u64): of
+        /// them, frames judged corrupted.
+        frames: u64,
+        corrupted_frames: u64,
+    },
+}
+
+impl BlockDetectMessage {
+    pub const NAME: &'static str = "blockdetect";
+
+    pub fn to_structure(&self) -> gst::Structure {
+        match self {
+            BlockDetectMessage::Corruption {
+                event,
+                damaged_blocks,
+                damaged_fraction,
+                area,
+                evidence,
+            } => event
+                .write(gst::Structure::builder(Self::NAME))
+                .field("damaged-blocks", *damaged_blocks)
+                .field("damaged-fraction", *damaged_fraction)
+                .field("area-x", area.x)
+                .field("area-y", area.y)
+                .field("area-width", area.width)
+                .field("area-height", area.height)
+                .field("evidence", evidence.as_str())
+                .build(),
+            BlockDetectMessage::Measurement {
+                timestamp,
+                stream_time,
+                running_time,
+                blockiness,
+                frames,
+                corrupted_frames,
+            } => gst::Structure::builder(Self::NAME)
+                .field("event", "measurement")
+                .field("timestamp", *timestamp)
+                .field("stream-time", time_to_field(*stream_time))
+                .field("running-time", time_to_field(*running_time))
+                .field("blockiness", *blockiness)
+                .field("frames", *frames)
+                .field("corrupted-frames", *corrupted_frames)
+                .build(),
+        }
+    }
+
+    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        check_name(s, Self::NAME)?;
+        if field::<&str>(s, "event")? == "measurement" {
+            return Ok(BlockDetectMessage::Measurement {
+                timestamp: field(s, "timestamp")?,
+                stream_time: time_from_field(field(s, "stream-time")?),
+                running_time: time_from_field(field(s, "running-time")?),
+                blockiness: field(s, "blockiness")?,
+                frames: field(s, "frames")?,
+                corrupted_frames: field(s, "corrupted-frames")?,
+            });
+        }
+        let ev: &str = field(s, "evidence")?;
+        Ok(BlockDetectMessage::Corruption {
+            event: DefectEvent::read(s)?,
+            damaged_blocks: field(s, "damaged-blocks")?,
+            damaged_fraction: field(s, "damaged-fraction")?,
+            area: BoxPx {
+                x: field(s, "area-x")?,
+                y: field(s, "area-y")?,
+                width: field(s, "area-width")?,
+                height: field(s, "area-height")?,
+            },
+            evidence: Evidence::parse(ev)
+                .ok_or_else(|| MessageError(format!("{}: unknown evidence \"{ev}\"", s.name())))?,
+        })
+    }
+}
+
 fn f64_array(values: &[f64]) -> gst::Array {
     gst::Array::new(values.iter().copied())
 }
@@ -443,6 +546,56 @@ mod tests {
 
     fn init() {
         gst::init().unwrap();
+    }
+
+    #[test]
+    fn block_round_trip() {
+        init();
+        for m in [
+            BlockDetectMessage::Corruption {
+                event: DefectEvent {
+                    kind: EventKind::End,
+                    timestamp: 80,
+                    stream_time: Some(80),
+                    running_time: Some(40),
+                    duration: Some(40),
+                    reason: Some(EndReason::Eos),
+                },
+                damaged_blocks: 7,
+                damaged_fraction: 0.25,
+                area: BoxPx {
+                    x: 16,
+                    y: 32,
+                    width: 48,
+                    height: 16,
+                },
+                evidence: Evidence::Both,
+            },
+            BlockDetectMessage::Measurement {
+                timestamp: 1_000,
+                stream_time: None,
+                running_time: Some(5),
+                blockiness: 1.25,
+                frames: 25,
+                corrupted_frames: 1,
+            },
+        ] {
+            assert_eq!(
+                BlockDetectMessage::from_structure(&m.to_structure()).unwrap(),
+                m
+            );
+        }
+        let mut s = BlockDetectMessage::Measurement {
+            timestamp: 0,
+            stream_time: None,
+            running_time: None,
+            blockiness: 1.0,
+            frames: 1,
+            corrupted_frames: 0,
+        }
+        .to_structure();
+        s.set("event", "start");
+        assert!(BlockDetectMessage::from_structure(&s).is_err());
     }
 
     #[test]

@@ -212,18 +212,22 @@ impl<D: VideoDetector> Stream<D> {
         .map_err(|e| Skip::BadFrame(e.to_string()))?;
         let mut events = Vec::new();
         if self.last_pts.is_some_and(|last| pts < last) {
-            events.extend(self.detector.close(EndReason::Discont));
+            self.detector.close(EndReason::Discont, &mut events);
         }
         self.last_pts = Some(pts);
-        events.extend(self.detector.push(&plane, pts, end));
+        self.detector
+            .decoder_flag(frame.buffer().flags().contains(gst::BufferFlags::CORRUPTED));
+        self.detector.push(&plane, pts, end, &mut events);
         Ok(events)
     }
 
     /// Ends a reported defect (EOS, flush, caps change) and forgets timing.
-    pub fn close(&mut self, reason: EndReason) -> Option<D::Event> {
+    pub fn close(&mut self, reason: EndReason) -> Vec<D::Event> {
         self.next_pts = None;
         self.last_pts = None;
-        self.detector.close(reason)
+        let mut out = Vec::new();
+        self.detector.close(reason, &mut out);
+        out
     }
 }
 
@@ -346,11 +350,10 @@ where
         if state.as_ref().is_some_and(|s| &s.info == info) {
             return Ok(());
         }
-        let closed: Vec<_> = state
+        let closed = state
             .as_mut()
-            .and_then(|s| s.close(EndReason::CapsChange))
-            .into_iter()
-            .collect();
+            .map(|s| s.close(EndReason::CapsChange))
+            .unwrap_or_default();
         let new = Stream::new(make(), info);
         let ok = new.is_ok();
         *state = new.ok();
@@ -411,12 +414,11 @@ where
 
     /// The stream was interrupted: end a reported defect with `reason`.
     pub fn close(&self, element: &gst_base::BaseTransform, reason: EndReason) {
-        let ev: Vec<_> = self
+        let ev = self
             .lock()
             .as_mut()
-            .and_then(|s| s.close(reason))
-            .into_iter()
-            .collect();
+            .map(|s| s.close(reason))
+            .unwrap_or_default();
         self.post(element, &ev);
     }
 

@@ -4,6 +4,7 @@
 //! [`frame::LumaPlane`] views, so every kernel is unit tested on its own.
 
 pub mod black;
+pub mod block;
 pub mod blocks;
 pub mod clip;
 pub mod event;
@@ -24,30 +25,46 @@ pub trait VideoDetector {
     /// A start or end event with the detector's measurements.
     type Event;
 
-    /// One frame covering `pts..end` nanoseconds.
-    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64) -> Option<Self::Event>;
+    /// One frame covering `pts..end` nanoseconds; events go to `out`.
+    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>);
 
     /// Ends a reported defect because the stream was interrupted.
-    fn close(&mut self, reason: EndReason) -> Option<Self::Event>;
+    fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>);
+
+    /// Whether the decoder flagged the next frame as corrupted.
+    fn decoder_flag(&mut self, _corrupted: bool) {}
 }
 
 impl VideoDetector for black::BlackDetector {
     type Event = black::BlackEvent;
-    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64) -> Option<Self::Event> {
-        black::BlackDetector::push(self, plane, pts, end)
+    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
+        out.extend(black::BlackDetector::push(self, plane, pts, end));
     }
-    fn close(&mut self, reason: EndReason) -> Option<Self::Event> {
-        black::BlackDetector::close(self, reason)
+    fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
+        out.extend(black::BlackDetector::close(self, reason));
     }
 }
 
 impl VideoDetector for freeze::FreezeDetector {
     type Event = freeze::FreezeEvent;
-    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64) -> Option<Self::Event> {
-        freeze::FreezeDetector::push(self, plane, pts, end)
+    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
+        out.extend(freeze::FreezeDetector::push(self, plane, pts, end));
     }
-    fn close(&mut self, reason: EndReason) -> Option<Self::Event> {
-        freeze::FreezeDetector::close(self, reason)
+    fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
+        out.extend(freeze::FreezeDetector::close(self, reason));
+    }
+}
+
+impl VideoDetector for block::BlockDetector {
+    type Event = block::BlockEvent;
+    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
+        out.extend(block::BlockDetector::push(self, plane, pts, end));
+    }
+    fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
+        out.extend(block::BlockDetector::close(self, reason));
+    }
+    fn decoder_flag(&mut self, corrupted: bool) {
+        self.set_decoder_flag(corrupted);
     }
 }
 

@@ -281,6 +281,7 @@ pub mod contract;
 pub const DETECTORS: &[&str] = &[
     "blackdetect",
     "freezedetect",
+    "blockdetect",
     "silencedetect",
     "clipdetect",
     "phasedetect",

@@ -1,0 +1,219 @@
+use std::sync::{LazyLock, Mutex};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::prelude::*;
+use gst_base::subclass::prelude::*;
+use gst_video::subclass::prelude::*;
+
+use crate::analysis::block::{BlockConfig, BlockDetector, BlockEvent};
+use crate::glue::{self, ToMessage};
+use crate::messages::{segment_times, BlockDetectMessage, DefectEvent};
+use crate::videodetect::{self, Core};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "blockdetect",
+        gst::DebugColorFlags::empty(),
+        Some("Block corruption detector"),
+    )
+});
+
+const DEFAULT_THRESHOLD: f64 = 0.05;
+const DEFAULT_MASKING: f64 = 2.0;
+const DEFAULT_MIN_BLOCKS: u32 = 2;
+const DEFAULT_MIN_DURATION: u64 = 0;
+const DEFAULT_INTERVAL: u64 = 1_000_000_000;
+const DEFAULT_POST_MESSAGES: bool = true;
+
+impl ToMessage for BlockEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        match *self {
+            BlockEvent::Corruption { transition, damage } => BlockDetectMessage::Corruption {
+                event: DefectEvent::from_transition(transition, segment),
+                damaged_blocks: damage.blocks,
+                damaged_fraction: damage.fraction,
+                area: damage.area,
+                evidence: damage.evidence,
+            },
+            BlockEvent::Measurement(m) => {
+                let (stream_time, running_time) = segment_times(m.timestamp, segment);
+                BlockDetectMessage::Measurement {
+                    timestamp: m.timestamp,
+                    stream_time,
+                    running_time,
+                    blockiness: m.blockiness,
+                    frames: m.frames,
+                    corrupted_frames: m.corrupted_frames,
+                }
+            }
+        }
+        .to_structure()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    config: BlockConfig,
+    post_messages: bool,
+}
+
+pub struct BlockDetect {
+    settings: Mutex<Settings>,
+    core: Core<BlockDetector>,
+}
+
+impl Default for BlockDetect {
+    fn default() -> Self {
+        BlockDetect {
+            settings: Mutex::new(Settings {
+                config: BlockConfig {
+                    threshold: DEFAULT_THRESHOLD,
+                    masking: DEFAULT_MASKING,
+                    min_blocks: DEFAULT_MIN_BLOCKS,
+                    min_duration: DEFAULT_MIN_DURATION,
+                    interval: DEFAULT_INTERVAL,
+                    ..BlockConfig::default()
+                },
+                post_messages: DEFAULT_POST_MESSAGES,
+            }),
+            core: Core::new(*CAT),
+        }
+    }
+}
+
+impl BlockDetect {
+    /// The detector's settings; no measurements when `post-messages` is off.
+    fn settings(&self) -> BlockConfig {
+        let s = *self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        BlockConfig {
+            interval: if s.post_messages {
+                s.config.interval
+            } else {
+                0
+            },
+            ..s.config
+        }
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for BlockDetect {
+    const NAME: &'static str = "GstBlockDetect";
+    type Type = super::BlockDetect;
+    type ParentType = gst_video::VideoFilter;
+}
+
+impl ObjectImpl for BlockDetect {
+    fn constructed(&self) {
+        self.parent_constructed();
+        // VideoFilter turns QoS on, and BaseTransform then drops late
+        // buffers: a monitor must never drop one
+        self.obj().set_qos(false);
+    }
+
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let mut v = vec![
+                glib::ParamSpecDouble::builder("threshold")
+                    .nick("Step threshold")
+                    .blurb("Smallest luma step across a macroblock edge, beyond the gradients beside it, that can be damage, as a fraction of the nominal luma range")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_THRESHOLD)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("masking")
+                    .nick("Texture masking")
+                    .blurb("How many times the texture activity (mean absolute luma gradient) of the blocks beside it a step must exceed to be damage")
+                    .minimum(0.0)
+                    .maximum(100.0)
+                    .default_value(DEFAULT_MASKING)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("min-blocks")
+                    .nick("Minimum damaged blocks")
+                    .blurb("Macroblocks newly broken edges must touch for a frame to count as corrupted")
+                    .minimum(1)
+                    .default_value(DEFAULT_MIN_BLOCKS)
+                    .mutable_playing()
+                    .build(),
+                glue::min_duration_property(DEFAULT_MIN_DURATION),
+                glib::ParamSpecUInt64::builder("interval")
+                    .nick("Measurement interval")
+                    .blurb("Time between blockiness measurements, in nanoseconds")
+                    .minimum(1)
+                    .default_value(DEFAULT_INTERVAL)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("post-messages")
+                    .nick("Post measurements")
+                    .blurb("Post a blockiness measurement every interval")
+                    .default_value(DEFAULT_POST_MESSAGES)
+                    .mutable_playing()
+                    .build(),
+            ];
+            v.extend(videodetect::region_properties());
+            v
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let name = pspec.name();
+        let c = &mut s.config;
+        match name {
+            "threshold" => c.threshold = value.get().unwrap_or(c.threshold),
+            "masking" => c.masking = value.get().unwrap_or(c.masking),
+            "min-blocks" => c.min_blocks = value.get().unwrap_or(c.min_blocks),
+            "min-duration" => c.min_duration = value.get().unwrap_or(c.min_duration),
+            "interval" => c.interval = value.get().unwrap_or(c.interval),
+            "post-messages" => s.post_messages = value.get().unwrap_or(s.post_messages),
+            _ => {
+                if !videodetect::set_region_property(&mut c.region, name, value) {
+                    return;
+                }
+            }
+        }
+        gst::info!(CAT, imp = self, "{name} set to {value:?}");
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = *self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let c = s.config;
+        match pspec.name() {
+            "threshold" => c.threshold.to_value(),
+            "masking" => c.masking.to_value(),
+            "min-blocks" => c.min_blocks.to_value(),
+            "min-duration" => c.min_duration.to_value(),
+            "interval" => c.interval.to_value(),
+            "post-messages" => s.post_messages.to_value(),
+            name => videodetect::region_property(&c.region, name)
+                .unwrap_or_else(|| pspec.default_value().clone()),
+        }
+    }
+}
+
+impl ElementImpl for BlockDetect {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Block corruption detector",
+                "Filter/Analyzer/Video",
+                "Posts start/end messages for block corruption from lost or damaged data, and blockiness measurements; passes buffers through untouched",
+                "avmonitor developers",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(videodetect::pad_templates);
+        TEMPLATES.as_ref()
+    }
+}
+
+crate::picture_detector_impls!(BlockDetect, BlockDetector);
