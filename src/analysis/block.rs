@@ -50,172 +50,351 @@ impl Px for u16 {
     }
 }
 
-/// Step across and beside every boundary segment of the macroblock grid.
+/// Sums over the 16 positions of one grid segment (`a b | c d` across it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seg {
+    /// Sum of `|b - c|`, the step across the line.
+    pub step: u32,
+    /// Sum of `|a - b| + |c - d|`, the gradients beside it.
+    pub inner: u32,
+    /// Sum of `b - c`.
+    pub signed: i32,
+    /// `step` and `signed` over the first 8 positions.
+    pub step_a: u32,
+    pub signed_a: i32,
+    /// Positions whose step exceeds the mean gradient beside it by at least
+    /// the map's `min_step`.
+    pub cover: u8,
+}
+
+impl Seg {
+    #[inline(always)]
+    fn add(&mut self, a: i32, b: i32, c: i32, d: i32, first_half: bool, min_step: i32) {
+        let step = (b - c).abs();
+        let inner = (a - b).abs() + (c - d).abs();
+        self.step += step as u32;
+        self.inner += inner as u32;
+        self.signed += b - c;
+        if first_half {
+            self.step_a += step as u32;
+            self.signed_a += b - c;
+        }
+        self.cover += u8::from(2 * step - inner >= 2 * min_step);
+    }
+
+    /// Mean step across the line beyond the mean gradient beside it, in code
+    /// values (negative when the line is smoother than its surroundings).
+    pub fn excess(&self) -> f64 {
+        (f64::from(self.step) - f64::from(self.inner) / 2.0) / MB as f64
+    }
+}
+
+/// How far either side of a grid line (pixels) other lines are searched for
+/// content stepping as much: the spatial control.
+const REACH: usize = 12;
+/// How far either side of a grid line (pixels) the previous frame is
+/// searched for the same step: content that moved there.
+const MOTION: usize = 6;
+
+/// Excess steps across every vertical and horizontal line of the picture,
+/// summed per macroblock band, plus the details of the grid segments.
 ///
-/// A segment is the 16-pixel piece of a grid line between two neighbouring
-/// macroblocks. For each, `step` sums `|b - c|` across the line and `inner`
-/// sums `|a - b| + |c - d|` beside it, over its 16 positions (`a b | c d` are
-/// the two pixels either side of the line).
+/// The excess step across the line left of column `x` at one row is
+/// `2|b - c| - |a - b| - |c - d|` (`a b | c d`): large where the picture
+/// steps between two pixels and is smooth beside them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BoundaryMap {
-    /// Whole macroblocks across and down.
+    /// Whole macroblocks across and down, and the analysed size in pixels.
     pub cols: usize,
     pub rows: usize,
-    /// Vertical lines: index `r * cols + i` is the line left of macroblock
-    /// `(i, r)` (`i >= 1`; `i == 0` unused).
-    pub v_step: Vec<u32>,
-    pub v_inner: Vec<u32>,
-    /// Horizontal lines: index `j * cols + c` is the line above macroblock
-    /// `(c, j)` (`j >= 1`; row 0 unused).
-    pub h_step: Vec<u32>,
-    pub h_inner: Vec<u32>,
-    /// Signed sums of `b - c`, and how many positions step by at least
-    /// `min_step` more than beside the line.
-    pub v_signed: Vec<i32>,
-    pub h_signed: Vec<i32>,
-    pub v_cover: Vec<u8>,
-    pub h_cover: Vec<u8>,
-    /// Per macroblock: sum of `|p[x] - p[x-1]|` inside it (not across its
-    /// left edge), over rows 1, 5, 9 and 13: 60 differences.
-    pub activity: Vec<u32>,
-    min_step: i32,
+    pub width: usize,
+    pub height: usize,
+    /// Grid segments on vertical lines: index `r * cols + c` is the segment
+    /// left of macroblock `(c, r)` (unused for `c == 0`).
+    pub v: Vec<Seg>,
+    /// Grid segments on horizontal lines: `r * cols + c` is the segment
+    /// above macroblock `(c, r)` (unused for `r == 0`).
+    pub h: Vec<Seg>,
+    /// `ev[r * width + x]`: excess step across the vertical line left of
+    /// column `x`, summed over the 16 rows of band `r`.
+    pub ev: Vec<i32>,
+    /// `eh[y * cols + c]`: excess step across the horizontal line above row
+    /// `y`, summed over the 16 columns of macroblock column `c`.
+    pub eh: Vec<i32>,
+    /// The signed steps `b - c` summed like `ev` and `eh`.
+    pub sv: Vec<i32>,
+    pub sh: Vec<i32>,
+    /// Per macroblock: mean `|p[x] - p[x-1]|` inside it (texture activity),
+    /// over every fourth row.
+    pub activity: Vec<f64>,
     /// Sum of `|p[x] - p[x-1]|` on the 8-pixel grid (x % 8 == 0) and off it
-    /// (per off-grid position, i.e. divided by 7), over sampled rows.
+    /// (divided by 7, per position), over every fourth row.
     pub grid8: u64,
     pub off8: u64,
-    saved: [Vec<u16>; 3],
+    act: Vec<u32>,
+    min_step: i32,
+    conv: Vec<u16>,
     scratch: Vec<u16>,
+    d: Vec<i32>,
+    dy: [Vec<i32>; 3],
 }
 
 impl BoundaryMap {
-    /// Measures `plane`.
+    /// Measures `plane`; `min_step` (code values) sets [`Seg::cover`].
     pub fn compute(&mut self, plane: &LumaPlane<'_>, min_step: u32) {
-        self.min_step = min_step as i32;
+        self.min_step = i32::try_from(min_step).unwrap_or(i32::MAX / 4);
         let cols = plane.width() / MB;
         let rows = plane.height() / MB;
+        let (w, h) = (cols * MB, rows * MB);
         self.cols = cols;
         self.rows = rows;
+        self.width = w;
+        self.height = h;
         let n = cols * rows;
-        for v in [
-            &mut self.v_step,
-            &mut self.v_inner,
-            &mut self.h_step,
-            &mut self.h_inner,
-        ] {
+        for v in [&mut self.v, &mut self.h] {
             v.clear();
-            v.resize(n, 0);
+            v.resize(n, Seg::default());
         }
+        self.ev.clear();
+        self.ev.resize(rows * w, 0);
+        self.eh.clear();
+        self.eh.resize(h * cols, 0);
+        self.sv.clear();
+        self.sv.resize(rows * w, 0);
+        self.sh.clear();
+        self.sh.resize(h * cols, 0);
+        self.act.clear();
+        self.act.resize(n, 0);
         self.activity.clear();
-        self.activity.resize(n, 0);
-        for v in [&mut self.v_signed, &mut self.h_signed] {
-            v.clear();
-            v.resize(n, 0);
-        }
-        for v in [&mut self.v_cover, &mut self.h_cover] {
-            v.clear();
-            v.resize(n, 0);
-        }
         self.grid8 = 0;
         self.off8 = 0;
-        if cols == 0 || rows == 0 {
+        if n == 0 {
             return;
         }
-        let w = cols * MB;
-        let mut scratch = std::mem::take(&mut self.scratch);
-        for y in 0..rows * MB {
-            match plane.row(y, 0, w, &mut scratch) {
-                Row::U8(r) => self.row(r, y),
-                Row::U16(r) => self.row(r, y),
+        if plane.row_u8(0, 0, w).is_some() {
+            self.pass(|y| plane.row_u8(y, 0, w).unwrap_or(&[]));
+        } else {
+            let mut conv = std::mem::take(&mut self.conv);
+            conv.clear();
+            for y in 0..h {
+                match plane.row(y, 0, w, &mut self.scratch) {
+                    Row::U8(r) => conv.extend(r.iter().map(|&p| u16::from(p))),
+                    Row::U16(r) => conv.extend_from_slice(r),
+                }
             }
+            self.pass(|y| &conv[y * w..(y + 1) * w]);
+            self.conv = conv;
         }
-        self.scratch = scratch;
+        // 4 sampled rows of 15 differences
+        self.activity.extend(
+            self.act
+                .iter()
+                .map(|&a| f64::from(a) / (4 * (MB - 1)) as f64),
+        );
     }
 
-    fn row<P: Px>(&mut self, row: &[P], y: usize) {
-        let cols = self.cols;
-        let r = y / MB;
-        let base = r * cols;
-        for i in 1..cols {
-            let x = i * MB;
-            let (a, b, c, d) = (row[x - 2].v(), row[x - 1].v(), row[x].v(), row[x + 1].v());
-            let (st, inn) = ((b - c).abs(), (a - b).abs() + (c - d).abs());
-            self.v_step[base + i] += st as u32;
-            self.v_inner[base + i] += inn as u32;
-            self.v_signed[base + i] += b - c;
-            self.v_cover[base + i] += u8::from(2 * st - inn >= 2 * self.min_step);
+    fn pass<'a, P: Px + 'a>(&mut self, row: impl Fn(usize) -> &'a [P]) {
+        let (w, h, cols) = (self.width, self.height, self.cols);
+        let min_step = self.min_step;
+        let mut d = std::mem::take(&mut self.d);
+        d.clear();
+        d.resize(w, 0);
+        let mut dy = std::mem::take(&mut self.dy);
+        for q in dy.iter_mut() {
+            q.clear();
+            q.resize(w, 0);
         }
-        if y % 4 == 1 {
-            for (c, mb) in row.chunks_exact(MB).enumerate() {
-                let mut s = 0u32;
-                for k in 1..MB {
-                    s += (mb[k].v() - mb[k - 1].v()).unsigned_abs();
+        for y in 0..h {
+            let p = row(y);
+            if p.len() < w {
+                break;
+            }
+            let r = y / MB;
+            // vertical lines
+            let signed = &mut self.sv[r * w..(r + 1) * w];
+            for x in 1..w {
+                let s = p[x - 1].v() - p[x].v();
+                signed[x] += s;
+                d[x] = s.abs();
+            }
+            let band = &mut self.ev[r * w..(r + 1) * w];
+            for x in 2..w - 1 {
+                band[x] += 2 * d[x] - d[x - 1] - d[x + 1];
+            }
+            let first_half = y % MB < MB / 2;
+            for c in 1..cols {
+                let x = c * MB;
+                let (a, b, cc, dd) = (p[x - 2].v(), p[x - 1].v(), p[x].v(), p[x + 1].v());
+                self.v[r * cols + c].add(a, b, cc, dd, first_half, min_step);
+            }
+            if y % 4 == 1 {
+                self.sample_row(p, r);
+            }
+            // horizontal lines: dy[y % 3] is p(y - 1) - p(y)
+            if y >= 1 {
+                let above = row(y - 1);
+                let cur = &mut dy[y % 3];
+                for x in 0..w {
+                    cur[x] = above[x].v() - p[x].v();
                 }
-                self.activity[base + c] += s;
             }
-        }
-        if y % 4 == 2 {
-            let (mut g, mut o) = (0u64, 0u64);
-            let mut prev = row[0].v();
-            for chunk in row.chunks_exact(8) {
-                g += u64::from((chunk[0].v() - prev).unsigned_abs());
-                let mut s = 0u32;
-                for k in 1..8 {
-                    s += (chunk[k].v() - chunk[k - 1].v()).unsigned_abs();
-                }
-                o += u64::from(s);
-                prev = chunk[7].v();
-            }
-            self.grid8 += g;
-            self.off8 += o / 7;
-        }
-        let phase = y % MB;
-        match phase {
-            14 | 15 | 0 => {
-                let slot = if phase == 0 { 2 } else { phase - 14 };
-                let s = &mut self.saved[slot];
-                s.clear();
-                s.extend(row.iter().map(|p| p.v() as u16));
-            }
-            1 if r >= 1 => {
-                let base = r * cols;
-                let [a, b, c] = &self.saved;
-                for (ci, (((a, b), c), d)) in a
-                    .chunks_exact(MB)
-                    .zip(b.chunks_exact(MB))
-                    .zip(c.chunks_exact(MB))
-                    .zip(row.chunks_exact(MB))
-                    .enumerate()
-                {
-                    let (mut st, mut inn, mut sg, mut cov) = (0i32, 0i32, 0i32, 0u8);
-                    for k in 0..MB {
-                        let (a, b, c, d) = (i32::from(a[k]), i32::from(b[k]), i32::from(c[k]), d[k].v());
-                        let (s1, i1) = ((b - c).abs(), (a - b).abs() + (c - d).abs());
-                        st += s1;
-                        inn += i1;
-                        sg += b - c;
-                        cov += u8::from(2 * s1 - i1 >= 2 * self.min_step);
+            if y >= 3 {
+                // the line above row y - 1
+                let line = y - 1;
+                let (b, a, c) = (&dy[line % 3], &dy[(line + 2) % 3], &dy[y % 3]);
+                let out = &mut self.eh[line * cols..(line + 1) * cols];
+                let signed = &mut self.sh[line * cols..(line + 1) * cols];
+                for (cc, (o, sg)) in out.iter_mut().zip(signed.iter_mut()).enumerate() {
+                    let (mut acc, mut sum) = (0, 0);
+                    for x in cc * MB..(cc + 1) * MB {
+                        acc += 2 * b[x].abs() - a[x].abs() - c[x].abs();
+                        sum += b[x];
                     }
-                    self.h_step[base + ci] += st as u32;
-                    self.h_inner[base + ci] += inn as u32;
-                    self.h_signed[base + ci] += sg;
-                    self.h_cover[base + ci] += cov;
+                    *o = acc;
+                    *sg = sum;
+                }
+                if line % MB == 0 {
+                    let (ra, rb, rc) = (row(line - 2), row(line - 1), row(line));
+                    let base = (line / MB) * cols;
+                    for cc in 0..cols {
+                        let mut seg = Seg::default();
+                        for x in cc * MB..(cc + 1) * MB {
+                            seg.add(
+                                ra[x].v(),
+                                rb[x].v(),
+                                rc[x].v(),
+                                p[x].v(),
+                                x % MB < MB / 2,
+                                min_step,
+                            );
+                        }
+                        self.h[base + cc] = seg;
+                    }
                 }
             }
-            _ => {}
+        }
+        self.d = d;
+        self.dy = dy;
+    }
+
+    /// Texture activity and blockiness sums from one row of band `r`.
+    fn sample_row<P: Px>(&mut self, row: &[P], r: usize) {
+        let cols = self.cols;
+        let (mut g, mut o) = (0u64, 0u64);
+        let mut prev = row[0].v();
+        for (mb, act) in row
+            .chunks_exact(MB)
+            .zip(&mut self.act[r * cols..(r + 1) * cols])
+        {
+            let mut inside = 0u32;
+            for half in mb.chunks_exact(8) {
+                g += u64::from((half[0].v() - prev).unsigned_abs());
+                let mut s = 0u32;
+                for i in 1..8 {
+                    s += (half[i].v() - half[i - 1].v()).unsigned_abs();
+                }
+                inside += s;
+                prev = half[7].v();
+            }
+            // the step between the halves is inside the block too
+            let mid = (mb[MB / 2].v() - mb[MB / 2 - 1].v()).unsigned_abs();
+            *act += inside + mid;
+            o += u64::from(inside);
+        }
+        self.grid8 += g;
+        self.off8 += o / 7;
+    }
+
+    /// For grid segment `k` (vertical lines when `vertical`): its excess
+    /// step in code values (as [`Seg::excess`]), the strongest excess step
+    /// across other lines of the same orientation within [`REACH`], and
+    /// whether `prev` (a previous frame's map) had a step like it (same
+    /// sign, half to twice the size) within [`MOTION`].
+    fn context(&self, vertical: bool, k: usize, prev: Option<&BoundaryMap>) -> (f64, f64, bool) {
+        let (r, c) = (k / self.cols, k % self.cols);
+        // index of line `i` (a column for vertical lines, a row otherwise)
+        // in the step arrays, and the position and number of lines
+        let (w, cols) = (self.width, self.cols);
+        let (at, len): (usize, usize) = if vertical {
+            (c * MB, w)
+        } else {
+            (r * MB, self.height)
+        };
+        let index = move |i: usize| if vertical { r * w + i } else { i * cols + c };
+        let (e, sg) = if vertical {
+            (&self.ev, &self.sv)
+        } else {
+            (&self.eh, &self.sh)
+        };
+        let excess = e[index(at)];
+        let lo = |reach: usize| at.saturating_sub(reach).max(2);
+        let hi = |reach: usize| (at + reach).min(len.saturating_sub(2));
+        let control = (lo(REACH)..=hi(REACH))
+            .filter(|&i| i != at)
+            .map(|i| e[index(i)])
+            .max()
+            .unwrap_or(0);
+        let signed = sg[index(at)];
+        let moved = prev
+            .filter(|p| p.width == w && p.height == self.height)
+            .is_some_and(|p| {
+                let (pe, ps) = if vertical {
+                    (&p.ev, &p.sv)
+                } else {
+                    (&p.eh, &p.sh)
+                };
+                (lo(MOTION)..=hi(MOTION)).any(|i| {
+                    let (e2, s2) = (pe[index(i)], ps[index(i)]);
+                    2 * e2 >= excess
+                        && e2 <= 2 * excess
+                        && (s2 > 0) == (signed > 0)
+                        && 2 * s2.abs() >= signed.abs()
+                })
+            });
+        (f64::from(excess) / SCALE, f64::from(control) / SCALE, moved)
+    }
+}
+
+impl BoundaryMap {
+    /// How much the texture of the picture changed from `prev`'s: 0 the
+    /// same, 1 entirely different (a scene cut).
+    fn change(&self, prev: &BoundaryMap) -> f64 {
+        if prev.activity.len() != self.activity.len() {
+            return 1.0;
+        }
+        let (mut diff, mut sum) = (0.0, 0.0);
+        for (a, b) in self.activity.iter().zip(&prev.activity) {
+            diff += (a - b).abs();
+            sum += a + b;
+        }
+        if sum > 0.0 {
+            diff / sum
+        } else {
+            0.0
         }
     }
 }
+
+/// From a sum of `2|b - c| - |a - b| - |c - d|` over a segment to the mean
+/// excess step in code values.
+const SCALE: f64 = (2 * MB) as f64;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BlockConfig {
     /// Smallest excess step across a grid segment that can be damage, as a
     /// fraction of the nominal luma range.
     pub threshold: f64,
-    /// How many times the texture activity beside it a step must exceed.
+    /// How many times the strongest step across other lines of the same
+    /// orientation within 12 pixels a step must exceed (content masking).
     pub masking: f64,
-    /// Macroblocks that newly broken segments must touch for a frame to be
-    /// corrupted.
-    pub min_blocks: u32,
+    /// How many times the mean gradient inside the blocks beside it a step
+    /// must exceed (texture masking).
+    pub texture: f64,
+    /// Newly broken segments a frame needs to start a corruption.
+    pub min_breaks: u32,
+    /// How many times its running mean of newly broken segments a frame must
+    /// have (plus one) to start a corruption.
+    pub sudden: f64,
     /// Nanoseconds a corruption must last to be reported (0: one frame).
     pub min_duration: u64,
     /// Nanoseconds between blockiness measurements (0: none).
@@ -227,9 +406,11 @@ pub struct BlockConfig {
 impl Default for BlockConfig {
     fn default() -> Self {
         BlockConfig {
-            threshold: 0.05,
-            masking: 2.0,
-            min_blocks: 2,
+            threshold: 0.075,
+            masking: 1.5,
+            texture: 1.0,
+            min_breaks: 2,
+            sudden: 3.0,
             min_duration: 0,
             interval: 1_000_000_000,
             region: Region::default(),
@@ -356,13 +537,18 @@ pub struct BlockDetector {
     config: BlockConfig,
     tracker: EventTracker,
     map: BoundaryMap,
-    /// Broken segments of the previous frame (vertical then horizontal),
-    /// `None` when there is no previous frame to compare with.
-    prev: Option<Vec<bool>>,
-    prev_dims: (usize, usize),
-    breaks: Vec<bool>,
+    /// The previous frame's map, when there is one to compare with.
+    prev: Option<BoundaryMap>,
+    breaks: Vec<Break>,
     damaged: Vec<bool>,
     flagged: bool,
+    /// Running mean of newly broken segments per frame.
+    novel_mean: f64,
+    /// How much the last frame changed from the one before (see
+    /// `BoundaryMap::change`).
+    change: f64,
+    /// Macroblocks damaged in the previous frame, while in a corruption.
+    was_damaged: Vec<bool>,
     /// The damage of the current corruption so far.
     worst: Option<Damage>,
     /// Blockiness sums of the current interval.
@@ -381,10 +567,12 @@ impl BlockDetector {
             tracker: EventTracker::new(config.min_duration),
             map: BoundaryMap::default(),
             prev: None,
-            prev_dims: (0, 0),
             breaks: Vec::new(),
             damaged: Vec::new(),
             flagged: false,
+            novel_mean: 0.0,
+            change: 0.0,
+            was_damaged: Vec::new(),
             worst: None,
             interval_start: None,
             grid_sum: 0,
@@ -410,6 +598,18 @@ impl BlockDetector {
     /// The decoder flagged the next frame as corrupted (or not).
     pub fn set_decoder_flag(&mut self, corrupted: bool) {
         self.flagged = corrupted;
+    }
+
+    /// The grid segments of the last frame that stepped by at least the
+    /// threshold, with what they were judged to be. For diagnostics.
+    pub fn last_breaks(&self) -> &[Break] {
+        &self.breaks
+    }
+
+    /// How much the last frame's texture changed from the one before: 0 the
+    /// same, 1 entirely new. For diagnostics.
+    pub fn last_change(&self) -> f64 {
+        self.change
     }
 
     /// The damage found in the last frame, if it was corrupted.
@@ -510,69 +710,94 @@ impl BlockDetector {
         out
     }
 
-    /// Marks broken segments and returns the damage of newly broken ones.
+    /// Judges the grid segments and returns the damage of the frame, if it
+    /// starts or continues a corruption.
     fn find_damage(&mut self, width: usize, height: usize, t: f64) -> Option<Damage> {
-        let m = &self.map;
-        let (cols, rows) = (m.cols, m.rows);
+        let (cols, rows) = (self.map.cols, self.map.rows);
         let n = cols * rows;
         let rect = self.config.region.to_rect(width, height);
         // whole macroblocks inside the region
         let (c0, c1) = (rect.x0.div_ceil(MB), (rect.x1 / MB).min(cols));
         let (r0, r1) = (rect.y0.div_ceil(MB), (rect.y1 / MB).min(rows));
+        let inside = c1 > c0 && r1 > r0;
         self.breaks.clear();
-        self.breaks.resize(2 * n, false);
         self.damaged.clear();
         self.damaged.resize(n, false);
-        if c1 <= c0 || r1 <= r0 {
-            self.prev = None;
-            return None;
-        }
-        let masking = self.config.masking;
-        for r in r0..r1 {
-            for c in c0..c1 {
-                let k = r * cols + c;
-                if c > c0 {
-                    self.breaks[k] = is_break(m, Dir::V, k, t, masking);
-                }
-                if r > r0 {
-                    self.breaks[n + k] = is_break(m, Dir::H, k, t, masking);
-                }
-            }
-        }
-        let fresh = self.prev.is_some() && self.prev_dims == (cols, rows);
-        let mut count = 0u32;
-        let (mut bx0, mut by0, mut bx1, mut by1) = (usize::MAX, usize::MAX, 0, 0);
+        let prev = self.prev.take();
+        // a picture that changed everywhere (a scene cut) has nothing to be
+        // compared with
+        self.change = prev.as_ref().map_or(1.0, |p| self.map.change(p));
+        let fresh = prev.is_some() && inside && self.change <= CUT;
+        let continuing = self.tracker.in_defect() && self.was_damaged.len() == n;
+        let mut novel = 0u32;
+        let mut persisting = 0u32;
         if fresh {
-            let prev = self.prev.as_deref().unwrap_or(&[]);
-            for (i, (&now, &before)) in self.breaks.iter().zip(prev).enumerate() {
-                if !now || before {
-                    continue;
-                }
-                let k = i % n;
-                let other = if i < n { k - 1 } else { k - cols };
-                for b in [k, other] {
-                    if !self.damaged[b] {
-                        self.damaged[b] = true;
-                        count += 1;
-                        let (c, r) = (b % cols, b / cols);
-                        bx0 = bx0.min(c);
-                        by0 = by0.min(r);
-                        bx1 = bx1.max(c + 1);
-                        by1 = by1.max(r + 1);
+            for r in r0..r1 {
+                for c in c0..c1 {
+                    let k = r * cols + c;
+                    let v = (c > c0)
+                        .then(|| self.is_break(Dir::V, k, t, prev.as_ref()))
+                        .flatten();
+                    let h = (r > r0)
+                        .then(|| self.is_break(Dir::H, k, t, prev.as_ref()))
+                        .flatten();
+                    for (found, other) in [(v, k.wrapping_sub(1)), (h, k.wrapping_sub(cols))] {
+                        let Some(b) = found else {
+                            continue;
+                        };
+                        self.breaks.push(b);
+                        let counts = match b.verdict {
+                            Verdict::Broken => {
+                                novel += 1;
+                                true
+                            }
+                            // damage still there from the frame before
+                            Verdict::Moved
+                                if continuing
+                                    && (self.was_damaged[k] || self.was_damaged[other]) =>
+                            {
+                                persisting += 1;
+                                true
+                            }
+                            _ => false,
+                        };
+                        if counts {
+                            self.damaged[k] = true;
+                            self.damaged[other] = true;
+                        }
                     }
                 }
             }
         }
-        match self.prev.as_mut() {
-            Some(p) => {
-                p.clear();
-                p.extend_from_slice(&self.breaks);
-            }
-            None => self.prev = Some(self.breaks.clone()),
+        // keep this frame's map for the next one, and reuse the old one
+        let mut old = prev.unwrap_or_default();
+        std::mem::swap(&mut old, &mut self.map);
+        self.prev = inside.then_some(old);
+        if !fresh {
+            self.was_damaged.clear();
+            return None;
         }
-        self.prev_dims = (cols, rows);
+        // sudden: well above what this picture usually has
+        let sudden = f64::from(novel) >= self.config.sudden * self.novel_mean + 1.0;
+        self.novel_mean += (f64::from(novel) - self.novel_mean) * MEAN_WEIGHT;
+        let starts = sudden && novel >= self.config.min_breaks.max(1);
+        let corrupted = starts || (continuing && novel + persisting > 0);
+        if !corrupted {
+            self.was_damaged.clear();
+            return None;
+        }
+        let (mut count, mut bx0, mut by0, mut bx1, mut by1) = (0u32, usize::MAX, usize::MAX, 0, 0);
+        for (b, _) in self.damaged.iter().enumerate().filter(|(_, &d)| d) {
+            count += 1;
+            let (bc, br) = (b % cols, b / cols);
+            bx0 = bx0.min(bc);
+            by0 = by0.min(br);
+            bx1 = bx1.max(bc + 1);
+            by1 = by1.max(br + 1);
+        }
+        self.was_damaged.clone_from(&self.damaged);
         let total = ((c1 - c0) * (r1 - r0)) as f64;
-        (fresh && count >= self.config.min_blocks.max(1)).then(|| Damage {
+        Some(Damage {
             blocks: count,
             fraction: f64::from(count) / total,
             area: BoxPx {
@@ -584,6 +809,133 @@ impl BlockDetector {
             evidence: Evidence::Pixels,
         })
     }
+
+    /// Grid segment `k` with what was weighed, if it steps by at least `t`,
+    /// given the previous frame's map.
+    fn is_break(&self, dir: Dir, k: usize, t: f64, prev: Option<&BoundaryMap>) -> Option<Break> {
+        let m = &self.map;
+        let cols = m.cols;
+        let vertical = dir == Dir::V;
+        let segs = if vertical { &m.v } else { &m.h };
+        let (excess, control, moved) = m.context(vertical, k, prev);
+        if excess < t {
+            return None;
+        }
+        let other = if vertical { k - 1 } else { k - cols };
+        let activity = m.activity[k].max(m.activity[other]);
+        let seg = segs[k];
+        let straight = straight_edge(m, vertical, k);
+        let mut b = Break {
+            vertical,
+            col: k % cols,
+            row: k / cols,
+            excess,
+            control,
+            activity,
+            moved,
+            straight,
+            cover: seg.cover,
+            coherence: f64::from(seg.signed) / f64::from(seg.step.max(1)),
+            verdict: Verdict::Broken,
+        };
+        let c = &self.config;
+        // content stepping as much across other lines nearby, texture, a
+        // step the previous frame had here or close by (content moving), a
+        // straight content edge
+        b.verdict = if excess < c.masking * control {
+            Verdict::Control
+        } else if excess < c.texture * activity {
+            Verdict::Texture
+        } else if moved {
+            Verdict::Moved
+        } else if straight {
+            Verdict::ContentEdge
+        } else {
+            Verdict::Broken
+        };
+        Some(b)
+    }
+}
+
+/// Is grid segment `k` part of a straight content edge lying on the line:
+/// one sign along its half next to a neighbouring segment of the same line,
+/// carrying on through the corner into that one?
+fn straight_edge(m: &BoundaryMap, vertical: bool, k: usize) -> bool {
+    let cols = m.cols;
+    let segs = if vertical { &m.v } else { &m.h };
+    let seg = segs[k];
+    let coherent = |step: u32, signed: i32| {
+        step > 0 && f64::from(signed.unsigned_abs()) >= 0.7 * f64::from(step)
+    };
+    let (r, cc) = (k / cols, k % cols);
+    let (before, after) = if vertical {
+        (
+            r.checked_sub(1).map(|r| r * cols + cc),
+            (r + 1 < m.rows).then(|| (r + 1) * cols + cc),
+        )
+    } else {
+        (
+            cc.checked_sub(1).map(|c| r * cols + c),
+            (cc + 1 < cols).then(|| r * cols + cc + 1),
+        )
+    };
+    // (step, signed) of the first or second half of a segment
+    let half = |s: &Seg, first: bool| {
+        if first {
+            (s.step_a, s.signed_a)
+        } else {
+            (s.step - s.step_a, s.signed - s.signed_a)
+        }
+    };
+    let joins = |j: Option<usize>, k_first: bool| {
+        j.is_some_and(|j| {
+            let (s1, g1) = half(&seg, k_first);
+            let (s2, g2) = half(&segs[j], !k_first);
+            coherent(s1, g1)
+                && coherent(s2, g2)
+                && (g1 > 0) == (g2 > 0)
+                && 4 * g1.unsigned_abs() >= g2.unsigned_abs()
+                && 4 * g2.unsigned_abs() >= g1.unsigned_abs()
+        })
+    };
+    joins(before, true) || joins(after, false)
+}
+
+/// A broken grid segment and what was weighed: the segment is left of
+/// (vertical) or above macroblock (`col`, `row`); values in code values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Break {
+    pub vertical: bool,
+    pub col: usize,
+    pub row: usize,
+    pub excess: f64,
+    /// The strongest step across other lines nearby.
+    pub control: f64,
+    /// Mean gradient inside the blocks either side.
+    pub activity: f64,
+    /// The previous frame had a step like it close by.
+    pub moved: bool,
+    /// It carries on a straight content edge along the line.
+    pub straight: bool,
+    /// See [`Seg::cover`]; signed over absolute step.
+    pub cover: u8,
+    pub coherence: f64,
+    pub verdict: Verdict,
+}
+
+/// What a grid segment stepping by at least the threshold was judged to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Damage.
+    Broken,
+    /// Content: lines nearby step as much.
+    Control,
+    /// Texture: the blocks either side are busy.
+    Texture,
+    /// The previous frame had the step here or close by.
+    Moved,
+    /// A straight content edge carrying on into the next segment.
+    ContentEdge,
 }
 
 /// Mean gradient across the 8-pixel grid over the mean gradient off it;
@@ -598,47 +950,9 @@ enum Dir {
     H,
 }
 
-/// Is segment `k` (see [`BoundaryMap`]) broken?
-fn is_break(m: &BoundaryMap, dir: Dir, k: usize, t: f64, masking: f64) -> bool {
-    let cols = m.cols;
-    let (st, inn, sg, cov) = match dir {
-        Dir::V => (&m.v_step, &m.v_inner, &m.v_signed, &m.v_cover),
-        Dir::H => (&m.h_step, &m.h_inner, &m.h_signed, &m.h_cover),
-    };
-    let excess = (f64::from(st[k]) - f64::from(inn[k]) / 2.0) / MB as f64;
-    if excess < t {
-        return false;
-    }
-    let other = match dir {
-        Dir::V => k - 1,
-        Dir::H => k - cols,
-    };
-    let activity = f64::from(m.activity[k].max(m.activity[other])) / ACTIVITY_SAMPLES;
-    if excess < masking * activity {
-        return false;
-    }
-    // a straight content edge: one sign along the segment, carrying on
-    // through a corner into the next segment of the same line
-    let coherent = |k: usize| st[k] > 0 && f64::from(sg[k].unsigned_abs()) >= 0.7 * f64::from(st[k]);
-    if !coherent(k) {
-        return true;
-    }
-    let (r, c) = (k / cols, k % cols);
-    let along = match dir {
-        Dir::V => [
-            r.checked_sub(1).map(|r| r * cols + c),
-            (r + 1 < m.rows).then(|| (r + 1) * cols + c),
-        ],
-        Dir::H => [
-            c.checked_sub(1).map(|c| r * cols + c),
-            (c + 1 < cols).then(|| r * cols + c + 1),
-        ],
-    };
-    let straight = |k: usize| usize::from(cov[k]) >= MB * 3 / 4;
-    !along.into_iter().flatten().any(|j| {
-        coherent(j) && (sg[j] > 0) == (sg[k] > 0) && (straight(k) || straight(j))
-    })
-}
+/// Texture change (see `BoundaryMap::change`) above which a frame is a
+/// scene cut.
+const CUT: f64 = 0.3;
 
-/// Horizontal differences summed into each macroblock's activity.
-const ACTIVITY_SAMPLES: f64 = 60.0;
+/// The weight of each frame in the running mean of newly broken segments.
+const MEAN_WEIGHT: f64 = 0.1;

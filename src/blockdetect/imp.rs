@@ -20,11 +20,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-const DEFAULT_THRESHOLD: f64 = 0.05;
-const DEFAULT_MASKING: f64 = 2.0;
-const DEFAULT_MIN_BLOCKS: u32 = 2;
-const DEFAULT_MIN_DURATION: u64 = 0;
-const DEFAULT_INTERVAL: u64 = 1_000_000_000;
 const DEFAULT_POST_MESSAGES: bool = true;
 
 impl ToMessage for BlockEvent {
@@ -68,14 +63,8 @@ impl Default for BlockDetect {
     fn default() -> Self {
         BlockDetect {
             settings: Mutex::new(Settings {
-                config: BlockConfig {
-                    threshold: DEFAULT_THRESHOLD,
-                    masking: DEFAULT_MASKING,
-                    min_blocks: DEFAULT_MIN_BLOCKS,
-                    min_duration: DEFAULT_MIN_DURATION,
-                    interval: DEFAULT_INTERVAL,
-                    ..BlockConfig::default()
-                },
+                // the kernel's defaults are the element's
+                config: BlockConfig::default(),
                 post_messages: DEFAULT_POST_MESSAGES,
             }),
             core: Core::new(*CAT),
@@ -115,36 +104,45 @@ impl ObjectImpl for BlockDetect {
 
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let d = BlockConfig::default();
             let mut v = vec![
                 glib::ParamSpecDouble::builder("threshold")
                     .nick("Step threshold")
                     .blurb("Smallest luma step across a macroblock edge, beyond the gradients beside it, that can be damage, as a fraction of the nominal luma range")
                     .minimum(0.0)
                     .maximum(1.0)
-                    .default_value(DEFAULT_THRESHOLD)
+                    .default_value(d.threshold)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecDouble::builder("masking")
-                    .nick("Texture masking")
-                    .blurb("How many times the texture activity (mean absolute luma gradient) of the blocks beside it a step must exceed to be damage")
+                    .nick("Content masking")
+                    .blurb("How many times the strongest luma step across other lines within 12 pixels a step across a macroblock edge must exceed to be damage")
                     .minimum(0.0)
                     .maximum(100.0)
-                    .default_value(DEFAULT_MASKING)
+                    .default_value(d.masking)
                     .mutable_playing()
                     .build(),
-                glib::ParamSpecUInt::builder("min-blocks")
-                    .nick("Minimum damaged blocks")
-                    .blurb("Macroblocks newly broken edges must touch for a frame to count as corrupted")
+                glib::ParamSpecDouble::builder("texture")
+                    .nick("Texture masking")
+                    .blurb("How many times the mean luma gradient inside the blocks beside it a step must exceed to be damage")
+                    .minimum(0.0)
+                    .maximum(100.0)
+                    .default_value(d.texture)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("min-breaks")
+                    .nick("Minimum new breaks")
+                    .blurb("Newly broken macroblock edges a frame needs to start a corruption")
                     .minimum(1)
-                    .default_value(DEFAULT_MIN_BLOCKS)
+                    .default_value(d.min_breaks)
                     .mutable_playing()
                     .build(),
-                glue::min_duration_property(DEFAULT_MIN_DURATION),
+                glue::min_duration_property(d.min_duration),
                 glib::ParamSpecUInt64::builder("interval")
                     .nick("Measurement interval")
                     .blurb("Time between blockiness measurements, in nanoseconds")
                     .minimum(1)
-                    .default_value(DEFAULT_INTERVAL)
+                    .default_value(d.interval)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecBoolean::builder("post-messages")
@@ -167,7 +165,8 @@ impl ObjectImpl for BlockDetect {
         match name {
             "threshold" => c.threshold = value.get().unwrap_or(c.threshold),
             "masking" => c.masking = value.get().unwrap_or(c.masking),
-            "min-blocks" => c.min_blocks = value.get().unwrap_or(c.min_blocks),
+            "texture" => c.texture = value.get().unwrap_or(c.texture),
+            "min-breaks" => c.min_breaks = value.get().unwrap_or(c.min_breaks),
             "min-duration" => c.min_duration = value.get().unwrap_or(c.min_duration),
             "interval" => c.interval = value.get().unwrap_or(c.interval),
             "post-messages" => s.post_messages = value.get().unwrap_or(s.post_messages),
@@ -186,7 +185,8 @@ impl ObjectImpl for BlockDetect {
         match pspec.name() {
             "threshold" => c.threshold.to_value(),
             "masking" => c.masking.to_value(),
-            "min-blocks" => c.min_blocks.to_value(),
+            "texture" => c.texture.to_value(),
+            "min-breaks" => c.min_breaks.to_value(),
             "min-duration" => c.min_duration.to_value(),
             "interval" => c.interval.to_value(),
             "post-messages" => s.post_messages.to_value(),

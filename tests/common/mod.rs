@@ -242,6 +242,10 @@ pub fn ev(s: &gst::StructureRef) -> Ev {
                 .expect("phasedetect")
                 .event
         }
+        "blockdetect" => match BlockDetectMessage::from_structure(s).expect("blockdetect") {
+            BlockDetectMessage::Corruption { event, .. } => event,
+            BlockDetectMessage::Measurement { .. } => panic!("a measurement is not an event"),
+        },
         "loudnessmeter" => match LoudnessMeterMessage::from_structure(s).expect("loudnessmeter") {
             LoudnessMeterMessage::Alarm { event, .. } => event,
             LoudnessMeterMessage::Measurement { .. } => panic!("a measurement is not an event"),
