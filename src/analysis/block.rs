@@ -132,6 +132,10 @@ pub struct BoundaryMap {
     pub grid8: u64,
     pub off8: u64,
     act: Vec<u32>,
+    luma: Vec<u32>,
+    /// Per macroblock: flat and at mid-grey, the picture decoders put where
+    /// a reference picture or a slice is missing.
+    pub grey: Vec<bool>,
     min_step: i32,
     conv: Vec<u16>,
     scratch: Vec<u16>,
@@ -165,6 +169,9 @@ impl BoundaryMap {
         self.sh.resize(h * cols, 0);
         self.act.clear();
         self.act.resize(n, 0);
+        self.luma.clear();
+        self.luma.resize(n, 0);
+        self.grey.clear();
         self.activity.clear();
         self.grid8 = 0;
         self.off8 = 0;
@@ -191,6 +198,16 @@ impl BoundaryMap {
                 .iter()
                 .map(|&a| f64::from(a) / (4 * (MB - 1)) as f64),
         );
+        // mid-grey within a code value and a half at 8 bits, flat to within
+        // half a code value on average
+        let depth = plane.range().depth.clamp(8, 16);
+        let unit = f64::from(1u32 << (depth - 8));
+        let mid = f64::from(1u32 << (depth - 1));
+        self.grey
+            .extend(self.luma.iter().zip(&self.activity).map(|(&l, &a)| {
+                let mean = f64::from(l) / (4 * MB) as f64;
+                (mean - mid).abs() <= 1.5 * unit && a <= 0.5 * unit
+            }));
     }
 
     fn pass<'a, P: Px + 'a>(&mut self, row: impl Fn(usize) -> &'a [P]) {
@@ -282,10 +299,12 @@ impl BoundaryMap {
         let cols = self.cols;
         let (mut g, mut o) = (0u64, 0u64);
         let mut prev = row[0].v();
-        for (mb, act) in row
+        for ((mb, act), luma) in row
             .chunks_exact(MB)
             .zip(&mut self.act[r * cols..(r + 1) * cols])
+            .zip(&mut self.luma[r * cols..(r + 1) * cols])
         {
+            *luma += mb.iter().map(|p| p.v() as u32).sum::<u32>();
             let mut inside = 0u32;
             for half in mb.chunks_exact(8) {
                 g += u64::from((half[0].v() - prev).unsigned_abs());
@@ -612,6 +631,14 @@ impl BlockDetector {
         self.change
     }
 
+    /// Macroblocks of the last frame that were flat decoder grey. For
+    /// diagnostics.
+    pub fn last_grey_blocks(&self) -> usize {
+        self.prev
+            .as_ref()
+            .map_or(0, |p| p.grey.iter().filter(|&&g| g).count())
+    }
+
     /// The damage found in the last frame, if it was corrupted.
     pub fn last_damage(&self) -> Option<Damage> {
         self.last_damage
@@ -769,18 +796,38 @@ impl BlockDetector {
                 }
             }
         }
+        // macroblocks that turned to decoder grey (a missing reference or
+        // slice), which a cut to new content does not do
+        let mut greyed = 0u32;
+        if let Some(p) = prev.as_ref().filter(|p| p.grey.len() == n && inside) {
+            for r in r0..r1 {
+                for c in c0..c1 {
+                    let k = r * cols + c;
+                    let kept = continuing && self.was_damaged[k];
+                    if self.map.grey[k] && (!p.grey[k] || kept) {
+                        greyed += u32::from(!p.grey[k]);
+                        self.damaged[k] = true;
+                        persisting += u32::from(kept);
+                    }
+                }
+            }
+        }
         // keep this frame's map for the next one, and reuse the old one
         let mut old = prev.unwrap_or_default();
         std::mem::swap(&mut old, &mut self.map);
         self.prev = inside.then_some(old);
-        if !fresh {
+        let analysed = ((c1.saturating_sub(c0)) * (r1.saturating_sub(r0))) as f64;
+        let grey_start = f64::from(greyed) >= (GREY_SHARE * analysed).max(GREY_BLOCKS);
+        if !fresh && !grey_start && persisting == 0 {
             self.was_damaged.clear();
             return None;
         }
         // sudden: well above what this picture usually has
         let sudden = f64::from(novel) >= self.config.sudden * self.novel_mean + 1.0;
-        self.novel_mean += (f64::from(novel) - self.novel_mean) * MEAN_WEIGHT;
-        let starts = sudden && novel >= self.config.min_breaks.max(1);
+        if fresh {
+            self.novel_mean += (f64::from(novel) - self.novel_mean) * MEAN_WEIGHT;
+        }
+        let starts = (fresh && sudden && novel >= self.config.min_breaks.max(1)) || grey_start;
         let corrupted = starts || (continuing && novel + persisting > 0);
         if !corrupted {
             self.was_damaged.clear();
@@ -953,6 +1000,11 @@ enum Dir {
 /// Texture change (see `BoundaryMap::change`) above which a frame is a
 /// scene cut.
 const CUT: f64 = 0.3;
+
+/// Share of the analysed macroblocks, and least number, that must turn to
+/// decoder grey at once to start a corruption (a lost slice greys a band).
+const GREY_SHARE: f64 = 0.1;
+const GREY_BLOCKS: f64 = 4.0;
 
 /// The weight of each frame in the running mean of newly broken segments.
 const MEAN_WEIGHT: f64 = 0.1;
