@@ -25,7 +25,11 @@ fn bench(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("8bit", name), |bench| {
             bench.iter(|| {
                 i += 1;
-                d.push(&planes[i % 2], i as u64 * 40_000_000, (i as u64 + 1) * 40_000_000)
+                d.push(
+                    &planes[i % 2],
+                    i as u64 * 40_000_000,
+                    (i as u64 + 1) * 40_000_000,
+                )
             })
         });
         let mut map = BoundaryMap::default();
@@ -37,7 +41,11 @@ fn bench(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("10bit", name), |bench| {
             bench.iter(|| {
                 i += 1;
-                d.push(&planes[i % 2], i as u64 * 40_000_000, (i as u64 + 1) * 40_000_000)
+                d.push(
+                    &planes[i % 2],
+                    i as u64 * 40_000_000,
+                    (i as u64 + 1) * 40_000_000,
+                )
             })
         });
     }

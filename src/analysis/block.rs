@@ -136,6 +136,8 @@ pub struct BoundaryMap {
     /// Per macroblock: flat and at mid-grey, the picture decoders put where
     /// a reference picture or a slice is missing.
     pub grey: Vec<bool>,
+    /// One 8-bit code value in this picture's code values.
+    pub unit: f64,
     min_step: i32,
     conv: Vec<u16>,
     scratch: Vec<u16>,
@@ -231,6 +233,7 @@ impl BoundaryMap {
         // half a code value on average
         let depth = plane.range().depth.clamp(8, 16);
         let unit = f64::from(1u32 << (depth - 8));
+        self.unit = unit;
         let mid = f64::from(1u32 << (depth - 1));
         self.grey
             .extend(self.luma.iter().zip(&self.activity).map(|(&l, &a)| {
@@ -317,7 +320,11 @@ impl BoundaryMap {
                 for (((o, sg), ((b, a), c)), bs) in out
                     .iter_mut()
                     .zip(signed.iter_mut())
-                    .zip(b.chunks_exact(S).zip(a.chunks_exact(S)).zip(c.chunks_exact(S)))
+                    .zip(
+                        b.chunks_exact(S)
+                            .zip(a.chunks_exact(S))
+                            .zip(c.chunks_exact(S)),
+                    )
                     .zip(bs.chunks_exact(S))
                 {
                     let mut acc = 0;
@@ -725,6 +732,10 @@ impl BlockDetector {
         let span = f64::from(range.white.saturating_sub(range.black).max(1));
         let t = (self.config.threshold * span).max(1.0);
         self.map.compute(plane, (t / 2.0).ceil() as u32);
+        // blockiness over the interval (before find_damage keeps the map)
+        let start = *self.interval_start.get_or_insert(pts);
+        self.grid_sum += self.map.grid8;
+        self.off_sum += self.map.off8;
         let pixels = self.find_damage(plane.width(), plane.height(), t);
         let flagged = std::mem::take(&mut self.flagged);
         let damage = Evidence::from_flags(pixels.is_some(), flagged).map(|evidence| {
@@ -738,10 +749,6 @@ impl BlockDetector {
         });
         self.last_damage = damage;
 
-        // blockiness over the interval
-        let start = *self.interval_start.get_or_insert(pts);
-        self.grid_sum += self.map.grid8;
-        self.off_sum += self.map.off8;
         self.frames += 1;
         self.corrupted_frames += u64::from(damage.is_some());
 
@@ -878,8 +885,10 @@ impl BlockDetector {
                 for c in c0..c1 {
                     let k = r * cols + c;
                     let kept = continuing && self.was_damaged[k];
-                    if self.map.grey[k] && (!p.grey[k] || kept) {
-                        greyed += u32::from(!p.grey[k]);
+                    // grey where the previous frame had texture
+                    let fresh_grey = !p.grey[k] && p.activity[k] >= GREY_TEXTURE * p.unit;
+                    if self.map.grey[k] && (fresh_grey || kept) {
+                        greyed += u32::from(fresh_grey);
                         self.damaged[k] = true;
                         persisting += u32::from(kept);
                     }
@@ -976,26 +985,14 @@ impl BlockDetector {
 }
 
 /// Is grid segment `k` part of a straight content edge lying on the line:
-/// one sign along its half next to a neighbouring segment of the same line,
-/// carrying on through the corner into that one?
+/// a step of one sign that carries on through the macroblock corners for at
+/// least [`STRAIGHT_RUN`] segments of the same line? (A misplaced block or
+/// two also steps along straight grid lines, but stops at its corners.)
 fn straight_edge(m: &BoundaryMap, vertical: bool, k: usize) -> bool {
     let cols = m.cols;
     let segs = if vertical { &m.v } else { &m.h };
-    let seg = segs[k];
     let coherent = |step: u32, signed: i32| {
         step > 0 && f64::from(signed.unsigned_abs()) >= 0.7 * f64::from(step)
-    };
-    let (r, cc) = (k / cols, k % cols);
-    let (before, after) = if vertical {
-        (
-            r.checked_sub(1).map(|r| r * cols + cc),
-            (r + 1 < m.rows).then(|| (r + 1) * cols + cc),
-        )
-    } else {
-        (
-            cc.checked_sub(1).map(|c| r * cols + c),
-            (cc + 1 < cols).then(|| r * cols + cc + 1),
-        )
     };
     // (step, signed) of the first or second half of a segment
     let half = |s: &Seg, first: bool| {
@@ -1005,19 +1002,36 @@ fn straight_edge(m: &BoundaryMap, vertical: bool, k: usize) -> bool {
             (s.step - s.step_a, s.signed - s.signed_a)
         }
     };
-    let joins = |j: Option<usize>, k_first: bool| {
-        j.is_some_and(|j| {
-            let (s1, g1) = half(&seg, k_first);
-            let (s2, g2) = half(&segs[j], !k_first);
-            coherent(s1, g1)
-                && coherent(s2, g2)
-                && (g1 > 0) == (g2 > 0)
-                && 4 * g1.unsigned_abs() >= g2.unsigned_abs()
-                && 4 * g2.unsigned_abs() >= g1.unsigned_abs()
-        })
+    // does segment `a` join segment `b`, the next one along the line?
+    let joins = |a: usize, b: usize| {
+        let (s1, g1) = half(&segs[a], false);
+        let (s2, g2) = half(&segs[b], true);
+        coherent(s1, g1)
+            && coherent(s2, g2)
+            && (g1 > 0) == (g2 > 0)
+            && 4 * g1.unsigned_abs() >= g2.unsigned_abs()
+            && 4 * g2.unsigned_abs() >= g1.unsigned_abs()
     };
-    joins(before, true) || joins(after, false)
+    let (r, c) = (k / cols, k % cols);
+    // segment `i` positions along the line
+    let (pos, len) = if vertical { (r, m.rows) } else { (c, cols) };
+    let at = |i: usize| if vertical { i * cols + c } else { r * cols + i };
+    let mut run = 1;
+    let mut i = pos;
+    while i > 0 && joins(at(i - 1), at(i)) {
+        run += 1;
+        i -= 1;
+    }
+    let mut i = pos;
+    while i + 1 < len && joins(at(i), at(i + 1)) {
+        run += 1;
+        i += 1;
+    }
+    run >= STRAIGHT_RUN
 }
+
+/// Segments a straight content edge runs along (see `straight_edge`).
+const STRAIGHT_RUN: usize = 3;
 
 /// A broken grid segment and what was weighed: the segment is left of
 /// (vertical) or above macroblock (`col`, `row`); values in code values.
@@ -1076,6 +1090,179 @@ const CUT: f64 = 0.3;
 /// decoder grey at once to start a corruption (a lost slice greys a band).
 const GREY_SHARE: f64 = 0.1;
 const GREY_BLOCKS: f64 = 4.0;
+/// Texture (mean gradient, 8-bit code values) a macroblock must have had to
+/// count as turning grey: a cut from black or a flat picture is not damage.
+const GREY_TEXTURE: f64 = 2.0;
 
 /// The weight of each frame in the running mean of newly broken segments.
 const MEAN_WEIGHT: f64 = 0.1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::frame::{LumaLayout, LumaRange};
+
+    const F: u64 = 40_000_000;
+    const W: usize = 160;
+    const H: usize = 128;
+
+    /// A smooth texture shifted `dx` pixels.
+    fn texture(dx: usize) -> Vec<u8> {
+        use std::f64::consts::TAU;
+        let mut out = vec![0u8; W * H];
+        for y in 0..H {
+            for x in 0..W {
+                let (u, v) = ((x + dx) as f64, y as f64);
+                let l = 120.0
+                    + 50.0 * (TAU * u / 41.0).sin() * (TAU * v / 29.0).cos()
+                    + 20.0 * (TAU * (u + v) / 67.0).sin();
+                out[y * W + x] = l as u8;
+            }
+        }
+        out
+    }
+
+    /// The texture with the 32x32 block at (48, 48) taken from elsewhere.
+    fn damaged(dx: usize) -> Vec<u8> {
+        let mut out = texture(dx);
+        let other = texture(dx + 57);
+        for y in 48..80 {
+            for x in 48..80 {
+                out[y * W + x] = other[(y + 20) % H * W + x];
+            }
+        }
+        out
+    }
+
+    fn push(d: &mut BlockDetector, luma: &[u8], i: u64) -> Vec<BlockEvent> {
+        d.push(&LumaPlane::gray8(luma, W, H).unwrap(), i * F, (i + 1) * F)
+    }
+
+    #[test]
+    fn misplaced_block_starts_and_ends() {
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: 0,
+            ..BlockConfig::default()
+        });
+        let mut got = Vec::new();
+        for i in 0..8u64 {
+            let luma = if i == 4 {
+                damaged(i as usize)
+            } else {
+                texture(i as usize)
+            };
+            for e in push(&mut d, &luma, i) {
+                if let BlockEvent::Corruption { transition, damage } = e {
+                    got.push((i, transition, damage.evidence));
+                }
+            }
+        }
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].1, Transition::Start { start: 4 * F });
+        assert_eq!(got[0].2, Evidence::Pixels);
+        assert_eq!(
+            got[1].1,
+            Transition::End {
+                start: 4 * F,
+                end: 5 * F,
+                reason: EndReason::Recovered
+            }
+        );
+    }
+
+    #[test]
+    fn first_frame_and_flat_frames_are_quiet() {
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: F,
+            ..BlockConfig::default()
+        });
+        // damage in the very first frame cannot be told from content
+        assert!(push(&mut d, &damaged(0), 0)
+            .iter()
+            .all(|e| matches!(e, BlockEvent::Measurement(_))));
+        for (i, v) in [0u8, 16, 128, 235, 255].into_iter().enumerate() {
+            for e in push(&mut d, &vec![v; W * H], i as u64 + 1) {
+                match e {
+                    BlockEvent::Measurement(m) => {
+                        assert_eq!(m.blockiness, 1.0);
+                        assert_eq!(m.corrupted_frames, 0);
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decoder_flag_alone_is_evidence() {
+        let mut d = BlockDetector::new(BlockConfig::default());
+        push(&mut d, &texture(0), 0);
+        d.set_decoder_flag(true);
+        push(&mut d, &texture(1), 1);
+        assert_eq!(d.last_damage().map(|d| d.evidence), Some(Evidence::Decoder));
+        // the flag is for one frame
+        push(&mut d, &texture(2), 2);
+        assert_eq!(d.last_damage(), None);
+    }
+
+    #[test]
+    fn avx2_build_equals_portable() {
+        for luma in [texture(3), damaged(5)] {
+            let p = LumaPlane::gray8(&luma, W, H).unwrap();
+            let (mut a, mut b) = (BoundaryMap::default(), BoundaryMap::default());
+            a.compute(&p, 8);
+            b.compute_portable(&p, 8);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn sixteen_bit_reads_like_eight_bit() {
+        let luma = damaged(2);
+        let words: Vec<u8> = luma
+            .iter()
+            .flat_map(|&v| (u16::from(v) << 2).to_le_bytes())
+            .collect();
+        let layout = LumaLayout::U16 {
+            offset: 0,
+            step: 2,
+            shift: 0,
+        };
+        let p10 = LumaPlane::new(&words, W * 2, W, H, layout, LumaRange::new(10, false)).unwrap();
+        let p8 = LumaPlane::gray8(&luma, W, H).unwrap();
+        let (mut a, mut b) = (BoundaryMap::default(), BoundaryMap::default());
+        a.compute(&p8, 8);
+        b.compute(&p10, 32);
+        let scaled: Vec<i32> = a.ev.iter().map(|v| v * 4).collect();
+        assert_eq!(scaled, b.ev);
+        assert_eq!(a.grey, b.grey);
+    }
+
+    #[test]
+    fn tiny_and_empty_pictures() {
+        let mut d = BlockDetector::new(BlockConfig::default());
+        for (w, h) in [(0, 0), (1, 1), (15, 15), (16, 16), (17, 40)] {
+            let luma = vec![100u8; w * h];
+            let p = LumaPlane::gray8(&luma, w, h).unwrap();
+            for i in 0..3 {
+                d.push(&p, i * F, (i + 1) * F);
+                assert_eq!(d.last_damage(), None);
+            }
+        }
+    }
+
+    #[test]
+    fn blockiness_of_a_blocky_picture() {
+        // flat 8x8 blocks of different levels: every step on the grid
+        let luma: Vec<u8> = (0..W * H)
+            .map(|i| (40 + ((i % W) / 8 * 7 + (i / W) / 8 * 13) % 150) as u8)
+            .collect();
+        let mut m = BoundaryMap::default();
+        m.compute(&LumaPlane::gray8(&luma, W, H).unwrap(), 8);
+        assert!(blockiness(m.grid8, m.off8) > 10.0);
+        let smooth = texture(0);
+        m.compute(&LumaPlane::gray8(&smooth, W, H).unwrap(), 8);
+        let b = blockiness(m.grid8, m.off8);
+        assert!(b > 0.7 && b < 1.3, "{b}");
+    }
+}

@@ -264,6 +264,19 @@ pub fn ev(s: &gst::StructureRef) -> Ev {
     }
 }
 
+/// The starts and ends among `msgs`, read with [`ev`].
+pub fn events(msgs: &[gst::Structure]) -> Vec<Ev> {
+    msgs.iter()
+        .filter(|s| !is_measurement(s))
+        .map(|s| ev(s))
+        .collect()
+}
+
+/// A meter's periodic measurement rather than a start or end.
+pub fn is_measurement(s: &gst::StructureRef) -> bool {
+    s.get::<&str>("event") == Ok("measurement")
+}
+
 pub fn start(ts: u64) -> (&'static str, u64) {
     ("start", ts)
 }
