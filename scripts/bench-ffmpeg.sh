@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compares the per-frame CPU cost of FFmpeg's blackdetect and freezedetect
-# with avmonitor's elements on the same raw 1080p I420 input, in the same run.
+# Compares the per-frame CPU cost of FFmpeg's blackdetect, freezedetect and
+# blockdetect with avmonitor's elements on the same raw 1080p I420 input, in
+# the same run.
 # Each cost is (CPU time with the detector - CPU time of the same chain
 # without it) / frames, the best of several runs; both tools run one stream
 # on one core. Two inputs: moving content (FFmpeg testsrc2) and black.
@@ -52,7 +53,7 @@ def ffmpeg(inp, vf):
             "-s", "1920x1080", "-r", "25", "-i", inp, "-vf", vf, "-f", "null", "-"]
 
 def gst(inp, element):
-    chain = [element, "!"] if element else []
+    chain = element.split() + ["!"] if element else []
     return ["gst-launch-1.0", "-q", "filesrc", f"location={inp[:-4]}-loop.yuv",
             "blocksize=3110400", "!", "rawvideoparse", "width=1920", "height=1080",
             "format=i420", "framerate=25/1", "!"] + chain + ["fakesink", "sync=false"]
@@ -63,10 +64,12 @@ for inp in ["content", "black"]:
     path = f"{d}/{inp}.yuv"
     f0 = cpu(ffmpeg(path, "null"))
     g0 = cpu(gst(path, None))
-    for name, vf in [("blackdetect", "blackdetect=d=2:pix_th=0.10:pic_th=0.98"),
-                     ("freezedetect", "freezedetect=n=-60dB:d=2")]:
+    for name, vf, element in [
+            ("blackdetect", "blackdetect=d=2:pix_th=0.10:pic_th=0.98", "blackdetect"),
+            ("freezedetect", "freezedetect=n=-60dB:d=2", "freezedetect"),
+            ("blockdetect", "blockdetect", "blockdetect")]:
         f = max(cpu(ffmpeg(path, vf)) - f0, 0.0) / frames * 1e3
-        g = max(cpu(gst(path, name)) - g0, 0.0) / frames * 1e3
+        g = max(cpu(gst(path, element)) - g0, 0.0) / frames * 1e3
         # CPU time is counted in scheduler ticks (4 ms at most): below that
         # spread over the frames, say "less than"
         floor = 0.004 / frames * 1e3

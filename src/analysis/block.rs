@@ -2,30 +2,40 @@
 //! compression blockiness score.
 //!
 //! Error concealment after packet loss or bit errors leaves blocks that do
-//! not fit their neighbours: smeared, grey or misplaced macroblocks, and
-//! slices shifted against the rows above. The damage sits on the coding grid
-//! (16x16 macroblocks), so the detector measures every 16-pixel *segment* of
-//! the grid lines: the step across the line against the gradients beside it
-//! (`a b | c d`: `|b - c|` against `(|a - b| + |c - d|) / 2`). A segment
-//! is *broken* when
+//! not fit their neighbours: smeared or misplaced macroblocks, slices shifted
+//! against the rows above, grey where a reference picture or a slice is
+//! missing. The damage sits on the coding grid (16x16 macroblocks), so the
+//! detector measures every 16-pixel *segment* of the grid lines: the excess
+//! step across the line, `2|b - c| - |a - b| - |c - d|` over `a b | c d`
+//! (large where the picture steps between two pixels and is smooth beside
+//! them), on every other row or column along the segment. The same excess is
+//! kept for every other line of the picture, so a grid segment can be
+//! compared with what is around it. A segment is *broken* ([`Verdict`]) when
+//! its mean excess
 //!
-//! - its excess step is at least `threshold` of the nominal luma range;
-//! - it is at least `masking` times the texture activity (mean absolute
-//!   horizontal gradient) inside the macroblocks on either side, so the
-//!   blocking of coarsely coded texture or noise does not count;
-//! - it is not part of a straight content edge: a step of one sign along the
-//!   whole line that carries on through the macroblock corner into the next
-//!   segment (a graphic or a picture edge that happens to lie on the grid).
+//! - reaches `threshold` of the nominal luma range;
+//! - is `masking` times the strongest across other lines of the same
+//!   orientation within 12 pixels (content edges lie anywhere, damage on the
+//!   grid);
+//! - is `texture` times the mean gradient inside the blocks either side
+//!   (coarsely coded texture or noise is blocky but busy);
+//! - was not in the previous frame within 6 pixels with the same sign and
+//!   half to twice the size (content that moved there);
+//! - does not carry on a straight edge of one sign along three or more
+//!   segments of the line (a graphic lying on the grid).
 //!
-//! A frame is corrupted when breaks that the previous frame did not have
-//! touch at least `min_blocks` macroblocks: damage appears suddenly, while
-//! blocking from ordinary compression is there frame after frame and spread
-//! evenly. A buffer the decoder flagged as corrupted counts too; each event
-//! says which evidence raised it.
+//! A corruption starts when at least `min_breaks` segments break at once and
+//! that is `sudden` times the stream's running mean (ordinary blocking is
+//! there frame after frame), or when a tenth of the analysed macroblocks turn
+//! flat mid-grey where they had texture (what decoders put where a reference
+//! or slice is missing). It continues while the damaged blocks stay broken
+//! or grey. A frame whose texture changed everywhere (a scene cut) is not
+//! judged, except for grey. A buffer the decoder flagged as corrupted counts
+//! too; each event says which evidence raised it.
 //!
-//! Separately, [`blockiness`](BlockMeasurement::blockiness) measures ordinary
-//! compression blocking: the mean gradient across the 8-pixel grid over the
-//! mean gradient off it (1.0 = none, flat pictures included).
+//! Separately, [`blockiness`] measures ordinary compression blocking: the
+//! mean gradient across the 8-pixel grid over the mean gradient off it (1.0
+//! = none, flat pictures included).
 
 use super::event::{EndReason, EventTracker, Transition};
 use super::frame::{LumaPlane, Region, Row};
