@@ -146,8 +146,9 @@ pub struct BoundaryMap {
     /// Per macroblock: flat and at mid-grey, the picture decoders put where
     /// a reference picture or a slice is missing.
     pub grey: Vec<bool>,
-    /// One 8-bit code value in this picture's code values.
+    /// One 8-bit code value in this picture's code values, and mid-grey.
     pub unit: f64,
+    pub mid: f64,
     min_step: i32,
     conv: Vec<u16>,
     scratch: Vec<u16>,
@@ -245,6 +246,7 @@ impl BoundaryMap {
         let unit = f64::from(1u32 << (depth - 8));
         self.unit = unit;
         let mid = f64::from(1u32 << (depth - 1));
+        self.mid = mid;
         self.grey
             .extend(self.luma.iter().zip(&self.activity).map(|(&l, &a)| {
                 let mean = f64::from(l) / (4 * MB) as f64;
@@ -891,12 +893,19 @@ impl BlockDetector {
         // slice), which a cut to new content does not do
         let mut greyed = 0u32;
         if let Some(p) = prev.as_ref().filter(|p| p.grey.len() == n && inside) {
+            let prev_content = p.activity.iter().any(|&a| a >= GREY_TEXTURE * p.unit);
             for r in r0..r1 {
                 for c in c0..c1 {
                     let k = r * cols + c;
                     let kept = continuing && self.was_damaged[k];
-                    // grey where the previous frame had texture
-                    let fresh_grey = !p.grey[k] && p.activity[k] >= GREY_TEXTURE * p.unit;
+                    // grey where the previous frame had texture, or another
+                    // level in a picture with content somewhere (a cut from
+                    // black or a flat slate to grey is no damage)
+                    let mean = f64::from(p.luma[k]) / (4 * MB) as f64;
+                    let other_level = (mean - p.mid).abs() >= GREY_LEVEL * p.unit;
+                    let fresh_grey = !p.grey[k]
+                        && (p.activity[k] >= GREY_TEXTURE * p.unit
+                            || (other_level && prev_content));
                     if self.map.grey[k] && (fresh_grey || kept) {
                         greyed += u32::from(fresh_grey);
                         self.damaged[k] = true;
@@ -1103,6 +1112,9 @@ const GREY_BLOCKS: f64 = 4.0;
 /// Texture (mean gradient, 8-bit code values) a macroblock must have had to
 /// count as turning grey: a cut from black or a flat picture is not damage.
 const GREY_TEXTURE: f64 = 2.0;
+/// Or how far from mid-grey its level was (8-bit code values), when the
+/// picture had content somewhere.
+const GREY_LEVEL: f64 = 8.0;
 
 /// The weight of each frame in the running mean of newly broken segments.
 const MEAN_WEIGHT: f64 = 0.1;
