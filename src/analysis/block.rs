@@ -654,8 +654,10 @@ pub struct BlockDetector {
     breaks: Vec<Break>,
     damaged: Vec<bool>,
     flagged: bool,
-    /// Running mean of newly broken segments per frame.
+    /// Running mean of newly broken segments per frame, and how many frames
+    /// it has seen.
     novel_mean: f64,
+    compared: u64,
     /// How much the last frame changed from the one before (see
     /// `BoundaryMap::change`).
     change: f64,
@@ -683,6 +685,7 @@ impl BlockDetector {
             damaged: Vec::new(),
             flagged: false,
             novel_mean: 0.0,
+            compared: 0,
             change: 0.0,
             was_damaged: Vec::new(),
             worst: None,
@@ -927,7 +930,10 @@ impl BlockDetector {
         // sudden: well above what this picture usually has
         let sudden = f64::from(novel) >= self.config.sudden * self.novel_mean + 1.0;
         if fresh {
-            self.novel_mean += (f64::from(novel) - self.novel_mean) * MEAN_WEIGHT;
+            // a plain mean over the first frames, then a running one
+            self.compared += 1;
+            let weight = (1.0 / self.compared as f64).max(MEAN_WEIGHT);
+            self.novel_mean += (f64::from(novel) - self.novel_mean) * weight;
         }
         let starts = (fresh && sudden && novel >= self.config.min_breaks.max(1)) || grey_start;
         let corrupted = starts || (continuing && novel + persisting > 0);
