@@ -26,3 +26,21 @@ pub fn plane10(words: &[u8], w: usize, h: usize) -> LumaPlane<'_> {
     };
     LumaPlane::new(words, w * 2, w, h, layout, LumaRange::new(10, false)).expect("10-bit plane")
 }
+
+/// A `w` x `h` 8-bit luma plane of smooth natural-looking texture (sums of
+/// sinusoids), shifted `dx` pixels.
+pub fn texture(w: usize, h: usize, dx: usize) -> Vec<u8> {
+    use std::f64::consts::TAU;
+    let mut out = vec![0u8; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (u, v) = ((x + dx) as f64, y as f64);
+            let l = 120.0
+                + 45.0 * (TAU * u / 37.0).sin() * (TAU * v / 53.0).cos()
+                + 25.0 * (TAU * (u + 2.0 * v) / 91.0).sin()
+                + 15.0 * (TAU * (3.0 * u - v) / 23.0).cos();
+            out[y * w + x] = l.clamp(16.0, 235.0) as u8;
+        }
+    }
+    out
+}

@@ -46,17 +46,64 @@ pub const MB: usize = 16;
 /// A luma sample, 8 or 16 bit.
 trait Px: Copy {
     fn v(self) -> i32;
+    /// `|a - b|` (samples have at most 12 bits, see [`depth_shift`]).
+    fn diff(a: Self, b: Self) -> u16;
+    /// Per 16-sample macroblock column: `Σ|a - b|` into `diffs`, `Σb` into `sums`.
+    fn mb_sums(a: &[Self], b: &[Self], diffs: &mut [i32], sums: &mut [i32]) {
+        for ((d, s), (a, b)) in diffs
+            .iter_mut()
+            .zip(sums.iter_mut())
+            .zip(a.chunks_exact(MB).zip(b.chunks_exact(MB)))
+        {
+            let (mut dd, mut ss) = (0i32, 0i32);
+            for (&a, &b) in a.iter().zip(b) {
+                dd += i32::from(Self::diff(a, b));
+                ss += b.v();
+            }
+            *d = dd;
+            *s = ss;
+        }
+    }
 }
 impl Px for u8 {
     #[inline(always)]
     fn v(self) -> i32 {
         i32::from(self)
     }
+    #[inline(always)]
+    fn diff(a: Self, b: Self) -> u16 {
+        u16::from(a.abs_diff(b))
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn mb_sums(a: &[Self], b: &[Self], diffs: &mut [i32], sums: &mut [i32]) {
+        use std::arch::x86_64::*;
+        for ((d, s), (a, b)) in diffs
+            .iter_mut()
+            .zip(sums.iter_mut())
+            .zip(a.chunks_exact(MB).zip(b.chunks_exact(MB)))
+        {
+            // SAFETY: SSE2 is part of x86_64; both chunks hold 16 bytes
+            // (chunks_exact(MB) with MB == 16), read unaligned.
+            unsafe {
+                let va = _mm_loadu_si128(a.as_ptr().cast());
+                let vb = _mm_loadu_si128(b.as_ptr().cast());
+                let sad = _mm_sad_epu8(va, vb);
+                let sum = _mm_sad_epu8(vb, _mm_setzero_si128());
+                *d = _mm_cvtsi128_si32(_mm_add_epi64(sad, _mm_srli_si128(sad, 8)));
+                *s = _mm_cvtsi128_si32(_mm_add_epi64(sum, _mm_srli_si128(sum, 8)));
+            }
+        }
+    }
 }
 impl Px for u16 {
     #[inline(always)]
     fn v(self) -> i32 {
         i32::from(self)
+    }
+    #[inline(always)]
+    fn diff(a: Self, b: Self) -> u16 {
+        a.abs_diff(b)
     }
 }
 
@@ -152,9 +199,15 @@ pub struct BoundaryMap {
     min_step: i32,
     conv: Vec<u16>,
     scratch: Vec<u16>,
-    d: Vec<i32>,
-    dy: [Vec<i32>; 3],
-    dys: [Vec<i32>; 3],
+    /// Per column, over the sampled rows of the current band: sums of
+    /// `|p[x-1] - p[x]|` and of `p[x-1] - p[x]` (8 rows of 12-bit samples
+    /// fit 16 bits).
+    dband: Vec<u16>,
+    sband: Vec<i16>,
+    /// Per row and macroblock column: sums of `|p(y-1) - p(y)|` and of `p(y)`
+    /// over the macroblock's 16 columns.
+    rdiff: Vec<i32>,
+    rsum: Vec<i32>,
 }
 
 impl BoundaryMap {
@@ -201,14 +254,14 @@ impl BoundaryMap {
             v.clear();
             v.resize(n, Seg::default());
         }
-        self.ev.clear();
-        self.ev.resize(rows * w, 0);
-        self.eh.clear();
-        self.eh.resize(h * cols, 0);
-        self.sv.clear();
-        self.sv.resize(rows * w, 0);
-        self.sh.clear();
-        self.sh.resize(h * cols, 0);
+        // every entry of these is written by the pass except the picture's
+        // edges, which stay 0: clear them only when the size changes
+        for v in [&mut self.ev, &mut self.sv] {
+            fit(v, rows * w);
+        }
+        for v in [&mut self.eh, &mut self.sh] {
+            fit(v, h * cols);
+        }
         self.act.clear();
         self.act.resize(n, 0);
         self.luma.clear();
@@ -220,6 +273,8 @@ impl BoundaryMap {
         if n == 0 {
             return;
         }
+        // deeper than 12 bits is measured at 12, so band sums fit 16 bits
+        let shift = depth_shift(plane.range().depth);
         if plane.row_u8(0, 0, w).is_some() {
             self.pass(|y| plane.row_u8(y, 0, w).unwrap_or(&[]));
         } else {
@@ -228,7 +283,7 @@ impl BoundaryMap {
             for y in 0..h {
                 match plane.row(y, 0, w, &mut self.scratch) {
                     Row::U8(r) => conv.extend(r.iter().map(|&p| u16::from(p))),
-                    Row::U16(r) => conv.extend_from_slice(r),
+                    Row::U16(r) => conv.extend(r.iter().map(|&p| p >> shift)),
                 }
             }
             self.pass(|y| &conv[y * w..(y + 1) * w]);
@@ -242,7 +297,7 @@ impl BoundaryMap {
         );
         // mid-grey within a code value and a half at 8 bits, flat to within
         // half a code value on average
-        let depth = plane.range().depth.clamp(8, 16);
+        let depth = (plane.range().depth - shift).clamp(8, 16);
         let unit = f64::from(1u32 << (depth - 8));
         self.unit = unit;
         let mid = f64::from(1u32 << (depth - 1));
@@ -254,23 +309,25 @@ impl BoundaryMap {
             }));
     }
 
+    /// One pass over the rows. The excess sums are linear in the per-row
+    /// absolute differences, so only those are summed, per band (vertical
+    /// lines) or per macroblock column (horizontal lines), and the excess is
+    /// formed once from the sums: `Σ(2|b| - |a| - |c|) = 2Σ|b| - Σ|a| - Σ|c|`.
     #[inline(always)]
     fn pass<'a, P: Px + 'a>(&mut self, row: impl Fn(usize) -> &'a [P]) {
         let (w, h, cols) = (self.width, self.height, self.cols);
         let min_step = self.min_step;
-        let mut d = std::mem::take(&mut self.d);
-        d.clear();
-        d.resize(w, 0);
-        // per row pair (y - 1, y): |p(y - 1) - p(y)| and p(y - 1) - p(y),
-        // in rings of three indexed by y % 3
-        let mut dy = std::mem::take(&mut self.dy);
-        let mut dys = std::mem::take(&mut self.dys);
-        for q in dy.iter_mut().chain(dys.iter_mut()) {
-            q.clear();
-            q.resize(w, 0);
-        }
+        let mut dband = std::mem::take(&mut self.dband);
+        let mut sband = std::mem::take(&mut self.sband);
+        dband.clear();
+        dband.resize(w, 0);
+        sband.clear();
+        sband.resize(w, 0);
+        let mut rdiff = std::mem::take(&mut self.rdiff);
+        let mut rsum = std::mem::take(&mut self.rsum);
+        fit(&mut rdiff, h * cols);
+        fit(&mut rsum, h * cols);
         let mut above: &[P] = &[];
-        let half = w / 2;
         for y in 0..h {
             let p = row(y);
             if p.len() < w {
@@ -278,25 +335,15 @@ impl BoundaryMap {
             }
             let p = &p[..w];
             let r = y / MB;
-            // vertical lines, from every other row: d[x] = |p[x-1] - p[x]|,
-            // summed signed into sv
+            // vertical lines, from every other row
             if y % 2 == 0 {
-                let signed = &mut self.sv[r * w..(r + 1) * w];
-                for ((dd, sv), (a, b)) in d[1..]
+                for ((dd, ss), (&a, &b)) in dband[1..]
                     .iter_mut()
-                    .zip(signed[1..].iter_mut())
+                    .zip(sband[1..].iter_mut())
                     .zip(p.iter().zip(&p[1..]))
                 {
-                    let s = a.v() - b.v();
-                    *sv += s;
-                    *dd = s.abs();
-                }
-                let band = &mut self.ev[r * w..(r + 1) * w];
-                for (o, ((l, c), rr)) in band[2..w - 1]
-                    .iter_mut()
-                    .zip(d[1..w - 2].iter().zip(&d[2..w - 1]).zip(&d[3..]))
-                {
-                    *o += 2 * c - l - rr;
+                    *dd += P::diff(a, b);
+                    *ss += (a.v() - b.v()) as i16;
                 }
                 let first_half = y % MB < MB / 2;
                 for c in 1..cols {
@@ -305,71 +352,68 @@ impl BoundaryMap {
                     self.v[r * cols + c].add(a, b, cc, dd, first_half, min_step);
                 }
             }
+            if y % MB == MB - 1 {
+                // the band is complete: excess from the sums
+                let band = &mut self.ev[r * w..(r + 1) * w];
+                for (o, ((&l, &c), &rr)) in band[2..w - 1].iter_mut().zip(
+                    dband[1..w - 2]
+                        .iter()
+                        .zip(&dband[2..w - 1])
+                        .zip(&dband[3..]),
+                ) {
+                    *o = 2 * i32::from(c) - i32::from(l) - i32::from(rr);
+                }
+                for (o, &v) in self.sv[r * w..(r + 1) * w].iter_mut().zip(&sband) {
+                    *o = i32::from(v);
+                }
+                dband.fill(0);
+                sband.fill(0);
+            }
             if y % 4 == 1 {
                 self.sample_row(p, r);
             }
-            // horizontal lines, from every other column
-            if y >= 1 {
-                let (ca, cs) = (&mut dy[y % 3][..half], &mut dys[y % 3][..half]);
-                for ((oa, os), (a, b)) in ca
-                    .iter_mut()
-                    .zip(cs.iter_mut())
-                    .zip(above.iter().step_by(2).zip(p.iter().step_by(2)))
-                {
-                    let s = a.v() - b.v();
-                    *os = s;
-                    *oa = s.abs();
-                }
-            }
-            if y >= 3 {
-                // the line above row y - 1
-                let line = y - 1;
-                let (b, a, c) = (&dy[line % 3], &dy[(line + 2) % 3], &dy[y % 3]);
-                let bs = &dys[line % 3];
-                let out = &mut self.eh[line * cols..(line + 1) * cols];
-                let signed = &mut self.sh[line * cols..(line + 1) * cols];
-                const S: usize = SAMPLES;
-                for (((o, sg), ((b, a), c)), bs) in out
-                    .iter_mut()
-                    .zip(signed.iter_mut())
-                    .zip(
-                        b.chunks_exact(S)
-                            .zip(a.chunks_exact(S))
-                            .zip(c.chunks_exact(S)),
-                    )
-                    .zip(bs.chunks_exact(S))
-                {
-                    let mut acc = 0;
-                    for ((b, a), c) in b.iter().zip(a).zip(c) {
-                        acc += 2 * b - a - c;
+            // horizontal lines: per macroblock column, the row's sum and its
+            // absolute difference from the row above
+            let (diffs, sums) = (
+                &mut rdiff[y * cols..(y + 1) * cols],
+                &mut rsum[y * cols..(y + 1) * cols],
+            );
+            P::mb_sums(if y >= 1 { above } else { p }, p, diffs, sums);
+            let line = y.wrapping_sub(1);
+            if y >= 3 && line % MB == 0 {
+                let (ra, rb, rc) = (row(line - 2), row(line - 1), row(line));
+                let base = (line / MB) * cols;
+                for cc in 0..cols {
+                    let mut seg = Seg::default();
+                    for x in (cc * MB..(cc + 1) * MB).step_by(2) {
+                        seg.add(
+                            ra[x].v(),
+                            rb[x].v(),
+                            rc[x].v(),
+                            p[x].v(),
+                            x % MB < MB / 2,
+                            min_step,
+                        );
                     }
-                    *o = acc;
-                    *sg = bs.iter().sum();
-                }
-                if line % MB == 0 {
-                    let (ra, rb, rc) = (row(line - 2), row(line - 1), row(line));
-                    let base = (line / MB) * cols;
-                    for cc in 0..cols {
-                        let mut seg = Seg::default();
-                        for x in (cc * MB..(cc + 1) * MB).step_by(2) {
-                            seg.add(
-                                ra[x].v(),
-                                rb[x].v(),
-                                rc[x].v(),
-                                p[x].v(),
-                                x % MB < MB / 2,
-                                min_step,
-                            );
-                        }
-                        self.h[base + cc] = seg;
-                    }
+                    self.h[base + cc] = seg;
                 }
             }
             above = p;
         }
-        self.d = d;
-        self.dy = dy;
-        self.dys = dys;
+        // horizontal lines from the row sums, halved to the scale of
+        // SAMPLES positions (all 16 columns were summed)
+        for line in 2..h.saturating_sub(1) {
+            for c in 0..cols {
+                let at = |y: usize| rdiff[y * cols + c];
+                self.eh[line * cols + c] = (2 * at(line) - at(line - 1) - at(line + 1)) / 2;
+                self.sh[line * cols + c] =
+                    (rsum[(line - 1) * cols + c] - rsum[line * cols + c]) / 2;
+            }
+        }
+        self.dband = dband;
+        self.sband = sband;
+        self.rdiff = rdiff;
+        self.rsum = rsum;
     }
 
     /// Texture activity and blockiness sums from one row of band `r`.
@@ -480,6 +524,21 @@ impl BoundaryMap {
             0.0
         }
     }
+}
+
+/// Makes `v` hold `n` zeros, unless it holds `n` values already (which the
+/// caller overwrites).
+fn fit(v: &mut Vec<i32>, n: usize) {
+    if v.len() != n {
+        v.clear();
+        v.resize(n, 0);
+    }
+}
+
+/// Bits a sample is shifted right by so that it has at most 12: the sums of
+/// differences over a band then fit 16 bits.
+pub fn depth_shift(depth: u32) -> u32 {
+    depth.saturating_sub(12)
 }
 
 /// Positions of a segment that are measured: every other row (vertical
@@ -744,7 +803,9 @@ impl BlockDetector {
     pub fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64) -> Vec<BlockEvent> {
         let mut out = Vec::new();
         let range = plane.range();
-        let span = f64::from(range.white.saturating_sub(range.black).max(1));
+        // in code values as the map measures them (at most 12 bits)
+        let span = f64::from(range.white.saturating_sub(range.black).max(1))
+            / f64::from(1u32 << depth_shift(range.depth));
         let t = (self.config.threshold * span).max(1.0);
         self.map.compute(plane, (t / 2.0).ceil() as u32);
         // blockiness over the interval (before find_damage keeps the map)
