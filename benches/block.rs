@@ -51,7 +51,7 @@ fn bench(c: &mut Criterion) {
         });
         let mut map = BoundaryMap::default();
         g.bench_function(BenchmarkId::new("8bit-map-only", name), |bench| {
-            bench.iter(|| map.compute(&planes[0], 8))
+            bench.iter(|| map.compute(&planes[0]))
         });
         let (a16, b16) = (words10(&a), words10(&b));
         let planes = [plane10(&a16, w, h), plane10(&b16, w, h)];

@@ -29,6 +29,7 @@ pub fn plane10(words: &[u8], w: usize, h: usize) -> LumaPlane<'_> {
 
 /// A `w` x `h` 8-bit luma plane of smooth natural-looking texture (sums of
 /// sinusoids), shifted `dx` pixels.
+#[allow(dead_code)] // only the blockdetect bench uses it
 pub fn texture(w: usize, h: usize, dx: usize) -> Vec<u8> {
     use std::f64::consts::TAU;
     let mut out = vec![0u8; w * h];

@@ -796,7 +796,7 @@ fn features() {
     let t = Arc::new(Texture::new());
     std::fs::create_dir_all("/tmp/blk").unwrap();
     let mut out = std::io::BufWriter::new(std::fs::File::create("/tmp/blk/features.csv").unwrap());
-    writeln!(out, "clip,negative,frame,truth,near,change,vertical,excess,control,activity,moved,straight,cover,coherence").unwrap();
+    writeln!(out, "clip,negative,frame,truth,near,change,vertical,excess,control,activity,moved,straight,coherence").unwrap();
     let mut clips = damaged_clips(Codec::H264 { bitrate: 1500 });
     clips.extend(damaged_clips(Codec::H265 { bitrate: 1500 }));
     let n_damaged = clips.len();
@@ -816,7 +816,7 @@ fn features() {
                 let near = vis.as_ref().map_or(0, |v| v[k].max(v[other]));
                 writeln!(
                     out,
-                    "{ci},{},{i},{truth},{near},{:.3},{},{:.1},{:.1},{:.1},{},{},{},{:.2}",
+                    "{ci},{},{i},{truth},{near},{:.3},{},{:.1},{:.1},{:.1},{},{},{:.2}",
                     u8::from(ci >= n_damaged),
                     d.last_change(),
                     u8::from(b.vertical),
@@ -825,7 +825,6 @@ fn features() {
                     b.activity,
                     u8::from(b.moved),
                     u8::from(b.straight),
-                    b.cover,
                     b.coherence
                 )
                 .unwrap();

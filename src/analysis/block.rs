@@ -107,42 +107,29 @@ impl Px for u16 {
     }
 }
 
-/// Sums over the 16 positions of one grid segment (`a b | c d` across it).
+/// Sums over the measured positions of one grid segment (the step `b - c`
+/// across it, `a b | c d`), for telling a straight edge along the line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Seg {
     /// Sum of `|b - c|`, the step across the line.
     pub step: u32,
-    /// Sum of `|a - b| + |c - d|`, the gradients beside it.
-    pub inner: u32,
     /// Sum of `b - c`.
     pub signed: i32,
-    /// `step` and `signed` over the first 8 positions.
+    /// `step` and `signed` over the first half of the segment.
     pub step_a: u32,
     pub signed_a: i32,
-    /// Positions whose step exceeds the mean gradient beside it by at least
-    /// the map's `min_step`.
-    pub cover: u8,
 }
 
 impl Seg {
     #[inline(always)]
-    fn add(&mut self, a: i32, b: i32, c: i32, d: i32, first_half: bool, min_step: i32) {
-        let step = (b - c).abs();
-        let inner = (a - b).abs() + (c - d).abs();
-        self.step += step as u32;
-        self.inner += inner as u32;
+    fn add(&mut self, b: i32, c: i32, first_half: bool) {
+        let step = (b - c).unsigned_abs();
+        self.step += step;
         self.signed += b - c;
         if first_half {
-            self.step_a += step as u32;
+            self.step_a += step;
             self.signed_a += b - c;
         }
-        self.cover += u8::from(2 * step - inner >= 2 * min_step);
-    }
-
-    /// Mean step across the line beyond the mean gradient beside it, in code
-    /// values (negative when the line is smoother than its surroundings).
-    pub fn excess(&self) -> f64 {
-        (f64::from(self.step) - f64::from(self.inner) / 2.0) / SAMPLES as f64
     }
 }
 
@@ -196,7 +183,6 @@ pub struct BoundaryMap {
     /// One 8-bit code value in this picture's code values, and mid-grey.
     pub unit: f64,
     pub mid: f64,
-    min_step: i32,
     conv: Vec<u16>,
     scratch: Vec<u16>,
     /// Per column, over the sampled rows of the current band: sums of
@@ -211,37 +197,36 @@ pub struct BoundaryMap {
 }
 
 impl BoundaryMap {
-    /// Measures `plane`; `min_step` (code values) sets [`Seg::cover`]. Uses
+    /// Measures `plane`. Uses
     /// AVX2 where the processor has it; the result is identical to
     /// [`BoundaryMap::compute_portable`].
-    pub fn compute(&mut self, plane: &LumaPlane<'_>, min_step: u32) {
+    pub fn compute(&mut self, plane: &LumaPlane<'_>) {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the processor supports AVX2, checked just above.
-                unsafe { self.compute_avx2(plane, min_step) };
+                unsafe { self.compute_avx2(plane) };
                 return;
             }
         }
-        self.compute_with(plane, min_step);
+        self.compute_with(plane);
     }
 
     /// The same code compiled for AVX2 (the row loops vectorise wider).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn compute_avx2(&mut self, plane: &LumaPlane<'_>, min_step: u32) {
-        self.compute_with(plane, min_step);
+    unsafe fn compute_avx2(&mut self, plane: &LumaPlane<'_>) {
+        self.compute_with(plane);
     }
 
     /// [`BoundaryMap::compute`] without SIMD, the reference the AVX2 build is
     /// tested against.
-    pub fn compute_portable(&mut self, plane: &LumaPlane<'_>, min_step: u32) {
-        self.compute_with(plane, min_step);
+    pub fn compute_portable(&mut self, plane: &LumaPlane<'_>) {
+        self.compute_with(plane);
     }
 
     #[inline(always)]
-    fn compute_with(&mut self, plane: &LumaPlane<'_>, min_step: u32) {
-        self.min_step = i32::try_from(min_step).unwrap_or(i32::MAX / 4);
+    fn compute_with(&mut self, plane: &LumaPlane<'_>) {
         let cols = plane.width() / MB;
         let rows = plane.height() / MB;
         let (w, h) = (cols * MB, rows * MB);
@@ -316,7 +301,6 @@ impl BoundaryMap {
     #[inline(always)]
     fn pass<'a, P: Px + 'a>(&mut self, row: impl Fn(usize) -> &'a [P]) {
         let (w, h, cols) = (self.width, self.height, self.cols);
-        let min_step = self.min_step;
         let mut dband = std::mem::take(&mut self.dband);
         let mut sband = std::mem::take(&mut self.sband);
         dband.clear();
@@ -348,8 +332,7 @@ impl BoundaryMap {
                 let first_half = y % MB < MB / 2;
                 for c in 1..cols {
                     let x = c * MB;
-                    let (a, b, cc, dd) = (p[x - 2].v(), p[x - 1].v(), p[x].v(), p[x + 1].v());
-                    self.v[r * cols + c].add(a, b, cc, dd, first_half, min_step);
+                    self.v[r * cols + c].add(p[x - 1].v(), p[x].v(), first_half);
                 }
             }
             if y % MB == MB - 1 {
@@ -381,19 +364,12 @@ impl BoundaryMap {
             P::mb_sums(if y >= 1 { above } else { p }, p, diffs, sums);
             let line = y.wrapping_sub(1);
             if y >= 3 && line % MB == 0 {
-                let (ra, rb, rc) = (row(line - 2), row(line - 1), row(line));
+                let (rb, rc) = (row(line - 1), row(line));
                 let base = (line / MB) * cols;
                 for cc in 0..cols {
                     let mut seg = Seg::default();
                     for x in (cc * MB..(cc + 1) * MB).step_by(2) {
-                        seg.add(
-                            ra[x].v(),
-                            rb[x].v(),
-                            rc[x].v(),
-                            p[x].v(),
-                            x % MB < MB / 2,
-                            min_step,
-                        );
+                        seg.add(rb[x].v(), rc[x].v(), x % MB < MB / 2);
                     }
                     self.h[base + cc] = seg;
                 }
@@ -807,7 +783,7 @@ impl BlockDetector {
         let span = f64::from(range.white.saturating_sub(range.black).max(1))
             / f64::from(1u32 << depth_shift(range.depth));
         let t = (self.config.threshold * span).max(1.0);
-        self.map.compute(plane, (t / 2.0).ceil() as u32);
+        self.map.compute(plane);
         // blockiness over the interval (before find_damage keeps the map)
         let start = *self.interval_start.get_or_insert(pts);
         self.grid_sum += self.map.grid8;
@@ -1047,7 +1023,6 @@ impl BlockDetector {
             activity,
             moved,
             straight,
-            cover: seg.cover,
             coherence: f64::from(seg.signed) / f64::from(seg.step.max(1)),
             verdict: Verdict::Broken,
         };
@@ -1135,8 +1110,7 @@ pub struct Break {
     pub moved: bool,
     /// It carries on a straight content edge along the line.
     pub straight: bool,
-    /// See [`Seg::cover`]; signed over absolute step.
-    pub cover: u8,
+    /// Signed over absolute step along the segment (-1..1).
     pub coherence: f64,
     pub verdict: Verdict,
 }
@@ -1299,8 +1273,8 @@ mod tests {
         for luma in [texture(3), damaged(5)] {
             let p = LumaPlane::gray8(&luma, W, H).unwrap();
             let (mut a, mut b) = (BoundaryMap::default(), BoundaryMap::default());
-            a.compute(&p, 8);
-            b.compute_portable(&p, 8);
+            a.compute(&p);
+            b.compute_portable(&p);
             assert_eq!(a, b);
         }
     }
@@ -1320,8 +1294,8 @@ mod tests {
         let p10 = LumaPlane::new(&words, W * 2, W, H, layout, LumaRange::new(10, false)).unwrap();
         let p8 = LumaPlane::gray8(&luma, W, H).unwrap();
         let (mut a, mut b) = (BoundaryMap::default(), BoundaryMap::default());
-        a.compute(&p8, 8);
-        b.compute(&p10, 32);
+        a.compute(&p8);
+        b.compute(&p10);
         let scaled: Vec<i32> = a.ev.iter().map(|v| v * 4).collect();
         assert_eq!(scaled, b.ev);
         assert_eq!(a.grey, b.grey);
@@ -1347,10 +1321,10 @@ mod tests {
             .map(|i| (40 + ((i % W) / 8 * 7 + (i / W) / 8 * 13) % 150) as u8)
             .collect();
         let mut m = BoundaryMap::default();
-        m.compute(&LumaPlane::gray8(&luma, W, H).unwrap(), 8);
+        m.compute(&LumaPlane::gray8(&luma, W, H).unwrap());
         assert!(blockiness(m.grid8, m.off8) > 10.0);
         let smooth = texture(0);
-        m.compute(&LumaPlane::gray8(&smooth, W, H).unwrap(), 8);
+        m.compute(&LumaPlane::gray8(&smooth, W, H).unwrap());
         let b = blockiness(m.grid8, m.off8);
         assert!(b > 0.7 && b < 1.3, "{b}");
     }
