@@ -72,3 +72,42 @@ fn every_format_gives_the_same_events() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// blockdetect finds the same misplaced blocks in every format.
+#[test]
+fn every_format_gives_the_same_corruptions() {
+    init();
+    let base = info(VideoFormat::I420, 320, 240);
+    let t = Texture::new();
+    // a pan; frames 12..15 carry a 32x32 block from elsewhere in the texture
+    let frames: Vec<gst::Buffer> = (0..24usize)
+        .map(|i| {
+            let mut luma = t.window(320, 240, 2 * i, 0, 1.0, 0.0);
+            if (12..15).contains(&i) {
+                let other = t.window(320, 240, 2 * i + 300, 200, 1.0, 0.0);
+                for y in 64..96 {
+                    luma[y * 320 + 128..y * 320 + 160]
+                        .copy_from_slice(&other[y * 320 + 128..y * 320 + 160]);
+                }
+            }
+            timed(yuv_buffer(&base, &luma), Some(i as u64 * F), Some(F))
+        })
+        .collect();
+    let chain = |fmt: &str| {
+        format!("videoconvert ! video/x-raw,format={fmt} ! blockdetect post-messages=false")
+    };
+    let caps = base.to_caps().unwrap();
+    let summary = |got: &[(String, Ev)]| -> Vec<(&'static str, u64)> {
+        got.iter().map(|(_, e)| (e.kind, e.ts)).collect()
+    };
+    let reference = summary(&run_frames(&caps, frames.clone(), &chain("I420")));
+    assert_eq!(reference, vec![("start", 12 * F), ("end", 15 * F)]);
+    let mut failures = Vec::new();
+    for fmt in gstavmonitor::videodetect::FORMATS {
+        let got = summary(&run_frames(&caps, frames.clone(), &chain(fmt.to_str())));
+        if got != reference {
+            failures.push((fmt.to_str(), got));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
