@@ -29,8 +29,8 @@
 //! there frame after frame), or when a tenth of the analysed macroblocks turn
 //! flat mid-grey where they had texture (what decoders put where a reference
 //! or slice is missing). It continues while the damaged blocks stay broken
-//! or grey. A frame whose texture changed everywhere (a scene cut) is not
-//! judged, except for grey. A buffer the decoder flagged as corrupted counts
+//! or grey. A frame where most macroblocks changed texture (a scene cut) is
+//! not judged, except for grey. A buffer the decoder flagged as corrupted counts
 //! too; each event says which evidence raised it.
 //!
 //! Separately, [`blockiness`] measures ordinary compression blocking: the
@@ -483,22 +483,25 @@ impl BoundaryMap {
 }
 
 impl BoundaryMap {
-    /// How much the texture of the picture changed from `prev`'s: 0 the
-    /// same, 1 entirely different (a scene cut).
+    /// How much of the picture changed texture from `prev`'s: the share of
+    /// macroblocks whose mean gradient changed by more than half (and more
+    /// than two 8-bit code values). 0 the same, 1 everywhere (a scene cut);
+    /// a small object moving over a flat background changes little.
     fn change(&self, prev: &BoundaryMap) -> f64 {
         if prev.activity.len() != self.activity.len() {
             return 1.0;
         }
-        let (mut diff, mut sum) = (0.0, 0.0);
-        for (a, b) in self.activity.iter().zip(&prev.activity) {
-            diff += (a - b).abs();
-            sum += a + b;
+        if self.activity.is_empty() {
+            return 0.0;
         }
-        if sum > 0.0 {
-            diff / sum
-        } else {
-            0.0
-        }
+        let floor = 2.0 * self.unit;
+        let changed = self
+            .activity
+            .iter()
+            .zip(&prev.activity)
+            .filter(|&(&a, &b)| (a - b).abs() > floor.max(0.5 * a.max(b)))
+            .count();
+        changed as f64 / self.activity.len() as f64
     }
 }
 
