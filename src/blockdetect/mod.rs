@@ -26,8 +26,8 @@
 //! Black, flat and single-colour frames have no steps: they never raise an
 //! event and their blockiness is 1.0. The first frame after a start, flush
 //! or caps change only sets the comparison up, so damage already there then
-//! is not seen; a scene cut (the texture of the picture changing
-//! everywhere) is not judged either, except for grey.
+//! is not seen; a scene cut (most macroblocks changing texture)
+//! is not judged either, except for grey.
 //!
 //! Limits, measured by the crate's `tests/block_corpus.rs`: about 79% of
 //! visibly damaged intervals in x264 and x265 encodes are found, and very
