@@ -310,30 +310,10 @@ fn run(t: &Arc<Texture>, clip: &Clip) -> Outcome {
 /// hidden in busy texture counts for less, as it does to the eye. With
 /// `masked` false, the plain largest mean absolute difference.
 fn visibility(clean: &[u8], damaged: &[u8], masked: bool) -> u32 {
-    let mut mx = 0;
-    for r in 0..H / 16 {
-        for c in 0..W / 16 {
-            let (mut diff, mut texture) = (0u32, 0u32);
-            for y in 0..16 {
-                let i = (r * 16 + y) * W + c * 16;
-                for x in 0..16 {
-                    diff += (i32::from(clean[i + x]) - i32::from(damaged[i + x])).unsigned_abs();
-                    if x > 0 {
-                        texture +=
-                            (i32::from(clean[i + x]) - i32::from(clean[i + x - 1])).unsigned_abs();
-                    }
-                }
-            }
-            let (diff, texture) = (diff / 256, texture / 240);
-            let v = if masked {
-                diff.saturating_sub(texture)
-            } else {
-                diff
-            };
-            mx = mx.max(v);
-        }
-    }
-    mx
+    block_visibility(clean, damaged, masked)
+        .into_iter()
+        .max()
+        .unwrap_or(0)
 }
 
 /// Prints the kernel's verdict beside the truth, frame by frame.
@@ -683,7 +663,7 @@ fn score_damaged(clip: &Clip, o: &Outcome, tally: &mut BTreeMap<&'static str, Ta
             .filter_map(|(p, _)| {
                 let (c, d) = (o.clean.get(p)?, o.damaged.get(p)?);
                 Some(
-                    block_visibility(c, d)
+                    block_visibility(c, d, masked())
                         .iter()
                         .filter(|&&v| v >= VISIBLE)
                         .count(),
@@ -806,7 +786,7 @@ fn features() {
         let mut d = BlockDetector::new(BlockConfig::default());
         for (i, (pts, l)) in o.damaged.iter().enumerate() {
             d.push(&LumaPlane::gray8(l, W, H).unwrap(), *pts, pts + F);
-            let vis = o.clean.get(pts).map(|c| block_visibility(c, l));
+            let vis = o.clean.get(pts).map(|c| block_visibility(c, l, masked()));
             let truth = vis
                 .as_ref()
                 .map_or(0, |v| v.iter().copied().max().unwrap_or(0));
@@ -834,8 +814,8 @@ fn features() {
     }
 }
 
-/// Masked visibility (see [`visibility`]) of each macroblock, row-major.
-fn block_visibility(clean: &[u8], damaged: &[u8]) -> Vec<u32> {
+/// Visibility (see [`visibility`]) of each macroblock, row-major.
+fn block_visibility(clean: &[u8], damaged: &[u8], masked: bool) -> Vec<u32> {
     let mut out = Vec::with_capacity((W / 16) * (H / 16));
     for r in 0..H / 16 {
         for c in 0..W / 16 {
@@ -850,7 +830,12 @@ fn block_visibility(clean: &[u8], damaged: &[u8]) -> Vec<u32> {
                     }
                 }
             }
-            out.push((diff / 256).saturating_sub(texture / 240));
+            let (diff, texture) = (diff / 256, texture / 240);
+            out.push(if masked {
+                diff.saturating_sub(texture)
+            } else {
+                diff
+            });
         }
     }
     out
