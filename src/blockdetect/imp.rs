@@ -202,7 +202,7 @@ impl ElementImpl for BlockDetect {
             gst::subclass::ElementMetadata::new(
                 "Block corruption detector",
                 "Filter/Analyzer/Video",
-                "Posts start/end messages for block corruption from lost or damaged data, and blockiness measurements; passes buffers through untouched",
+                "Experimental: posts start/end messages for block corruption from lost or damaged data (it misses some and raises some false alarms on very low bitrates), and blockiness measurements; passes buffers through untouched",
                 "avmonitor developers",
             )
         });
