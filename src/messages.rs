@@ -235,14 +235,14 @@ impl FreezeDetectMessage {
 pub enum BlockDetectMessage {
     Corruption {
         event: DefectEvent,
-        /// `damaged-blocks` (u32): damaged 16x16 macroblocks in the first
-        /// corrupted frame (start) or the worst frame (end).
+        /// `damaged-blocks` (u32): damaged 16x16 macroblocks in the most
+        /// damaged frame of the corruption so far.
         damaged_blocks: u32,
         /// `damaged-fraction` (f64): the same as a fraction of the analysed
         /// macroblocks.
         damaged_fraction: f64,
         /// `area-x`, `area-y`, `area-width`, `area-height` (u32, pixels):
-        /// bounding box of the damage (union over the corruption for an end).
+        /// bounding box of the damage, its union over the corruption so far.
         area: BoxPx,
         /// `evidence` (string): `pixels`, `decoder` or `pixels+decoder`.
         evidence: Evidence,

@@ -672,8 +672,9 @@ pub struct BlockMeasurement {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BlockEvent {
-    /// Start or end of a corruption: for a start the damage of its first
-    /// frame, for an end the worst frame and the union of the areas.
+    /// Start or end of a corruption, with its damage so far: the most
+    /// damaged blocks of one frame, and the union of the areas (for the
+    /// default `min_duration` of 0, a start has its first frame's damage).
     Corruption {
         transition: Transition,
         damage: Damage,
@@ -807,11 +808,11 @@ impl BlockDetector {
         self.frames += 1;
         self.corrupted_frames += u64::from(damage.is_some());
 
-        let was_active = self.tracker.is_active();
         let tr = self.tracker.push(damage.is_some(), pts, end);
         if let Some(d) = damage {
+            // `worst` holds only while a corruption is open
             self.worst = Some(match self.worst {
-                Some(w) if was_active || self.tracker.in_defect() => Damage {
+                Some(w) => Damage {
                     blocks: w.blocks.max(d.blocks),
                     fraction: w.fraction.max(d.fraction),
                     area: w.area.union(d.area),

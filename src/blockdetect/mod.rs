@@ -53,11 +53,11 @@
 //! - `duration` (u64, ns, end only) and `reason` (string, end only):
 //!   `recovered`, `eos`, `flush`, `caps-change` or `discont`.
 //! - start and end: `damaged-blocks` (u32), `damaged-fraction` (f64, of the
-//!   analysed macroblocks): in the first corrupted frame (start) or the worst
-//!   one (end); `area-x`, `area-y`, `area-width`, `area-height` (u32,
-//!   pixels): the bounding box of the damage (its union over the corruption
-//!   for an end); `evidence` (string): `pixels`, `decoder` or
-//!   `pixels+decoder`.
+//!   analysed macroblocks): the most damaged frame of the corruption so far
+//!   (with the default `min-duration` of 0, a start has its first frame's);
+//!   `area-x`, `area-y`, `area-width`, `area-height` (u32, pixels): the
+//!   bounding box of the damage, its union over the corruption so far;
+//!   `evidence` (string): `pixels`, `decoder` or `pixels+decoder`.
 //! - measurement: `blockiness` (f64): mean luma gradient across the 8-pixel
 //!   grid over the mean gradient off it, over the interval (1.0: no blocking;
 //!   watch its trend for coding quality, it never raises an event);
