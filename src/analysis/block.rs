@@ -352,9 +352,6 @@ impl BoundaryMap {
                 dband.fill(0);
                 sband.fill(0);
             }
-            if y % 4 == 1 {
-                self.sample_row(p, r);
-            }
             // horizontal lines: per macroblock column, the row's sum and its
             // absolute difference from the row above
             let (diffs, sums) = (
@@ -362,6 +359,9 @@ impl BoundaryMap {
                 &mut rsum[y * cols..(y + 1) * cols],
             );
             P::mb_sums(if y >= 1 { above } else { p }, p, diffs, sums);
+            if y % 4 == 1 {
+                self.sample_row(p, r, sums);
+            }
             let line = y.wrapping_sub(1);
             if y >= 3 && line % MB == 0 {
                 let (rb, rc) = (row(line - 1), row(line));
@@ -392,18 +392,20 @@ impl BoundaryMap {
         self.rsum = rsum;
     }
 
-    /// Texture activity and blockiness sums from one row of band `r`.
+    /// Texture activity, luma and blockiness sums from one row of band `r`
+    /// whose per-macroblock sums are `sums`.
     #[inline(always)]
-    fn sample_row<P: Px>(&mut self, row: &[P], r: usize) {
+    fn sample_row<P: Px>(&mut self, row: &[P], r: usize, sums: &[i32]) {
         let cols = self.cols;
         let (mut g, mut o) = (0u64, 0u64);
         let mut prev = row[0].v();
-        for ((mb, act), luma) in row
+        for (((mb, act), luma), &sum) in row
             .chunks_exact(MB)
             .zip(&mut self.act[r * cols..(r + 1) * cols])
             .zip(&mut self.luma[r * cols..(r + 1) * cols])
+            .zip(sums)
         {
-            *luma += mb.iter().map(|p| p.v() as u32).sum::<u32>();
+            *luma += sum as u32;
             let mut inside = 0u32;
             for half in mb.chunks_exact(8) {
                 g += u64::from((half[0].v() - prev).unsigned_abs());
@@ -423,8 +425,8 @@ impl BoundaryMap {
         self.off8 += o / 7;
     }
 
-    /// For grid segment `k` (vertical lines when `vertical`), if its excess
-    /// step reaches `t`: that step in code values (as [`Seg::excess`]), the strongest excess step
+    /// For grid segment `k` (vertical lines when `vertical`), if its mean
+    /// excess step reaches `t`: that step in code values, the strongest
     /// across other lines of the same orientation within [`REACH`], and
     /// whether `prev` (a previous frame's map) had a step like it (same
     /// sign, half to twice the size) within [`MOTION`].
@@ -900,10 +902,10 @@ impl BlockDetector {
                 for c in c0..c1 {
                     let k = r * cols + c;
                     let v = (c > c0)
-                        .then(|| self.is_break(Dir::V, k, t, prev.as_ref()))
+                        .then(|| self.is_break(true, k, t, prev.as_ref()))
                         .flatten();
                     let h = (r > r0)
-                        .then(|| self.is_break(Dir::H, k, t, prev.as_ref()))
+                        .then(|| self.is_break(false, k, t, prev.as_ref()))
                         .flatten();
                     for (found, other) in [(v, k.wrapping_sub(1)), (h, k.wrapping_sub(cols))] {
                         let Some(b) = found else {
@@ -1008,10 +1010,16 @@ impl BlockDetector {
 
     /// Grid segment `k` with what was weighed, if it steps by at least `t`,
     /// given the previous frame's map.
-    fn is_break(&self, dir: Dir, k: usize, t: f64, prev: Option<&BoundaryMap>) -> Option<Break> {
+    /// `vertical`: the segment left of macroblock `k`, else the one above it.
+    fn is_break(
+        &self,
+        vertical: bool,
+        k: usize,
+        t: f64,
+        prev: Option<&BoundaryMap>,
+    ) -> Option<Break> {
         let m = &self.map;
         let cols = m.cols;
-        let vertical = dir == Dir::V;
         let segs = if vertical { &m.v } else { &m.h };
         let (excess, control, moved) = m.context(vertical, k, prev, t)?;
         let other = if vertical { k - 1 } else { k - cols };
@@ -1138,12 +1146,6 @@ pub enum Verdict {
 /// 1.0 when there is no gradient at all.
 pub fn blockiness(grid: u64, off: u64) -> f64 {
     (grid as f64 + 1.0) / (off as f64 + 1.0)
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dir {
-    V,
-    H,
 }
 
 /// Texture change (see `BoundaryMap::change`) above which a frame is a
