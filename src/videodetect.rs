@@ -456,6 +456,8 @@ where
 
 /// The GStreamer impls every picture detector element shares, for an element
 /// struct with `core: Core<$detector>` and `fn settings(&self) -> Config`,
+/// with the element's long name and description for its metadata (klass
+/// `Filter/Analyzer/Video`, the pad templates of [`pad_templates`]),
 /// where `$detector` has `new(Config)`, `config()` and `set_config(Config)`:
 /// passthrough in place, stream state dropped on stop, EOS and flushes
 /// handed to the core, refused caps logged, the detector built on caps and
@@ -463,8 +465,29 @@ where
 #[macro_export]
 #[doc(hidden)]
 macro_rules! picture_detector_impls {
-    ($imp:ty, $detector:ty) => {
+    ($imp:ty, $detector:ty, $long_name:expr, $description:expr) => {
         impl GstObjectImpl for $imp {}
+
+        impl ElementImpl for $imp {
+            fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+                static METADATA: std::sync::LazyLock<gst::subclass::ElementMetadata> =
+                    std::sync::LazyLock::new(|| {
+                        gst::subclass::ElementMetadata::new(
+                            $long_name,
+                            "Filter/Analyzer/Video",
+                            $description,
+                            "avmonitor developers",
+                        )
+                    });
+                Some(&*METADATA)
+            }
+
+            fn pad_templates() -> &'static [gst::PadTemplate] {
+                static TEMPLATES: std::sync::LazyLock<Vec<gst::PadTemplate>> =
+                    std::sync::LazyLock::new($crate::videodetect::pad_templates);
+                TEMPLATES.as_ref()
+            }
+        }
 
         impl BaseTransformImpl for $imp {
             const MODE: gst_base::subclass::BaseTransformMode =

@@ -131,24 +131,9 @@ impl ObjectImpl for BlackDetect {
     }
 }
 
-impl ElementImpl for BlackDetect {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
-                "Black picture detector",
-                "Filter/Analyzer/Video",
-                "Posts start/end messages for stretches of black picture; passes buffers through untouched",
-                "avmonitor developers",
-            )
-        });
-        Some(&*METADATA)
-    }
-
-    fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
-            LazyLock::new(videodetect::pad_templates);
-        TEMPLATES.as_ref()
-    }
-}
-
-crate::picture_detector_impls!(BlackDetect, BlackDetector);
+crate::picture_detector_impls!(
+    BlackDetect,
+    BlackDetector,
+    "Black picture detector",
+    "Posts start/end messages for stretches of black picture; passes buffers through untouched"
+);

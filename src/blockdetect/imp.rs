@@ -196,24 +196,9 @@ impl ObjectImpl for BlockDetect {
     }
 }
 
-impl ElementImpl for BlockDetect {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
-                "Block corruption detector",
-                "Filter/Analyzer/Video",
-                "Experimental: posts start/end messages for block corruption from lost or damaged data (it misses some and raises some false alarms on very low bitrates), and blockiness measurements; passes buffers through untouched",
-                "avmonitor developers",
-            )
-        });
-        Some(&*METADATA)
-    }
-
-    fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
-            LazyLock::new(videodetect::pad_templates);
-        TEMPLATES.as_ref()
-    }
-}
-
-crate::picture_detector_impls!(BlockDetect, BlockDetector);
+crate::picture_detector_impls!(
+    BlockDetect,
+    BlockDetector,
+    "Block corruption detector",
+    "Experimental: posts start/end messages for block corruption from lost or damaged data (it misses some and raises some false alarms on very low bitrates), and blockiness measurements; passes buffers through untouched"
+);

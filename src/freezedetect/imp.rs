@@ -118,24 +118,9 @@ impl ObjectImpl for FreezeDetect {
     }
 }
 
-impl ElementImpl for FreezeDetect {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
-                "Frozen picture detector",
-                "Filter/Analyzer/Video",
-                "Posts start/end messages for stretches of frozen picture; passes buffers through untouched",
-                "avmonitor developers",
-            )
-        });
-        Some(&*METADATA)
-    }
-
-    fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
-            LazyLock::new(videodetect::pad_templates);
-        TEMPLATES.as_ref()
-    }
-}
-
-crate::picture_detector_impls!(FreezeDetect, FreezeDetector);
+crate::picture_detector_impls!(
+    FreezeDetect,
+    FreezeDetector,
+    "Frozen picture detector",
+    "Posts start/end messages for stretches of frozen picture; passes buffers through untouched"
+);
