@@ -3,6 +3,7 @@
 //! Nothing here depends on GStreamer; times are nanoseconds and pictures are
 //! [`frame::LumaPlane`] views, so every kernel is unit tested on its own.
 
+pub mod avsync;
 pub mod black;
 pub mod block;
 pub mod blocks;
