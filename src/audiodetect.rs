@@ -61,26 +61,25 @@ pub fn sample_format(f: AudioFormat) -> Option<SampleFormat> {
 /// Timestamps further than this from the sample count re-anchor the clock.
 const TOLERANCE: u64 = 1_000_000;
 
-pub struct AudioStream<D> {
-    pub detector: D,
-    pub info: AudioInfo,
-    format: SampleFormat,
+/// Buffer timing from timestamps and sample counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AudioClock {
     /// Time of the next buffer's first frame, from the last timestamp plus
     /// the frames since.
-    clock: Option<AudioTime>,
+    next: Option<AudioTime>,
 }
 
-impl<D: AudioDetector> AudioStream<D> {
+impl AudioClock {
     /// Where `buffer` starts: its PTS when it disagrees with the sample count
     /// (or nothing is known yet), else the sample count. Without any PTS yet,
     /// counting starts at `origin`. Also says whether time went backwards.
-    fn timing(
-        &mut self,
+    pub fn timing(
+        &self,
         buffer: &gst::BufferRef,
+        rate: u32,
         origin: impl FnOnce() -> u64,
     ) -> (AudioTime, bool) {
-        let rate = self.info.rate();
-        let counted = self.clock;
+        let counted = self.next;
         let at = match (buffer.pts().map(|t| t.nseconds()), counted) {
             (Some(pts), Some(c)) if c.frame(0, rate).abs_diff(pts) <= TOLERANCE => c,
             (Some(pts), _) => AudioTime::at(pts),
@@ -90,6 +89,48 @@ impl<D: AudioDetector> AudioStream<D> {
         let backwards = counted.is_some_and(|c| at.frame(0, rate) + TOLERANCE < c.frame(0, rate));
         (at, backwards)
     }
+
+    /// The buffer at `at` held `frames` frames.
+    pub fn advance(&mut self, at: AudioTime, frames: usize) {
+        self.next = Some(AudioTime {
+            base: at.base,
+            offset: at.offset + frames as u64,
+        });
+    }
+
+    /// The next buffer starts at `t` (after a gap).
+    pub fn set(&mut self, t: u64) {
+        self.next = Some(AudioTime::at(t));
+    }
+
+    pub fn reset(&mut self) {
+        self.next = None;
+    }
+}
+
+/// The samples of a mapped buffer; `None` when it does not hold them.
+pub fn view<'a>(
+    abuf: &'a gst_audio::AudioBufferRef<&'a gst::BufferRef>,
+    format: SampleFormat,
+    channels: usize,
+) -> Option<AudioView<'a>> {
+    if abuf.n_planes() == 1 {
+        abuf.plane_data(0)
+            .ok()
+            .and_then(|d| AudioView::interleaved(d, format, channels).ok())
+    } else {
+        let planes: Option<Vec<&[u8]>> = (0..abuf.n_planes())
+            .map(|p| abuf.plane_data(p).ok())
+            .collect();
+        planes.and_then(|p| AudioView::planar(p, format, abuf.n_samples()).ok())
+    }
+}
+
+pub struct AudioStream<D> {
+    pub detector: D,
+    pub info: AudioInfo,
+    format: SampleFormat,
+    clock: AudioClock,
 }
 
 pub struct AudioCore<D> {
@@ -140,7 +181,7 @@ where
                 detector,
                 info: info.clone(),
                 format,
-                clock: None,
+                clock: AudioClock::default(),
             }),
             _ => None,
         };
@@ -183,7 +224,7 @@ where
             return Err(gst::FlowError::NotNegotiated);
         };
         configure(&mut stream.detector);
-        let (at, backwards) = stream.timing(buffer, origin);
+        let (at, backwards) = stream.clock.timing(buffer, stream.info.rate(), origin);
         let mut events = Vec::new();
         if backwards {
             events.extend(stream.detector.close(EndReason::Discont));
@@ -191,17 +232,7 @@ where
         let mapped = gst_audio::AudioBufferRef::from_buffer_ref_readable(buffer, &stream.info);
         let frames = match mapped {
             Ok(abuf) => {
-                let channels = stream.info.channels() as usize;
-                let view = if abuf.n_planes() == 1 {
-                    abuf.plane_data(0)
-                        .ok()
-                        .and_then(|d| AudioView::interleaved(d, stream.format, channels).ok())
-                } else {
-                    let planes: Option<Vec<&[u8]>> = (0..abuf.n_planes())
-                        .map(|p| abuf.plane_data(p).ok())
-                        .collect();
-                    planes.and_then(|p| AudioView::planar(p, stream.format, abuf.n_samples()).ok())
-                };
+                let view = view(&abuf, stream.format, stream.info.channels() as usize);
                 match view {
                     Some(v) => {
                         events.extend(stream.detector.push(&v, at));
@@ -222,10 +253,7 @@ where
                 buffer.size() / stream.info.bpf().max(1) as usize
             }
         };
-        stream.clock = Some(AudioTime {
-            base: at.base,
-            offset: at.offset + frames as u64,
-        });
+        stream.clock.advance(at, frames);
         drop(state);
         self.post(element, &events);
         Ok(gst::FlowSuccess::Ok)
@@ -242,7 +270,7 @@ where
             match event.view() {
                 gst::EventView::Eos(_) => stream.detector.close(EndReason::Eos),
                 gst::EventView::FlushStop(_) => {
-                    stream.clock = None;
+                    stream.clock.reset();
                     stream.detector.flush()
                 }
                 gst::EventView::Gap(g) => {
@@ -251,7 +279,7 @@ where
                         Some(d) => {
                             let ts = ts.nseconds();
                             let d = d.nseconds();
-                            stream.clock = Some(AudioTime::at(ts + d));
+                            stream.clock.set(ts + d);
                             stream.detector.gap(ts, d)
                         }
                         None => Vec::new(),

@@ -4,12 +4,13 @@
 //! - [`analysis`]: the pure detector kernels and the shared event logic;
 //! - [`messages`]: typed bus messages;
 //! - elements: `blackdetect`, `freezedetect`, `blockdetect` (video); `silencedetect`,
-//!   `clipdetect`, `phasedetect`, `loudnessmeter` (audio).
+//!   `clipdetect`, `phasedetect`, `loudnessmeter` (audio); `avsyncdetect` (both).
 
 use gst::glib;
 
 pub mod analysis;
 pub mod audiodetect;
+pub mod avsyncdetect;
 pub mod blackdetect;
 pub mod blockdetect;
 pub mod clipdetect;
@@ -25,6 +26,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     blackdetect::register(plugin)?;
     freezedetect::register(plugin)?;
     blockdetect::register(plugin)?;
+    avsyncdetect::register(plugin)?;
     silencedetect::register(plugin)?;
     clipdetect::register(plugin)?;
     phasedetect::register(plugin)?;

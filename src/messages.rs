@@ -6,6 +6,7 @@
 //! the segment are `GST_CLOCK_TIME_NONE` (`u64::MAX`) in the structure and
 //! `None` here.
 
+use crate::analysis::avsync::{Media, Method};
 use crate::analysis::block::{BoxPx, Evidence};
 use crate::analysis::event::{EndReason, Transition};
 
@@ -540,6 +541,113 @@ impl LoudnessMeterMessage {
     }
 }
 
+/// `avsyncdetect` message.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AvSyncDetectMessage {
+    Measurement {
+        /// `timestamp` (video buffer time), `stream-time`, `running-time` of
+        /// the instant measured: the flash, or the end of the window.
+        timestamp: u64,
+        stream_time: Option<u64>,
+        running_time: Option<u64>,
+        /// `offset-ms` (f64): audio time minus video time of the same event
+        /// (positive: audio late); 0 when `method` is `none`.
+        offset_ms: f64,
+        /// `confidence` (f64, 0 = cannot tell, 1 = certain).
+        confidence: f64,
+        /// `observations` (u32): event pairs the measurement rests on.
+        observations: u32,
+        /// `method` (string): `test-signal`, `content` or `none`.
+        method: Method,
+    },
+    /// `alarm` = `offset`: the offset outside the tolerance.
+    Offset {
+        event: DefectEvent,
+        /// `offset-ms` (f64): first offset out of tolerance (start), furthest (end).
+        offset_ms: f64,
+    },
+    /// `alarm` = `stall`: one stream stopped while the other went on.
+    Stall {
+        event: DefectEvent,
+        /// `stream` (string): `video` or `audio`.
+        stream: Media,
+    },
+}
+
+impl AvSyncDetectMessage {
+    pub const NAME: &'static str = "avsyncdetect";
+
+    pub fn to_structure(&self) -> gst::Structure {
+        match self {
+            AvSyncDetectMessage::Measurement {
+                timestamp,
+                stream_time,
+                running_time,
+                offset_ms,
+                confidence,
+                observations,
+                method,
+            } => gst::Structure::builder(Self::NAME)
+                .field("event", "measurement")
+                .field("timestamp", *timestamp)
+                .field("stream-time", time_to_field(*stream_time))
+                .field("running-time", time_to_field(*running_time))
+                .field("offset-ms", *offset_ms)
+                .field("confidence", *confidence)
+                .field("observations", *observations)
+                .field("method", method.as_str())
+                .build(),
+            AvSyncDetectMessage::Offset { event, offset_ms } => event
+                .write(gst::Structure::builder(Self::NAME))
+                .field("alarm", "offset")
+                .field("offset-ms", *offset_ms)
+                .build(),
+            AvSyncDetectMessage::Stall { event, stream } => event
+                .write(gst::Structure::builder(Self::NAME))
+                .field("alarm", "stall")
+                .field("stream", stream.as_str())
+                .build(),
+        }
+    }
+
+    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        check_name(s, Self::NAME)?;
+        if field::<&str>(s, "event")? == "measurement" {
+            let m: &str = field(s, "method")?;
+            return Ok(AvSyncDetectMessage::Measurement {
+                timestamp: field(s, "timestamp")?,
+                stream_time: time_from_field(field(s, "stream-time")?),
+                running_time: time_from_field(field(s, "running-time")?),
+                offset_ms: field(s, "offset-ms")?,
+                confidence: field(s, "confidence")?,
+                observations: field(s, "observations")?,
+                method: Method::parse(m)
+                    .ok_or_else(|| MessageError(format!("{}: unknown method \"{m}\"", s.name())))?,
+            });
+        }
+        let event = DefectEvent::read(s)?;
+        match field::<&str>(s, "alarm")? {
+            "offset" => Ok(AvSyncDetectMessage::Offset {
+                event,
+                offset_ms: field(s, "offset-ms")?,
+            }),
+            "stall" => {
+                let m: &str = field(s, "stream")?;
+                Ok(AvSyncDetectMessage::Stall {
+                    event,
+                    stream: Media::parse(m).ok_or_else(|| {
+                        MessageError(format!("{}: unknown stream \"{m}\"", s.name()))
+                    })?,
+                })
+            }
+            other => Err(MessageError(format!(
+                "{}: unknown alarm \"{other}\"",
+                s.name()
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -722,5 +830,44 @@ mod tests {
             .field("event", "middle")
             .build();
         assert!(FreezeDetectMessage::from_structure(&bad).is_err());
+    }
+
+    #[test]
+    fn avsync_round_trip() {
+        init();
+        let event = DefectEvent {
+            kind: EventKind::End,
+            timestamp: 80,
+            stream_time: Some(80),
+            running_time: None,
+            duration: Some(40),
+            reason: Some(EndReason::Flush),
+        };
+        for m in [
+            AvSyncDetectMessage::Measurement {
+                timestamp: 1,
+                stream_time: Some(2),
+                running_time: Some(3),
+                offset_ms: -17.5,
+                confidence: 0.75,
+                observations: 4,
+                method: Method::Content,
+            },
+            AvSyncDetectMessage::Offset {
+                event,
+                offset_ms: 80.0,
+            },
+            AvSyncDetectMessage::Stall {
+                event,
+                stream: Media::Audio,
+            },
+        ] {
+            let s = m.to_structure();
+            assert_eq!(AvSyncDetectMessage::from_structure(&s), Ok(m), "{s}");
+        }
+        let bad = gst::Structure::builder("avsyncdetect")
+            .field("event", "measurement")
+            .build();
+        assert!(AvSyncDetectMessage::from_structure(&bad).is_err());
     }
 }

@@ -117,16 +117,103 @@ pub fn luma_format(info: &VideoInfo) -> Option<(u32, LumaLayout, LumaRange)> {
     Some((plane, layout, LumaRange::new(depth, full)))
 }
 
+/// How to read luma from buffers of one negotiated format.
+#[derive(Debug, Clone, Copy)]
+pub struct LumaReader {
+    plane: u32,
+    layout: LumaLayout,
+    range: LumaRange,
+}
+
+impl LumaReader {
+    pub fn new(info: &VideoInfo) -> Result<Self, gst::LoggableError> {
+        let (plane, layout, range) = luma_format(info).ok_or_else(|| {
+            gst::loggable_error!(
+                gst::CAT_RUST,
+                "cannot analyse luma of format {}",
+                info.format()
+            )
+        })?;
+        Ok(LumaReader {
+            plane,
+            layout,
+            range,
+        })
+    }
+
+    /// The luma plane of a mapped frame.
+    pub fn read<'a>(
+        &self,
+        frame: &'a VideoFrameRef<&gst::BufferRef>,
+    ) -> Result<LumaPlane<'a>, Skip> {
+        let data = frame
+            .plane_data(self.plane)
+            .map_err(|e| Skip::BadFrame(e.to_string()))?;
+        let stride = frame
+            .plane_stride()
+            .get(self.plane as usize)
+            .and_then(|&s| usize::try_from(s).ok())
+            .ok_or_else(|| Skip::BadFrame("negative or missing stride".into()))?;
+        LumaPlane::new(
+            data,
+            stride,
+            frame.width() as usize,
+            frame.height() as usize,
+            self.layout,
+            self.range,
+        )
+        .map_err(|e| Skip::BadFrame(e.to_string()))
+    }
+}
+
+/// Frame timing: the PTS, or the end of the previous frame when there is
+/// none; the duration, or one frame at the caps' frame rate.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameClock {
+    frame_duration: Option<u64>,
+    next_pts: Option<u64>,
+}
+
+impl FrameClock {
+    pub fn new(info: &VideoInfo) -> Self {
+        let fps = info.fps();
+        let frame_duration = (fps.numer() > 0 && fps.denom() > 0).then(|| {
+            gst::ClockTime::SECOND
+                .mul_div_floor(fps.denom() as u64, fps.numer() as u64)
+                .map(|t| t.nseconds())
+                .unwrap_or(0)
+        });
+        FrameClock {
+            frame_duration,
+            next_pts: None,
+        }
+    }
+
+    /// The frame's time span, `None` when it has no time and none can be derived.
+    pub fn timing(&mut self, buffer: &gst::BufferRef) -> Option<(u64, u64)> {
+        let pts = buffer.pts().map(|t| t.nseconds()).or(self.next_pts)?;
+        let dur = buffer
+            .duration()
+            .map(|t| t.nseconds())
+            .or(self.frame_duration);
+        let end = pts.saturating_add(dur.unwrap_or(0));
+        self.next_pts = dur.map(|_| end);
+        Some((pts, end))
+    }
+
+    /// Forgets the previous frame (flush, EOS).
+    pub fn reset(&mut self) {
+        self.next_pts = None;
+    }
+}
+
 /// The per-stream state of a picture detector element: its kernel, how to
 /// read the negotiated format, and buffer timing.
 pub struct Stream<D> {
     pub detector: D,
     pub info: VideoInfo,
-    plane: u32,
-    layout: LumaLayout,
-    range: LumaRange,
-    frame_duration: Option<u64>,
-    next_pts: Option<u64>,
+    reader: LumaReader,
+    clock: FrameClock,
     last_pts: Option<u64>,
     /// Frames skipped because they had no time and none could be derived.
     pub untimed: u64,
@@ -143,44 +230,14 @@ pub enum Skip {
 
 impl<D: VideoDetector> Stream<D> {
     pub fn new(detector: D, info: &VideoInfo) -> Result<Self, gst::LoggableError> {
-        let (plane, layout, range) = luma_format(info).ok_or_else(|| {
-            gst::loggable_error!(
-                gst::CAT_RUST,
-                "cannot analyse luma of format {}",
-                info.format()
-            )
-        })?;
-        let fps = info.fps();
-        let frame_duration = (fps.numer() > 0 && fps.denom() > 0).then(|| {
-            gst::ClockTime::SECOND
-                .mul_div_floor(fps.denom() as u64, fps.numer() as u64)
-                .map(|t| t.nseconds())
-                .unwrap_or(0)
-        });
         Ok(Stream {
             detector,
             info: info.clone(),
-            plane,
-            layout,
-            range,
-            frame_duration,
-            next_pts: None,
+            reader: LumaReader::new(info)?,
+            clock: FrameClock::new(info),
             last_pts: None,
             untimed: 0,
         })
-    }
-
-    /// The frame's time span: its PTS, or the end of the previous frame when
-    /// it has none; its duration, or one frame at the caps' frame rate.
-    fn timing(&mut self, buffer: &gst::BufferRef) -> Option<(u64, u64)> {
-        let pts = buffer.pts().map(|t| t.nseconds()).or(self.next_pts)?;
-        let dur = buffer
-            .duration()
-            .map(|t| t.nseconds())
-            .or(self.frame_duration);
-        let end = pts.saturating_add(dur.unwrap_or(0));
-        self.next_pts = dur.map(|_| end);
-        Some((pts, end))
     }
 
     /// Analyses one frame. Timestamps that go backwards end a reported
@@ -189,27 +246,11 @@ impl<D: VideoDetector> Stream<D> {
         &mut self,
         frame: &VideoFrameRef<&gst::BufferRef>,
     ) -> Result<Vec<D::Event>, Skip> {
-        let Some((pts, end)) = self.timing(frame.buffer()) else {
+        let Some((pts, end)) = self.clock.timing(frame.buffer()) else {
             self.untimed += 1;
             return Err(Skip::NoTimestamp);
         };
-        let data = frame
-            .plane_data(self.plane)
-            .map_err(|e| Skip::BadFrame(e.to_string()))?;
-        let stride = frame
-            .plane_stride()
-            .get(self.plane as usize)
-            .and_then(|&s| usize::try_from(s).ok())
-            .ok_or_else(|| Skip::BadFrame("negative or missing stride".into()))?;
-        let plane = LumaPlane::new(
-            data,
-            stride,
-            frame.width() as usize,
-            frame.height() as usize,
-            self.layout,
-            self.range,
-        )
-        .map_err(|e| Skip::BadFrame(e.to_string()))?;
+        let plane = self.reader.read(frame)?;
         let mut events = Vec::new();
         if self.last_pts.is_some_and(|last| pts < last) {
             self.detector.close(EndReason::Discont, &mut events);
@@ -223,7 +264,7 @@ impl<D: VideoDetector> Stream<D> {
 
     /// Ends a reported defect (EOS, flush, caps change) and forgets timing.
     pub fn close(&mut self, reason: EndReason) -> Vec<D::Event> {
-        self.next_pts = None;
+        self.clock.reset();
         self.last_pts = None;
         let mut out = Vec::new();
         self.detector.close(reason, &mut out);

@@ -591,6 +591,7 @@ pub struct AvSync {
     first: [Option<u64>; 2],
     ended: [bool; 2],
     stalled: [Option<u64>; 2],
+    live: bool,
     frame: u64,
     last_pair: Option<Pair>,
     last_confident_pair: Option<u64>,
@@ -615,6 +616,7 @@ impl AvSync {
             first: [None; 2],
             ended: [false; 2],
             stalled: [None; 2],
+            live: false,
             frame: 40 * MS,
             last_pair: None,
             last_confident_pair: None,
@@ -747,7 +749,9 @@ impl AvSync {
     pub fn flush(&mut self, out: &mut Vec<SyncEvent>) {
         self.close_alarm(EndReason::Flush, out);
         self.close_stalls(EndReason::Flush, out);
+        let live = self.live;
         *self = AvSync::new(self.config);
+        self.live = live;
     }
 
     fn close_alarm(&mut self, reason: EndReason, out: &mut Vec<SyncEvent>) {
@@ -772,12 +776,26 @@ impl AvSync {
         }
     }
 
-    /// `media` has data from `start` to `end`: a stall of it ends; the other
-    /// stream may now be stalled.
+    /// `media` has data from `start` to `end`. A hole of `stall_timeout`
+    /// or more since its last data was a stall (reported now, start and
+    /// end); a stall seen live ends. Live, the other stream is stalled once
+    /// this one has advanced `stall_timeout` beyond it. (Not when the media
+    /// is not live: streams read from files run ahead of each other by as
+    /// much as the queues after them hold.)
     fn flowed(&mut self, media: Media, start: u64, end: u64, out: &mut Vec<SyncEvent>) {
         let i = media.index();
         self.ended[i] = false;
-        if let Some(s) = self.stalled[i].take() {
+        let timeout = self.config.stall_timeout;
+        let hole_from = self.pos[i].filter(|&p| start >= p.saturating_add(timeout));
+        let stalled = self.stalled[i].take().or_else(|| {
+            hole_from.inspect(|&p| {
+                out.push(SyncEvent::Stall {
+                    media,
+                    transition: Transition::Start { start: p },
+                })
+            })
+        });
+        if let Some(s) = stalled {
             out.push(SyncEvent::Stall {
                 media,
                 transition: Transition::End {
@@ -791,18 +809,23 @@ impl AvSync {
         self.pos[i] = Some(self.pos[i].map_or(end, |p| p.max(end)));
         let other = media.other();
         let o = other.index();
-        if self.ended[o] || self.stalled[o].is_some() {
+        if !self.live || self.ended[o] || self.stalled[o].is_some() {
             return;
         }
         let Some(here) = self.pos[i] else { return };
         let since = self.pos[o].or(self.first[i]).unwrap_or(here);
-        if here >= since.saturating_add(self.config.stall_timeout) {
+        if here >= since.saturating_add(timeout) {
             self.stalled[o] = Some(since);
             out.push(SyncEvent::Stall {
                 media: other,
                 transition: Transition::Start { start: since },
             });
         }
+    }
+
+    /// Whether the media is live (judged against the other stream as it comes).
+    pub fn set_live(&mut self, live: bool) {
+        self.live = live;
     }
 
     /// Pairs the flashes whose audio has been seen, and measures content.
@@ -1386,10 +1409,13 @@ mod tests {
         assert!(sim.alarms().is_empty(), "{:?}", sim.alarms());
     }
 
-    #[test]
-    fn a_stall_is_reported_where_it_began() {
+    /// Video at 25 fps for 10 s; audio (in 10 ms buffers) stops after 3 s
+    /// and comes back at 8 s. The stall events, each with the video time
+    /// when it came.
+    fn audio_stall(live: bool) -> Vec<(u64, SyncEvent)> {
         let mut sync = AvSync::new(SyncConfig::default());
-        let mut out = Vec::new();
+        sync.set_live(live);
+        let mut got = Vec::new();
         let data = vec![0u8; 480 * 4];
         let view = AudioView::interleaved(&data, SampleFormat::F32, 1).unwrap();
         let luma = flat(16);
@@ -1397,36 +1423,47 @@ mod tests {
         let f = 40 * MS;
         for i in 0..250u64 {
             let t = i * f;
+            let mut out = Vec::new();
             sync.push_video(&plane, t, t + f, &mut out);
-            // audio stops after 3 s, comes back at 8 s
             if !(3000 * MS..8000 * MS).contains(&t) {
                 for k in 0..4 {
                     let at = AudioTime::at(t + k * 10 * MS);
                     sync.push_audio(&view, at, RATE, &mut out);
                 }
             }
+            got.extend(
+                out.into_iter()
+                    .filter(|e| matches!(e, SyncEvent::Stall { .. }))
+                    .map(|e| (t, e)),
+            );
         }
-        let stalls: Vec<_> = out
-            .iter()
-            .filter(|e| matches!(e, SyncEvent::Stall { .. }))
-            .copied()
-            .collect();
-        assert_eq!(
-            stalls,
-            vec![
-                SyncEvent::Stall {
-                    media: Media::Audio,
-                    transition: Transition::Start { start: 3000 * MS }
-                },
-                SyncEvent::Stall {
-                    media: Media::Audio,
-                    transition: Transition::End {
-                        start: 3000 * MS,
-                        end: 8000 * MS,
-                        reason: EndReason::Recovered
-                    }
-                },
-            ]
-        );
+        got
+    }
+
+    fn audio_stall_events(start_seen: u64) -> Vec<(u64, SyncEvent)> {
+        let start = Transition::Start { start: 3000 * MS };
+        let end = Transition::End {
+            start: 3000 * MS,
+            end: 8000 * MS,
+            reason: EndReason::Recovered,
+        };
+        let ev = |transition| SyncEvent::Stall {
+            media: Media::Audio,
+            transition,
+        };
+        vec![(start_seen, ev(start)), (8000 * MS, ev(end))]
+    }
+
+    #[test]
+    fn a_live_stall_is_reported_once_the_other_stream_is_ahead() {
+        // video's frame at 4.96 s takes it to 5 s, 2 s past the audio
+        assert_eq!(audio_stall(true), audio_stall_events(4960 * MS));
+    }
+
+    #[test]
+    fn a_hole_in_the_timestamps_is_a_stall() {
+        // from files, streams run ahead of each other by what the queues
+        // after them hold: only the hole tells, when audio comes back
+        assert_eq!(audio_stall(false), audio_stall_events(8000 * MS));
     }
 }
