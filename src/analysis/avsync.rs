@@ -194,8 +194,12 @@ const FLASH_LEVEL: f32 = 0.6;
 /// A visual change: the mean sample difference from the previous frame is
 /// at least this (of the nominal range)...
 const CHANGE_MIN: f32 = 0.03;
-/// ...and this many times its recent level.
+/// ...and this many times the largest of the frames before (so a picture
+/// that moves, or repeats every other frame as after a frame-rate
+/// conversion, changes only at cuts and onsets)...
 const CHANGE_RATIO: f32 = 4.0;
+/// ...over this many frames.
+const CHANGE_HISTORY: usize = 6;
 
 /// What one frame shows.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -216,8 +220,8 @@ pub struct VideoAnalyser {
     tiles: Vec<f32>,
     prev_tiles: Vec<f32>,
     counts: Vec<u32>,
-    baseline: Option<f32>,
-    prev_change: bool,
+    /// The last frame differences.
+    recent: VecDeque<f32>,
     scratch: Vec<u16>,
 }
 
@@ -225,8 +229,7 @@ impl VideoAnalyser {
     pub fn reset(&mut self) {
         self.prev.clear();
         self.prev_tiles.clear();
-        self.baseline = None;
-        self.prev_change = false;
+        self.recent.clear();
     }
 
     pub fn push(&mut self, plane: &LumaPlane<'_>) -> VideoFeatures {
@@ -288,13 +291,12 @@ impl VideoAnalyser {
                 .sum();
             let d = sum / self.samples.len() as f32;
             out.difference = d;
-            let base = *self.baseline.get_or_insert(d);
-            let big = d >= CHANGE_MIN && d >= CHANGE_RATIO * base;
-            out.change = out.flash || (big && !self.prev_change);
-            if !big {
-                self.baseline = Some(0.9 * base + 0.1 * d);
+            let before = self.recent.iter().fold(0.0f32, |a, &b| a.max(b));
+            out.change = out.flash || (d >= CHANGE_MIN && d >= CHANGE_RATIO * before);
+            if self.recent.len() == CHANGE_HISTORY {
+                self.recent.pop_front();
             }
-            self.prev_change = big;
+            self.recent.push_back(d);
         }
         std::mem::swap(&mut self.prev, &mut self.samples);
         std::mem::swap(&mut self.prev_tiles, &mut self.tiles);
@@ -1002,7 +1004,7 @@ impl AvSync {
         let confidence = if matched < 3 {
             0.0
         } else {
-            (f64::from(top - second) / visual.len() as f64).clamp(0.0, 1.0)
+            (f64::from(top - second) / f64::from(top)).clamp(0.0, 1.0)
         };
         Measurement {
             at: horizon,

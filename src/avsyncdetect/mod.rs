@@ -29,13 +29,13 @@
 //!   flash halves it). A test pattern's period must exceed twice `max-offset`
 //!   to be unambiguous.
 //! - **Content** (`mode=content`, or `auto` without test signals): visual
-//!   changes (cuts, flashes, motion onsets: the picture changes far more than
-//!   in the frames before) and audio changes (steps in level or in spectral
+//!   changes (cuts, flashes, motion onsets: the picture changes 4 times more
+//!   than in any of the 6 frames before) and audio changes (steps in level or in spectral
 //!   tilt, to 5 ms) over the last `window` are compared: every lag between a
 //!   visual and an audio change within `max-offset` is a vote, and the lag
 //!   most visual changes agree on wins, refined to the median of its pairs.
 //!   Its confidence is how far it beats the best lag elsewhere, as a share of
-//!   the visual changes; with fewer than 3 agreeing pairs it is 0. A still
+//!   its own votes; with fewer than 3 agreeing pairs it is 0. A still
 //!   picture with music, or changes that do not go together, give a low
 //!   confidence: the element then says it cannot tell, and raises nothing.
 //!
