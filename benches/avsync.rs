@@ -8,6 +8,7 @@ use gstavmonitor::analysis::frame::LumaPlane;
 use gstavmonitor::analysis::samples::{AudioView, SampleFormat};
 
 #[path = "video_common.rs"]
+#[allow(dead_code)]
 mod video_common;
 use video_common::{plane10, texture, words10};
 
@@ -70,7 +71,7 @@ fn audio(c: &mut Criterion) {
                     let view = AudioView::interleaved(&data[k * bytes..(k + 1) * bytes], format, 2)
                         .unwrap();
                     let t = i * 10_000_000;
-                    if i % 4 == 0 {
+                    if i.is_multiple_of(4) {
                         sync.push_video(&plane, t, t + F, &mut out);
                     }
                     sync.push_audio(&view, AudioTime::at(t), RATE, &mut out);
