@@ -199,7 +199,13 @@ const CHANGE_MIN: f32 = 0.03;
 /// conversion, changes only at cuts and onsets)...
 const CHANGE_RATIO: f32 = 4.0;
 /// ...over this many frames.
-const CHANGE_HISTORY: usize = 6;
+const CHANGE_HISTORY: usize = 4;
+/// A motion onset: at least this many tiles change their mean by
+/// `TILE_MOVED` (of the nominal range), `CHANGE_RATIO` times as many as in
+/// any of the frames before (an object starting to move changes the tiles at
+/// its edges, too few samples to move the mean difference).
+const MOTION_TILES: u32 = 3;
+const TILE_MOVED: f32 = 0.02;
 
 /// What one frame shows.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -208,6 +214,10 @@ pub struct VideoFeatures {
     pub change: bool,
     /// Mean absolute difference of the sampled luma from the previous frame.
     pub difference: f32,
+    /// Tiles whose mean changed by `TILE_MOVED` or more.
+    pub moved: u32,
+    /// The previous frame started a motion that this frame goes on with.
+    pub onset_before: bool,
 }
 
 /// Point samples on a 64x32 grid, their 16x8 tile means, and the recent
@@ -220,8 +230,10 @@ pub struct VideoAnalyser {
     tiles: Vec<f32>,
     prev_tiles: Vec<f32>,
     counts: Vec<u32>,
-    /// The last frame differences.
-    recent: VecDeque<f32>,
+    /// The last frame differences, and counts of tiles that changed.
+    recent: VecDeque<(f32, u32)>,
+    /// The last frame might start a motion (if this one goes on with it).
+    candidate: bool,
     scratch: Vec<u16>,
 }
 
@@ -230,6 +242,7 @@ impl VideoAnalyser {
         self.prev.clear();
         self.prev_tiles.clear();
         self.recent.clear();
+        self.candidate = false;
     }
 
     pub fn push(&mut self, plane: &LumaPlane<'_>) -> VideoFeatures {
@@ -255,17 +268,20 @@ impl VideoAnalyser {
         self.counts.resize(tx * ty, 0);
         for j in 0..gy {
             let y = (2 * j + 1) * h / (2 * gy);
-            let fast = plane.row_u8(y, 0, w);
             let trow = (j * ty / gy) * tx;
+            // each sample is the mean of its segment of the row (every
+            // pixel: motion is not aliased by the sampling)
+            let row = match plane.row_u8(y, 0, w) {
+                Some(r) => Row::U8(r),
+                None => plane.row(y, 0, w, &mut self.scratch),
+            };
             for i in 0..gx {
-                let x = (2 * i + 1) * w / (2 * gx);
-                let code = match fast {
-                    Some(r) => f32::from(r[x]),
-                    None => match plane.row(y, x, x + 1, &mut self.scratch) {
-                        Row::U8(r) => f32::from(r[0]),
-                        Row::U16(r) => f32::from(r[0]),
-                    },
+                let (x0, x1) = (i * w / gx, (i + 1) * w / gx);
+                let sum: u32 = match &row {
+                    Row::U8(r) => r[x0..x1].iter().map(|&v| u32::from(v)).sum(),
+                    Row::U16(r) => r[x0..x1].iter().map(|&v| u32::from(v)).sum(),
                 };
+                let code = sum as f32 / (x1 - x0) as f32;
                 let v = (code - black) * scale;
                 self.samples.push(v);
                 let t = trow + i * tx / gx;
@@ -278,11 +294,15 @@ impl VideoAnalyser {
         }
         let mut out = VideoFeatures::default();
         if self.prev.len() == self.samples.len() {
-            out.flash = self
-                .tiles
-                .iter()
-                .zip(&self.prev_tiles)
-                .any(|(&t, &p)| t >= FLASH_LEVEL && t - p >= FLASH_RISE);
+            // some tile jumps to bright and none falls as far (an object
+            // moving brightens the tiles it enters and darkens those it leaves)
+            let (mut rose, mut fell, mut moved) = (false, false, 0u32);
+            for (&t, &p) in self.tiles.iter().zip(&self.prev_tiles) {
+                rose |= t >= FLASH_LEVEL && t - p >= FLASH_RISE;
+                fell |= p - t >= FLASH_RISE;
+                moved += u32::from((t - p).abs() >= TILE_MOVED);
+            }
+            out.flash = rose && !fell;
             let sum: f32 = self
                 .samples
                 .iter()
@@ -291,12 +311,23 @@ impl VideoAnalyser {
                 .sum();
             let d = sum / self.samples.len() as f32;
             out.difference = d;
-            let before = self.recent.iter().fold(0.0f32, |a, &b| a.max(b));
-            out.change = out.flash || (d >= CHANGE_MIN && d >= CHANGE_RATIO * before);
+            let (d0, m0) = self
+                .recent
+                .iter()
+                .fold((0.0f32, 0u32), |(a, b), &(d, m)| (a.max(d), b.max(m)));
+            let cut = d >= CHANGE_MIN && d >= CHANGE_RATIO * d0;
+            out.change = out.flash || cut;
+            out.moved = moved;
+            // a motion onset: tiles start to change after frames with far
+            // fewer, and go on changing in the next frame (a single frame
+            // that changes is noise, or the coding of a key frame)
+            out.onset_before = self.candidate && moved >= MOTION_TILES;
+            self.candidate =
+                !out.change && moved >= MOTION_TILES && moved as f32 >= CHANGE_RATIO * m0 as f32;
             if self.recent.len() == CHANGE_HISTORY {
                 self.recent.pop_front();
             }
-            self.recent.push_back(d);
+            self.recent.push_back((d, moved));
         }
         std::mem::swap(&mut self.prev, &mut self.samples);
         std::mem::swap(&mut self.prev_tiles, &mut self.tiles);
@@ -340,11 +371,21 @@ struct BlockFeatures {
     change: f32,
 }
 
-/// What the audio showed: beeps and changes, with their times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the audio showed: beeps and changes, with their times and how far
+/// the sound rose above the loudest of the 100 ms before (dB; 0 for a change
+/// that is not a rise).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AudioMark {
-    Beep(u64),
-    Change(u64),
+    Beep(u64, f32),
+    Change(u64, f32),
+}
+
+/// The vote of an audio event in content correlation: 10, plus its rise
+/// above the 100 ms before in dB, up to 50. A sound starting out of
+/// silence outweighs a change within a sound, which may follow it at a
+/// steady delay (the syllables of a word).
+fn weight(rise_db: f32) -> i32 {
+    (10.0 + rise_db.max(0.0)).min(50.0) as i32
 }
 
 /// 5 ms blocks: level, high-band level, the sample magnitudes of the last two
@@ -519,7 +560,7 @@ impl AudioAnalyser {
             return;
         }
         self.last_beep = Some(onset);
-        out.push(AudioMark::Beep(onset));
+        out.push(AudioMark::Beep(onset, cur.level - quiet));
     }
 
     /// Computes the change at the block `SIDE - 1` back (its start is the
@@ -563,7 +604,16 @@ impl AudioAnalyser {
             return;
         }
         self.last_change = Some(cand.start);
-        out.push(AudioMark::Change(cand.start));
+        // how far the sound after it rises above the loudest of the 100 ms
+        // before: a sound out of silence, not a swell within a sound
+        let after = (d..(d + SIDE).min(n))
+            .map(|i| self.history[i].level)
+            .sum::<f32>()
+            / SIDE as f32;
+        let before = (d.saturating_sub(QUIET_BLOCKS)..d)
+            .map(|i| self.history[i].level)
+            .fold(FLOOR_DB, f32::max);
+        out.push(AudioMark::Change(cand.start, (after - before).max(0.0)));
     }
 }
 
@@ -586,7 +636,8 @@ pub struct AvSync {
     flashes: VecDeque<u64>,
     beeps: VecDeque<u64>,
     vchanges: VecDeque<u64>,
-    achanges: VecDeque<u64>,
+    /// Audio changes and their votes.
+    achanges: VecDeque<(u64, i32)>,
     /// Where each stream has got to (end of its last buffer or gap).
     pos: [Option<u64>; 2],
     /// Where each stream began.
@@ -595,6 +646,8 @@ pub struct AvSync {
     stalled: [Option<u64>; 2],
     live: bool,
     frame: u64,
+    /// Start of the last frame.
+    prev_frame: Option<u64>,
     last_pair: Option<Pair>,
     last_confident_pair: Option<u64>,
     next_content: Option<u64>,
@@ -620,6 +673,7 @@ impl AvSync {
             stalled: [None; 2],
             live: false,
             frame: 40 * MS,
+            prev_frame: None,
             last_pair: None,
             last_confident_pair: None,
             next_content: None,
@@ -660,9 +714,13 @@ impl AvSync {
         if f.flash {
             self.flashes.push_back(start);
         }
+        if let Some(prev) = self.prev_frame.filter(|_| f.onset_before) {
+            self.vchanges.push_back(prev);
+        }
         if f.change {
             self.vchanges.push_back(start);
         }
+        self.prev_frame = Some(start);
         self.flowed(Media::Video, start, end, out);
         self.advance(out);
     }
@@ -683,14 +741,18 @@ impl AvSync {
         audio.push(view, at, &mut self.marks);
         for m in &self.marks {
             match *m {
-                AudioMark::Beep(t) => {
+                AudioMark::Beep(t, db) => {
                     self.beeps.push_back(t);
-                    self.achanges.push_back(t);
+                    self.achanges.push_back((t, weight(db)));
                 }
-                AudioMark::Change(t) => {
+                AudioMark::Change(t, db) => {
                     // a beep is already a change
-                    if self.achanges.back().is_none_or(|&b| b + REFRACTORY <= t) {
-                        self.achanges.push_back(t);
+                    if self
+                        .achanges
+                        .back()
+                        .is_none_or(|&(b, _)| b + REFRACTORY <= t)
+                    {
+                        self.achanges.push_back((t, weight(db)));
                     }
                 }
             }
@@ -879,7 +941,7 @@ impl AvSync {
         while self.vchanges.front().is_some_and(|&v| v < from) {
             self.vchanges.pop_front();
         }
-        while self.achanges.front().is_some_and(|&a| a + max < from) {
+        while self.achanges.front().is_some_and(|&(a, _)| a + max < from) {
             self.achanges.pop_front();
         }
     }
@@ -951,15 +1013,15 @@ impl AvSync {
         let bins = (2 * max_ms + 1) as usize;
         let mut diff = vec![0i32; bins + 1];
         for &v in &visual {
-            for &a in &self.achanges {
+            for &(a, w) in &self.achanges {
                 let lag = (a as i64 - v as i64) / MS as i64;
                 if lag.abs() > max_ms {
                     continue;
                 }
                 let lo = (lag - tol_ms + max_ms).clamp(0, bins as i64 - 1) as usize;
                 let hi = (lag + tol_ms + max_ms).clamp(0, bins as i64 - 1) as usize;
-                diff[lo] += 1;
-                diff[hi + 1] -= 1;
+                diff[lo] += w;
+                diff[hi + 1] -= w;
             }
         }
         let mut score = Vec::with_capacity(bins);
@@ -990,7 +1052,7 @@ impl AvSync {
             .filter_map(|&v| {
                 self.achanges
                     .iter()
-                    .map(|&a| a as i64 - v as i64)
+                    .map(|&(a, _)| a as i64 - v as i64)
                     .filter(|off| (off / MS as i64 - lag).abs() <= tol_ms)
                     .min_by_key(|off| (off / MS as i64 - lag).abs())
             })
@@ -1190,7 +1252,7 @@ mod tests {
         let beeps: Vec<u64> = marks
             .iter()
             .filter_map(|m| match m {
-                AudioMark::Beep(t) => Some(*t),
+                AudioMark::Beep(t, _) => Some(*t),
                 _ => None,
             })
             .collect();

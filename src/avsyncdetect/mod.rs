@@ -19,7 +19,8 @@
 //! All times are compared in running time, so edit lists and segments of
 //! each stream are accounted for.
 //! - **Test signals** (`mode=test-signal`, or `auto` when present): a
-//!   *flash* (some 1/16 by 1/8 of the picture, or all of it, jumps to bright)
+//!   *flash* (some 1/16 by 1/8 of the picture, or all of it, jumps to bright,
+//!   and no part of it goes dark as a moving object would leave it)
 //!   paired with a *beep* (a sound of at least -45 dBFS starting out of 100 ms
 //!   below -60 dBFS), timed to the sample. Each flash is paired with the beep
 //!   nearest to the offset last measured (else 0) within `max-offset`; every

@@ -292,6 +292,7 @@ pub fn kinds(msgs: &[gst::Structure]) -> Vec<(&'static str, u64)> {
 }
 
 pub mod audio;
+pub mod avsync;
 pub mod contract;
 
 /// Message names of the detectors.
