@@ -220,6 +220,16 @@ pub struct VideoFeatures {
     pub onset_before: bool,
 }
 
+/// A run of pixels of a row averaged into one sample.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    x0: usize,
+    x1: usize,
+    inv_len: f32,
+    /// Its tile column.
+    tile: usize,
+}
+
 /// Point samples on a 64x32 grid, their 16x8 tile means, and the recent
 /// level of frame differences.
 #[derive(Debug, Clone, Default)]
@@ -234,6 +244,8 @@ pub struct VideoAnalyser {
     recent: VecDeque<(f32, u32)>,
     /// The last frame might start a motion (if this one goes on with it).
     candidate: bool,
+    /// The row segments sampled, for the current picture width.
+    segments: Vec<Segment>,
     scratch: Vec<u16>,
 }
 
@@ -250,13 +262,24 @@ impl VideoAnalyser {
         if w == 0 || h == 0 {
             return VideoFeatures::default();
         }
-        if self.dims != (w, h) {
-            self.reset();
-            self.dims = (w, h);
-        }
         let gx = GRID_X.min(w);
         let gy = GRID_Y.min(h);
         let tx = TILES_X.min(gx);
+        if self.dims != (w, h) {
+            self.reset();
+            self.dims = (w, h);
+            self.segments = (0..gx)
+                .map(|i| {
+                    let (x0, x1) = (i * w / gx, (i + 1) * w / gx);
+                    Segment {
+                        x0,
+                        x1,
+                        inv_len: 1.0 / (x1 - x0) as f32,
+                        tile: i * tx / gx,
+                    }
+                })
+                .collect();
+        }
         let ty = TILES_Y.min(gy);
         let range = plane.range();
         let black = range.black as f32;
@@ -275,16 +298,20 @@ impl VideoAnalyser {
                 Some(r) => Row::U8(r),
                 None => plane.row(y, 0, w, &mut self.scratch),
             };
-            for i in 0..gx {
-                let (x0, x1) = (i * w / gx, (i + 1) * w / gx);
+            for seg in &self.segments {
+                let (x0, x1) = (seg.x0, seg.x1);
                 let sum: u32 = match &row {
+                    // 16-bit sums vectorise twice as wide; a segment of up to
+                    // 257 pixels cannot overflow them
+                    Row::U8(r) if x1 - x0 <= 257 => {
+                        u32::from(r[x0..x1].iter().map(|&v| u16::from(v)).sum::<u16>())
+                    }
                     Row::U8(r) => r[x0..x1].iter().map(|&v| u32::from(v)).sum(),
                     Row::U16(r) => r[x0..x1].iter().map(|&v| u32::from(v)).sum(),
                 };
-                let code = sum as f32 / (x1 - x0) as f32;
-                let v = (code - black) * scale;
+                let v = (sum as f32 * seg.inv_len - black) * scale;
                 self.samples.push(v);
-                let t = trow + i * tx / gx;
+                let t = trow + seg.tile;
                 self.tiles[t] += v;
                 self.counts[t] += 1;
             }

@@ -30,15 +30,18 @@
 //!   flash halves it). A test pattern's period must exceed twice `max-offset`
 //!   to be unambiguous.
 //! - **Content** (`mode=content`, or `auto` without test signals): visual
-//!   changes (cuts, flashes, motion onsets: the picture changes 4 times more
-//!   than in any of the 6 frames before) and audio changes (steps in level or in spectral
-//!   tilt, to 5 ms) over the last `window` are compared: every lag between a
-//!   visual and an audio change within `max-offset` is a vote, and the lag
-//!   most visual changes agree on wins, refined to the median of its pairs.
-//!   Its confidence is how far it beats the best lag elsewhere, as a share of
-//!   its own votes; with fewer than 3 agreeing pairs it is 0. A still
-//!   picture with music, or changes that do not go together, give a low
-//!   confidence: the element then says it cannot tell, and raises nothing.
+//!   changes (cuts and flashes: the picture changes 4 times more than in any
+//!   of the 4 frames before; motion onsets: tiles start changing and go on
+//!   changing) and audio changes (steps in level or in spectral tilt, to
+//!   5 ms) over the last `window` are compared: every lag between a visual
+//!   and an audio change within `max-offset` is a vote, weighted by how far
+//!   the sound rises above the 100 ms before it, and the lag with the most
+//!   votes wins, refined to the median of its pairs. Its confidence is how
+//!   far it beats the best lag elsewhere, as a share of its own votes; with
+//!   fewer than 3 agreeing pairs it is 0. A still picture with music, or
+//!   changes that do not go together, give a low confidence: the element
+//!   then says it cannot tell, and raises nothing. Visual changes must be
+//!   large: lip movement in a talking head is not seen.
 //!
 //! Only measurements with at least `min-confidence` raise or end an alarm.
 //!
