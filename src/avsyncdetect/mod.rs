@@ -82,6 +82,9 @@
 //!     stream's timestamps, posted (start and end) when it flows again. After
 //!     EOS on a pad, nothing is judged stalled.
 //!
+//! A flushing seek (flush-stop on either pad) starts the measurement afresh.
+//! A caps change on either pad restarts that stream's analysis.
+//!
 //! Buffers without a PTS are timed from the previous buffer (video: its
 //! duration or the frame rate; audio: the sample count); until one has been
 //! seen they pass unanalysed. Gap events count as flowing.
