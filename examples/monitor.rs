@@ -14,6 +14,7 @@
 use std::sync::{Arc, Mutex};
 
 use gst::prelude::*;
+use gstavmonitor::json;
 
 /// The built-in clip: 20 s of scrolling colour bars at 25 fps, black from
 /// 4 s to 7 s and frozen from 10 s to 14 s; with two tones, silent from 15 s
@@ -141,62 +142,6 @@ fn from_uri(arg: &str) -> Result<gst::Pipeline, Box<dyn std::error::Error>> {
     Ok(p)
 }
 
-/// One structure as a JSON object (numbers, strings, booleans and arrays of
-/// numbers; -inf and NaN as null; other values as their string form).
-fn json(source: &str, s: &gst::StructureRef) -> String {
-    fn string(v: &str) -> String {
-        let mut out = String::from("\"");
-        for c in v.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-        out
-    }
-    let mut fields = vec![
-        format!("\"source\":{}", string(source)),
-        format!("\"detector\":{}", string(s.name())),
-    ];
-    for (name, value) in s.iter() {
-        let v = if let Ok(v) = value.get::<u64>() {
-            v.to_string()
-        } else if let Ok(v) = value.get::<i64>() {
-            v.to_string()
-        } else if let Ok(v) = value.get::<i32>() {
-            v.to_string()
-        } else if let Ok(v) = value.get::<u32>() {
-            v.to_string()
-        } else if let Ok(a) = value.get::<gst::Array>() {
-            let items: Vec<String> = a
-                .iter()
-                .map(|v| match v.get::<f64>() {
-                    Ok(f) if f.is_finite() => f.to_string(),
-                    _ => "null".into(),
-                })
-                .collect();
-            format!("[{}]", items.join(","))
-        } else if let Ok(v) = value.get::<f64>() {
-            if v.is_finite() {
-                v.to_string()
-            } else {
-                "null".into()
-            }
-        } else if let Ok(v) = value.get::<bool>() {
-            v.to_string()
-        } else if let Ok(v) = value.get::<&str>() {
-            string(v)
-        } else {
-            string(&format!("{value:?}"))
-        };
-        fields.push(format!("{}:{v}", string(name)));
-    }
-    format!("{{{}}}", fields.join(","))
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     gst::init()?;
     gstavmonitor::plugin_register_static()?;
@@ -213,7 +158,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if let Some(s) = e.structure() {
                     if DETECTORS.contains(&s.name().as_str()) {
                         let source = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
-                        println!("{}", json(&source, s));
+                        let mut fields = vec![
+                            ("source".to_string(), json::string(&source)),
+                            ("detector".to_string(), json::string(s.name())),
+                        ];
+                        fields.extend(json::fields(s));
+                        println!("{}", json::object(&fields));
                     }
                 }
             }

@@ -16,9 +16,12 @@ pub mod blockdetect;
 pub mod clipdetect;
 pub mod freezedetect;
 pub mod glue;
+pub mod json;
 pub mod loudnessmeter;
 pub mod messages;
 pub mod phasedetect;
+#[cfg(feature = "service")]
+pub mod service;
 pub mod silencedetect;
 pub mod videodetect;
 
