@@ -1,0 +1,476 @@
+//! The service's configuration: a TOML file, or the quick form of URIs on
+//! the command line. Everything is checked before anything starts, and a
+//! problem is named by its key.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use gst::prelude::*;
+use serde::Deserialize;
+
+/// Picture detectors, in the order they are chained.
+pub const VIDEO_DETECTORS: &[&str] = &["blackdetect", "freezedetect", "blockdetect"];
+/// Audio detectors, in the order they are chained.
+pub const AUDIO_DETECTORS: &[&str] = &[
+    "silencedetect",
+    "clipdetect",
+    "phasedetect",
+    "loudnessmeter",
+];
+/// The element that takes both streams.
+pub const SYNC_DETECTOR: &str = "avsyncdetect";
+/// What a stream gets when its configuration does not say.
+pub const DEFAULT_DETECTORS: &[&str] = &[
+    "blackdetect",
+    "freezedetect",
+    "silencedetect",
+    "clipdetect",
+    "loudnessmeter",
+    "avsyncdetect",
+];
+
+fn known(d: &str) -> bool {
+    VIDEO_DETECTORS.contains(&d) || AUDIO_DETECTORS.contains(&d) || d == SYNC_DETECTOR
+}
+
+/// A configuration that cannot be used: the key and the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "configuration: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(msg.into()))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    #[serde(default)]
+    pub output: Output,
+    #[serde(default)]
+    pub http: Http,
+    #[serde(default)]
+    pub restart: Restart,
+    #[serde(default, rename = "stream")]
+    pub streams: Vec<Stream>,
+    #[serde(default, rename = "alarm")]
+    pub alarms: Vec<Alarm>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Output {
+    /// Events as JSON Lines on standard output.
+    #[serde(default = "yes")]
+    pub stdout: bool,
+    /// And/or appended to this file.
+    pub file: Option<PathBuf>,
+    /// Also log measurements (loudness, sync offset, blockiness), not only
+    /// events.
+    #[serde(default)]
+    pub measurements: bool,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            stdout: true,
+            file: None,
+            measurements: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Http {
+    /// Serve /metrics and /health.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Where: loopback unless said otherwise.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:9800".into()
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            enabled: true,
+            listen: default_listen(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Restart {
+    /// First wait before restarting a failed stream, ms (doubled each time).
+    #[serde(default = "initial_ms")]
+    pub initial_ms: u64,
+    /// Longest wait, ms.
+    #[serde(default = "max_ms")]
+    pub max_ms: u64,
+}
+
+fn initial_ms() -> u64 {
+    1000
+}
+fn max_ms() -> u64 {
+    30_000
+}
+
+impl Default for Restart {
+    fn default() -> Self {
+        Restart {
+            initial_ms: initial_ms(),
+            max_ms: max_ms(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Stream {
+    pub id: String,
+    /// A URI GStreamer can play, a file path, or `demo:N` for a built-in
+    /// generated stream.
+    pub uri: String,
+    /// Detectors to run; [`DEFAULT_DETECTORS`] when not given.
+    pub detectors: Option<Vec<String>>,
+    /// Detector properties: `[stream.properties.blackdetect]` `min-duration = 2000000000`.
+    #[serde(default)]
+    pub properties: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    /// Play a file at its own pace (as a live feed would come) rather than
+    /// as fast as it decodes.
+    #[serde(default)]
+    pub realtime: bool,
+}
+
+impl Stream {
+    pub fn detectors(&self) -> Vec<String> {
+        self.detectors
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DETECTORS.iter().map(|s| s.to_string()).collect())
+    }
+
+    /// The properties of `detector` as (name, value as a string).
+    pub fn properties_of(&self, detector: &str) -> Vec<(String, String)> {
+        self.properties
+            .get(detector)
+            .map(|p| {
+                p.iter()
+                    .map(|(k, v)| (k.clone(), value_string(v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn value_string(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An alarm rule: a defect of `detector` (on `streams`, or all) still open
+/// after `after-ms` becomes an `alarm` event with `name` and `severity`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Alarm {
+    pub name: String,
+    pub detector: String,
+    #[serde(default)]
+    pub streams: Vec<String>,
+    #[serde(default)]
+    pub after_ms: u64,
+    #[serde(default = "warning")]
+    pub severity: String,
+}
+
+fn warning() -> String {
+    "warning".into()
+}
+
+impl Config {
+    /// Parses and checks a TOML configuration.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The quick form: each argument a stream with the default detectors.
+    pub fn from_uris(uris: &[String]) -> Result<Config, ConfigError> {
+        let config = Config {
+            output: Output::default(),
+            http: Http::default(),
+            restart: Restart::default(),
+            streams: uris
+                .iter()
+                .enumerate()
+                .map(|(i, u)| Stream {
+                    id: format!("stream-{}", i + 1),
+                    uri: u.clone(),
+                    detectors: None,
+                    properties: BTreeMap::new(),
+                    realtime: false,
+                })
+                .collect(),
+            alarms: Vec::new(),
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks what parsing cannot: names, references, property names and
+    /// values (against the elements themselves, so the plugin must be
+    /// registered).
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.streams.is_empty() {
+            return err("stream: no stream configured (add a [[stream]] with id and uri)");
+        }
+        if self.restart.initial_ms == 0 || self.restart.initial_ms > self.restart.max_ms {
+            return err(format!(
+                "restart.initial-ms: {} must be above 0 and at most restart.max-ms ({})",
+                self.restart.initial_ms, self.restart.max_ms
+            ));
+        }
+        if self.http.enabled {
+            if let Err(e) = self.http.listen.parse::<std::net::SocketAddr>() {
+                return err(format!(
+                    "http.listen: \"{}\" is not an address:port ({e})",
+                    self.http.listen
+                ));
+            }
+        }
+        let mut ids = std::collections::HashSet::new();
+        for (i, s) in self.streams.iter().enumerate() {
+            let at = format!("stream[{i}]");
+            if s.id.is_empty()
+                || !s
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return err(format!(
+                    "{at}.id: \"{}\" must be letters, digits, '-', '_' or '.'",
+                    s.id
+                ));
+            }
+            if !ids.insert(s.id.as_str()) {
+                return err(format!("{at}.id: \"{}\" is used twice", s.id));
+            }
+            let at = format!("stream \"{}\"", s.id);
+            if s.uri.trim().is_empty() {
+                return err(format!("{at}: uri is empty"));
+            }
+            let detectors = s.detectors();
+            if detectors.is_empty() {
+                return err(format!("{at}: detectors is empty"));
+            }
+            for d in &detectors {
+                if !known(d) {
+                    return err(format!(
+                        "{at}: detectors: unknown detector \"{d}\" (known: {}, {}, {SYNC_DETECTOR})",
+                        VIDEO_DETECTORS.join(", "),
+                        AUDIO_DETECTORS.join(", ")
+                    ));
+                }
+            }
+            for (det, props) in &s.properties {
+                if !detectors.contains(det) {
+                    return err(format!(
+                        "{at}: properties.{det}: \"{det}\" is not among the stream's detectors"
+                    ));
+                }
+                let element = gst::ElementFactory::make(det).build().map_err(|e| {
+                    ConfigError(format!(
+                        "{at}: properties.{det}: cannot make the element: {e}"
+                    ))
+                })?;
+                for (name, value) in props {
+                    let Some(pspec) = element.find_property(name) else {
+                        return err(format!(
+                            "{at}: properties.{det}.{name}: {det} has no property \"{name}\" (see gst-inspect-1.0 {det})"
+                        ));
+                    };
+                    let text = value_string(value);
+                    let ok = gst::glib::Value::deserialize(&text, pspec.value_type())
+                        .is_ok_and(|v| in_range(&pspec, &v));
+                    if !ok || matches!(name.as_str(), "name" | "parent") {
+                        return err(format!(
+                            "{at}: properties.{det}.{name}: {value} is not a valid {} (see gst-inspect-1.0 {det})",
+                            pspec.value_type().name()
+                        ));
+                    }
+                }
+            }
+        }
+        for (i, a) in self.alarms.iter().enumerate() {
+            if !known(&a.detector) {
+                return err(format!(
+                    "alarm[{i}].detector: unknown detector \"{}\"",
+                    a.detector
+                ));
+            }
+            if let Some(s) = a.streams.iter().find(|s| !ids.contains(s.as_str())) {
+                return err(format!("alarm[{i}].streams: no stream \"{s}\""));
+            }
+            if a.name.is_empty() {
+                return err(format!("alarm[{i}].name is empty"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `v` is within a numeric property's range (other types: true).
+fn in_range(pspec: &gst::glib::ParamSpec, v: &gst::glib::Value) -> bool {
+    use gst::glib::{
+        ParamSpecDouble, ParamSpecFloat, ParamSpecInt, ParamSpecInt64, ParamSpecUInt,
+        ParamSpecUInt64,
+    };
+    macro_rules! check {
+        ($($spec:ty => $t:ty),*) => {
+            $(if let Some(p) = pspec.downcast_ref::<$spec>() {
+                return v.get::<$t>().is_ok_and(|x| x >= p.minimum() && x <= p.maximum());
+            })*
+        };
+    }
+    check!(
+        ParamSpecDouble => f64,
+        ParamSpecFloat => f32,
+        ParamSpecInt => i32,
+        ParamSpecUInt => u32,
+        ParamSpecInt64 => i64,
+        ParamSpecUInt64 => u64
+    );
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn init() {
+        gst::init().unwrap();
+        crate::plugin_register_static().unwrap();
+    }
+
+    fn error(text: &str) -> String {
+        init();
+        Config::from_toml(text).unwrap_err().0
+    }
+
+    #[test]
+    fn a_full_configuration() {
+        init();
+        let c = Config::from_toml(
+            r#"
+            [output]
+            file = "/tmp/events.jsonl"
+            [http]
+            listen = "127.0.0.1:9911"
+            [restart]
+            initial-ms = 500
+            [[stream]]
+            id = "cam1"
+            uri = "rtsp://127.0.0.1:8554/cam"
+            detectors = ["blackdetect", "freezedetect", "silencedetect"]
+            [stream.properties.blackdetect]
+            min-duration = 2000000000
+            region-height = 0.85
+            [[stream]]
+            id = "file.2"
+            uri = "/media/in.mp4"
+            realtime = true
+            [stream.properties.loudnessmeter]
+            preset = "atsc-a85"
+            [[alarm]]
+            name = "long black"
+            detector = "blackdetect"
+            after-ms = 10000
+            severity = "critical"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.streams.len(), 2);
+        assert_eq!(c.streams[1].detectors(), DEFAULT_DETECTORS);
+        assert_eq!(
+            c.streams[0].properties_of("blackdetect"),
+            vec![
+                ("min-duration".to_string(), "2000000000".to_string()),
+                ("region-height".to_string(), "0.85".to_string())
+            ]
+        );
+        assert_eq!(c.restart.initial_ms, 500);
+        assert_eq!(c.restart.max_ms, 30_000);
+        assert!(c.output.stdout);
+        assert_eq!(c.alarms[0].after_ms, 10_000);
+    }
+
+    #[test]
+    fn problems_are_named_by_key() {
+        let base = "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\n";
+        for (text, want) in [
+            ("", "no stream configured"),
+            ("[[stream]]\nid = \"a\"\n", "missing field `uri`"),
+            (&format!("{base}colour = 1\n"), "unknown field `colour`"),
+            (&format!("{base}[[stream]]\nid = \"a\"\nuri = \"x\"\n"), "stream[1].id: \"a\" is used twice"),
+            ("[[stream]]\nid = \"a b\"\nuri = \"x\"\n", "stream[0].id"),
+            (&format!("{base}detectors = [\"blackdetec\"]\n"), "unknown detector \"blackdetec\""),
+            (
+                &format!("{base}detectors = [\"blackdetect\"]\n[stream.properties.freezedetect]\nthreshold = 0.1\n"),
+                "properties.freezedetect: \"freezedetect\" is not among",
+            ),
+            (
+                &format!("{base}[stream.properties.blackdetect]\nthreshhold = 0.1\n"),
+                "properties.blackdetect.threshhold: blackdetect has no property",
+            ),
+            (
+                &format!("{base}[stream.properties.blackdetect]\nratio = \"lots\"\n"),
+                "properties.blackdetect.ratio: \"lots\" is not a valid gdouble",
+            ),
+            (
+                &format!("{base}[stream.properties.blackdetect]\nratio = 7.0\n"),
+                "properties.blackdetect.ratio: 7.0 is not a valid",
+            ),
+            (
+                &format!("{base}[stream.properties.loudnessmeter]\npreset = \"loud\"\n"),
+                "properties.loudnessmeter.preset",
+            ),
+            (&format!("{base}[http]\nlisten = \"localhost\"\n"), "http.listen"),
+            (&format!("{base}[restart]\ninitial-ms = 0\n"), "restart.initial-ms"),
+            (&format!("{base}[[alarm]]\nname = \"x\"\ndetector = \"blackdetect\"\nstreams = [\"b\"]\n"), "alarm[0].streams: no stream \"b\""),
+            ("[[stream]]\nid = \"a\"\nuri = 5\n", "invalid type"),
+        ] {
+            let got = error(text);
+            assert!(got.contains(want), "{text:?}: {got}");
+        }
+    }
+
+    #[test]
+    fn the_quick_form() {
+        init();
+        let c = Config::from_uris(&["demo:1".into(), "file:///x.mp4".into()]).unwrap();
+        let ids: Vec<_> = c.streams.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["stream-1", "stream-2"]);
+        assert!(Config::from_uris(&[]).is_err());
+    }
+}
