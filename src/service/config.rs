@@ -125,6 +125,13 @@ pub struct Restart {
     /// Longest wait, ms.
     #[serde(default = "max_ms")]
     pub max_ms: u64,
+    /// A live stream with no media for this long is down, ms.
+    #[serde(default = "no_media_ms")]
+    pub no_media_ms: u64,
+}
+
+fn no_media_ms() -> u64 {
+    5000
 }
 
 fn initial_ms() -> u64 {
@@ -139,6 +146,7 @@ impl Default for Restart {
         Restart {
             initial_ms: initial_ms(),
             max_ms: max_ms(),
+            no_media_ms: no_media_ms(),
         }
     }
 }
@@ -155,10 +163,9 @@ pub struct Stream {
     /// Detector properties: `[stream.properties.blackdetect]` `min-duration = 2000000000`.
     #[serde(default)]
     pub properties: BTreeMap<String, BTreeMap<String, toml::Value>>,
-    /// Play a file at its own pace (as a live feed would come) rather than
-    /// as fast as it decodes.
-    #[serde(default)]
-    pub realtime: bool,
+    /// Play at the media's own pace (as a live feed comes) rather than as
+    /// fast as it decodes; the default for demo streams, not for files.
+    pub realtime: Option<bool>,
 }
 
 impl Stream {
@@ -225,11 +232,14 @@ impl Config {
                 .iter()
                 .enumerate()
                 .map(|(i, u)| Stream {
-                    id: format!("stream-{}", i + 1),
+                    id: match super::demo::which(u) {
+                        Some(n) => format!("demo-{n}"),
+                        None => format!("stream-{}", i + 1),
+                    },
                     uri: u.clone(),
                     detectors: None,
                     properties: BTreeMap::new(),
-                    realtime: false,
+                    realtime: None,
                 })
                 .collect(),
             alarms: Vec::new(),
@@ -244,6 +254,9 @@ impl Config {
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.streams.is_empty() {
             return err("stream: no stream configured (add a [[stream]] with id and uri)");
+        }
+        if self.restart.no_media_ms == 0 {
+            return err("restart.no-media-ms: must be above 0");
         }
         if self.restart.initial_ms == 0 || self.restart.initial_ms > self.restart.max_ms {
             return err(format!(
@@ -470,7 +483,7 @@ mod tests {
         init();
         let c = Config::from_uris(&["demo:1".into(), "file:///x.mp4".into()]).unwrap();
         let ids: Vec<_> = c.streams.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["stream-1", "stream-2"]);
+        assert_eq!(ids, ["demo-1", "stream-2"]);
         assert!(Config::from_uris(&[]).is_err());
     }
 }

@@ -1,0 +1,201 @@
+//! Prometheus metrics (the `prometheus-client` crate) and the HTTP endpoint
+//! that serves them with `/health`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StreamLabel {
+    pub stream: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DetectorLabels {
+    pub stream: String,
+    pub detector: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabels {
+    pub stream: String,
+    pub detector: String,
+    pub event: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LoudnessLabels {
+    pub stream: String,
+    pub measure: String,
+}
+
+type FGauge = Gauge<f64, AtomicU64>;
+
+/// Every metric the service keeps.
+pub struct Metrics {
+    pub registry: Registry,
+    pub up: Family<StreamLabel, Gauge>,
+    pub frames: Family<StreamLabel, Counter>,
+    pub samples: Family<StreamLabel, Counter>,
+    pub restarts: Family<StreamLabel, Counter>,
+    pub lag: Family<StreamLabel, FGauge>,
+    pub active: Family<DetectorLabels, Gauge>,
+    pub events: Family<EventLabels, Counter>,
+    pub loudness: Family<LoudnessLabels, FGauge>,
+    pub av_offset: Family<StreamLabel, FGauge>,
+    pub av_confidence: Family<StreamLabel, FGauge>,
+    pub output_errors: Counter,
+    /// Unix time (s) the main loop last ticked: `/health` is bad when stale.
+    pub heartbeat: AtomicU64,
+}
+
+pub fn now_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("avmonitor");
+        let up = Family::<StreamLabel, Gauge>::default();
+        let frames = Family::<StreamLabel, Counter>::default();
+        let samples = Family::<StreamLabel, Counter>::default();
+        let restarts = Family::<StreamLabel, Counter>::default();
+        let lag = Family::<StreamLabel, FGauge>::default();
+        let active = Family::<DetectorLabels, Gauge>::default();
+        let events = Family::<EventLabels, Counter>::default();
+        let loudness = Family::<LoudnessLabels, FGauge>::default();
+        let av_offset = Family::<StreamLabel, FGauge>::default();
+        let av_confidence = Family::<StreamLabel, FGauge>::default();
+        let output_errors = Counter::default();
+        registry.register(
+            "stream_up",
+            "1 while the stream's media flows, 0 while it is down or starting",
+            up.clone(),
+        );
+        registry.register("frames", "Video frames analysed", frames.clone());
+        registry.register("samples", "Audio sample frames analysed", samples.clone());
+        registry.register(
+            "restarts",
+            "Times the stream was restarted after a failure",
+            restarts.clone(),
+        );
+        registry.register(
+            "processing_lag_seconds",
+            "How far analysis runs behind the pipeline clock (live streams)",
+            lag.clone(),
+        );
+        registry.register(
+            "defect_active",
+            "Defects open now, per detector",
+            active.clone(),
+        );
+        registry.register(
+            "events",
+            "Events posted, per detector and kind",
+            events.clone(),
+        );
+        registry.register(
+            "loudness_lufs",
+            "Latest loudness (momentary, short-term, integrated)",
+            loudness.clone(),
+        );
+        registry.register(
+            "av_offset_ms",
+            "Latest audio/video offset (positive: audio late)",
+            av_offset.clone(),
+        );
+        registry.register(
+            "av_offset_confidence",
+            "Confidence of the latest audio/video offset (0 to 1)",
+            av_confidence.clone(),
+        );
+        registry.register(
+            "output_errors",
+            "Event lines that could not be written",
+            output_errors.clone(),
+        );
+        Metrics {
+            registry,
+            up,
+            frames,
+            samples,
+            restarts,
+            lag,
+            active,
+            events,
+            loudness,
+            av_offset,
+            av_confidence,
+            output_errors,
+            heartbeat: AtomicU64::new(now_s()),
+        }
+    }
+
+    pub fn stream(id: &str) -> StreamLabel {
+        StreamLabel {
+            stream: id.to_string(),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    pub fn healthy(&self) -> bool {
+        now_s().saturating_sub(self.heartbeat.load(Ordering::Relaxed)) <= 5
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// Serves `/metrics` and `/health` on `listen` from a thread of its own.
+pub fn serve(listen: &str, metrics: Arc<Metrics>) -> Result<std::net::SocketAddr, String> {
+    let server =
+        tiny_http::Server::http(listen).map_err(|e| format!("http.listen {listen}: {e}"))?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| format!("http.listen {listen}: not an IP address"))?;
+    std::thread::Builder::new()
+        .name("avmonitor-http".into())
+        .spawn(move || {
+            for request in server.incoming_requests() {
+                let (code, body, kind) = match request.url() {
+                    "/metrics" => (
+                        200,
+                        metrics.text(),
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    ),
+                    "/health" if metrics.healthy() => (200, "ok\n".into(), "text/plain"),
+                    "/health" => (503, "main loop stalled\n".into(), "text/plain"),
+                    _ => (
+                        404,
+                        "not found: try /metrics or /health\n".into(),
+                        "text/plain",
+                    ),
+                };
+                let header = tiny_http::Header::from_bytes("Content-Type", kind)
+                    .expect("a constant header is valid");
+                let _ = request.respond(
+                    tiny_http::Response::from_string(body)
+                        .with_status_code(code)
+                        .with_header(header),
+                );
+            }
+        })
+        .map_err(|e| format!("http thread: {e}"))?;
+    Ok(addr)
+}

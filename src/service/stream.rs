@@ -1,0 +1,250 @@
+//! One stream's pipeline: a source (any URI GStreamer plays, or a built-in
+//! demo stream), then per medium a queue, a converter, the configured
+//! detectors (and `avsyncdetect` across both), and a sink whose pad counts
+//! what flows.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use gst::prelude::*;
+
+use super::config::{self, AUDIO_DETECTORS, SYNC_DETECTOR, VIDEO_DETECTORS};
+use super::demo;
+use super::metrics::Metrics;
+
+/// A built pipeline and what its sinks report.
+pub struct Built {
+    pub pipeline: gst::Pipeline,
+    /// Set once media reaches a sink.
+    pub flowing: Arc<AtomicBool>,
+    /// When media last reached a sink (Unix ms).
+    pub last_media_ms: Arc<AtomicU64>,
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Medium {
+    Video,
+    Audio,
+}
+
+/// The URI for `uri`: as given when it has a scheme, else a file path.
+pub fn resolve_uri(uri: &str) -> Result<String, String> {
+    if uri.contains("://") || demo::which(uri).is_some() {
+        return Ok(uri.to_string());
+    }
+    let path = std::fs::canonicalize(uri).map_err(|e| format!("{uri}: {e}"))?;
+    gst::glib::filename_to_uri(&path, None)
+        .map(|u| u.to_string())
+        .map_err(|e| format!("{uri}: {e}"))
+}
+
+fn make(factory: &str, name: Option<&str>) -> Result<gst::Element, String> {
+    let mut b = gst::ElementFactory::make(factory);
+    if let Some(n) = name {
+        b = b.name(n);
+    }
+    b.build()
+        .map_err(|_| format!("element {factory} is missing (is its plugin installed?)"))
+}
+
+/// Builds the pipeline of `conf` (not yet started).
+pub fn build(conf: &config::Stream, metrics: &Arc<Metrics>) -> Result<Built, String> {
+    let pipeline = gst::Pipeline::with_name(&conf.id);
+    let flowing = Arc::new(AtomicBool::new(false));
+    let last_media_ms = Arc::new(AtomicU64::new(now_ms()));
+    let detectors = conf.detectors();
+    let sync = if detectors.iter().any(|d| d == SYNC_DETECTOR) {
+        let s = make(SYNC_DETECTOR, Some(SYNC_DETECTOR))?;
+        for (k, v) in conf.properties_of(SYNC_DETECTOR) {
+            s.set_property_from_str(&k, &v);
+        }
+        pipeline.add(&s).map_err(|e| e.to_string())?;
+        Some(s)
+    } else {
+        None
+    };
+    let demo = demo::which(&conf.uri);
+    let chain = Chain {
+        pipeline: pipeline.downgrade(),
+        conf: conf.clone(),
+        sync,
+        pace: conf.realtime.unwrap_or(demo.is_some()),
+        metrics: metrics.clone(),
+        flowing: flowing.clone(),
+        last_media_ms: last_media_ms.clone(),
+        linked: Arc::default(),
+    };
+    if let Some(n) = demo {
+        let src = demo::source(n)?;
+        pipeline.add(&src).map_err(|e| e.to_string())?;
+        for (pad, medium) in [("video", Medium::Video), ("audio", Medium::Audio)] {
+            let sink = chain.build(medium)?;
+            src.static_pad(pad)
+                .ok_or("demo: no pad")?
+                .link(&sink)
+                .map_err(|e| format!("demo: {e}"))?;
+        }
+    } else {
+        let uri = resolve_uri(&conf.uri)?;
+        let dec = make("uridecodebin", None)?;
+        dec.set_property("uri", &uri);
+        pipeline.add(&dec).map_err(|e| e.to_string())?;
+        dec.connect_pad_added(move |_, pad| chain.link_decoded(pad));
+    }
+    Ok(Built {
+        pipeline,
+        flowing,
+        last_media_ms,
+    })
+}
+
+/// Builds and links the per-medium chains.
+struct Chain {
+    pipeline: gst::glib::WeakRef<gst::Pipeline>,
+    conf: config::Stream,
+    sync: Option<gst::Element>,
+    pace: bool,
+    metrics: Arc<Metrics>,
+    flowing: Arc<AtomicBool>,
+    last_media_ms: Arc<AtomicU64>,
+    /// Media already given a chain (a second stream of one medium only
+    /// goes to a sink).
+    linked: Arc<std::sync::Mutex<Vec<Medium>>>,
+}
+
+impl Chain {
+    /// A decoded pad of uridecodebin: its medium's chain.
+    fn link_decoded(&self, pad: &gst::Pad) {
+        let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
+        let name = caps
+            .as_ref()
+            .and_then(|c| c.structure(0).map(|s| s.name().to_string()))
+            .unwrap_or_default();
+        let medium = if name.starts_with("video/") {
+            Medium::Video
+        } else if name.starts_with("audio/") {
+            Medium::Audio
+        } else {
+            return;
+        };
+        let first = {
+            let mut linked = self.linked.lock().unwrap_or_else(|e| e.into_inner());
+            let first = !linked.contains(&medium);
+            linked.push(medium);
+            first
+        };
+        let sink = if first {
+            self.build(medium)
+        } else {
+            self.sink_only()
+        };
+        if let Ok(sink) = sink {
+            let _ = pad.link(&sink);
+        }
+    }
+
+    /// A fakesink alone (for extra streams of a medium already watched).
+    fn sink_only(&self) -> Result<gst::Pad, String> {
+        let pipeline = self.pipeline.upgrade().ok_or("pipeline gone")?;
+        let sink = make("fakesink", None)?;
+        sink.set_property("sync", self.pace);
+        pipeline.add(&sink).map_err(|e| e.to_string())?;
+        sink.sync_state_with_parent().map_err(|e| e.to_string())?;
+        sink.static_pad("sink").ok_or_else(|| "no sink pad".into())
+    }
+
+    /// queue ! converter ! detectors ! [avsyncdetect] ! fakesink, added to
+    /// the pipeline and started; returns the queue's sink pad.
+    fn build(&self, medium: Medium) -> Result<gst::Pad, String> {
+        let pipeline = self.pipeline.upgrade().ok_or("pipeline gone")?;
+        let (convert, order) = match medium {
+            Medium::Video => ("videoconvert", VIDEO_DETECTORS),
+            Medium::Audio => ("audioconvert", AUDIO_DETECTORS),
+        };
+        let detectors = self.conf.detectors();
+        let mut chain = vec![make("queue", None)?, make(convert, None)?];
+        for d in order.iter().filter(|d| detectors.iter().any(|x| x == *d)) {
+            let e = make(d, Some(d))?;
+            for (k, v) in self.conf.properties_of(d) {
+                e.set_property_from_str(&k, &v);
+            }
+            chain.push(e);
+        }
+        let sink = make("fakesink", None)?;
+        sink.set_property("sync", self.pace);
+        let sink_pad = sink.static_pad("sink").ok_or("no sink pad")?;
+        self.count(&sink_pad, medium);
+        for e in chain.iter().chain([&sink]) {
+            pipeline.add(e).map_err(|e| e.to_string())?;
+        }
+        gst::Element::link_many(chain.iter()).map_err(|e| e.to_string())?;
+        let last = chain.last().ok_or("empty chain")?;
+        match &self.sync {
+            Some(s) => {
+                let (sink_name, src_name) = match medium {
+                    Medium::Video => ("video_sink", "video_src"),
+                    Medium::Audio => ("audio_sink", "audio_src"),
+                };
+                last.link_pads(None, s, Some(sink_name))
+                    .map_err(|e| e.to_string())?;
+                s.link_pads(Some(src_name), &sink, None)
+                    .map_err(|e| e.to_string())?;
+                s.sync_state_with_parent().map_err(|e| e.to_string())?;
+            }
+            None => last.link(&sink).map_err(|e| e.to_string())?,
+        }
+        for e in chain.iter().chain([&sink]).rev() {
+            e.sync_state_with_parent().map_err(|e| e.to_string())?;
+        }
+        chain[0]
+            .static_pad("sink")
+            .ok_or_else(|| "no queue pad".into())
+    }
+
+    /// Counts frames or samples reaching `pad`, notes that media flows, and
+    /// how far behind the clock it runs.
+    fn count(&self, pad: &gst::Pad, medium: Medium) {
+        let label = Metrics::stream(&self.conf.id);
+        let counter = match medium {
+            Medium::Video => self.metrics.frames.get_or_create(&label).clone(),
+            Medium::Audio => self.metrics.samples.get_or_create(&label).clone(),
+        };
+        let lag = self.metrics.lag.get_or_create(&label).clone();
+        let flowing = self.flowing.clone();
+        let last = self.last_media_ms.clone();
+        pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+            let Some(buf) = info.buffer() else {
+                return gst::PadProbeReturn::Ok;
+            };
+            flowing.store(true, Ordering::Relaxed);
+            last.store(now_ms(), Ordering::Relaxed);
+            let n = match medium {
+                Medium::Video => 1,
+                Medium::Audio => pad
+                    .current_caps()
+                    .and_then(|c| gst_audio::AudioInfo::from_caps(&c).ok())
+                    .map_or(0, |i| buf.size() as u64 / u64::from(i.bpf().max(1))),
+            };
+            counter.inc_by(n);
+            // live or paced: the running time of the clock against the buffer's
+            if let (Some(el), Some(pts)) = (pad.parent_element(), buf.pts()) {
+                let seg = pad.sticky_event::<gst::event::Segment>(0);
+                let rt = seg.and_then(|s| {
+                    s.segment()
+                        .downcast_ref::<gst::ClockTime>()
+                        .and_then(|s| s.to_running_time(pts))
+                });
+                if let (Some(now), Some(rt)) = (el.current_running_time(), rt) {
+                    lag.set((now.nseconds() as f64 - rt.nseconds() as f64) / 1e9);
+                }
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
+}
