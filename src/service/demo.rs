@@ -138,7 +138,7 @@ fn video_defects(pad: &gst::Pad, black: std::ops::Range<u64>, frozen: std::ops::
 fn flashes(pad: &gst::Pad) {
     pad.add_probe(gst::PadProbeType::BUFFER, |_, info| {
         if let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_mut() {
-            if frame_index(buf) % (2 * FPS) == 0 {
+            if frame_index(buf).is_multiple_of(2 * FPS) {
                 let b = buf.make_mut();
                 if let Ok(mut map) = b.map_writable() {
                     map.as_mut_slice()[..W * H].fill(235);

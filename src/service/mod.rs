@@ -489,7 +489,11 @@ impl Runtime {
             }
             if s.phase == Phase::Starting && flowing {
                 let restarted = s.restarted;
+                // live or not, asked now that media flows (uridecodebin
+                // makes its source only as it starts)
+                let live = s.live || s.built.as_ref().is_some_and(|b| b.live());
                 let s = &mut self.streams[i];
+                s.live = live;
                 s.phase = Phase::Up;
                 s.backoff = self.config.restart.initial_ms;
                 s.restarted = false;

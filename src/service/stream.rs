@@ -4,7 +4,7 @@
 //! what flows.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use gst::prelude::*;
 
@@ -19,6 +19,20 @@ pub struct Built {
     pub flowing: Arc<AtomicBool>,
     /// When media last reached a sink (Unix ms).
     pub last_media_ms: Arc<AtomicU64>,
+    /// The sinks' pads.
+    pub sinks: Arc<Mutex<Vec<gst::Pad>>>,
+}
+
+impl Built {
+    /// Whether upstream of the sinks is live (asked of what feeds them: a
+    /// sink answers the pipeline's latency query with whether it syncs).
+    pub fn live(&self) -> bool {
+        let sinks = self.sinks.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        sinks.iter().any(|p| {
+            let mut q = gst::query::Latency::new();
+            p.peer_query(&mut q) && q.result().0
+        })
+    }
 }
 
 pub fn now_ms() -> u64 {
@@ -58,6 +72,7 @@ pub fn build(conf: &config::Stream, metrics: &Arc<Metrics>) -> Result<Built, Str
     let pipeline = gst::Pipeline::with_name(&conf.id);
     let flowing = Arc::new(AtomicBool::new(false));
     let last_media_ms = Arc::new(AtomicU64::new(now_ms()));
+    let sinks: Arc<Mutex<Vec<gst::Pad>>> = Arc::default();
     let detectors = conf.detectors();
     let sync = if detectors.iter().any(|d| d == SYNC_DETECTOR) {
         let s = make(SYNC_DETECTOR, Some(SYNC_DETECTOR))?;
@@ -78,6 +93,7 @@ pub fn build(conf: &config::Stream, metrics: &Arc<Metrics>) -> Result<Built, Str
         metrics: metrics.clone(),
         flowing: flowing.clone(),
         last_media_ms: last_media_ms.clone(),
+        sinks: sinks.clone(),
         linked: Arc::default(),
     };
     if let Some(n) = demo {
@@ -101,6 +117,7 @@ pub fn build(conf: &config::Stream, metrics: &Arc<Metrics>) -> Result<Built, Str
         pipeline,
         flowing,
         last_media_ms,
+        sinks,
     })
 }
 
@@ -113,6 +130,7 @@ struct Chain {
     metrics: Arc<Metrics>,
     flowing: Arc<AtomicBool>,
     last_media_ms: Arc<AtomicU64>,
+    sinks: Arc<Mutex<Vec<gst::Pad>>>,
     /// Media already given a chain (a second stream of one medium only
     /// goes to a sink).
     linked: Arc<std::sync::Mutex<Vec<Medium>>>,
@@ -180,6 +198,10 @@ impl Chain {
         sink.set_property("sync", self.pace);
         let sink_pad = sink.static_pad("sink").ok_or("no sink pad")?;
         self.count(&sink_pad, medium);
+        self.sinks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(sink_pad.clone());
         for e in chain.iter().chain([&sink]) {
             pipeline.add(e).map_err(|e| e.to_string())?;
         }

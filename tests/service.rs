@@ -1,0 +1,388 @@
+//! The avmonitor binary, run as a user runs it: its events on stdout, its
+//! metrics over HTTP, a bad configuration refused, a live UDP source that
+//! the test stops and starts again (stream-down, restart, stream-up) beside
+//! a stream that must not notice, and SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+
+use gst::prelude::*;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_avmonitor");
+
+/// The binary running, its stdout lines arriving on a channel.
+struct Service {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Service {
+    fn start(args: &[&str]) -> Service {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("avmonitor runs");
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let err = child.stderr.take().unwrap();
+        let e2 = stderr.clone();
+        std::thread::spawn(move || {
+            for l in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = e2.lock().unwrap();
+                s.push_str(&l);
+                s.push('\n');
+            }
+        });
+        Service {
+            child,
+            lines,
+            seen: Vec::new(),
+            stderr,
+        }
+    }
+
+    /// Waits for a line containing every one of `parts`; returns it.
+    fn wait_for(&mut self, parts: &[&str], secs: u64) -> String {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if parts.iter().all(|p| l.contains(p)) {
+                        return l;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "no line with {parts:?} within {secs} s; lines:\n{}\nstderr:\n{}",
+            self.seen.join("\n"),
+            self.stderr.lock().unwrap()
+        );
+    }
+
+    fn http_addr(&self) -> String {
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            let e = self.stderr.lock().unwrap().clone();
+            if let Some(rest) = e.split("metrics on http://").nth(1) {
+                return rest.split('/').next().unwrap().to_string();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no metrics address in {}", self.stderr.lock().unwrap());
+    }
+
+    /// Sends `sig` and waits for the exit; the rest of stdout.
+    fn stop(mut self, sig: &str) -> (i32, Vec<String>) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args([sig, &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        let mut rest: Vec<String> = self.seen;
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            rest.push(l);
+        }
+        (status.code().unwrap_or(-1), rest)
+    }
+}
+
+fn get(addr: &str, path: &str) -> (u32, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("http connect");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    let code = body
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, body)
+}
+
+/// The value of a metric line that starts with `name{labels}`.
+fn metric(text: &str, name_and_labels: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name_and_labels} in\n{text}"))
+}
+
+fn have(factories: &[&str]) -> bool {
+    gst::init().unwrap();
+    factories.iter().all(|f| {
+        let ok = gst::ElementFactory::find(f).is_some();
+        if !ok {
+            eprintln!("skipping: no {f}");
+        }
+        ok
+    })
+}
+
+fn config_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("avmonitor-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_bad_configuration_is_refused_naming_the_key() {
+    let p = config_file(
+        "bad.toml",
+        "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\n[stream.properties.blackdetect]\nratio = 3.0\n",
+    );
+    let out = Command::new(BIN)
+        .args(["--config", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("properties.blackdetect.ratio") && err.contains("3.0 is not a valid"),
+        "{err}"
+    );
+    let out = Command::new(BIN).arg("--colour").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+}
+
+/// The demo streams as fast as they decode: each defect once, a freeze
+/// during black reported as black only, the failing stream restarted, an
+/// alarm rule, and an unwritable event file that costs nothing but lines.
+#[test]
+fn demo_streams_events_and_restart() {
+    let p = config_file(
+        "demo.toml",
+        r#"
+        [output]
+        file = "/proc/avmonitor-cannot-write-here/events.jsonl"
+        [http]
+        enabled = false
+        [restart]
+        initial-ms = 200
+        [[stream]]
+        id = "bars"
+        uri = "demo:1"
+        realtime = false
+        [[stream]]
+        id = "sync"
+        uri = "demo:2"
+        realtime = false
+        detectors = ["avsyncdetect"]
+        [[stream]]
+        id = "failing"
+        uri = "demo:3"
+        realtime = false
+        detectors = ["blackdetect"]
+        [[alarm]]
+        name = "black"
+        detector = "blackdetect"
+        severity = "critical"
+        "#,
+    );
+    let out = Command::new(BIN)
+        .args(["--config", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("cannot open event file"), "{err}");
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    let count = |parts: &[&str]| {
+        lines
+            .iter()
+            .filter(|l| parts.iter().all(|p| l.contains(p)))
+            .count()
+    };
+    let all = lines.join("\n");
+    for det in ["blackdetect", "freezedetect", "silencedetect", "clipdetect"] {
+        assert_eq!(
+            count(&[
+                "\"stream\":\"bars\"",
+                &format!("\"detector\":\"{det}\""),
+                "\"event\":\"start\""
+            ]),
+            1,
+            "{det}:\n{all}"
+        );
+    }
+    // frozen 10-14 s only: the black (also frozen) 4-7 s is not a freeze
+    assert!(all.contains("\"detector\":\"freezedetect\",\"utc\""));
+    let freeze = lines
+        .iter()
+        .find(|l| l.contains("freezedetect") && l.contains("\"start\""))
+        .unwrap();
+    assert!(freeze.contains("\"timestamp\":10000000000"), "{freeze}");
+    assert_eq!(
+        count(&[
+            "\"stream\":\"bars\"",
+            "\"event\":\"alarm\"",
+            "\"severity\":\"critical\""
+        ]),
+        1,
+        "{all}"
+    );
+    // audio 80 ms late
+    let sync = lines
+        .iter()
+        .find(|l| l.contains("\"stream\":\"sync\"") && l.contains("\"alarm\":\"offset\""))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(sync.contains("\"offset-ms\":80.06"), "{sync}");
+    // the failing stream: down once, up again, then to its end
+    assert_eq!(
+        count(&["\"stream\":\"failing\"", "stream-down"]),
+        1,
+        "{all}"
+    );
+    assert_eq!(
+        count(&["\"stream\":\"failing\"", "\"restarted\":true"]),
+        1,
+        "{all}"
+    );
+    for id in ["bars", "sync", "failing"] {
+        assert_eq!(count(&[&format!("\"stream\":\"{id}\""), "stream-ended"]), 1);
+    }
+    assert_eq!(count(&["\"stream\":\"bars\"", "stream-down"]), 0);
+}
+
+/// A live MPEG-TS over UDP stream that the test stops and starts: the
+/// service reports it down, restarts it with backoff, reports it up; a
+/// second stream beside it carries on untouched; metrics and health over
+/// HTTP; SIGTERM ends open defects with reason shutdown and exits 0.
+#[test]
+fn a_live_udp_source_goes_down_and_comes_back() {
+    if !have(&[
+        "x264enc",
+        "mpegtsmux",
+        "tsdemux",
+        "avdec_h264",
+        "udpsink",
+        "udpsrc",
+    ]) {
+        return;
+    }
+    let port = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let sender = || {
+        let p = gst::parse::launch(&format!(
+            "videotestsrc is-live=true pattern=black ! video/x-raw,width=320,height=180,framerate=25/1 \
+             ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! mpegtsmux alignment=7 \
+             ! udpsink host=127.0.0.1 port={port} sync=true"
+        ))
+        .unwrap();
+        p.set_state(gst::State::Playing).unwrap();
+        p
+    };
+    let p = config_file(
+        "udp.toml",
+        &format!(
+            r#"
+            [http]
+            listen = "127.0.0.1:0"
+            [restart]
+            initial-ms = 300
+            no-media-ms = 1500
+            [[stream]]
+            id = "udp"
+            uri = "udp://127.0.0.1:{port}"
+            detectors = ["blackdetect"]
+            [stream.properties.blackdetect]
+            min-duration = 500000000
+            [[stream]]
+            id = "beside"
+            uri = "demo:1"
+            detectors = ["freezedetect"]
+            "#
+        ),
+    );
+    let tx = sender();
+    let mut svc = Service::start(&["--config", p.to_str().unwrap()]);
+    let addr = svc.http_addr();
+    svc.wait_for(&["\"stream\":\"udp\"", "stream-up", "\"live\":true"], 20);
+    svc.wait_for(
+        &["\"stream\":\"udp\"", "blackdetect", "\"event\":\"start\""],
+        10,
+    );
+    let (code, body) = get(&addr, "/metrics");
+    assert_eq!(code, 200);
+    assert_eq!(metric(&body, "avmonitor_stream_up{stream=\"udp\"}"), 1.0);
+    assert_eq!(
+        metric(
+            &body,
+            "avmonitor_defect_active{stream=\"udp\",detector=\"blackdetect\"}"
+        ),
+        1.0
+    );
+    let beside_before = metric(&body, "avmonitor_frames_total{stream=\"beside\"}");
+    assert_eq!(get(&addr, "/health").0, 200);
+    // the sender stops: down, the open black ends with it
+    tx.set_state(gst::State::Null).unwrap();
+    svc.wait_for(
+        &[
+            "\"stream\":\"udp\"",
+            "blackdetect",
+            "\"reason\":\"stream-down\"",
+        ],
+        10,
+    );
+    let down = svc.wait_for(&["\"stream\":\"udp\"", "stream-down"], 10);
+    assert!(down.contains("no media for 1500 ms"), "{down}");
+    let (_, body) = get(&addr, "/metrics");
+    assert_eq!(metric(&body, "avmonitor_stream_up{stream=\"udp\"}"), 0.0);
+    // back: restarted, up again
+    std::thread::sleep(Duration::from_millis(1500));
+    let tx = sender();
+    svc.wait_for(
+        &["\"stream\":\"udp\"", "stream-up", "\"restarted\":true"],
+        30,
+    );
+    let (_, body) = get(&addr, "/metrics");
+    assert!(metric(&body, "avmonitor_restarts_total{stream=\"udp\"}") >= 1.0);
+    assert_eq!(metric(&body, "avmonitor_stream_up{stream=\"udp\"}"), 1.0);
+    // the stream beside it went on all along
+    assert!(metric(&body, "avmonitor_frames_total{stream=\"beside\"}") > beside_before);
+    assert_eq!(
+        metric(&body, "avmonitor_restarts_total{stream=\"beside\"}"),
+        0.0
+    );
+    svc.wait_for(
+        &["\"stream\":\"udp\"", "blackdetect", "\"event\":\"start\""],
+        10,
+    );
+    let (code, lines) = svc.stop("-TERM");
+    tx.set_state(gst::State::Null).unwrap();
+    assert_eq!(code, 0);
+    let all = lines.join("\n");
+    assert!(
+        lines.iter().any(|l| l.contains("\"stream\":\"udp\"")
+            && l.contains("blackdetect")
+            && l.contains("\"reason\":\"shutdown\"")),
+        "{all}"
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("\"stream\":\"beside\"") && l.contains("stream-down")),
+        "{all}"
+    );
+}
