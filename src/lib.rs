@@ -14,6 +14,7 @@ pub mod avsyncdetect;
 pub mod blackdetect;
 pub mod blockdetect;
 pub mod clipdetect;
+pub mod demo;
 pub mod freezedetect;
 pub mod glue;
 pub mod json;

@@ -232,7 +232,7 @@ impl Config {
                 .iter()
                 .enumerate()
                 .map(|(i, u)| Stream {
-                    id: match super::demo::which(u) {
+                    id: match crate::demo::which(u) {
                         Some(n) => format!("demo-{n}"),
                         None => format!("stream-{}", i + 1),
                     },

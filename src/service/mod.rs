@@ -7,7 +7,6 @@
 //! failure only touches its own pipeline.
 
 pub mod config;
-pub mod demo;
 pub mod metrics;
 pub mod stream;
 

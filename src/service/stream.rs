@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use gst::prelude::*;
 
 use super::config::{self, AUDIO_DETECTORS, SYNC_DETECTOR, VIDEO_DETECTORS};
-use super::demo;
 use super::metrics::Metrics;
+use crate::demo;
 
 /// A built pipeline and what its sinks report.
 pub struct Built {
