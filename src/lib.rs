@@ -18,6 +18,7 @@ pub mod demo;
 pub mod freezedetect;
 pub mod glue;
 pub mod json;
+pub mod loadgen;
 pub mod loudnessmeter;
 pub mod messages;
 pub mod phasedetect;

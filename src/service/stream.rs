@@ -10,7 +10,7 @@ use gst::prelude::*;
 
 use super::config::{self, AUDIO_DETECTORS, SYNC_DETECTOR, VIDEO_DETECTORS};
 use super::metrics::Metrics;
-use crate::demo;
+use crate::{demo, loadgen};
 
 /// A built pipeline and what its sinks report.
 pub struct Built {
@@ -49,7 +49,7 @@ enum Medium {
 
 /// The URI for `uri`: as given when it has a scheme, else a file path.
 pub fn resolve_uri(uri: &str) -> Result<String, String> {
-    if uri.contains("://") || demo::which(uri).is_some() {
+    if uri.contains("://") || demo::which(uri).is_some() || loadgen::which(uri).is_some() {
         return Ok(uri.to_string());
     }
     let path = std::fs::canonicalize(uri).map_err(|e| format!("{uri}: {e}"))?;
@@ -96,15 +96,19 @@ pub fn build(conf: &config::Stream, metrics: &Arc<Metrics>) -> Result<Built, Str
         sinks: sinks.clone(),
         linked: Arc::default(),
     };
-    if let Some(n) = demo {
-        let src = demo::source(n)?;
+    let generated = match (demo, loadgen::which(&conf.uri)) {
+        (Some(n), _) => Some(demo::source(n)?),
+        (None, Some(kind)) => Some(loadgen::source(kind)?),
+        _ => None,
+    };
+    if let Some(src) = generated {
         pipeline.add(&src).map_err(|e| e.to_string())?;
         for (pad, medium) in [("video", Medium::Video), ("audio", Medium::Audio)] {
             let sink = chain.build(medium)?;
             src.static_pad(pad)
                 .ok_or("demo: no pad")?
                 .link(&sink)
-                .map_err(|e| format!("demo: {e}"))?;
+                .map_err(|e| format!("{}: {e}", conf.uri))?;
         }
     } else {
         let uri = resolve_uri(&conf.uri)?;
