@@ -386,3 +386,85 @@ fn a_live_udp_source_goes_down_and_comes_back() {
         "{all}"
     );
 }
+
+/// A local HTTP receiver: answers 500 to the first POST, 200 after; the
+/// bodies it took.
+fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            let status = if n == 0 {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            if n > 0 {
+                g.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&body).into_owned());
+            }
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, got)
+}
+
+#[test]
+fn events_are_delivered_to_a_webhook_with_retries() {
+    let (url, got) = receiver();
+    let p = config_file(
+        "hook.toml",
+        &format!(
+            r#"
+            [http]
+            enabled = false
+            [webhook]
+            url = "{url}"
+            events = ["start", "end"]
+            [[stream]]
+            id = "bars"
+            uri = "demo:1"
+            realtime = false
+            detectors = ["blackdetect"]
+            "#
+        ),
+    );
+    let out = Command::new(BIN)
+        .args(["--config", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = got.lock().unwrap().clone();
+    // the start failed once (500) and was sent again; then the end
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got[0].contains("\"detector\":\"blackdetect\"") && got[0].contains("\"event\":\"start\""),
+        "{got:?}"
+    );
+    assert!(got[1].contains("\"event\":\"end\""), "{got:?}");
+}

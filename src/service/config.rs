@@ -62,6 +62,47 @@ pub struct Config {
     pub streams: Vec<Stream>,
     #[serde(default, rename = "alarm")]
     pub alarms: Vec<Alarm>,
+    pub webhook: Option<Webhook>,
+}
+
+/// Events POSTed to a URL (plain HTTP).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Webhook {
+    pub url: String,
+    /// Events held while the receiver is slow; beyond, dropped (counted).
+    #[serde(default = "queue")]
+    pub queue: usize,
+    /// Attempts after the first, 0.5 s, 1 s, 2 s, ... apart.
+    #[serde(default = "retries")]
+    pub retries: u32,
+    #[serde(default = "timeout_ms")]
+    pub timeout_ms: u64,
+    /// Which events (the `event` field) to send.
+    #[serde(default = "webhook_events")]
+    pub events: Vec<String>,
+}
+
+fn queue() -> usize {
+    1000
+}
+fn retries() -> u32 {
+    5
+}
+fn timeout_ms() -> u64 {
+    5000
+}
+fn webhook_events() -> Vec<String> {
+    [
+        "start",
+        "end",
+        "alarm",
+        "stream-down",
+        "stream-up",
+        "stream-ended",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -243,6 +284,7 @@ impl Config {
                 })
                 .collect(),
             alarms: Vec::new(),
+            webhook: None,
         };
         config.check()?;
         Ok(config)
@@ -331,6 +373,17 @@ impl Config {
                         ));
                     }
                 }
+            }
+        }
+        if let Some(w) = &self.webhook {
+            if !w.url.starts_with("http://") {
+                return err(format!(
+                    "webhook.url: \"{}\" must be an http:// URL (this build has no TLS)",
+                    w.url
+                ));
+            }
+            if w.queue == 0 {
+                return err("webhook.queue: must be above 0");
             }
         }
         for (i, a) in self.alarms.iter().enumerate() {
@@ -470,6 +523,7 @@ mod tests {
             (&format!("{base}[restart]\ninitial-ms = 0\n"), "restart.initial-ms"),
             (&format!("{base}[[alarm]]\nname = \"x\"\ndetector = \"blackdetect\"\nstreams = [\"b\"]\n"), "alarm[0].streams: no stream \"b\""),
             ("[[stream]]\nid = \"a\"\nuri = 5\n", "invalid type"),
+            (&format!("{base}[webhook]\nurl = \"https://x/y\"\n"), "webhook.url"),
         ] {
             let got = error(text);
             assert!(got.contains(want), "{text:?}: {got}");

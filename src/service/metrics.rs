@@ -50,6 +50,9 @@ pub struct Metrics {
     pub av_offset: Family<StreamLabel, FGauge>,
     pub av_confidence: Family<StreamLabel, FGauge>,
     pub output_errors: Counter,
+    pub webhook_sent: Counter,
+    pub webhook_failed: Counter,
+    pub webhook_dropped: Counter,
     /// Unix time (s) the main loop last ticked: `/health` is bad when stale.
     pub heartbeat: AtomicU64,
 }
@@ -74,6 +77,24 @@ impl Metrics {
         let av_offset = Family::<StreamLabel, FGauge>::default();
         let av_confidence = Family::<StreamLabel, FGauge>::default();
         let output_errors = Counter::default();
+        let webhook_sent = Counter::default();
+        let webhook_failed = Counter::default();
+        let webhook_dropped = Counter::default();
+        registry.register(
+            "webhook_sent",
+            "Events delivered to the webhook",
+            webhook_sent.clone(),
+        );
+        registry.register(
+            "webhook_failed",
+            "Events the webhook did not take after every retry",
+            webhook_failed.clone(),
+        );
+        registry.register(
+            "webhook_dropped",
+            "Events dropped because the webhook queue was full",
+            webhook_dropped.clone(),
+        );
         registry.register(
             "stream_up",
             "1 while the stream's media flows, 0 while it is down or starting",
@@ -134,6 +155,9 @@ impl Metrics {
             av_offset,
             av_confidence,
             output_errors,
+            webhook_sent,
+            webhook_failed,
+            webhook_dropped,
             heartbeat: AtomicU64::new(now_s()),
         }
     }

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod metrics;
 pub mod stream;
+pub mod webhook;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
@@ -136,6 +137,7 @@ pub struct Runtime {
     config: Config,
     metrics: Arc<Metrics>,
     out: Output,
+    webhook: Option<webhook::Webhook>,
     streams: Vec<StreamRt>,
     main_loop: glib::MainLoop,
     me: Weak<RefCell<Runtime>>,
@@ -161,8 +163,17 @@ impl Runtime {
             ("detector".to_string(), json::string(detector)),
             ("utc".to_string(), json::string(&utc())),
         ];
+        let event = fields
+            .iter()
+            .find(|(k, _)| k == "event")
+            .map(|(_, v)| v.trim_matches('"').to_string())
+            .unwrap_or_default();
         all.extend(fields);
-        self.out.line(&json::object(&all));
+        let line = json::object(&all);
+        self.out.line(&line);
+        if let Some(w) = &self.webhook {
+            w.send(&event, &line);
+        }
     }
 
     fn service_event(&mut self, i: usize, event: &str, mut extra: Vec<(String, String)>) {
@@ -562,6 +573,10 @@ pub fn run(
     let rt = Rc::new_cyclic(|me| {
         RefCell::new(Runtime {
             out: Output::new(&config.output, metrics.clone()),
+            webhook: config
+                .webhook
+                .as_ref()
+                .map(|w| webhook::Webhook::start(w, metrics.clone())),
             streams: config
                 .streams
                 .iter()
@@ -607,5 +622,9 @@ pub fn run(
         glib::ControlFlow::Continue
     });
     main_loop.run();
+    // give the webhook a moment to deliver what is queued
+    if let Some(w) = rt.borrow_mut().webhook.as_mut() {
+        w.finish(Duration::from_secs(3));
+    }
     Ok(())
 }
