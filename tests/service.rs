@@ -430,12 +430,19 @@ fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
 }
 
 #[test]
-fn events_are_delivered_to_a_webhook_with_retries() {
+fn events_are_delivered_to_a_webhook_with_retries_and_thumbnails_saved() {
     let (url, got) = receiver();
+    let dir = std::env::temp_dir().join(format!("avmonitor-thumbs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("events.jsonl");
     let p = config_file(
         "hook.toml",
         &format!(
             r#"
+            [output]
+            file = "{log}"
+            thumbnails = true
             [http]
             enabled = false
             [webhook]
@@ -446,7 +453,8 @@ fn events_are_delivered_to_a_webhook_with_retries() {
             uri = "demo:1"
             realtime = false
             detectors = ["blackdetect"]
-            "#
+            "#,
+            log = log.display()
         ),
     );
     let out = Command::new(BIN)
@@ -467,4 +475,20 @@ fn events_are_delivered_to_a_webhook_with_retries() {
         "{got:?}"
     );
     assert!(got[1].contains("\"event\":\"end\""), "{got:?}");
+    // the event file has the same lines; the start names its thumbnail,
+    // a JPEG beside the file
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let start = lines
+        .lines()
+        .find(|l| l.contains("blackdetect") && l.contains("\"start\""))
+        .unwrap_or_else(|| panic!("{lines}"));
+    let name = start
+        .split("\"thumbnail\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("{start}"));
+    let jpeg = std::fs::read(dir.join(name)).unwrap();
+    assert_eq!(&jpeg[..3], &[0xff, 0xd8, 0xff], "a JPEG");
+    assert!(jpeg.len() > 1000);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -117,6 +117,10 @@ pub struct Output {
     /// events.
     #[serde(default)]
     pub measurements: bool,
+    /// Save a JPEG of the frame where each video defect is detected, beside
+    /// the event file, and name it in the event.
+    #[serde(default)]
+    pub thumbnails: bool,
 }
 
 impl Default for Output {
@@ -125,6 +129,7 @@ impl Default for Output {
             stdout: true,
             file: None,
             measurements: false,
+            thumbnails: false,
         }
     }
 }
@@ -374,6 +379,9 @@ impl Config {
                     }
                 }
             }
+        }
+        if self.output.thumbnails && self.output.file.is_none() {
+            return err("output.thumbnails: thumbnails are saved beside the event file: set output.file too");
         }
         if let Some(w) = &self.webhook {
             if !w.url.starts_with("http://") {

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod metrics;
 pub mod stream;
+pub mod thumbnails;
 pub mod webhook;
 
 use std::cell::RefCell;
@@ -138,6 +139,7 @@ pub struct Runtime {
     metrics: Arc<Metrics>,
     out: Output,
     webhook: Option<webhook::Webhook>,
+    thumbnails: Option<thumbnails::Thumbnails>,
     streams: Vec<StreamRt>,
     main_loop: glib::MainLoop,
     me: Weak<RefCell<Runtime>>,
@@ -191,7 +193,11 @@ impl Runtime {
         if self.stopping {
             return;
         }
-        let built = match stream::build(&self.streams[i].conf, &self.metrics) {
+        let built = match stream::build(
+            &self.streams[i].conf,
+            &self.metrics,
+            self.thumbnails.is_some(),
+        ) {
             Ok(b) => b,
             Err(e) => return self.down(i, &e),
         };
@@ -265,11 +271,13 @@ impl Runtime {
     }
 
     fn on_message(&mut self, i: usize, msg: &gst::Message) {
+        // before its first event (files can get far before the next tick)
+        self.check_up(i);
         match msg.view() {
             gst::MessageView::Element(e) => {
                 if let Some(s) = e.structure() {
                     if is_detector(s.name()) {
-                        self.detector_message(i, s);
+                        self.detector_message(i, s, msg.seqnum());
                     }
                 }
             }
@@ -288,7 +296,7 @@ impl Runtime {
         }
     }
 
-    fn detector_message(&mut self, i: usize, s: &gst::StructureRef) {
+    fn detector_message(&mut self, i: usize, s: &gst::StructureRef, seqnum: gst::Seqnum) {
         let detector = s.name().to_string();
         let event = s.get::<&str>("event").unwrap_or("").to_string();
         if event == "measurement" {
@@ -348,8 +356,32 @@ impl Runtime {
             _ => (),
         }
         self.count(i, &detector, &event);
-        let fields = renamed(s);
+        let mut fields = renamed(s);
+        if event == "start" && VIDEO_DETECTORS.contains(&detector.as_str()) {
+            if let Some(name) = self.thumbnail(i, &detector, seqnum) {
+                fields.push(("thumbnail".into(), json::string(&name)));
+            }
+        }
         self.emit(i, &detector, fields);
+    }
+
+    /// Saves the frame the detector was on when it posted message
+    /// `seqnum` as a JPEG (off the main loop); its file name.
+    fn thumbnail(&mut self, i: usize, detector: &str, seqnum: gst::Seqnum) -> Option<String> {
+        let t = self.thumbnails.as_ref()?;
+        let frame = self.streams[i]
+            .built
+            .as_ref()?
+            .snapshots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&seqnum)?;
+        let stamp: String = utc()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let name = format!("{}-{detector}-{stamp}.jpg", self.streams[i].conf.id);
+        t.save(frame, &name).then_some(name)
     }
 
     fn count(&self, i: usize, detector: &str, event: &str) {
@@ -498,30 +530,48 @@ impl Runtime {
                 continue;
             }
             if s.phase == Phase::Starting && flowing {
-                let restarted = s.restarted;
-                // live or not, asked now that media flows (uridecodebin
-                // makes its source only as it starts)
-                let live = s.live || s.built.as_ref().is_some_and(|b| b.live());
-                let s = &mut self.streams[i];
-                s.live = live;
-                s.phase = Phase::Up;
-                s.backoff = self.config.restart.initial_ms;
-                s.restarted = false;
-                let label = self.label(i);
-                self.metrics.up.get_or_create(&label).set(1);
-                if restarted {
-                    self.metrics.restarts.get_or_create(&label).inc();
-                }
-                let live = self.streams[i].live;
-                self.service_event(
-                    i,
-                    "stream-up",
-                    vec![
-                        ("live".into(), live.to_string()),
-                        ("restarted".into(), restarted.to_string()),
-                    ],
-                );
+                self.up(i);
             }
+        }
+    }
+
+    /// Media flows on stream `i`, which was starting: it is up.
+    fn up(&mut self, i: usize) {
+        let s = &self.streams[i];
+        let restarted = s.restarted;
+        // live or not, asked now that media flows (uridecodebin
+        // makes its source only as it starts)
+        let live = s.live || s.built.as_ref().is_some_and(|b| b.live());
+        let s = &mut self.streams[i];
+        s.live = live;
+        s.phase = Phase::Up;
+        s.backoff = self.config.restart.initial_ms;
+        s.restarted = false;
+        let label = self.label(i);
+        self.metrics.up.get_or_create(&label).set(1);
+        if restarted {
+            self.metrics.restarts.get_or_create(&label).inc();
+        }
+        let live = self.streams[i].live;
+        self.service_event(
+            i,
+            "stream-up",
+            vec![
+                ("live".into(), live.to_string()),
+                ("restarted".into(), restarted.to_string()),
+            ],
+        );
+    }
+
+    /// `up` if media now flows on stream `i`, which was starting.
+    fn check_up(&mut self, i: usize) {
+        let s = &self.streams[i];
+        let flowing = s
+            .built
+            .as_ref()
+            .is_some_and(|b| b.flowing.load(Ordering::Relaxed));
+        if s.phase == Phase::Starting && flowing {
+            self.up(i);
         }
     }
 
@@ -573,6 +623,12 @@ pub fn run(
     let rt = Rc::new_cyclic(|me| {
         RefCell::new(Runtime {
             out: Output::new(&config.output, metrics.clone()),
+            thumbnails: config
+                .output
+                .thumbnails
+                .then_some(config.output.file.as_ref())
+                .flatten()
+                .map(|f| thumbnails::Thumbnails::start(f, metrics.clone())),
             webhook: config
                 .webhook
                 .as_ref()
@@ -622,9 +678,12 @@ pub fn run(
         glib::ControlFlow::Continue
     });
     main_loop.run();
-    // give the webhook a moment to deliver what is queued
+    // give the webhook and the thumbnails a moment to finish what is queued
     if let Some(w) = rt.borrow_mut().webhook.as_mut() {
         w.finish(Duration::from_secs(3));
+    }
+    if let Some(t) = rt.borrow_mut().thumbnails.as_mut() {
+        t.finish(Duration::from_secs(3));
     }
     Ok(())
 }

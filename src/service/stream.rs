@@ -21,7 +21,16 @@ pub struct Built {
     pub last_media_ms: Arc<AtomicU64>,
     /// The sinks' pads.
     pub sinks: Arc<Mutex<Vec<gst::Pad>>>,
+    /// For thumbnails: the frame each video detector was analysing when it
+    /// posted a start, by the message's sequence number.
+    pub snapshots: Snapshots,
 }
+
+/// A frame and its caps.
+pub type Frame = (gst::Buffer, gst::Caps);
+pub type Snapshots = Arc<Mutex<std::collections::BTreeMap<gst::Seqnum, Frame>>>;
+/// The frame a detector is analysing.
+type Current = Arc<Mutex<Option<Frame>>>;
 
 impl Built {
     /// Whether upstream of the sinks is live (asked of what feeds them: a
@@ -68,11 +77,46 @@ fn make(factory: &str, name: Option<&str>) -> Result<gst::Element, String> {
 }
 
 /// Builds the pipeline of `conf` (not yet started).
-pub fn build(conf: &config::Stream, metrics: &Arc<Metrics>) -> Result<Built, String> {
+pub fn build(
+    conf: &config::Stream,
+    metrics: &Arc<Metrics>,
+    keep_frames: bool,
+) -> Result<Built, String> {
     let pipeline = gst::Pipeline::with_name(&conf.id);
     let flowing = Arc::new(AtomicBool::new(false));
     let last_media_ms = Arc::new(AtomicU64::new(now_ms()));
     let sinks: Arc<Mutex<Vec<gst::Pad>>> = Arc::default();
+    let snapshots: Snapshots = Arc::default();
+    let current: Arc<Mutex<std::collections::HashMap<String, Current>>> = Arc::default();
+    if keep_frames {
+        // in the detector's own thread, as it posts: the frame it is on
+        let (current, snapshots) = (current.clone(), snapshots.clone());
+        if let Some(bus) = pipeline.bus() {
+            bus.set_sync_handler(move |_, msg| {
+                if let (gst::MessageView::Element(e), Some(src)) = (msg.view(), msg.src()) {
+                    let start = e
+                        .structure()
+                        .is_some_and(|s| s.get::<&str>("event").ok() == Some("start"));
+                    let frame = start
+                        .then(|| {
+                            current
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get(src.name().as_str())
+                                .and_then(|c| c.lock().unwrap_or_else(|e| e.into_inner()).clone())
+                        })
+                        .flatten();
+                    if let Some(f) = frame {
+                        snapshots
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(msg.seqnum(), f);
+                    }
+                }
+                gst::BusSyncReply::Pass
+            });
+        }
+    }
     let detectors = conf.detectors();
     let sync = if detectors.iter().any(|d| d == SYNC_DETECTOR) {
         let s = make(SYNC_DETECTOR, Some(SYNC_DETECTOR))?;
@@ -94,6 +138,7 @@ pub fn build(conf: &config::Stream, metrics: &Arc<Metrics>) -> Result<Built, Str
         flowing: flowing.clone(),
         last_media_ms: last_media_ms.clone(),
         sinks: sinks.clone(),
+        current: keep_frames.then(|| current.clone()),
         linked: Arc::default(),
     };
     let generated = match (demo, loadgen::which(&conf.uri)) {
@@ -122,6 +167,7 @@ pub fn build(conf: &config::Stream, metrics: &Arc<Metrics>) -> Result<Built, Str
         flowing,
         last_media_ms,
         sinks,
+        snapshots,
     })
 }
 
@@ -135,6 +181,8 @@ struct Chain {
     flowing: Arc<AtomicBool>,
     last_media_ms: Arc<AtomicU64>,
     sinks: Arc<Mutex<Vec<gst::Pad>>>,
+    /// Per video detector, the frame it is on (only for thumbnails).
+    current: Option<Arc<Mutex<std::collections::HashMap<String, Current>>>>,
     /// Media already given a chain (a second stream of one medium only
     /// goes to a sink).
     linked: Arc<std::sync::Mutex<Vec<Medium>>>,
@@ -196,6 +244,9 @@ impl Chain {
             for (k, v) in self.conf.properties_of(d) {
                 e.set_property_from_str(&k, &v);
             }
+            if let (Some(current), Medium::Video) = (&self.current, medium) {
+                self.keep_current(&e, current);
+            }
             chain.push(e);
         }
         let sink = make("fakesink", None)?;
@@ -231,6 +282,27 @@ impl Chain {
         chain[0]
             .static_pad("sink")
             .ok_or_else(|| "no queue pad".into())
+    }
+
+    /// Keeps the frame `detector` is about to analyse (a reference, no copy).
+    fn keep_current(
+        &self,
+        detector: &gst::Element,
+        current: &Arc<Mutex<std::collections::HashMap<String, Current>>>,
+    ) {
+        let slot: Current = Arc::default();
+        current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(detector.name().to_string(), slot.clone());
+        if let Some(pad) = detector.static_pad("sink") {
+            pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+                if let (Some(buf), Some(caps)) = (info.buffer(), pad.current_caps()) {
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((buf.to_owned(), caps));
+                }
+                gst::PadProbeReturn::Ok
+            });
+        }
     }
 
     /// Counts frames or samples reaching `pad`, notes that media flows, and
