@@ -23,7 +23,6 @@ mod common;
 
 use common::avsync::*;
 use common::*;
-use gst::prelude::*;
 use gstavmonitor::analysis::avsync::Method;
 use gstavmonitor::messages::AvSyncDetectMessage as Msg;
 
@@ -63,28 +62,15 @@ fn have(factories: &[&str]) -> bool {
 /// Runs `clip` through the encoders and avsyncdetect; its messages.
 fn run(clip: &Clip) -> Vec<Msg> {
     let info = vinfo(320, 180, clip.fps);
-    let pipeline = gst::parse::launch(&format!(
+    let (pipeline, v, a) = launch_with_sources(&format!(
         "avsyncdetect name=sync \
          appsrc name=v format=time caps={vcaps} ! videoconvert ! x264enc bitrate=800 bframes=2 key-int-max=50 \
            ! avdec_h264 ! videoconvert ! sync.video_sink sync.video_src ! fakesink sync=false \
          appsrc name=a format=time caps={acaps} ! audioconvert ! avenc_aac ! avdec_aac ! audioconvert \
            ! sync.audio_sink sync.audio_src ! fakesink sync=false",
-        vcaps = info.to_caps().unwrap().to_string().replace(' ', ""),
-        acaps = mono().to_caps().unwrap().to_string().replace(' ', ""),
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let src = |n: &str| {
-        pipeline
-            .by_name(n)
-            .unwrap()
-            .downcast::<gst_app::AppSrc>()
-            .unwrap()
-    };
-    let (v, a) = (src("v"), src("a"));
-    let bus = pipeline.bus().unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
+        vcaps = caps_token(&info.to_caps().unwrap()),
+        acaps = caps_token(&mono().to_caps().unwrap()),
+    ));
     let fps = info.fps();
     let frame = |i: u64| i * SECOND * fps.denom() as u64 / fps.numer() as u64;
     let mut i = 0;
@@ -108,24 +94,7 @@ fn run(clip: &Clip) -> Vec<Msg> {
     }
     v.end_of_stream().unwrap();
     a.end_of_stream().unwrap();
-    let mut msgs = Vec::new();
-    loop {
-        let m = bus
-            .timed_pop(gst::ClockTime::from_seconds(120))
-            .expect("pipeline stalled");
-        match m.view() {
-            gst::MessageView::Eos(_) => break,
-            gst::MessageView::Error(e) => panic!("{}: {e:?}", clip.name),
-            gst::MessageView::Element(e) => {
-                if let Some(s) = e.structure().filter(|s| s.name() == "avsyncdetect") {
-                    msgs.push(Msg::from_structure(s).unwrap());
-                }
-            }
-            _ => (),
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
-    msgs
+    sync_messages_to_eos(&pipeline, 120)
 }
 
 /// A square moving in bursts (motion onsets at irregular times).

@@ -759,26 +759,14 @@ fn encode_mp4(path: &std::path::Path, secs: u64, offset: f64, aac: bool) -> bool
         }
     }
     let info = vinfo(320, 180, (25, 1));
-    let pipeline = gst::parse::launch(&format!(
+    let (pipeline, v, a) = launch_with_sources(&format!(
         "appsrc name=v format=time caps={vcaps} ! videoconvert ! x264enc bframes=2 key-int-max=50 ! h264parse ! qtmux name=m ! filesink location={loc} \
          appsrc name=a format=time caps={acaps} ! audioconvert ! {audio} ! m.",
         audio = if aac { "avenc_aac" } else { "audio/x-raw,format=S16LE" },
-        vcaps = info.to_caps().unwrap().to_string().replace(' ', ""),
-        acaps = mono().to_caps().unwrap().to_string().replace(' ', ""),
+        vcaps = caps_token(&info.to_caps().unwrap()),
+        acaps = caps_token(&mono().to_caps().unwrap()),
         loc = path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let src = |n: &str| {
-        pipeline
-            .by_name(n)
-            .unwrap()
-            .downcast::<gst_app::AppSrc>()
-            .unwrap()
-    };
-    let (v, a) = (src("v"), src("a"));
-    pipeline.set_state(gst::State::Playing).unwrap();
+    ));
     let picture = flash_pictures(&info, 2.0);
     let sound = beeps(&info, 2.0, move |_| offset);
     for i in 0..secs * 25 {
@@ -800,17 +788,8 @@ fn encode_mp4(path: &std::path::Path, secs: u64, offset: f64, aac: bool) -> bool
     }
     v.end_of_stream().unwrap();
     a.end_of_stream().unwrap();
-    let bus = pipeline.bus().unwrap();
-    let ok = matches!(
-        bus.timed_pop_filtered(
-            gst::ClockTime::from_seconds(60),
-            &[gst::MessageType::Eos, gst::MessageType::Error]
-        )
-        .map(|m| m.type_()),
-        Some(gst::MessageType::Eos)
-    );
-    pipeline.set_state(gst::State::Null).unwrap();
-    assert!(ok, "encoding failed");
+    // the muxer posts nothing of avsyncdetect's: reaching EOS is the point
+    sync_messages_to_eos(&pipeline, 60);
     true
 }
 
@@ -830,25 +809,8 @@ fn launch_line_on_mov(aac: bool) -> Option<Vec<Msg>> {
          d. ! queue ! audioconvert ! sync.audio_sink sync.audio_src ! queue ! fakesink"
     );
     let pipeline = gst::parse::launch(&line).unwrap();
-    let bus = pipeline.bus().unwrap();
     pipeline.set_state(gst::State::Playing).unwrap();
-    let mut msgs = Vec::new();
-    loop {
-        let Some(m) = bus.timed_pop(gst::ClockTime::from_seconds(60)) else {
-            panic!("timed out");
-        };
-        match m.view() {
-            gst::MessageView::Eos(_) => break,
-            gst::MessageView::Error(e) => panic!("{e:?}"),
-            gst::MessageView::Element(e) => {
-                if let Some(s) = e.structure().filter(|s| s.name() == "avsyncdetect") {
-                    msgs.push(Msg::from_structure(s).unwrap());
-                }
-            }
-            _ => (),
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    let msgs = sync_messages_to_eos(&pipeline.downcast::<gst::Pipeline>().unwrap(), 60);
     let _ = std::fs::remove_dir_all(&dir);
     Some(msgs)
 }

@@ -222,16 +222,22 @@ impl AvSyncDetect {
         state.sync.set_live(live);
     }
 
-    fn video_chain(&self, buffer: gst::Buffer) -> Result<gst::FlowSuccess, gst::FlowError> {
+    /// The state for a buffer: liveness known, settings brought up to date.
+    fn streaming(&self) -> MutexGuard<'_, State> {
         self.check_live();
         let config = self.settings().sync;
+        let mut state = self.lock();
+        if state.sync.config() != config {
+            state.sync.set_config(config);
+        }
+        state
+    }
+
+    fn video_chain(&self, buffer: gst::Buffer) -> Result<gst::FlowSuccess, gst::FlowError> {
         let mut events = Vec::new();
         let structures = {
-            let mut guard = self.lock();
+            let mut guard = self.streaming();
             let state = &mut *guard;
-            if state.sync.config() != config {
-                state.sync.set_config(config);
-            }
             let Some(video) = state.video.as_mut() else {
                 drop(guard);
                 return self.not_negotiated();
@@ -290,15 +296,10 @@ impl AvSyncDetect {
     }
 
     fn audio_chain(&self, buffer: gst::Buffer) -> Result<gst::FlowSuccess, gst::FlowError> {
-        self.check_live();
-        let config = self.settings().sync;
         let mut events = Vec::new();
         let structures = {
-            let mut guard = self.lock();
+            let mut guard = self.streaming();
             let state = &mut *guard;
-            if state.sync.config() != config {
-                state.sync.set_config(config);
-            }
             let seg = state.segments[1].clone();
             let Some(audio) = state.audio.as_mut() else {
                 drop(guard);

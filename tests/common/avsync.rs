@@ -164,3 +164,53 @@ pub fn music(t: f64) -> f64 {
     let f = 220.0 * 2f64.powf((x.floor() * 7.0 % 12.0) / 12.0);
     0.3 * (-4.0 * x.fract()).exp() * (std::f64::consts::TAU * f * t).sin()
 }
+
+/// Launches `desc`, which has appsrcs named `v` and `a`; the pipeline,
+/// playing, and the two sources.
+pub fn launch_with_sources(desc: &str) -> (gst::Pipeline, gst_app::AppSrc, gst_app::AppSrc) {
+    use gst::prelude::*;
+    let pipeline = gst::parse::launch(desc)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let src = |n: &str| {
+        pipeline
+            .by_name(n)
+            .unwrap()
+            .downcast::<gst_app::AppSrc>()
+            .unwrap()
+    };
+    let (v, a) = (src("v"), src("a"));
+    pipeline.set_state(gst::State::Playing).unwrap();
+    (pipeline, v, a)
+}
+
+/// Caps as one token for a launch line.
+pub fn caps_token(caps: &gst::Caps) -> String {
+    caps.to_string().replace(' ', "")
+}
+
+/// Runs `pipeline` to EOS (panicking on an error or after `secs`), then
+/// stops it; the avsyncdetect messages it posted.
+pub fn sync_messages_to_eos(pipeline: &gst::Pipeline, secs: u64) -> Vec<Msg> {
+    use gst::prelude::*;
+    let bus = pipeline.bus().unwrap();
+    let mut msgs = Vec::new();
+    loop {
+        let m = bus
+            .timed_pop(gst::ClockTime::from_seconds(secs))
+            .expect("the pipeline stalled");
+        match m.view() {
+            gst::MessageView::Eos(_) => break,
+            gst::MessageView::Error(e) => panic!("{e:?}"),
+            gst::MessageView::Element(e) => {
+                if let Some(s) = e.structure().filter(|s| s.name() == "avsyncdetect") {
+                    msgs.push(Msg::from_structure(s).unwrap());
+                }
+            }
+            _ => (),
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    msgs
+}
