@@ -74,6 +74,13 @@ impl Service {
         );
     }
 
+    /// Whether a line already read contains every one of `parts`.
+    fn saw(&self, parts: &[&str]) -> bool {
+        self.seen
+            .iter()
+            .any(|l| parts.iter().all(|p| l.contains(p)))
+    }
+
     fn http_addr(&self) -> String {
         let end = Instant::now() + Duration::from_secs(10);
         while Instant::now() < end {
@@ -491,4 +498,44 @@ fn events_are_delivered_to_a_webhook_with_retries_and_thumbnails_saved() {
     assert_eq!(&jpeg[..3], &[0xff, 0xd8, 0xff], "a JPEG");
     assert!(jpeg.len() > 1000);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A stream that cannot even be built (a missing file) keeps being retried,
+/// with the backoff growing, and never stops the others.
+#[test]
+fn a_missing_file_is_retried_with_growing_backoff() {
+    let p = config_file(
+        "missing.toml",
+        r#"
+        [http]
+        enabled = false
+        [restart]
+        initial-ms = 100
+        max-ms = 400
+        [[stream]]
+        id = "gone"
+        uri = "/nonexistent/avmonitor/test.mp4"
+        [[stream]]
+        id = "bars"
+        uri = "demo:1"
+        detectors = ["blackdetect"]
+        "#,
+    );
+    let mut svc = Service::start(&["--config", p.to_str().unwrap()]);
+    let waits: Vec<String> = (0..4)
+        .map(|_| {
+            let l = svc.wait_for(&["\"stream\":\"gone\"", "stream-down"], 10);
+            l.split("\"restart-in-ms\":")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches('}')
+                .to_string()
+        })
+        .collect();
+    assert_eq!(waits, ["100", "200", "400", "400"]);
+    if !svc.saw(&["\"stream\":\"bars\"", "stream-up"]) {
+        svc.wait_for(&["\"stream\":\"bars\"", "stream-up"], 10);
+    }
+    let (code, _) = svc.stop("-INT");
+    assert_eq!(code, 0);
 }

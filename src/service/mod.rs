@@ -193,6 +193,8 @@ impl Runtime {
         if self.stopping {
             return;
         }
+        // not down any more: a failure from here on is a new one
+        self.streams[i].phase = Phase::Starting;
         let built = match stream::build(
             &self.streams[i].conf,
             &self.metrics,
