@@ -487,22 +487,29 @@ impl ObjectSubclass for AvSyncDetect {
 
     fn with_class(klass: &Self::Class) -> Self {
         let pad = |name: &str, sink: Option<bool>| {
-            let templ = klass
-                .pad_template(name)
-                .expect("the element declares its four pad templates");
-            let builder = gst::Pad::builder_from_template(&templ)
-                .iterate_internal_links_function(|pad, parent| {
-                    AvSyncDetect::catch_panic_pad_function(
-                        parent,
-                        || gst::Iterator::from_vec(vec![]),
-                        |imp| gst::Iterator::from_vec(vec![imp.partner(pad).clone()]),
-                    )
+            // the templates are the element's own; without one (which cannot
+            // happen) the pad is still made, only not tied to a template
+            let builder = match klass.pad_template(name) {
+                Some(templ) => gst::Pad::builder_from_template(&templ),
+                None => gst::Pad::builder(if sink.is_some() {
+                    gst::PadDirection::Sink
+                } else {
+                    gst::PadDirection::Src
                 })
-                .flags(
-                    gst::PadFlags::PROXY_CAPS
-                        | gst::PadFlags::PROXY_ALLOCATION
-                        | gst::PadFlags::PROXY_SCHEDULING,
-                );
+                .name(name),
+            }
+            .iterate_internal_links_function(|pad, parent| {
+                AvSyncDetect::catch_panic_pad_function(
+                    parent,
+                    || gst::Iterator::from_vec(vec![]),
+                    |imp| gst::Iterator::from_vec(vec![imp.partner(pad).clone()]),
+                )
+            })
+            .flags(
+                gst::PadFlags::PROXY_CAPS
+                    | gst::PadFlags::PROXY_ALLOCATION
+                    | gst::PadFlags::PROXY_SCHEDULING,
+            );
             match sink {
                 None => builder.build(),
                 Some(video) => builder
