@@ -63,6 +63,7 @@ fn run() -> Result<(), String> {
             .map_err(|e| e.to_string())?,
         (None, false) => Config::from_uris(&uris).map_err(|e| e.to_string())?,
     };
+    let http_given = http.is_some();
     match http {
         Some(Some(addr)) => config.http.listen = addr,
         Some(None) => config.http.enabled = false,
@@ -81,7 +82,7 @@ fn run() -> Result<(), String> {
              demo:3 bars and tones whose source fails at 5 s (restarted after 1 s)"
         );
     }
-    service::run(config, |addr| {
+    service::run(config, demo && !http_given, |addr| {
         if let Some(a) = addr {
             eprintln!("avmonitor: metrics on http://{a}/metrics, health on http://{a}/health");
         }

@@ -603,13 +603,23 @@ fn renamed(s: &gst::StructureRef) -> Vec<(String, String)> {
 
 /// Runs the service until every stream has ended, or a signal. Returns the
 /// HTTP address when it serves one.
+/// With `http_optional`, an address that cannot be listened on is a
+/// warning (the built-in demo), else an error.
 pub fn run(
     config: Config,
+    http_optional: bool,
     on_http: impl FnOnce(Option<std::net::SocketAddr>),
 ) -> Result<(), String> {
     let metrics = Arc::new(Metrics::new());
     let addr = if config.http.enabled {
-        Some(metrics::serve(&config.http.listen, metrics.clone())?)
+        match metrics::serve(&config.http.listen, metrics.clone()) {
+            Ok(a) => Some(a),
+            Err(e) if http_optional => {
+                eprintln!("avmonitor: no metrics endpoint: {e}");
+                None
+            }
+            Err(e) => return Err(e),
+        }
     } else {
         None
     };
