@@ -201,6 +201,10 @@ impl Chain {
         } else if name.starts_with("audio/") {
             Medium::Audio
         } else {
+            // subtitles, data: to a sink, so the demuxer never sees not-linked
+            if let Ok(sink) = self.sink_only() {
+                let _ = pad.link(&sink);
+            }
             return;
         };
         let first = {
@@ -219,7 +223,8 @@ impl Chain {
         }
     }
 
-    /// A fakesink alone (for extra streams of a medium already watched).
+    /// A fakesink alone (for extra streams of a medium already watched, and
+    /// streams that are neither video nor audio).
     fn sink_only(&self) -> Result<gst::Pad, String> {
         let pipeline = self.pipeline.upgrade().ok_or("pipeline gone")?;
         let sink = make("fakesink", None)?;
