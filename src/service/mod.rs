@@ -217,7 +217,9 @@ impl Runtime {
         let s = &mut self.streams[i];
         s.watch = watch;
         s.phase = Phase::Starting;
-        s.live = state == Ok(gst::StateChangeSuccess::NoPreroll);
+        // once known live, a restarted stream is judged as live from its
+        // start (uridecodebin tells only once media flows)
+        s.live |= state == Ok(gst::StateChangeSuccess::NoPreroll);
         s.built = Some(built);
         if let Err(e) = state {
             self.down(i, &format!("cannot start: {e}"));
