@@ -356,8 +356,10 @@ fn a_live_udp_source_goes_down_and_comes_back() {
     assert!(down.contains("no media for 1500 ms"), "{down}");
     let (_, body) = get(&addr, "/metrics");
     assert_eq!(metric(&body, "avmonitor_stream_up{stream=\"udp\"}"), 0.0);
+    // still nothing after the restart: down again, the wait doubled
+    let again = svc.wait_for(&["\"stream\":\"udp\"", "stream-down"], 10);
+    assert!(again.contains("\"restart-in-ms\":600"), "{again}");
     // back: restarted, up again
-    std::thread::sleep(Duration::from_millis(1500));
     let tx = sender();
     svc.wait_for(
         &["\"stream\":\"udp\"", "stream-up", "\"restarted\":true"],
