@@ -312,7 +312,7 @@ fn a_live_udp_source_goes_down_and_comes_back() {
             [[stream]]
             id = "udp"
             uri = "udp://127.0.0.1:{port}"
-            detectors = ["blackdetect"]
+            detectors = ["blackdetect", "avsyncdetect"]
             [stream.properties.blackdetect]
             min-duration = 500000000
             [[stream]]
@@ -330,6 +330,8 @@ fn a_live_udp_source_goes_down_and_comes_back() {
         &["\"stream\":\"udp\"", "blackdetect", "\"event\":\"start\""],
         10,
     );
+    // longer than avsyncdetect's stall-timeout (the source has no sound)
+    std::thread::sleep(Duration::from_millis(2500));
     let (code, body) = get(&addr, "/metrics");
     assert_eq!(code, 200);
     assert_eq!(metric(&body, "avmonitor_stream_up{stream=\"udp\"}"), 1.0);
@@ -394,6 +396,8 @@ fn a_live_udp_source_goes_down_and_comes_back() {
             .any(|l| l.contains("\"stream\":\"beside\"") && l.contains("stream-down")),
         "{all}"
     );
+    // the source has no sound: avsyncdetect does not take that for a stall
+    assert!(!all.contains("\"alarm\":\"stall\""), "{all}");
 }
 
 /// A local HTTP receiver: answers 500 to the first POST, 200 after; the

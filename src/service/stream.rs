@@ -160,7 +160,10 @@ pub fn build(
         let dec = make("uridecodebin", None)?;
         dec.set_property("uri", &uri);
         pipeline.add(&dec).map_err(|e| e.to_string())?;
-        dec.connect_pad_added(move |_, pad| chain.link_decoded(pad));
+        let chain = Arc::new(chain);
+        let c = chain.clone();
+        dec.connect_pad_added(move |_, pad| c.link_decoded(pad));
+        dec.connect_no_more_pads(move |_| chain.no_more_pads());
     }
     Ok(Built {
         pipeline,
@@ -189,6 +192,27 @@ struct Chain {
 }
 
 impl Chain {
+    /// Every decoded stream has come: a medium the source lacks (a camera
+    /// without sound) is ended at avsyncdetect, so that it is not judged
+    /// stalled.
+    fn no_more_pads(&self) {
+        let Some(sync) = &self.sync else { return };
+        let linked = self
+            .linked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for (medium, pad) in [(Medium::Video, "video_sink"), (Medium::Audio, "audio_sink")] {
+            if linked.contains(&medium) {
+                continue;
+            }
+            if let Some(p) = sync.static_pad(pad) {
+                p.send_event(gst::event::StreamStart::new(pad));
+                p.send_event(gst::event::Eos::new());
+            }
+        }
+    }
+
     /// A decoded pad of uridecodebin: its medium's chain.
     fn link_decoded(&self, pad: &gst::Pad) {
         let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
