@@ -18,7 +18,11 @@
 #   WINDOW=10 WARMUP=4 H264_N="1 2" scripts/bench-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+for tool in curl taskset; do
+  command -v "$tool" > /dev/null || { echo "bench-scale: needs $tool (apt-get install curl util-linux)" >&2; exit 1; }
+done
 NS=${*:-1 10 20 40}
 H264_N=${H264_N:-1 2}
 WINDOW=${WINDOW:-10}

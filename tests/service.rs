@@ -96,7 +96,11 @@ impl Service {
     /// Sends `sig` and waits for the exit; the rest of stdout.
     fn stop(mut self, sig: &str) -> (i32, Vec<String>) {
         let pid = self.child.id().to_string();
-        Command::new("kill").args([sig, &pid]).status().unwrap();
+        // the shell's own kill: no procps needed
+        Command::new("sh")
+            .args(["-c", &format!("kill {sig} {pid}")])
+            .status()
+            .unwrap();
         let status = self.child.wait().unwrap();
         let mut rest: Vec<String> = self.seen;
         while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(2)) {
