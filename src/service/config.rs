@@ -65,7 +65,7 @@ pub struct Config {
     pub webhook: Option<Webhook>,
 }
 
-/// Events POSTed to a URL (plain HTTP).
+/// Events POSTed to a URL (http or https).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Webhook {
@@ -384,9 +384,9 @@ impl Config {
             return err("output.thumbnails: thumbnails are saved beside the event file: set output.file too");
         }
         if let Some(w) = &self.webhook {
-            if !w.url.starts_with("http://") {
+            if !w.url.starts_with("http://") && !w.url.starts_with("https://") {
                 return err(format!(
-                    "webhook.url: \"{}\" must be an http:// URL (this build has no TLS)",
+                    "webhook.url: \"{}\" must be an http:// or https:// URL",
                     w.url
                 ));
             }
@@ -531,7 +531,7 @@ mod tests {
             (&format!("{base}[restart]\ninitial-ms = 0\n"), "restart.initial-ms"),
             (&format!("{base}[[alarm]]\nname = \"x\"\ndetector = \"blackdetect\"\nstreams = [\"b\"]\n"), "alarm[0].streams: no stream \"b\""),
             ("[[stream]]\nid = \"a\"\nuri = 5\n", "invalid type"),
-            (&format!("{base}[webhook]\nurl = \"https://x/y\"\n"), "webhook.url"),
+            (&format!("{base}[webhook]\nurl = \"ftp://x/y\"\n"), "webhook.url"),
         ] {
             let got = error(text);
             assert!(got.contains(want), "{text:?}: {got}");

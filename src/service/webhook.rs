@@ -1,4 +1,5 @@
-//! Webhook delivery: each event line POSTed as JSON to a URL from a thread
+//! Webhook delivery: each event line POSTed as JSON to a URL (http, or
+//! https through rustls with the Mozilla roots) from a thread
 //! of its own, through a bounded queue (when the receiver falls behind,
 //! events beyond the queue are dropped and counted, and the media never
 //! waits), each retried with exponential backoff.
