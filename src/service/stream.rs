@@ -345,7 +345,17 @@ impl Chain {
         let lag = self.metrics.lag.get_or_create(&label).clone();
         let flowing = self.flowing.clone();
         let last = self.last_media_ms.clone();
-        pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        // audio bytes per frame, from the caps event (not parsed per buffer)
+        let bpf = AtomicU64::new(0);
+        let probes = gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM;
+        pad.add_probe(probes, move |pad, info| {
+            if let Some(gst::PadProbeData::Event(ev)) = &info.data {
+                if let gst::EventView::Caps(c) = ev.view() {
+                    let b = gst_audio::AudioInfo::from_caps(c.caps()).map_or(0, |i| i.bpf());
+                    bpf.store(u64::from(b), Ordering::Relaxed);
+                }
+                return gst::PadProbeReturn::Ok;
+            }
             let Some(buf) = info.buffer() else {
                 return gst::PadProbeReturn::Ok;
             };
@@ -353,10 +363,10 @@ impl Chain {
             last.store(now_ms(), Ordering::Relaxed);
             let n = match medium {
                 Medium::Video => 1,
-                Medium::Audio => pad
-                    .current_caps()
-                    .and_then(|c| gst_audio::AudioInfo::from_caps(&c).ok())
-                    .map_or(0, |i| buf.size() as u64 / u64::from(i.bpf().max(1))),
+                Medium::Audio => match bpf.load(Ordering::Relaxed) {
+                    0 => 0,
+                    b => buf.size() as u64 / b,
+                },
             };
             counter.inc_by(n);
             // live or paced: the running time of the clock against the buffer's
