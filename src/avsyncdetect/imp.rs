@@ -206,27 +206,29 @@ impl AvSyncDetect {
         Err(gst::FlowError::NotNegotiated)
     }
 
-    /// Asks upstream of both sink pads whether the media is live, once (not
-    /// under the state lock: the query travels upstream).
-    fn check_live(&self) {
-        if self.lock().live.is_some() {
-            return;
-        }
+    /// Asks upstream of both sink pads whether the media is live (call
+    /// without the state lock: the query travels upstream).
+    fn check_live(&self) -> bool {
         let live = [&self.video_sink, &self.audio_sink].iter().any(|pad| {
             let mut q = gst::query::Latency::new();
             pad.peer_query(&mut q) && q.result().0
         });
         gst::debug!(CAT, imp = self, "upstream is live: {live}");
-        let mut state = self.lock();
-        state.live = Some(live);
-        state.sync.set_live(live);
+        live
     }
 
     /// The state for a buffer: liveness known, settings brought up to date.
     fn streaming(&self) -> MutexGuard<'_, State> {
-        self.check_live();
         let config = self.settings().sync;
         let mut state = self.lock();
+        if state.live.is_none() {
+            // once, with the lock released: the query travels upstream
+            drop(state);
+            let live = self.check_live();
+            state = self.lock();
+            state.live = Some(live);
+            state.sync.set_live(live);
+        }
         if state.sync.config() != config {
             state.sync.set_config(config);
         }
