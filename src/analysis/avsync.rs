@@ -212,10 +212,6 @@ const TILE_MOVED: f32 = 0.02;
 pub struct VideoFeatures {
     pub flash: bool,
     pub change: bool,
-    /// Mean absolute difference of the sampled luma from the previous frame.
-    pub difference: f32,
-    /// Tiles whose mean changed by `TILE_MOVED` or more.
-    pub moved: u32,
     /// The previous frame started a motion that this frame goes on with.
     pub onset_before: bool,
 }
@@ -337,14 +333,12 @@ impl VideoAnalyser {
                 .map(|(a, b)| (a - b).abs())
                 .sum();
             let d = sum / self.samples.len() as f32;
-            out.difference = d;
             let (d0, m0) = self
                 .recent
                 .iter()
                 .fold((0.0f32, 0u32), |(a, b), &(d, m)| (a.max(d), b.max(m)));
             let cut = d >= CHANGE_MIN && d >= CHANGE_RATIO * d0;
             out.change = out.flash || cut;
-            out.moved = moved;
             // a motion onset: tiles start to change after frames with far
             // fewer, and go on changing in the next frame (a single frame
             // that changes is noise, or the coding of a key frame)
