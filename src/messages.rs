@@ -245,7 +245,8 @@ pub enum BlockDetectMessage {
         /// `area-x`, `area-y`, `area-width`, `area-height` (u32, pixels):
         /// bounding box of the damage, its union over the corruption so far.
         area: BoxPx,
-        /// `evidence` (string): `pixels`, `decoder` or `pixels+decoder`.
+        /// `evidence` (string): `pixels`, `decoder`, `missing-frames`, or
+        /// several of them joined by `+` (`pixels+decoder`).
         evidence: Evidence,
     },
     Measurement {
@@ -677,7 +678,7 @@ mod tests {
                     width: 48,
                     height: 16,
                 },
-                evidence: Evidence::Both,
+                evidence: Evidence::PIXELS.union(Evidence::MISSING_FRAMES),
             },
             BlockDetectMessage::Measurement {
                 timestamp: 1_000,

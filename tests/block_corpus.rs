@@ -38,6 +38,8 @@ const W: usize = 640;
 const H: usize = 352;
 const VISIBLE: u32 = 16;
 const CLEAN: u32 = 6;
+/// The visibility of a frame missing from the damaged decode.
+const LOST: u32 = 255;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Op {
@@ -321,7 +323,9 @@ fn debug(o: &Outcome, truth: &[(u64, u32)]) {
     use gstavmonitor::analysis::block::{BlockConfig, BlockDetector};
     use gstavmonitor::analysis::frame::LumaPlane;
     let mut d = BlockDetector::new(BlockConfig::default());
-    for (i, ((pts, l), (_, diff))) in o.damaged.iter().zip(truth).enumerate() {
+    let truth: BTreeMap<u64, u32> = truth.iter().copied().collect();
+    for (i, (pts, l)) in o.damaged.iter().enumerate() {
+        let diff = &truth.get(pts).copied().unwrap_or(0);
         d.push(&LumaPlane::gray8(l, W, H).unwrap(), *pts, pts + F);
         let dmg = d.last_damage();
         if dmg.is_some() || *diff >= CLEAN {
@@ -566,16 +570,16 @@ fn score_damaged(clip: &Clip, o: &Outcome, tally: &mut BTreeMap<&'static str, Ta
         Codec::H264 { .. } => "h264",
         Codec::H265 { .. } => "h265",
     };
+    // a frame the decoder dropped is as damaged as a frame can be
     let truth: Vec<(u64, u32)> = o
-        .damaged
+        .clean
         .iter()
-        .map(|(pts, l)| {
+        .map(|(pts, c)| {
             (
                 *pts,
-                o.clean
+                o.damaged
                     .get(pts)
-                    .map(|c| visibility(c, l, masked()))
-                    .unwrap_or(0),
+                    .map_or(LOST, |l| visibility(c, l, masked())),
             )
         })
         .collect();

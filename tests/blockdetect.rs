@@ -96,7 +96,7 @@ fn single_damaged_frame() {
     let (i, (kind, ts, blocks, evidence, area)) = got[0];
     assert_eq!(
         (i, kind, ts, evidence),
-        (6, EventKind::Start, 6 * F, Evidence::Pixels)
+        (6, EventKind::Start, 6 * F, Evidence::PIXELS)
     );
     assert!(blocks >= 2, "{blocks}");
     // the misplaced block is at (32, 32) to (64, 64): the damage box
@@ -187,12 +187,70 @@ fn decoder_flag_is_evidence() {
     assert_eq!(
         got,
         vec![
-            (4, EventKind::Start, Evidence::Decoder),
-            (5, EventKind::End, Evidence::Decoder),
-            (6, EventKind::Start, Evidence::Both),
-            (7, EventKind::End, Evidence::Both),
+            (4, EventKind::Start, Evidence::DECODER),
+            (5, EventKind::End, Evidence::DECODER),
+            (
+                6,
+                EventKind::Start,
+                Evidence::PIXELS.union(Evidence::DECODER)
+            ),
+            (7, EventKind::End, Evidence::PIXELS.union(Evidence::DECODER)),
         ]
     );
+}
+
+/// A frame missing from a steady 25 fps stream (what a decoder leaves when it
+/// drops a frame it cannot decode) is a corruption with evidence
+/// `missing-frames`, starting where the missing frame would have been; a
+/// flushing seek's jump is not, nor is any gap with `missing-frames` off.
+#[test]
+fn missing_frames_are_evidence() {
+    let info = info(VideoFormat::I420, 320, 240);
+    let play = |r: &mut Run, frames: &[usize]| {
+        let mut got = Vec::new();
+        for &i in frames {
+            let b = timed(
+                yuv_buffer(&info, &picture(&info, i)),
+                Some(i as u64 * F),
+                Some(F),
+            );
+            got.extend(
+                r.push(b)
+                    .iter()
+                    .filter_map(|s| corruption(s))
+                    .map(|c| (i, c.0, c.1, c.3)),
+            );
+        }
+        got
+    };
+    let frames: Vec<usize> = (0..10).chain(11..14).chain(16..18).collect();
+    let mut r = Run::new("blockdetect", &[], &info.to_caps().unwrap());
+    assert_eq!(
+        play(&mut r, &frames),
+        vec![
+            (11, EventKind::Start, 10 * F, Evidence::MISSING_FRAMES),
+            (12, EventKind::End, 12 * F, Evidence::MISSING_FRAMES),
+            (16, EventKind::Start, 14 * F, Evidence::MISSING_FRAMES),
+            (17, EventKind::End, 17 * F, Evidence::MISSING_FRAMES),
+        ]
+    );
+    // a flushing seek: the stream goes on elsewhere without a loss
+    assert!(r.h.push_event(gst::event::FlushStart::new()));
+    assert!(r.h.push_event(gst::event::FlushStop::new(true)));
+    let mut seg = gst::FormattedSegment::<gst::ClockTime>::new();
+    seg.set_start(gst::ClockTime::from_nseconds(30 * F));
+    assert!(r.h.push_event(gst::event::Segment::new(&seg)));
+    let after: Vec<usize> = (30..40).chain(41..43).collect();
+    let got = play(&mut r, &after);
+    assert_eq!(got.len(), 2, "only the frame missing after 40: {got:?}");
+    assert_eq!((got[0].0, got[0].2), (41, 40 * F));
+
+    let mut off = Run::new(
+        "blockdetect",
+        &[("missing-frames", &false)],
+        &info.to_caps().unwrap(),
+    );
+    assert_eq!(play(&mut off, &frames), vec![]);
 }
 
 /// A caps change ends a corruption (reason `caps-change`); damage appearing

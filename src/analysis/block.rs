@@ -31,7 +31,8 @@
 //! or slice is missing). It continues while the damaged blocks stay broken
 //! or grey. A frame where most macroblocks changed texture (a scene cut) is
 //! not judged, except for grey. A buffer the decoder flagged as corrupted counts
-//! too; each event says which evidence raised it.
+//! too, and so do frames missing from a steady frame rate ([`Cadence`]); each
+//! event says which evidence raised it.
 //!
 //! Separately, [`blockiness`] measures ordinary compression blocking: the
 //! mean gradient across the 8-pixel grid over the mean gradient off it (1.0
@@ -547,6 +548,9 @@ pub struct BlockConfig {
     /// How many times its running mean of newly broken segments a frame must
     /// have (plus one) to start a corruption.
     pub sudden: f64,
+    /// Whether frames missing from a steady frame rate are evidence of
+    /// corruption (see [`Cadence`]).
+    pub missing_frames: bool,
     /// Nanoseconds a corruption must last to be reported (0: one frame).
     pub min_duration: u64,
     /// Nanoseconds between blockiness measurements (0: none).
@@ -563,6 +567,7 @@ impl Default for BlockConfig {
             texture: 1.0,
             min_breaks: 2,
             sudden: 3.0,
+            missing_frames: true,
             min_duration: 0,
             interval: 1_000_000_000,
             region: Region::default(),
@@ -570,49 +575,76 @@ impl Default for BlockConfig {
     }
 }
 
-/// What raised a corruption.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Evidence {
-    /// Broken blocks seen in the pixels.
-    Pixels,
+/// What raised a corruption: any of three kinds of evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Evidence {
+    /// Broken or grey blocks seen in the pixels.
+    pub pixels: bool,
     /// The decoder flagged the buffer as corrupted.
-    Decoder,
-    /// Both.
-    Both,
+    pub decoder: bool,
+    /// Frames missing just before this one in a stream that kept a steady
+    /// frame rate (decoders drop a frame they cannot decode, such as one
+    /// whose data was lost).
+    pub missing_frames: bool,
 }
 
 impl Evidence {
+    pub const PIXELS: Evidence = Evidence {
+        pixels: true,
+        decoder: false,
+        missing_frames: false,
+    };
+    pub const DECODER: Evidence = Evidence {
+        pixels: false,
+        decoder: true,
+        missing_frames: false,
+    };
+    pub const MISSING_FRAMES: Evidence = Evidence {
+        pixels: false,
+        decoder: false,
+        missing_frames: true,
+    };
+
+    /// The names of the kinds present joined by `+`, in the order pixels,
+    /// decoder, missing-frames (`""` for none).
     pub fn as_str(&self) -> &'static str {
-        match self {
-            Evidence::Pixels => "pixels",
-            Evidence::Decoder => "decoder",
-            Evidence::Both => "pixels+decoder",
+        match (self.pixels, self.decoder, self.missing_frames) {
+            (false, false, false) => "",
+            (true, false, false) => "pixels",
+            (false, true, false) => "decoder",
+            (false, false, true) => "missing-frames",
+            (true, true, false) => "pixels+decoder",
+            (true, false, true) => "pixels+missing-frames",
+            (false, true, true) => "decoder+missing-frames",
+            (true, true, true) => "pixels+decoder+missing-frames",
         }
     }
 
+    /// Reads [`Evidence::as_str`]'s form (names in any order, at least one).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pixels" => Evidence::Pixels,
-            "decoder" => Evidence::Decoder,
-            "pixels+decoder" => Evidence::Both,
-            _ => return None,
-        })
-    }
-
-    fn from_flags(pixels: bool, decoder: bool) -> Option<Self> {
-        match (pixels, decoder) {
-            (true, true) => Some(Evidence::Both),
-            (true, false) => Some(Evidence::Pixels),
-            (false, true) => Some(Evidence::Decoder),
-            (false, false) => None,
+        let mut e = Evidence::default();
+        for name in s.split('+') {
+            let flag = match name {
+                "pixels" => &mut e.pixels,
+                "decoder" => &mut e.decoder,
+                "missing-frames" => &mut e.missing_frames,
+                _ => return None,
+            };
+            *flag = true;
         }
+        Some(e)
     }
 
-    fn union(self, other: Evidence) -> Evidence {
-        if self == other {
-            self
-        } else {
-            Evidence::Both
+    /// Any evidence at all.
+    pub fn any(&self) -> bool {
+        self.pixels || self.decoder || self.missing_frames
+    }
+
+    pub fn union(self, o: Evidence) -> Evidence {
+        Evidence {
+            pixels: self.pixels || o.pixels,
+            decoder: self.decoder || o.decoder,
+            missing_frames: self.missing_frames || o.missing_frames,
         }
     }
 }
@@ -695,6 +727,7 @@ pub struct BlockDetector {
     breaks: Vec<Break>,
     damaged: Vec<bool>,
     flagged: bool,
+    cadence: Cadence,
     /// Running mean of newly broken segments per frame, and how many frames
     /// it has seen.
     novel_mean: f64,
@@ -725,6 +758,7 @@ impl BlockDetector {
             breaks: Vec::new(),
             damaged: Vec::new(),
             flagged: false,
+            cadence: Cadence::default(),
             novel_mean: 0.0,
             compared: 0,
             change: 0.0,
@@ -795,22 +829,33 @@ impl BlockDetector {
         self.grid_sum += self.map.grid8;
         self.off_sum += self.map.off8;
         let pixels = self.find_damage(plane.width(), plane.height(), t);
-        let flagged = std::mem::take(&mut self.flagged);
-        let damage = Evidence::from_flags(pixels.is_some(), flagged).map(|evidence| {
-            let d = pixels.unwrap_or(Damage {
+        let gap_start = self.cadence.last_end();
+        let missing = self.cadence.push(pts, end);
+        let evidence = Evidence {
+            pixels: pixels.is_some(),
+            decoder: std::mem::take(&mut self.flagged),
+            missing_frames: self.config.missing_frames && missing > 0,
+        };
+        let damage = evidence.any().then(|| Damage {
+            evidence,
+            ..pixels.unwrap_or(Damage {
                 blocks: 0,
                 fraction: 0.0,
                 area: BoxPx::default(),
                 evidence,
-            });
-            Damage { evidence, ..d }
+            })
         });
         self.last_damage = damage;
 
         self.frames += 1;
         self.corrupted_frames += u64::from(damage.is_some());
 
-        let tr = self.tracker.push(damage.is_some(), pts, end);
+        // a corruption shown by missing frames began with the first of them
+        let from = match gap_start {
+            Some(g) if evidence.missing_frames => g.min(pts),
+            _ => pts,
+        };
+        let tr = self.tracker.push(damage.is_some(), from, end);
         if let Some(d) = damage {
             // `worst` holds only while a corruption is open
             self.worst = Some(match self.worst {
@@ -842,7 +887,7 @@ impl BlockDetector {
                 blocks: 0,
                 fraction: 0.0,
                 area: BoxPx::default(),
-                evidence: Evidence::Pixels,
+                evidence: Evidence::PIXELS,
             }),
         }
     }
@@ -866,6 +911,7 @@ impl BlockDetector {
     /// forgets the previous frame.
     pub fn close(&mut self, reason: EndReason) -> Vec<BlockEvent> {
         self.prev = None;
+        self.cadence = Cadence::default();
         let out = self
             .tracker
             .close(reason)
@@ -1004,7 +1050,7 @@ impl BlockDetector {
                 width: ((bx1 - bx0) * MB) as u32,
                 height: ((by1 - by0) * MB) as u32,
             },
-            evidence: Evidence::Pixels,
+            evidence: Evidence::PIXELS,
         })
     }
 
@@ -1054,6 +1100,63 @@ impl BlockDetector {
             Verdict::Broken
         };
         Some(b)
+    }
+}
+
+/// Frames in a row at a steady rate a stream needs before a gap in it counts
+/// as missing frames.
+const STEADY_FRAMES: u32 = 8;
+/// The most frames a gap may miss to count: longer is an outage (left to the
+/// stream's liveness), not data lost within the stream.
+const MAX_MISSING: u64 = 5;
+
+/// Follows a stream's frame times to tell frames missing from it: a decoder
+/// drops a frame it cannot decode (one whose data was lost, or that lost its
+/// reference), and the frames after it are often damaged in ways the pixels
+/// alone do not show (content a frame behind where it should be).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cadence {
+    /// The previous frame's time and duration.
+    prev: Option<(u64, u64)>,
+    /// Frames in a row that followed the one before at its duration.
+    steady: u32,
+}
+
+impl Cadence {
+    /// Where the previous frame ended, if it had a duration.
+    pub fn last_end(&self) -> Option<u64> {
+        self.prev.map(|(pts, dur)| pts + dur)
+    }
+
+    /// How many frames are missing just before the frame at `pts` lasting
+    /// until `end`: the whole number of the previous frame's durations the
+    /// gap spans, when it spans 1 to [`MAX_MISSING`] within a quarter
+    /// duration and the stream kept that duration for [`STEADY_FRAMES`]
+    /// frames before. 0 otherwise (variable rates, frames without a
+    /// duration, time going backwards, long gaps).
+    pub fn push(&mut self, pts: u64, end: u64) -> u64 {
+        let dur = end.saturating_sub(pts);
+        let mut missing = 0;
+        let mut steady = 0;
+        if let Some((prev, prev_dur)) = self.prev {
+            let tolerance = prev_dur / 4;
+            let period = pts.saturating_sub(prev);
+            let frames = (period + prev_dur / 2).checked_div(prev_dur).unwrap_or(0);
+            let on_beat = pts > prev
+                && frames >= 1
+                && period.abs_diff(frames * prev_dur) <= tolerance
+                && dur.abs_diff(prev_dur) <= tolerance;
+            if on_beat && frames == 1 {
+                steady = self.steady.saturating_add(1);
+            } else if on_beat && frames <= MAX_MISSING + 1 && self.steady >= STEADY_FRAMES {
+                missing = frames - 1;
+                // still the same rate
+                steady = self.steady;
+            }
+        }
+        self.prev = (dur > 0).then_some((pts, dur));
+        self.steady = if dur > 0 { steady } else { 0 };
+        missing
     }
 }
 
@@ -1228,7 +1331,7 @@ mod tests {
         }
         assert_eq!(got.len(), 2, "{got:?}");
         assert_eq!(got[0].1, Transition::Start { start: 4 * F });
-        assert_eq!(got[0].2, Evidence::Pixels);
+        assert_eq!(got[0].2, Evidence::PIXELS);
         assert_eq!(
             got[1].1,
             Transition::End {
@@ -1268,10 +1371,126 @@ mod tests {
         push(&mut d, &texture(0), 0);
         d.set_decoder_flag(true);
         push(&mut d, &texture(1), 1);
-        assert_eq!(d.last_damage().map(|d| d.evidence), Some(Evidence::Decoder));
+        assert_eq!(d.last_damage().map(|d| d.evidence), Some(Evidence::DECODER));
         // the flag is for one frame
         push(&mut d, &texture(2), 2);
         assert_eq!(d.last_damage(), None);
+    }
+
+    /// Frame starts (in frame durations of `dur` ns) through a fresh
+    /// cadence; the missing count of each frame.
+    fn cadence(times: &[u64], dur: u64) -> Vec<u64> {
+        let mut c = Cadence::default();
+        times
+            .iter()
+            .map(|&t| c.push(t * dur, (t + 1) * dur))
+            .collect()
+    }
+
+    #[test]
+    fn cadence_counts_frames_missing_from_a_steady_rate() {
+        // 8 steady frames, then one missing, then three missing
+        let mut t: Vec<u64> = (0..9).collect();
+        t.extend([10, 11, 15, 16]);
+        assert_eq!(cadence(&t, F), [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 0]);
+        // not yet steady: the gap is not judged, and steadiness starts over
+        assert_eq!(cadence(&[0, 1, 2, 4, 5], F), [0; 5]);
+        // longer than MAX_MISSING: an outage, not lost frames
+        let mut t: Vec<u64> = (0..9).collect();
+        t.extend([8 + MAX_MISSING + 2, 8 + MAX_MISSING + 3]);
+        assert_eq!(cadence(&t, F).iter().sum::<u64>(), 0);
+        t.truncate(9);
+        t.push(8 + MAX_MISSING + 1);
+        assert_eq!(cadence(&t, F)[9], MAX_MISSING);
+    }
+
+    #[test]
+    fn cadence_follows_ntsc_rounding_and_ignores_irregular_times() {
+        // 29.97 fps: durations of 33366666 and 33366667 ns alternate
+        let mut c = Cadence::default();
+        let at = |i: u64| i * 1_001_000_000 / 30;
+        let got: Vec<u64> = [0u64, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]
+            .iter()
+            .map(|&i| c.push(at(i), at(i + 1)))
+            .collect();
+        assert_eq!(got, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+        // a variable rate never counts: intervals wander by half a frame
+        let mut c = Cadence::default();
+        let mut pts = 0;
+        for i in 0..40u64 {
+            let step = if i % 3 == 0 { F + F / 2 } else { F };
+            assert_eq!(c.push(pts, pts + F), 0, "frame {i}");
+            pts += step;
+        }
+        // time going backwards, or frames without a duration, start over
+        let mut c = Cadence::default();
+        for i in 0..9 {
+            c.push(i * F, (i + 1) * F);
+        }
+        assert_eq!(c.push(3 * F, 4 * F), 0);
+        assert_eq!(c.push(5 * F, 6 * F), 0, "not steady again yet");
+        let mut c = Cadence::default();
+        for i in 0..9 {
+            c.push(i * F, i * F);
+        }
+        assert_eq!(c.push(10 * F, 11 * F), 0);
+    }
+
+    #[test]
+    fn missing_frames_are_evidence_unless_turned_off() {
+        for on in [true, false] {
+            let mut d = BlockDetector::new(BlockConfig {
+                interval: 0,
+                missing_frames: on,
+                ..BlockConfig::default()
+            });
+            let mut got = Vec::new();
+            for i in (0..10).chain(11..13) {
+                for e in push(&mut d, &texture(i as usize), i) {
+                    if let BlockEvent::Corruption { transition, damage } = e {
+                        let at = match transition {
+                            Transition::Start { start } => start,
+                            Transition::End { end, .. } => end,
+                        };
+                        got.push((i, at, damage.evidence, damage.blocks));
+                    }
+                }
+            }
+            if on {
+                assert_eq!(
+                    got,
+                    [
+                        // posted with frame 11, back-dated to the missing frame
+                        (11, 10 * F, Evidence::MISSING_FRAMES, 0),
+                        (12, 12 * F, Evidence::MISSING_FRAMES, 0)
+                    ]
+                );
+            } else {
+                assert!(got.is_empty(), "{got:?}");
+            }
+        }
+        // and close() forgets the cadence (a flush, a caps change)
+        let mut d = BlockDetector::new(BlockConfig::default());
+        for i in 0..10 {
+            push(&mut d, &texture(i), i as u64);
+        }
+        d.close(EndReason::Flush);
+        push(&mut d, &texture(12), 12);
+        assert_eq!(d.last_damage(), None);
+    }
+
+    #[test]
+    fn evidence_names_round_trip() {
+        for bits in 1..8u8 {
+            let e = Evidence {
+                pixels: bits & 1 != 0,
+                decoder: bits & 2 != 0,
+                missing_frames: bits & 4 != 0,
+            };
+            assert_eq!(Evidence::parse(e.as_str()), Some(e), "{}", e.as_str());
+        }
+        assert_eq!(Evidence::parse(""), None);
+        assert_eq!(Evidence::parse("pixels+gap"), None);
     }
 
     #[test]

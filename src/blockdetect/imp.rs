@@ -137,6 +137,12 @@ impl ObjectImpl for BlockDetect {
                     .default_value(d.min_breaks)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecBoolean::builder("missing-frames")
+                    .nick("Missing frames are evidence")
+                    .blurb("Count 1 to 5 frames missing from a stream that kept a steady frame rate (a decoder drops a frame it cannot decode) as corruption evidence; turn off for variable frame rates")
+                    .default_value(d.missing_frames)
+                    .mutable_playing()
+                    .build(),
                 glue::min_duration_property(d.min_duration),
                 glib::ParamSpecUInt64::builder("interval")
                     .nick("Measurement interval")
@@ -167,6 +173,7 @@ impl ObjectImpl for BlockDetect {
             "masking" => c.masking = value.get().unwrap_or(c.masking),
             "texture" => c.texture = value.get().unwrap_or(c.texture),
             "min-breaks" => c.min_breaks = value.get().unwrap_or(c.min_breaks),
+            "missing-frames" => c.missing_frames = value.get().unwrap_or(c.missing_frames),
             "min-duration" => c.min_duration = value.get().unwrap_or(c.min_duration),
             "interval" => c.interval = value.get().unwrap_or(c.interval),
             "post-messages" => s.post_messages = value.get().unwrap_or(s.post_messages),
@@ -187,6 +194,7 @@ impl ObjectImpl for BlockDetect {
             "masking" => c.masking.to_value(),
             "texture" => c.texture.to_value(),
             "min-breaks" => c.min_breaks.to_value(),
+            "missing-frames" => c.missing_frames.to_value(),
             "min-duration" => c.min_duration.to_value(),
             "interval" => c.interval.to_value(),
             "post-messages" => s.post_messages.to_value(),

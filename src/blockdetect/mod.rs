@@ -21,7 +21,12 @@
 //! had texture; it continues while its blocks stay broken or grey and ends
 //! at the first clean frame. A buffer the decoder flagged
 //! `GST_BUFFER_FLAG_CORRUPTED` is corrupted too (avdec_h264 1.22 never sets
-//! it; other decoders do); each event says which evidence raised it.
+//! it; other decoders do). So are frames missing from a stream that kept a
+//! steady frame rate for 8 frames (1 to 5 frames; `missing-frames`): decoders
+//! drop a frame they cannot decode, and the content after it is often a
+//! frame behind in ways the pixels do not show; such a corruption starts
+//! where the first missing frame would have been. Each event says which
+//! evidence raised it.
 //!
 //! Black, flat and single-colour frames have no steps: they never raise an
 //! event and their blockiness is 1.0. The first frame after a start, flush
@@ -57,7 +62,8 @@
 //!   (with the default `min-duration` of 0, a start has its first frame's);
 //!   `area-x`, `area-y`, `area-width`, `area-height` (u32, pixels): the
 //!   bounding box of the damage, its union over the corruption so far;
-//!   `evidence` (string): `pixels`, `decoder` or `pixels+decoder`.
+//!   `evidence` (string): `pixels`, `decoder`, `missing-frames`, or several
+//!   joined by `+` (`pixels+decoder`).
 //! - measurement: `blockiness` (f64): mean luma gradient across the 8-pixel
 //!   grid over the mean gradient off it, over the interval (1.0: no blocking;
 //!   watch its trend for coding quality, it never raises an event);
