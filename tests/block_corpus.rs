@@ -767,20 +767,22 @@ fn detection_quality() {
 }
 
 /// Tuning aid: writes every grid segment stepping by at least the threshold,
-/// with its features and whether it borders visibly damaged blocks, to
-/// /tmp/blk/features.csv
+/// with its features, its verdict, the mean absolute change from the
+/// previous frame of the two macroblocks beside it (`ta`, `tb`), the frame's
+/// newly broken segments (`novel`) and whether it borders visibly damaged
+/// blocks, to /tmp/blk/features.csv
 /// (`cargo test --test block_corpus features -- --ignored --nocapture`).
 #[test]
 #[ignore]
 fn features() {
-    use gstavmonitor::analysis::block::{BlockConfig, BlockDetector};
+    use gstavmonitor::analysis::block::{BlockConfig, BlockDetector, Verdict};
     use gstavmonitor::analysis::frame::LumaPlane;
     use std::io::Write;
     init();
     let t = Arc::new(Texture::new());
     std::fs::create_dir_all("/tmp/blk").unwrap();
     let mut out = std::io::BufWriter::new(std::fs::File::create("/tmp/blk/features.csv").unwrap());
-    writeln!(out, "clip,negative,frame,truth,near,change,vertical,excess,control,activity,moved,straight,coherence").unwrap();
+    writeln!(out, "clip,negative,frame,truth,near,change,vertical,excess,control,activity,moved,straight,coherence,verdict,ta,tb,novel").unwrap();
     let mut clips = damaged_clips(Codec::H264 { bitrate: 1500 });
     clips.extend(damaged_clips(Codec::H265 { bitrate: 1500 }));
     let n_damaged = clips.len();
@@ -788,8 +790,25 @@ fn features() {
     for (ci, clip) in clips.iter().enumerate() {
         let o = run(&t, clip);
         let mut d = BlockDetector::new(BlockConfig::default());
+        let mut prevl: Option<&Vec<u8>> = None;
         for (i, (pts, l)) in o.damaged.iter().enumerate() {
             d.push(&LumaPlane::gray8(l, W, H).unwrap(), *pts, pts + F);
+            let tdiff = |k: usize| -> f64 {
+                let Some(p) = prevl else { return -1.0 };
+                let (r, c) = (k / (W / 16), k % (W / 16));
+                let mut s = 0u32;
+                for y in r * 16..r * 16 + 16 {
+                    for x in c * 16..c * 16 + 16 {
+                        s += u32::from(l[y * W + x].abs_diff(p[y * W + x]));
+                    }
+                }
+                f64::from(s) / 256.0
+            };
+            let novel = d
+                .last_breaks()
+                .iter()
+                .filter(|b| b.verdict == Verdict::Broken)
+                .count();
             let vis = o.clean.get(pts).map(|c| block_visibility(c, l, masked()));
             let truth = vis
                 .as_ref()
@@ -800,7 +819,7 @@ fn features() {
                 let near = vis.as_ref().map_or(0, |v| v[k].max(v[other]));
                 writeln!(
                     out,
-                    "{ci},{},{i},{truth},{near},{:.3},{},{:.1},{:.1},{:.1},{},{},{:.2}",
+                    "{ci},{},{i},{truth},{near},{:.3},{},{:.1},{:.1},{:.1},{},{},{:.2},{:?},{:.1},{:.1},{novel}",
                     u8::from(ci >= n_damaged),
                     d.last_change(),
                     u8::from(b.vertical),
@@ -809,10 +828,14 @@ fn features() {
                     b.activity,
                     u8::from(b.moved),
                     u8::from(b.straight),
-                    b.coherence
+                    b.coherence,
+                    b.verdict,
+                    tdiff(k),
+                    tdiff(other),
                 )
                 .unwrap();
             }
+            prevl = Some(l);
         }
         println!("{ci} {}", clip.name);
     }
