@@ -49,6 +49,21 @@ trait Px: Copy {
     fn v(self) -> i32;
     /// `|a - b|` (samples have at most 12 bits, see [`depth_shift`]).
     fn diff(a: Self, b: Self) -> u16;
+    /// `a - b` (at most 12 bits, so it fits).
+    fn sdiff(a: Self, b: Self) -> i16;
+    /// For macroblock column `c` of `row`: `Σ|p[x] - p[x-1]|` over each half
+    /// of its 16 samples (`p[-1]` taken as `p[0]`).
+    #[inline(always)]
+    fn mb_halves(row: &[Self], c: usize) -> (u32, u32) {
+        let x0 = c * MB;
+        let mut h = [0u32; 2];
+        for (k, h) in h.iter_mut().enumerate() {
+            for x in x0 + k * MB / 2..x0 + (k + 1) * MB / 2 {
+                *h += (row[x].v() - row[x.max(1) - 1].v()).unsigned_abs();
+            }
+        }
+        (h[0], h[1])
+    }
     /// Per 16-sample macroblock column: `Σ|a - b|` into `diffs`, `Σb` into `sums`.
     fn mb_sums(a: &[Self], b: &[Self], diffs: &mut [i32], sums: &mut [i32]) {
         for ((d, s), (a, b)) in diffs
@@ -74,6 +89,37 @@ impl Px for u8 {
     #[inline(always)]
     fn diff(a: Self, b: Self) -> u16 {
         u16::from(a.abs_diff(b))
+    }
+    #[inline(always)]
+    fn sdiff(a: Self, b: Self) -> i16 {
+        i16::from(a) - i16::from(b)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn mb_halves(row: &[Self], c: usize) -> (u32, u32) {
+        use std::arch::x86_64::*;
+        let x0 = c * MB;
+        if x0 == 0 || row.len() < x0 + MB {
+            // the first column has no sample before it
+            let mut h = [0u32; 2];
+            for (k, h) in h.iter_mut().enumerate() {
+                for x in x0 + k * MB / 2..(x0 + (k + 1) * MB / 2).min(row.len()) {
+                    *h += u32::from(row[x].abs_diff(row[x.max(1) - 1]));
+                }
+            }
+            return (h[0], h[1]);
+        }
+        // SAFETY: SSE2 is part of x86_64; x0 >= 1 and x0 + 16 <= row.len(),
+        // so both 16-byte reads (from x0 and x0 - 1) are inside `row`.
+        unsafe {
+            let a = _mm_loadu_si128(row.as_ptr().add(x0).cast());
+            let b = _mm_loadu_si128(row.as_ptr().add(x0 - 1).cast());
+            let sad = _mm_sad_epu8(a, b);
+            (
+                _mm_cvtsi128_si32(sad) as u32,
+                _mm_cvtsi128_si32(_mm_srli_si128(sad, 8)) as u32,
+            )
+        }
     }
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
@@ -105,6 +151,10 @@ impl Px for u16 {
     #[inline(always)]
     fn diff(a: Self, b: Self) -> u16 {
         a.abs_diff(b)
+    }
+    #[inline(always)]
+    fn sdiff(a: Self, b: Self) -> i16 {
+        a as i16 - b as i16
     }
 }
 
@@ -328,15 +378,30 @@ impl BoundaryMap {
                     .zip(p.iter().zip(&p[1..]))
                 {
                     *dd += P::diff(a, b);
-                    *ss += (a.v() - b.v()) as i16;
+                    *ss += P::sdiff(a, b);
                 }
-                let first_half = y % MB < MB / 2;
-                for c in 1..cols {
-                    let x = c * MB;
-                    self.v[r * cols + c].add(p[x - 1].v(), p[x].v(), first_half);
+            }
+            // the grid segments on vertical lines are the band sums at the
+            // grid columns, their first halves the sums half way down
+            if y % MB == MB / 2 - 1 {
+                for (c, seg) in self.v[r * cols..(r + 1) * cols]
+                    .iter_mut()
+                    .enumerate()
+                    .skip(1)
+                {
+                    seg.step_a = u32::from(dband[c * MB]);
+                    seg.signed_a = i32::from(sband[c * MB]);
                 }
             }
             if y % MB == MB - 1 {
+                for (c, seg) in self.v[r * cols..(r + 1) * cols]
+                    .iter_mut()
+                    .enumerate()
+                    .skip(1)
+                {
+                    seg.step = u32::from(dband[c * MB]);
+                    seg.signed = i32::from(sband[c * MB]);
+                }
                 // the band is complete: excess from the sums
                 let band = &mut self.ev[r * w..(r + 1) * w];
                 for (o, ((&l, &c), &rr)) in band[2..w - 1].iter_mut().zip(
@@ -380,11 +445,26 @@ impl BoundaryMap {
         // horizontal lines from the row sums, halved to the scale of
         // SAMPLES positions (all 16 columns were summed)
         for line in 2..h.saturating_sub(1) {
-            for c in 0..cols {
-                let at = |y: usize| rdiff[y * cols + c];
-                self.eh[line * cols + c] = (2 * at(line) - at(line - 1) - at(line + 1)) / 2;
-                self.sh[line * cols + c] =
-                    (rsum[(line - 1) * cols + c] - rsum[line * cols + c]) / 2;
+            let (up, here, down) = (
+                &rdiff[(line - 1) * cols..line * cols],
+                &rdiff[line * cols..(line + 1) * cols],
+                &rdiff[(line + 1) * cols..(line + 2) * cols],
+            );
+            for (o, ((&u, &m), &d)) in self.eh[line * cols..(line + 1) * cols]
+                .iter_mut()
+                .zip(up.iter().zip(here).zip(down))
+            {
+                *o = (2 * m - u - d) / 2;
+            }
+            let (above, below) = (
+                &rsum[(line - 1) * cols..line * cols],
+                &rsum[line * cols..(line + 1) * cols],
+            );
+            for (o, (&a, &b)) in self.sh[line * cols..(line + 1) * cols]
+                .iter_mut()
+                .zip(above.iter().zip(below))
+            {
+                *o = (a - b) / 2;
             }
         }
         self.dband = dband;
@@ -399,27 +479,27 @@ impl BoundaryMap {
     fn sample_row<P: Px>(&mut self, row: &[P], r: usize, sums: &[i32]) {
         let cols = self.cols;
         let (mut g, mut o) = (0u64, 0u64);
-        let mut prev = row[0].v();
-        for (((mb, act), luma), &sum) in row
-            .chunks_exact(MB)
-            .zip(&mut self.act[r * cols..(r + 1) * cols])
+        for (c, ((act, luma), &sum)) in self.act[r * cols..(r + 1) * cols]
+            .iter_mut()
             .zip(&mut self.luma[r * cols..(r + 1) * cols])
             .zip(sums)
+            .enumerate()
         {
             *luma += sum as u32;
-            let mut inside = 0u32;
-            for half in mb.chunks_exact(8) {
-                g += u64::from((half[0].v() - prev).unsigned_abs());
-                let mut s = 0u32;
-                for i in 1..8 {
-                    s += (half[i].v() - half[i - 1].v()).unsigned_abs();
-                }
-                inside += s;
-                prev = half[7].v();
-            }
+            let x = c * MB;
+            // steps on the 8-pixel grid: at the macroblock's left edge (none
+            // at the picture's) and between its halves
+            let g0 = if c == 0 {
+                0
+            } else {
+                (row[x].v() - row[x - 1].v()).unsigned_abs()
+            };
+            let g1 = (row[x + MB / 2].v() - row[x + MB / 2 - 1].v()).unsigned_abs();
+            let (h0, h1) = P::mb_halves(row, c);
+            let inside = h0 + h1 - g0 - g1;
+            g += u64::from(g0 + g1);
             // the step between the halves is inside the block too
-            let mid = (mb[MB / 2].v() - mb[MB / 2 - 1].v()).unsigned_abs();
-            *act += inside + mid;
+            *act += inside + g1;
             o += u64::from(inside);
         }
         self.grid8 += g;
@@ -430,13 +510,15 @@ impl BoundaryMap {
     /// excess step reaches `t`: that step in code values, the strongest
     /// across other lines of the same orientation within [`REACH`], and
     /// whether `prev` (a previous frame's map) had a step like it (same
-    /// sign, half to twice the size) within [`MOTION`].
+    /// sign, half to twice the size) within [`MOTION`]; that last is only
+    /// looked at (else false) when the step is `masking` times the strongest.
     fn context(
         &self,
         vertical: bool,
         k: usize,
         prev: Option<&BoundaryMap>,
         t: f64,
+        masking: f64,
     ) -> Option<(f64, f64, bool)> {
         let (r, c) = (k / self.cols, k % self.cols);
         // index of line `i` (a column for vertical lines, a row otherwise)
@@ -465,8 +547,9 @@ impl BoundaryMap {
             .max()
             .unwrap_or(0);
         let signed = sg[index(at)];
+        let masked = f64::from(excess) < masking * f64::from(control);
         let moved = prev
-            .filter(|p| p.width == w && p.height == self.height)
+            .filter(|p| !masked && p.width == w && p.height == self.height)
             .is_some_and(|p| {
                 let (pe, ps) = if vertical {
                     (&p.ev, &p.sv)
@@ -1067,11 +1150,16 @@ impl BlockDetector {
         let m = &self.map;
         let cols = m.cols;
         let segs = if vertical { &m.v } else { &m.h };
-        let (excess, control, moved) = m.context(vertical, k, prev, t)?;
+        let c = &self.config;
+        let (excess, control, moved) = m.context(vertical, k, prev, t, c.masking)?;
         let other = if vertical { k - 1 } else { k - cols };
         let activity = m.activity[k].max(m.activity[other]);
         let seg = segs[k];
-        let straight = straight_edge(m, vertical, k);
+        // only looked at where it decides the verdict
+        let straight = excess >= c.masking * control
+            && excess >= c.texture * activity
+            && !moved
+            && straight_edge(m, vertical, k);
         let mut b = Break {
             vertical,
             col: k % cols,
@@ -1084,7 +1172,6 @@ impl BlockDetector {
             coherence: f64::from(seg.signed) / f64::from(seg.step.max(1)),
             verdict: Verdict::Broken,
         };
-        let c = &self.config;
         // content stepping as much across other lines nearby, texture, a
         // step the previous frame had here or close by (content moving), a
         // straight content edge
@@ -1221,9 +1308,11 @@ pub struct Break {
     pub control: f64,
     /// Mean gradient inside the blocks either side.
     pub activity: f64,
-    /// The previous frame had a step like it close by.
+    /// The previous frame had a step like it close by (only looked at when
+    /// the step is not masked by other lines nearby).
     pub moved: bool,
-    /// It carries on a straight content edge along the line.
+    /// It carries on a straight content edge along the line (only looked at
+    /// when no earlier test decided the verdict).
     pub straight: bool,
     /// Signed over absolute step along the segment (-1..1).
     pub coherence: f64,
