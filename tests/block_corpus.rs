@@ -320,7 +320,7 @@ fn visibility(clean: &[u8], damaged: &[u8], masked: bool) -> u32 {
 
 /// Prints the kernel's verdict beside the truth, frame by frame.
 fn debug(o: &Outcome, truth: &[(u64, u32)]) {
-    use gstavmonitor::analysis::block::{BlockConfig, BlockDetector};
+    use gstavmonitor::analysis::block::{BlockConfig, BlockDetector, Verdict};
     use gstavmonitor::analysis::frame::LumaPlane;
     let mut d = BlockDetector::new(BlockConfig::default());
     let truth: BTreeMap<u64, u32> = truth.iter().copied().collect();
@@ -338,7 +338,13 @@ fn debug(o: &Outcome, truth: &[(u64, u32)]) {
             if dmg.is_some() || *diff >= VISIBLE {
                 let mut bs = d.last_breaks().to_vec();
                 bs.sort_by(|a, b| b.excess.total_cmp(&a.excess));
-                for b in bs.iter().take(8) {
+                // the strongest eight, and every new break
+                for b in bs
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, b)| *i < 8 || b.verdict == Verdict::Broken)
+                    .map(|(_, b)| b)
+                {
                     print!(
                         " [{}{},{} ex {:.0} ctrl {:.0} act {:.0} {:?}]",
                         if b.vertical { 'v' } else { 'h' },
