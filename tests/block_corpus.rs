@@ -10,8 +10,10 @@
 //! the damage is: the largest, over macroblocks, of the mean absolute
 //! difference between the two decodes less the clean block's own texture
 //! (visible: >= 16 of 255; clean: < 6; in between counts neither way;
-//! `BLOCK_UNMASKED=1` scores on the plain difference). A damage is found when
-//! a corruption event covers one of its visibly damaged frames. Hard
+//! `BLOCK_UNMASKED=1` scores on the plain difference); a frame the clean
+//! decode has and the damaged one lacks (the decoder dropped it) is visibly
+//! damaged at its time. A damage is found when a corruption event covers one
+//! of its visibly damaged frames. Hard
 //! negatives (clean encodes at very low bitrate, noise, sharp text and
 //! graphics, checkers on the grid, black and flat pictures, scene cuts,
 //! fades) should raise no event at all.
@@ -766,10 +768,11 @@ fn detection_quality() {
         "too little visible damage to judge: {visible}"
     );
     // The issue asks for recall >= 95% and no false alarm; the detector does
-    // not reach that yet. These bounds guard the level measured when it was
-    // written (79%, 7 false alarms) against getting worse.
-    assert!(recall >= 0.75, "recall {recall}");
-    assert!(fa <= 9, "false alarms {fa}");
+    // not reach that yet. These bounds guard the level last measured (84%,
+    // 36 of 43, with 7 false alarms) against getting worse, with a damage's
+    // worth of slack for encoder differences between machines.
+    assert!(recall >= 0.81, "recall {recall}");
+    assert!(fa <= 8, "false alarms {fa}");
 }
 
 /// Tuning aid: writes every grid segment stepping by at least the threshold,
