@@ -768,10 +768,10 @@ fn detection_quality() {
         "too little visible damage to judge: {visible}"
     );
     // The issue asks for recall >= 95% and no false alarm; the detector does
-    // not reach that yet. These bounds guard the level last measured (84%,
-    // 36 of 43, with 7 false alarms) against getting worse, with a damage's
+    // not reach that yet. These bounds guard the level last measured (86%,
+    // 37 of 43, with 7 false alarms) against getting worse, with a damage's
     // worth of slack for encoder differences between machines.
-    assert!(recall >= 0.81, "recall {recall}");
+    assert!(recall >= 0.83, "recall {recall}");
     assert!(fa <= 8, "false alarms {fa}");
 }
 

@@ -30,9 +30,11 @@
 //! flat mid-grey where they had texture (what decoders put where a reference
 //! or slice is missing). It continues while the damaged blocks stay broken
 //! or grey. A frame where most macroblocks changed texture (a scene cut) is
-//! not judged, except for grey. A buffer the decoder flagged as corrupted counts
-//! too, and so do frames missing from a steady frame rate ([`Cadence`]); each
-//! event says which evidence raised it.
+//! not judged, except for grey; a corruption open at such a frame (often the
+//! key frame that ends it, or brings new damage) is held over it with the
+//! damage of the frame before, and judged again on the next. A buffer the
+//! decoder flagged as corrupted counts too, and so do frames missing from a
+//! steady frame rate ([`Cadence`]); each event says which evidence raised it.
 //!
 //! Separately, [`blockiness`] measures ordinary compression blocking: the
 //! mean gradient across the 8-pixel grid over the mean gradient off it (1.0
@@ -1019,6 +1021,7 @@ impl BlockDetector {
         self.damaged.clear();
         self.damaged.resize(n, false);
         let prev = self.prev.take();
+        let prev_was_there = prev.is_some();
         // a picture that changed everywhere (a scene cut) has nothing to be
         // compared with
         self.change = prev.as_ref().map_or(1.0, |p| self.map.change(p));
@@ -1095,6 +1098,14 @@ impl BlockDetector {
         self.prev = inside.then_some(old);
         let analysed = ((c1.saturating_sub(c0)) * (r1.saturating_sub(r0))) as f64;
         let grey_start = f64::from(greyed) >= (GREY_SHARE * analysed).max(GREY_BLOCKS);
+        // a cut while a corruption is open (often the key frame that ends
+        // it, or brings new damage): held over the cut with the damage of
+        // the frame before, and judged again on the next frame
+        let cut = prev_was_there && inside && self.change > CUT;
+        if cut && continuing {
+            self.damaged.clone_from(&self.was_damaged);
+            persisting += 1;
+        }
         if !fresh && !grey_start && persisting == 0 {
             self.was_damaged.clear();
             return None;
@@ -1429,6 +1440,48 @@ mod tests {
                 reason: EndReason::Recovered
             }
         );
+    }
+
+    /// A cut (a key frame changing most of the picture) in the middle of a
+    /// corruption does not end it when the damage is still there after it.
+    #[test]
+    fn corruption_held_over_a_cut() {
+        // the texture three times as strong: every block's activity changes
+        let strong = |luma: Vec<u8>| -> Vec<u8> {
+            luma.iter()
+                .map(|&l| (120.0 + 3.0 * (f64::from(l) - 120.0)).clamp(0.0, 255.0) as u8)
+                .collect()
+        };
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: 0,
+            ..BlockConfig::default()
+        });
+        let mut got = Vec::new();
+        for i in 0..10usize {
+            let luma = match i {
+                0..=3 => texture(i),
+                4 | 5 => damaged(i),
+                6 | 7 => strong(damaged(i)),
+                _ => strong(texture(i)),
+            };
+            for e in push(&mut d, &luma, i as u64) {
+                if let BlockEvent::Corruption { transition, .. } = e {
+                    got.push(transition);
+                }
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                Transition::Start { start: 4 * F },
+                Transition::End {
+                    start: 4 * F,
+                    end: 8 * F,
+                    reason: EndReason::Recovered
+                }
+            ]
+        );
+        assert!(d.last_change() < CUT);
     }
 
     #[test]

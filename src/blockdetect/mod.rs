@@ -32,12 +32,14 @@
 //! event and their blockiness is 1.0. The first frame after a start, flush
 //! or caps change only sets the comparison up, so damage already there then
 //! is not seen; a scene cut (most macroblocks changing texture)
-//! is not judged either, except for grey.
+//! is not judged either, except for grey, and a corruption open at one (often
+//! the key frame that ends it, or brings new damage) is held over it and
+//! judged again on the next frame.
 //!
-//! Limits, measured by the crate's `tests/block_corpus.rs`: about 84% of
+//! Limits, measured by the crate's `tests/block_corpus.rs`: about 86% of
 //! visibly damaged intervals in x264 and x265 encodes are found, and very
 //! low bitrate or noisy video raises some false alarms (`min-breaks` = 3
-//! halves them and finds about 79%). Damage hidden in
+//! halves them and finds about 81%). Damage hidden in
 //! busy texture is missed, and a cut from textured content straight to flat
 //! mid-grey reads as decoder grey.
 //!
