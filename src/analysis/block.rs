@@ -385,25 +385,22 @@ impl BoundaryMap {
             }
             // the grid segments on vertical lines are the band sums at the
             // grid columns, their first halves the sums half way down
-            if y % MB == MB / 2 - 1 {
+            let half_way = y % MB == MB / 2 - 1;
+            if half_way || y % MB == MB - 1 {
                 for (c, seg) in self.v[r * cols..(r + 1) * cols]
                     .iter_mut()
                     .enumerate()
                     .skip(1)
                 {
-                    seg.step_a = u32::from(dband[c * MB]);
-                    seg.signed_a = i32::from(sband[c * MB]);
+                    let (step, signed) = (u32::from(dband[c * MB]), i32::from(sband[c * MB]));
+                    if half_way {
+                        (seg.step_a, seg.signed_a) = (step, signed);
+                    } else {
+                        (seg.step, seg.signed) = (step, signed);
+                    }
                 }
             }
             if y % MB == MB - 1 {
-                for (c, seg) in self.v[r * cols..(r + 1) * cols]
-                    .iter_mut()
-                    .enumerate()
-                    .skip(1)
-                {
-                    seg.step = u32::from(dband[c * MB]);
-                    seg.signed = i32::from(sband[c * MB]);
-                }
                 // the band is complete: excess from the sums
                 let band = &mut self.ev[r * w..(r + 1) * w];
                 for (o, ((&l, &c), &rr)) in band[2..w - 1].iter_mut().zip(
