@@ -408,6 +408,9 @@ fn starts(events: &[BlockDetectMessage]) -> Vec<u64> {
 struct Tally {
     visible: usize,
     found: usize,
+    /// Visibly damaged frames, and of them frames an event covers.
+    visible_frames: usize,
+    covered_frames: usize,
     invisible: usize,
     true_events: usize,
     false_events: usize,
@@ -669,6 +672,11 @@ fn score_damaged(clip: &Clip, o: &Outcome, tally: &mut BTreeMap<&'static str, Ta
             .any(|&p| events.iter().any(|&(s, e)| s <= p && p < e));
         t.found += usize::from(found);
         t.true_events += hits.len();
+        t.visible_frames += visible.len();
+        t.covered_frames += visible
+            .iter()
+            .filter(|&&p| events.iter().any(|&(s, e)| s <= p && p < e))
+            .count();
         // the largest number of visibly damaged macroblocks in one frame
         let extent = window
             .iter()
@@ -741,7 +749,13 @@ fn detection_quality() {
         let o = run(&t, &clip);
         assert!(!o.damaged.is_empty(), "{}: nothing decoded", clip.name);
         let s = starts(&o.events);
-        println!("  {}: {} events", clip.name, s.len());
+        // how long the false alarms last, in frames
+        let end = o.damaged.keys().last().map_or(0, |l| l + F);
+        let frames: u64 = intervals(&o.events)
+            .iter()
+            .map(|&(s, e)| (e.min(end) - s).div_ceil(F))
+            .sum();
+        println!("  {}: {} events, {frames} frames", clip.name, s.len());
         if std::env::var("BLOCK_DEBUG").is_ok_and(|v| clip.name.contains(v.as_str())) {
             let truth: Vec<(u64, u32)> = o.damaged.keys().map(|p| (*p, 0)).collect();
             debug(&o, &truth);
@@ -756,8 +770,8 @@ fn detection_quality() {
         found += t.found;
         if t.visible + t.invisible > 0 {
             println!(
-                "  {kind}: found {}/{} visible ({} invisible), {} events",
-                t.found, t.visible, t.invisible, t.true_events
+                "  {kind}: found {}/{} visible ({} invisible), {} events, {}/{} visibly damaged frames covered",
+                t.found, t.visible, t.invisible, t.true_events, t.covered_frames, t.visible_frames
             );
         }
     }

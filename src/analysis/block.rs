@@ -29,7 +29,8 @@
 //! there frame after frame), or when a tenth of the analysed macroblocks turn
 //! flat mid-grey where they had texture (what decoders put where a reference
 //! or slice is missing). It continues while the damaged blocks stay broken
-//! or grey. A frame where most macroblocks changed texture (a scene cut) is
+//! or grey (a step the picture already had before the corruption, such as a
+//! graphic's edge, does not keep it going). A frame where most macroblocks changed texture (a scene cut) is
 //! not judged, except for grey; a corruption open at such a frame (often the
 //! key frame that ends it, or brings new damage) is held over it with the
 //! damage of the frame before, and judged again on the next. A buffer the
@@ -529,11 +530,7 @@ impl BoundaryMap {
             (r * MB, self.height)
         };
         let index = move |i: usize| if vertical { r * w + i } else { i * cols + c };
-        let (e, sg) = if vertical {
-            (&self.ev, &self.sv)
-        } else {
-            (&self.eh, &self.sh)
-        };
+        let e = if vertical { &self.ev } else { &self.eh };
         let excess = e[index(at)];
         if f64::from(excess) / SCALE < t {
             return None;
@@ -545,29 +542,58 @@ impl BoundaryMap {
             .map(|i| e[index(i)])
             .max()
             .unwrap_or(0);
-        let signed = sg[index(at)];
         let masked = f64::from(excess) < masking * f64::from(control);
-        let moved = prev
-            .filter(|p| !masked && p.width == w && p.height == self.height)
-            .is_some_and(|p| {
-                let (pe, ps) = if vertical {
-                    (&p.ev, &p.sv)
-                } else {
-                    (&p.eh, &p.sh)
-                };
-                (lo(MOTION)..=hi(MOTION)).any(|i| {
-                    let (e2, s2) = (pe[index(i)], ps[index(i)]);
-                    2 * e2 >= excess
-                        && e2 <= 2 * excess
-                        && (s2 > 0) == (signed > 0)
-                        && 2 * s2.abs() >= signed.abs()
-                })
-            });
+        let moved = prev.is_some_and(|p| !masked && self.step_near(p, vertical, k));
         Some((f64::from(excess) / SCALE, f64::from(control) / SCALE, moved))
     }
 }
 
 impl BoundaryMap {
+    /// A copy with only what [`BoundaryMap::step_near`] reads.
+    fn steps(&self) -> BoundaryMap {
+        BoundaryMap {
+            cols: self.cols,
+            rows: self.rows,
+            width: self.width,
+            height: self.height,
+            ev: self.ev.clone(),
+            eh: self.eh.clone(),
+            sv: self.sv.clone(),
+            sh: self.sh.clone(),
+            ..BoundaryMap::default()
+        }
+    }
+
+    /// Whether `other` (another frame's map of the same size) steps like grid
+    /// segment `k` does (same sign, half to twice the excess) across a line
+    /// within [`MOTION`] of it.
+    fn step_near(&self, other: &BoundaryMap, vertical: bool, k: usize) -> bool {
+        let (w, cols) = (self.width, self.cols);
+        if other.width != w || other.height != self.height || cols == 0 {
+            return false;
+        }
+        let (r, c) = (k / cols, k % cols);
+        let (at, len) = if vertical {
+            (c * MB, w)
+        } else {
+            (r * MB, self.height)
+        };
+        let index = move |i: usize| if vertical { r * w + i } else { i * cols + c };
+        let (e, sg, oe, os) = if vertical {
+            (&self.ev, &self.sv, &other.ev, &other.sv)
+        } else {
+            (&self.eh, &self.sh, &other.eh, &other.sh)
+        };
+        let (excess, signed) = (e[index(at)], sg[index(at)]);
+        (at.saturating_sub(MOTION).max(2)..=(at + MOTION).min(len.saturating_sub(2))).any(|i| {
+            let (e2, s2) = (oe[index(i)], os[index(i)]);
+            2 * e2 >= excess
+                && e2 <= 2 * excess
+                && (s2 > 0) == (signed > 0)
+                && 2 * s2.abs() >= signed.abs()
+        })
+    }
+
     /// How much of the picture changed texture from `prev`'s: the share of
     /// macroblocks whose mean gradient changed by more than half (and more
     /// than two 8-bit code values). 0 the same, 1 everywhere (a scene cut);
@@ -819,6 +845,9 @@ pub struct BlockDetector {
     change: f64,
     /// Macroblocks damaged in the previous frame, while in a corruption.
     was_damaged: Vec<bool>,
+    /// The steps of the last frame before the current corruption: a step
+    /// it already had is content, not damage persisting.
+    before: Option<BoundaryMap>,
     /// The damage of the current corruption so far.
     worst: Option<Damage>,
     /// Blockiness sums of the current interval.
@@ -845,6 +874,7 @@ impl BlockDetector {
             compared: 0,
             change: 0.0,
             was_damaged: Vec::new(),
+            before: None,
             worst: None,
             interval_start: None,
             grid_sum: 0,
@@ -955,6 +985,7 @@ impl BlockDetector {
         }
         if !self.tracker.in_defect() {
             self.worst = None;
+            self.before = None;
         }
         if self.config.interval > 0 && end.saturating_sub(start) >= self.config.interval {
             out.push(self.measurement(end));
@@ -1001,6 +1032,7 @@ impl BlockDetector {
             .into_iter()
             .collect();
         self.worst = None;
+        self.before = None;
         out
     }
 
@@ -1047,9 +1079,14 @@ impl BlockDetector {
                                 true
                             }
                             // damage still there from the frame before
+                            // (not a step the picture had before the corruption)
                             Verdict::Moved
                                 if continuing
-                                    && (self.was_damaged[k] || self.was_damaged[other]) =>
+                                    && (self.was_damaged[k] || self.was_damaged[other])
+                                    && !self
+                                        .before
+                                        .as_ref()
+                                        .is_some_and(|p| self.map.step_near(p, b.vertical, k)) =>
                             {
                                 persisting += 1;
                                 true
@@ -1120,6 +1157,10 @@ impl BlockDetector {
         if !corrupted {
             self.was_damaged.clear();
             return None;
+        }
+        if !continuing {
+            // a new corruption: `self.map` holds the frame before's map now
+            self.before = Some(self.map.steps());
         }
         let (mut count, mut bx0, mut by0, mut bx1, mut by1) = (0u32, usize::MAX, usize::MAX, 0, 0);
         for (b, _) in self.damaged.iter().enumerate().filter(|(_, &d)| d) {
@@ -1436,6 +1477,42 @@ mod tests {
                 end: 5 * F,
                 reason: EndReason::Recovered
             }
+        );
+    }
+
+    /// A corruption does not live on in a step the picture had before it: a
+    /// bright 16x16 square on the grid, next to where the damage was.
+    #[test]
+    fn corruption_does_not_persist_in_content_from_before() {
+        let square = |mut luma: Vec<u8>| -> Vec<u8> {
+            for y in 48..64 {
+                luma[y * W + 80..y * W + 96].fill(230);
+            }
+            luma
+        };
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: 0,
+            ..BlockConfig::default()
+        });
+        let mut got = Vec::new();
+        for i in 0..10usize {
+            let luma = if i == 4 { damaged(i) } else { texture(i) };
+            for e in push(&mut d, &square(luma), i as u64) {
+                if let BlockEvent::Corruption { transition, .. } = e {
+                    got.push(transition);
+                }
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                Transition::Start { start: 4 * F },
+                Transition::End {
+                    start: 4 * F,
+                    end: 5 * F,
+                    reason: EndReason::Recovered
+                }
+            ]
         );
     }
 

@@ -18,8 +18,9 @@
 //! A corruption starts when at least `min-breaks` segments break at once,
 //! well above the stream's running mean (ordinary blocking is there frame
 //! after frame), or when a tenth of the picture turns flat mid-grey where it
-//! had texture; it continues while its blocks stay broken or grey and ends
-//! at the first clean frame. A buffer the decoder flagged
+//! had texture; it continues while its blocks stay broken or grey (steps
+//! the picture had before it do not count) and ends at the first clean
+//! frame. A buffer the decoder flagged
 //! `GST_BUFFER_FLAG_CORRUPTED` is corrupted too (avdec_h264 1.22 never sets
 //! it; other decoders do). So are frames missing from a stream that kept a
 //! steady frame rate for 8 frames (1 to 5 frames; `missing-frames`): decoders
