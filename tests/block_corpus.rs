@@ -404,6 +404,30 @@ fn starts(events: &[BlockDetectMessage]) -> Vec<u64> {
         .collect()
 }
 
+/// Whether the corruption covering `at` has missing frames among its
+/// evidence (an end carries the evidence of the whole corruption).
+fn missing_frames_cover(events: &[BlockDetectMessage], at: u64) -> bool {
+    let mut open = None;
+    for m in events {
+        if let BlockDetectMessage::Corruption {
+            event, evidence, ..
+        } = m
+        {
+            match event.kind {
+                EventKind::Start => open = Some((event.timestamp, *evidence)),
+                EventKind::End => {
+                    if let Some((start, _)) = open.take() {
+                        if start <= at && at < event.timestamp && evidence.missing_frames {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    open.is_some_and(|(start, e)| start <= at && e.missing_frames)
+}
+
 #[derive(Default)]
 struct Tally {
     visible: usize,
@@ -670,6 +694,15 @@ fn score_damaged(clip: &Clip, o: &Outcome, tally: &mut BTreeMap<&'static str, Ta
         let found = visible
             .iter()
             .any(|&p| events.iter().any(|&(s, e)| s <= p && p < e));
+        // a dropped frame is reported, from the time it is missing at the
+        // latest, with missing frames among the evidence
+        if op == Op::DropFrame {
+            assert!(
+                missing_frames_cover(&o.events, at),
+                "{}: no corruption with missing-frames evidence over {at}",
+                clip.name
+            );
+        }
         t.found += usize::from(found);
         t.true_events += hits.len();
         t.visible_frames += visible.len();
