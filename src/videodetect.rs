@@ -469,6 +469,9 @@ where
         match event.view() {
             gst::EventView::Eos(_) => self.close(element, EndReason::Eos),
             gst::EventView::FlushStop(_) => self.close(element, EndReason::Flush),
+            gst::EventView::Segment(_) => {
+                self.with_detector(|d| d.new_segment());
+            }
             _ => (),
         }
     }

@@ -201,8 +201,9 @@ fn decoder_flag_is_evidence() {
 
 /// A frame missing from a steady 25 fps stream (what a decoder leaves when it
 /// drops a frame it cannot decode) is a corruption with evidence
-/// `missing-frames`, starting where the missing frame would have been; a
-/// flushing seek's jump is not, nor is any gap with `missing-frames` off.
+/// `missing-frames`, starting where the missing frame would have been; the
+/// jump at a flushing seek or a new segment is not, nor is any gap with
+/// `missing-frames` off.
 #[test]
 fn missing_frames_are_evidence() {
     let info = info(VideoFormat::I420, 320, 240);
@@ -244,6 +245,15 @@ fn missing_frames_are_evidence() {
     let got = play(&mut r, &after);
     assert_eq!(got.len(), 2, "only the frame missing after 40: {got:?}");
     assert_eq!((got[0].0, got[0].2), (41, 40 * F));
+
+    // a new segment without a flush (files played one after another): the
+    // jump to it is no loss either
+    let mut seg = gst::FormattedSegment::<gst::ClockTime>::new();
+    seg.set_start(gst::ClockTime::from_nseconds(44 * F));
+    assert!(r.h.push_event(gst::event::Segment::new(&seg)));
+    let got = play(&mut r, &(44..54).chain(55..56).collect::<Vec<_>>());
+    assert_eq!(got.len(), 1, "only the frame missing after 53: {got:?}");
+    assert_eq!((got[0].0, got[0].2), (55, 54 * F));
 
     let mut off = Run::new(
         "blockdetect",

@@ -1020,6 +1020,11 @@ impl BlockDetector {
         BlockEvent::Measurement(m)
     }
 
+    /// Forgets the frame times that tell missing frames (a new segment).
+    pub fn forget_cadence(&mut self) {
+        self.cadence = Cadence::default();
+    }
+
     /// Ends a reported corruption because the stream was interrupted, and
     /// forgets the previous frame.
     pub fn close(&mut self, reason: EndReason) -> Vec<BlockEvent> {

@@ -34,6 +34,10 @@ pub trait VideoDetector {
 
     /// Whether the decoder flagged the next frame as corrupted.
     fn decoder_flag(&mut self, _corrupted: bool) {}
+
+    /// A new segment began without a flush: frame times before it say
+    /// nothing about the ones after it.
+    fn new_segment(&mut self) {}
 }
 
 impl VideoDetector for black::BlackDetector {
@@ -66,6 +70,9 @@ impl VideoDetector for block::BlockDetector {
     }
     fn decoder_flag(&mut self, corrupted: bool) {
         self.set_decoder_flag(corrupted);
+    }
+    fn new_segment(&mut self) {
+        self.forget_cadence();
     }
 }
 

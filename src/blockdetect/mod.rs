@@ -23,7 +23,8 @@
 //! frame. A buffer the decoder flagged
 //! `GST_BUFFER_FLAG_CORRUPTED` is corrupted too (avdec_h264 1.22 never sets
 //! it; other decoders do). So are frames missing from a stream that kept a
-//! steady frame rate for 8 frames (1 to 5 frames; `missing-frames`): decoders
+//! steady frame rate for 8 frames (1 to 5 frames, counted again after a
+//! flush, caps change or new segment; `missing-frames`): decoders
 //! drop a frame they cannot decode, and the content after it is often a
 //! frame behind in ways the pixels do not show; such a corruption starts
 //! where the first missing frame would have been. Each event says which
