@@ -30,12 +30,13 @@
 //! flat mid-grey where they had texture (what decoders put where a reference
 //! or slice is missing). It continues while the damaged blocks stay broken
 //! or grey (a step the picture already had before the corruption, such as a
-//! graphic's edge, does not keep it going). A frame where most macroblocks changed texture (a scene cut) is
-//! not judged, except for grey; a corruption open at such a frame (often the
-//! key frame that ends it, or brings new damage) is held over it with the
-//! damage of the frame before, and judged again on the next. A buffer the
-//! decoder flagged as corrupted counts too, and so do frames missing from a
-//! steady frame rate ([`Cadence`]); each event says which evidence raised it.
+//! graphic's edge, does not keep it going). A frame where most macroblocks
+//! changed texture (a scene cut) is not judged, except for grey; a
+//! corruption open at such a frame (often the key frame that ends it, or
+//! brings new damage) is held over it with the damage of the frame before,
+//! and judged again on the next. A buffer the decoder flagged as corrupted
+//! counts too, and so do frames missing from a steady frame rate
+//! ([`Cadence`]); each event says which evidence raised it.
 //!
 //! Separately, [`blockiness`] measures ordinary compression blocking: the
 //! mean gradient across the 8-pixel grid over the mean gradient off it (1.0
