@@ -69,6 +69,7 @@ trait Px: Copy {
         (h[0], h[1])
     }
     /// Per 16-sample macroblock column: `Σ|a - b|` into `diffs`, `Σb` into `sums`.
+    #[inline(always)]
     fn mb_sums(a: &[Self], b: &[Self], diffs: &mut [i32], sums: &mut [i32]) {
         for ((d, s), (a, b)) in diffs
             .iter_mut()
