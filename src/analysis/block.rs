@@ -1455,6 +1455,24 @@ mod tests {
         d.push(&LumaPlane::gray8(luma, W, H).unwrap(), i * F, (i + 1) * F)
     }
 
+    /// The corruption transitions of a fresh detector (no measurements) fed
+    /// `frames` pictures made by `picture`, one 25 fps frame each.
+    fn transitions(frames: usize, picture: impl Fn(usize) -> Vec<u8>) -> Vec<Transition> {
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: 0,
+            ..BlockConfig::default()
+        });
+        let mut got = Vec::new();
+        for i in 0..frames {
+            for e in push(&mut d, &picture(i), i as u64) {
+                if let BlockEvent::Corruption { transition, .. } = e {
+                    got.push(transition);
+                }
+            }
+        }
+        got
+    }
+
     #[test]
     fn misplaced_block_starts_and_ends() {
         let mut d = BlockDetector::new(BlockConfig {
@@ -1497,19 +1515,7 @@ mod tests {
             }
             luma
         };
-        let mut d = BlockDetector::new(BlockConfig {
-            interval: 0,
-            ..BlockConfig::default()
-        });
-        let mut got = Vec::new();
-        for i in 0..10usize {
-            let luma = if i == 4 { damaged(i) } else { texture(i) };
-            for e in push(&mut d, &square(luma), i as u64) {
-                if let BlockEvent::Corruption { transition, .. } = e {
-                    got.push(transition);
-                }
-            }
-        }
+        let got = transitions(10, |i| square(if i == 4 { damaged(i) } else { texture(i) }));
         assert_eq!(
             got,
             [
@@ -1533,26 +1539,14 @@ mod tests {
                 .map(|&l| (120.0 + 3.0 * (f64::from(l) - 120.0)).clamp(0.0, 255.0) as u8)
                 .collect()
         };
-        let mut d = BlockDetector::new(BlockConfig {
-            interval: 0,
-            ..BlockConfig::default()
-        });
-        let mut got = Vec::new();
-        for i in 0..10usize {
-            let luma = match i {
-                0..=3 => texture(i),
-                4 | 5 => damaged(i),
-                6 | 7 => strong(damaged(i)),
-                _ => strong(texture(i)),
-            };
-            for e in push(&mut d, &luma, i as u64) {
-                if let BlockEvent::Corruption { transition, .. } = e {
-                    got.push(transition);
-                }
-            }
-        }
+        let picture = |i| match i {
+            0..=3 => texture(i),
+            4 | 5 => damaged(i),
+            6 | 7 => strong(damaged(i)),
+            _ => strong(texture(i)),
+        };
         assert_eq!(
-            got,
+            transitions(10, picture),
             [
                 Transition::Start { start: 4 * F },
                 Transition::End {
@@ -1562,7 +1556,11 @@ mod tests {
                 }
             ]
         );
-        assert!(d.last_change() < CUT);
+        // frame 6 is the cut the test means it to be
+        let mut d = BlockDetector::new(BlockConfig::default());
+        push(&mut d, &picture(5), 5);
+        push(&mut d, &picture(6), 6);
+        assert!(d.last_change() > CUT, "{}", d.last_change());
     }
 
     #[test]
