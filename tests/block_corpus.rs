@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use gst::prelude::*;
 use gst_video::prelude::*;
+use gstavmonitor::analysis::block::Evidence;
 use gstavmonitor::messages::{BlockDetectMessage, EventKind};
 
 const W: usize = 640;
@@ -373,21 +374,34 @@ fn masked() -> bool {
 /// Corruption events as `(start, end)` timestamps (an open one ends at
 /// `u64::MAX`).
 fn intervals(events: &[BlockDetectMessage]) -> Vec<(u64, u64)> {
+    corruptions(events)
+        .iter()
+        .map(|&(s, e, _)| (s, e))
+        .collect()
+}
+
+/// Corruption events as `(start, end, evidence)`: an end carries the
+/// evidence of the whole corruption, an open one ends at `u64::MAX` with its
+/// start's.
+fn corruptions(events: &[BlockDetectMessage]) -> Vec<(u64, u64, Evidence)> {
     let mut out = Vec::new();
     let mut open = None;
     for m in events {
-        if let BlockDetectMessage::Corruption { event, .. } = m {
+        if let BlockDetectMessage::Corruption {
+            event, evidence, ..
+        } = m
+        {
             match event.kind {
-                EventKind::Start => open = Some(event.timestamp),
+                EventKind::Start => open = Some((event.timestamp, *evidence)),
                 EventKind::End => {
-                    if let Some(s) = open.take() {
-                        out.push((s, event.timestamp));
+                    if let Some((s, _)) = open.take() {
+                        out.push((s, event.timestamp, *evidence));
                     }
                 }
             }
         }
     }
-    out.extend(open.map(|s| (s, u64::MAX)));
+    out.extend(open.map(|(s, e)| (s, u64::MAX, e)));
     out
 }
 
@@ -405,27 +419,11 @@ fn starts(events: &[BlockDetectMessage]) -> Vec<u64> {
 }
 
 /// Whether the corruption covering `at` has missing frames among its
-/// evidence (an end carries the evidence of the whole corruption).
+/// evidence.
 fn missing_frames_cover(events: &[BlockDetectMessage], at: u64) -> bool {
-    let mut open = None;
-    for m in events {
-        if let BlockDetectMessage::Corruption {
-            event, evidence, ..
-        } = m
-        {
-            match event.kind {
-                EventKind::Start => open = Some((event.timestamp, *evidence)),
-                EventKind::End => {
-                    if let Some((start, _)) = open.take() {
-                        if start <= at && at < event.timestamp && evidence.missing_frames {
-                            return true;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    open.is_some_and(|(start, e)| start <= at && e.missing_frames)
+    corruptions(events)
+        .iter()
+        .any(|&(s, e, evidence)| s <= at && at < e && evidence.missing_frames)
 }
 
 #[derive(Default)]

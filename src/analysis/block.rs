@@ -59,14 +59,7 @@ trait Px: Copy {
     /// of its 16 samples (`p[-1]` taken as `p[0]`).
     #[inline(always)]
     fn mb_halves(row: &[Self], c: usize) -> (u32, u32) {
-        let x0 = c * MB;
-        let mut h = [0u32; 2];
-        for (k, h) in h.iter_mut().enumerate() {
-            for x in x0 + k * MB / 2..x0 + (k + 1) * MB / 2 {
-                *h += (row[x].v() - row[x.max(1) - 1].v()).unsigned_abs();
-            }
-        }
-        (h[0], h[1])
+        mb_halves_scalar(row, c)
     }
     /// Per 16-sample macroblock column: `Σ|a - b|` into `diffs`, `Σb` into `sums`.
     #[inline(always)]
@@ -86,6 +79,19 @@ trait Px: Copy {
         }
     }
 }
+/// [`Px::mb_halves`] one sample at a time.
+#[inline(always)]
+fn mb_halves_scalar<P: Px>(row: &[P], c: usize) -> (u32, u32) {
+    let x0 = c * MB;
+    let mut h = [0u32; 2];
+    for (k, h) in h.iter_mut().enumerate() {
+        for x in x0 + k * MB / 2..x0 + (k + 1) * MB / 2 {
+            *h += (row[x].v() - row[x.max(1) - 1].v()).unsigned_abs();
+        }
+    }
+    (h[0], h[1])
+}
+
 impl Px for u8 {
     #[inline(always)]
     fn v(self) -> i32 {
@@ -106,13 +112,7 @@ impl Px for u8 {
         let x0 = c * MB;
         if x0 == 0 || row.len() < x0 + MB {
             // the first column has no sample before it
-            let mut h = [0u32; 2];
-            for (k, h) in h.iter_mut().enumerate() {
-                for x in x0 + k * MB / 2..(x0 + (k + 1) * MB / 2).min(row.len()) {
-                    *h += u32::from(row[x].abs_diff(row[x.max(1) - 1]));
-                }
-            }
-            return (h[0], h[1]);
+            return mb_halves_scalar(row, c);
         }
         // SAFETY: SSE2 is part of x86_64; x0 >= 1 and x0 + 16 <= row.len(),
         // so both 16-byte reads (from x0 and x0 - 1) are inside `row`.
@@ -522,24 +522,15 @@ impl BoundaryMap {
         t: f64,
         masking: f64,
     ) -> Option<(f64, f64, bool)> {
-        let (r, c) = (k / self.cols, k % self.cols);
-        // index of line `i` (a column for vertical lines, a row otherwise)
-        // in the step arrays, and the position and number of lines
-        let (w, cols) = (self.width, self.cols);
-        let (at, len): (usize, usize) = if vertical {
-            (c * MB, w)
-        } else {
-            (r * MB, self.height)
-        };
-        let index = move |i: usize| if vertical { r * w + i } else { i * cols + c };
+        let line = self.line(vertical, k);
+        let (at, index) = (line.at, line.index);
         let e = if vertical { &self.ev } else { &self.eh };
         let excess = e[index(at)];
         if f64::from(excess) / SCALE < t {
             return None;
         }
-        let lo = |reach: usize| at.saturating_sub(reach).max(2);
-        let hi = |reach: usize| (at + reach).min(len.saturating_sub(2));
-        let control = (lo(REACH)..=hi(REACH))
+        let control = line
+            .within(REACH)
             .filter(|&i| i != at)
             .map(|i| e[index(i)])
             .max()
@@ -570,30 +561,41 @@ impl BoundaryMap {
     /// segment `k` does (same sign, half to twice the excess) across a line
     /// within [`MOTION`] of it.
     fn step_near(&self, other: &BoundaryMap, vertical: bool, k: usize) -> bool {
-        let (w, cols) = (self.width, self.cols);
-        if other.width != w || other.height != self.height || cols == 0 {
+        if other.width != self.width || other.height != self.height || self.cols == 0 {
             return false;
         }
-        let (r, c) = (k / cols, k % cols);
-        let (at, len) = if vertical {
-            (c * MB, w)
-        } else {
-            (r * MB, self.height)
-        };
-        let index = move |i: usize| if vertical { r * w + i } else { i * cols + c };
+        let line = self.line(vertical, k);
+        let (at, index) = (line.at, line.index);
         let (e, sg, oe, os) = if vertical {
             (&self.ev, &self.sv, &other.ev, &other.sv)
         } else {
             (&self.eh, &self.sh, &other.eh, &other.sh)
         };
         let (excess, signed) = (e[index(at)], sg[index(at)]);
-        (at.saturating_sub(MOTION).max(2)..=(at + MOTION).min(len.saturating_sub(2))).any(|i| {
+        line.within(MOTION).any(|i| {
             let (e2, s2) = (oe[index(i)], os[index(i)]);
             2 * e2 >= excess
                 && e2 <= 2 * excess
                 && (s2 > 0) == (signed > 0)
                 && 2 * s2.abs() >= signed.abs()
         })
+    }
+
+    /// The lines of grid segment `k`'s orientation, as the step arrays hold
+    /// them (see [`Line`]).
+    fn line(&self, vertical: bool, k: usize) -> Line<impl Fn(usize) -> usize + Copy> {
+        let (w, cols) = (self.width, self.cols);
+        let (r, c) = (k / cols, k % cols);
+        let (at, len) = if vertical {
+            (c * MB, w)
+        } else {
+            (r * MB, self.height)
+        };
+        Line {
+            at,
+            len,
+            index: move |i: usize| if vertical { r * w + i } else { i * cols + c },
+        }
     }
 
     /// How much of the picture changed texture from `prev`'s: the share of
@@ -615,6 +617,25 @@ impl BoundaryMap {
             .filter(|&(&a, &b)| (a - b).abs() > floor.max(0.5 * a.max(b)))
             .count();
         changed as f64 / self.activity.len() as f64
+    }
+}
+
+/// The lines crossing one grid segment's position along it: columns for a
+/// segment on a vertical line, rows for one on a horizontal line.
+struct Line<F> {
+    /// The segment's own line.
+    at: usize,
+    /// How many lines there are.
+    len: usize,
+    /// Where line `i`'s step is in the step arrays (`ev`/`sv` or `eh`/`sh`).
+    index: F,
+}
+
+impl<F> Line<F> {
+    /// The lines within `reach` of the segment's, away from the picture's
+    /// edges (whose steps are not measured).
+    fn within(&self, reach: usize) -> std::ops::RangeInclusive<usize> {
+        self.at.saturating_sub(reach).max(2)..=(self.at + reach).min(self.len.saturating_sub(2))
     }
 }
 
@@ -1057,11 +1078,11 @@ impl BlockDetector {
         self.damaged.clear();
         self.damaged.resize(n, false);
         let prev = self.prev.take();
-        let prev_was_there = prev.is_some();
         // a picture that changed everywhere (a scene cut) has nothing to be
         // compared with
         self.change = prev.as_ref().map_or(1.0, |p| self.map.change(p));
         let fresh = prev.is_some() && inside && self.change <= CUT;
+        let cut = prev.is_some() && inside && !fresh;
         let continuing = self.tracker.in_defect() && self.was_damaged.len() == n;
         let mut novel = 0u32;
         let mut persisting = 0u32;
@@ -1142,7 +1163,6 @@ impl BlockDetector {
         // a cut while a corruption is open (often the key frame that ends
         // it, or brings new damage): held over the cut with the damage of
         // the frame before, and judged again on the next frame
-        let cut = prev_was_there && inside && self.change > CUT;
         if cut && continuing {
             self.damaged.clone_from(&self.was_damaged);
             persisting += 1;
