@@ -156,11 +156,20 @@ pub struct AvSyncDetect {
     audio_src: gst::Pad,
     settings: Mutex<Settings>,
     state: Mutex<State>,
+    /// Held from taking the state to posting what it produced, so that the
+    /// video and audio threads post their messages in the order the state
+    /// made them (an alarm's start before its end).
+    order: Mutex<()>,
 }
 
 impl AvSyncDetect {
     fn settings(&self) -> Settings {
         *self.settings.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// See `order`; released before pushing anything downstream.
+    fn in_order(&self) -> MutexGuard<'_, ()> {
+        self.order.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -236,6 +245,7 @@ impl AvSyncDetect {
     }
 
     fn video_chain(&self, buffer: gst::Buffer) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let order = self.in_order();
         let mut events = Vec::new();
         let structures = {
             let mut guard = self.streaming();
@@ -294,10 +304,12 @@ impl AvSyncDetect {
             state.structures(&events)
         };
         self.post(structures);
+        drop(order);
         self.video_src.push(buffer)
     }
 
     fn audio_chain(&self, buffer: gst::Buffer) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let order = self.in_order();
         let mut events = Vec::new();
         let structures = {
             let mut guard = self.streaming();
@@ -357,6 +369,7 @@ impl AvSyncDetect {
             state.structures(&events)
         };
         self.post(structures);
+        drop(order);
         self.audio_src.push(buffer)
     }
 
@@ -420,6 +433,7 @@ impl AvSyncDetect {
         let i = usize::from(media == Media::Audio);
         let mut events = Vec::new();
         let mut ok = true;
+        let order = self.in_order();
         let structures = {
             let mut guard = self.lock();
             let state = &mut *guard;
@@ -471,6 +485,7 @@ impl AvSyncDetect {
             state.structures(&events)
         };
         self.post(structures);
+        drop(order);
         if !ok {
             if let gst::EventView::Caps(c) = event.view() {
                 gst::warning!(CAT, imp = self, "refusing caps {}", c.caps());
@@ -545,6 +560,7 @@ impl ObjectSubclass for AvSyncDetect {
             audio_src: pad("audio_src", None),
             settings: Mutex::new(Settings::default()),
             state: Mutex::new(State::new(Settings::default().sync)),
+            order: Mutex::new(()),
         }
     }
 }
