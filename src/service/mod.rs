@@ -318,6 +318,7 @@ impl Runtime {
             .collect();
         let key = format!("{detector}{}", json::object(&which));
         let st = &mut self.streams[i];
+        let mut started = None;
         match event.as_str() {
             "start" => {
                 // a freeze during black is the black's
@@ -341,7 +342,7 @@ impl Runtime {
                         detector: detector.clone(),
                     })
                     .inc();
-                self.alarms(i, &key, &open);
+                started = Some(open);
             }
             "end" => {
                 if st.suppressed.remove(&key) {
@@ -367,6 +368,9 @@ impl Runtime {
             }
         }
         self.emit(i, &detector, fields);
+        if let Some(open) = started {
+            self.alarms(i, &key, &open);
+        }
     }
 
     /// Saves the frame the detector was on when it posted message
@@ -442,13 +446,10 @@ impl Runtime {
             .cloned()
             .collect();
         for rule in rules {
-            let me = self.me.clone();
-            let key = key.to_string();
-            let open_id = open.id;
-            let fire = move |rt: &mut Runtime| {
+            let fire = move |rt: &mut Runtime, i: usize, key: &str, open_id| {
                 let Some(open) = rt.streams[i]
                     .open
-                    .get(&key)
+                    .get(key)
                     .filter(|o| o.id == open_id)
                     .cloned()
                 else {
@@ -465,16 +466,17 @@ impl Runtime {
                 rt.emit(i, &open.detector, fields);
             };
             if rule.after_ms == 0 {
-                // after the start's own line
-                glib::idle_add_local_once(move || {
-                    if let Some(rt) = me.upgrade() {
-                        fire(&mut rt.borrow_mut());
-                    }
-                });
+                // at once, after the start's own line: an idle callback
+                // could come after the defect's end when media runs faster
+                // than the main loop
+                fire(self, i, key, open.id);
             } else {
+                let me = self.me.clone();
+                let key = key.to_string();
+                let open_id = open.id;
                 glib::timeout_add_local_once(Duration::from_millis(rule.after_ms), move || {
                     if let Some(rt) = me.upgrade() {
-                        fire(&mut rt.borrow_mut());
+                        fire(&mut rt.borrow_mut(), i, &key, open_id);
                     }
                 });
             }
