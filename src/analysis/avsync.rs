@@ -819,12 +819,23 @@ impl AvSync {
         self.close_alarm(EndReason::CapsChange, out);
     }
 
-    /// End of stream on `media`: no more pairs can be made, an alarm ends
-    /// (reason eos), and neither stream is judged stalled any more.
+    /// End of stream on `media`: neither stream is judged stalled any more,
+    /// and an alarm ends (reason eos) once no more pairs can be made: at
+    /// once when both streams have ended, else when the other stream has
+    /// gone past what could still pair with this one's last data (streams
+    /// read from files run ahead of each other, so one ends first).
     pub fn eos(&mut self, media: Media, out: &mut Vec<SyncEvent>) {
         self.ended[media.index()] = true;
-        self.close_alarm(EndReason::Eos, out);
         self.close_stalls(EndReason::Eos, out);
+        self.advance(out);
+        if self.ended.iter().all(|&e| e) {
+            self.finish(out);
+        }
+    }
+
+    /// Nothing more can pair: an alarm ends (reason eos).
+    fn finish(&mut self, out: &mut Vec<SyncEvent>) {
+        self.close_alarm(EndReason::Eos, out);
         self.flashes.clear();
         self.next_content = None;
     }
@@ -922,10 +933,16 @@ impl AvSync {
         // audio events are reported up to 2 * SIDE blocks late
         let settle = (2 * SIDE as u64 + 2) * BLOCK;
         let audio_seen = apos.saturating_sub(settle);
+        let audio_ended = self.ended[Media::Audio.index()];
         if self.config.mode != Mode::Content {
             while let Some(&f) = self.flashes.front() {
                 if f.saturating_add(max) > audio_seen {
-                    break;
+                    if !audio_ended {
+                        break;
+                    }
+                    // its beep may lie past the audio's end
+                    self.flashes.pop_front();
+                    continue;
                 }
                 self.flashes.pop_front();
                 if let Some(m) = self.pair(f) {
@@ -964,6 +981,13 @@ impl AvSync {
         }
         while self.achanges.front().is_some_and(|&(a, _)| a + max < from) {
             self.achanges.pop_front();
+        }
+        // one stream ended and the other has gone past all it could pair with
+        let video_ended = self.ended[Media::Video.index()];
+        let past = (video_ended && horizon >= vpos)
+            || (audio_ended && vpos.saturating_add(max) >= audio_seen);
+        if past && self.flashes.is_empty() {
+            self.finish(out);
         }
     }
 
@@ -1183,26 +1207,50 @@ mod tests {
                     break;
                 }
                 if self.vt <= at && self.vt < until {
-                    let luma = picture(self.vt);
-                    let plane = LumaPlane::gray8(&luma, W, H).unwrap();
-                    self.vi += 1;
-                    let end = (self.vi as f64 * self.frame).round() as u64;
-                    self.sync.push_video(&plane, self.vt, end, &mut self.events);
-                    self.vt = end;
+                    self.frame(&picture);
                 } else {
-                    let n = 480;
-                    let data: Vec<u8> = (0..n)
-                        .flat_map(|i| {
-                            let t = (self.ai + i) as f64 / f64::from(RATE);
-                            sound(t).to_le_bytes()
-                        })
-                        .collect();
-                    let view = AudioView::interleaved(&data, SampleFormat::F32, 1).unwrap();
-                    let at = AudioTime::at(frames_to_ns(self.ai, RATE));
-                    self.sync.push_audio(&view, at, RATE, &mut self.events);
-                    self.ai += n;
+                    self.audio(&sound);
                 }
             }
+        }
+
+        /// Video alone up to `until`, then its end of stream.
+        fn video_to_eos(&mut self, until: u64, picture: impl Fn(u64) -> Vec<u8>) {
+            while self.vt < until {
+                self.frame(&picture);
+            }
+            self.sync.eos(Media::Video, &mut self.events);
+        }
+
+        /// Audio alone up to `until`, then its end of stream.
+        fn audio_to_eos(&mut self, until: u64, sound: impl Fn(f64) -> f32) {
+            while frames_to_ns(self.ai, RATE) < until {
+                self.audio(&sound);
+            }
+            self.sync.eos(Media::Audio, &mut self.events);
+        }
+
+        fn frame(&mut self, picture: &impl Fn(u64) -> Vec<u8>) {
+            let luma = picture(self.vt);
+            let plane = LumaPlane::gray8(&luma, W, H).unwrap();
+            self.vi += 1;
+            let end = (self.vi as f64 * self.frame).round() as u64;
+            self.sync.push_video(&plane, self.vt, end, &mut self.events);
+            self.vt = end;
+        }
+
+        fn audio(&mut self, sound: &impl Fn(f64) -> f32) {
+            let n = 480;
+            let data: Vec<u8> = (0..n)
+                .flat_map(|i| {
+                    let t = (self.ai + i) as f64 / f64::from(RATE);
+                    sound(t).to_le_bytes()
+                })
+                .collect();
+            let view = AudioView::interleaved(&data, SampleFormat::F32, 1).unwrap();
+            let at = AudioTime::at(frames_to_ns(self.ai, RATE));
+            self.sync.push_audio(&view, at, RATE, &mut self.events);
+            self.ai += n;
         }
 
         fn measurements(&self) -> Vec<Measurement> {
@@ -1415,6 +1463,44 @@ mod tests {
             "{:?}",
             sim.measurements()
         );
+    }
+
+    /// Files run ahead of each other: whichever stream ends first, the
+    /// alarm lasts to the last pair, as when both end together (it ended at
+    /// the first end of stream and started again on the pairs after it).
+    #[test]
+    fn an_alarm_lasts_to_the_last_pair_whichever_stream_ends_first() {
+        let end = 20 * 1_000_000_000;
+        let late = |_: f64| 0.08;
+        let mut together = Sim::new(SyncConfig::default(), 25.0);
+        together.run(end, flash_pictures(2.0, 25.0), beeps(2.0, late));
+        together.sync.eos(Media::Video, &mut together.events);
+        together.sync.eos(Media::Audio, &mut together.events);
+        let expected = together.alarms();
+        let Some(SyncEvent::Offset {
+            transition: Transition::End {
+                end: last, reason, ..
+            },
+            ..
+        }) = expected.last().copied()
+        else {
+            panic!("{expected:?}");
+        };
+        assert_eq!(expected.len(), 2, "{expected:?}");
+        assert_eq!(reason, EndReason::Eos);
+        // the flash at 18 s pairs with its beep at 18.08 s
+        assert_eq!(last, 18_000_000_000);
+        for audio_first in [true, false] {
+            let mut sim = Sim::new(SyncConfig::default(), 25.0);
+            if audio_first {
+                sim.audio_to_eos(end, beeps(2.0, late));
+                sim.video_to_eos(end, flash_pictures(2.0, 25.0));
+            } else {
+                sim.video_to_eos(end, flash_pictures(2.0, 25.0));
+                sim.audio_to_eos(end, beeps(2.0, late));
+            }
+            assert_eq!(sim.alarms(), expected, "audio first: {audio_first}");
+        }
     }
 
     /// Scenes cut at irregular times; each has its own picture and its own
