@@ -27,8 +27,9 @@
 //! A corruption starts when at least `min_breaks` segments break at once and
 //! that is `sudden` times the stream's running mean (ordinary blocking is
 //! there frame after frame), or when a tenth of the analysed macroblocks turn
-//! flat mid-grey where they had texture (what decoders put where a reference
-//! or slice is missing). It continues while the damaged blocks stay broken
+//! flat mid-grey from another level (what decoders put where a reference or
+//! slice is missing; an encoder short of bits flattens a block to its own
+//! mean, so texture already averaging mid-grey turning flat is not counted). It continues while the damaged blocks stay broken
 //! or grey (a step the picture already had before the corruption, such as a
 //! graphic's edge, does not keep it going). A frame where most macroblocks
 //! changed texture (a scene cut) is not judged, except for grey; a
@@ -1138,14 +1139,13 @@ impl BlockDetector {
                 for c in c0..c1 {
                     let k = r * cols + c;
                     let kept = continuing && self.was_damaged[k];
-                    // grey where the previous frame had texture, or another
-                    // level in a picture with content somewhere (a cut from
-                    // black or a flat slate to grey is no damage)
+                    // grey where the previous frame had another level, in a
+                    // picture with content somewhere (a cut from black or a
+                    // flat slate to grey is no damage; texture averaging
+                    // mid-grey flattened to its mean is an encoder's doing)
                     let mean = f64::from(p.luma[k]) / (4 * MB) as f64;
                     let other_level = (mean - p.mid).abs() >= GREY_LEVEL * p.unit;
-                    let fresh_grey = !p.grey[k]
-                        && (p.activity[k] >= GREY_TEXTURE * p.unit
-                            || (other_level && prev_content));
+                    let fresh_grey = !p.grey[k] && other_level && prev_content;
                     if self.map.grey[k] && (fresh_grey || kept) {
                         greyed += u32::from(fresh_grey);
                         self.damaged[k] = true;
@@ -1424,11 +1424,12 @@ const CUT: f64 = 0.3;
 /// decoder grey at once to start a corruption (a lost slice greys a band).
 const GREY_SHARE: f64 = 0.1;
 const GREY_BLOCKS: f64 = 4.0;
-/// Texture (mean gradient, 8-bit code values) a macroblock must have had to
-/// count as turning grey: a cut from black or a flat picture is not damage.
+/// Texture (mean gradient, 8-bit code values) some macroblock of the frame
+/// before must have had for grey to count: a cut from black or a flat
+/// picture is not damage.
 const GREY_TEXTURE: f64 = 2.0;
-/// Or how far from mid-grey its level was (8-bit code values), when the
-/// picture had content somewhere.
+/// How far from mid-grey a macroblock's level must have been (8-bit code
+/// values) to count as turning grey.
 const GREY_LEVEL: f64 = 8.0;
 
 /// The weight of each frame in the running mean of newly broken segments.
@@ -1581,6 +1582,50 @@ mod tests {
         push(&mut d, &picture(5), 5);
         push(&mut d, &picture(6), 6);
         assert!(d.last_change() > CUT, "{}", d.last_change());
+    }
+
+    /// `picture` with macroblock rows 2 and 3 (a lost slice's band) flat
+    /// decoder grey.
+    fn greyed(mut picture: Vec<u8>) -> Vec<u8> {
+        picture[2 * MB * W..4 * MB * W].fill(128);
+        picture
+    }
+
+    /// A band turning to decoder grey where the picture had content is a
+    /// corruption; noise averaged away to its own mid-grey level (an encoder
+    /// starved of bits) keeps its blocks' means, and is not.
+    #[test]
+    fn grey_band_is_damage_only_where_the_level_changed() {
+        let bright = |i: usize| -> Vec<u8> { texture(i).iter().map(|&l| l + 60).collect() };
+        let picture = |i| match i {
+            5 => greyed(bright(i)),
+            _ => bright(i),
+        };
+        assert_eq!(
+            transitions(8, picture),
+            [
+                Transition::Start { start: 5 * F },
+                Transition::End {
+                    start: 5 * F,
+                    end: 6 * F,
+                    reason: EndReason::Recovered
+                }
+            ]
+        );
+        // noise of +-40 around mid-grey, new every frame
+        let noise = |i: usize| -> Vec<u8> {
+            (0..W * H)
+                .map(|p| {
+                    let h = (p as u64 ^ (i as u64) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    (88 + (h >> 57) * 80 / 128) as u8
+                })
+                .collect()
+        };
+        let starved = |i| match i {
+            5.. => greyed(noise(i)),
+            _ => noise(i),
+        };
+        assert_eq!(transitions(8, starved), []);
     }
 
     #[test]
