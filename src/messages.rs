@@ -255,7 +255,8 @@ pub enum BlockDetectMessage {
         stream_time: Option<u64>,
         running_time: Option<u64>,
         /// `blockiness` (f64): mean luma gradient across the 8-pixel grid over
-        /// the mean gradient off it, over the interval; 1.0 = no blocking.
+        /// the mean gradient off it, each plus one 8-bit code value, over the
+        /// interval; 1.0 = no blocking, 256 at most.
         blockiness: f64,
         /// `frames` (u64): frames measured; `corrupted-frames` (u64): of
         /// them, frames judged corrupted.

@@ -232,6 +232,9 @@ pub struct BoundaryMap {
     /// (divided by 7, per position), over every fourth row.
     pub grid8: u64,
     pub off8: u64,
+    /// Positions on the grid those sums cover, each weighted by one 8-bit
+    /// code value in this picture's code values.
+    pub grid_n: u64,
     act: Vec<u32>,
     luma: Vec<u32>,
     /// Per macroblock: flat and at mid-grey, the picture decoders put where
@@ -312,6 +315,7 @@ impl BoundaryMap {
         self.activity.clear();
         self.grid8 = 0;
         self.off8 = 0;
+        self.grid_n = 0;
         if n == 0 {
             return;
         }
@@ -342,6 +346,7 @@ impl BoundaryMap {
         let depth = (plane.range().depth - shift).clamp(8, 16);
         let unit = f64::from(1u32 << (depth - 8));
         self.unit = unit;
+        self.grid_n <<= depth - 8;
         let mid = f64::from(1u32 << (depth - 1));
         self.mid = mid;
         self.grey
@@ -507,6 +512,8 @@ impl BoundaryMap {
         }
         self.grid8 += g;
         self.off8 += o / 7;
+        // weighted by one 8-bit code value once the depth is known
+        self.grid_n += (2 * cols - 1) as u64;
     }
 
     /// For grid segment `k` (vertical lines when `vertical`), if its mean
@@ -878,6 +885,7 @@ pub struct BlockDetector {
     interval_start: Option<u64>,
     grid_sum: u64,
     off_sum: u64,
+    grid_n_sum: u64,
     frames: u64,
     corrupted_frames: u64,
     last_damage: Option<Damage>,
@@ -903,6 +911,7 @@ impl BlockDetector {
             interval_start: None,
             grid_sum: 0,
             off_sum: 0,
+            grid_n_sum: 0,
             frames: 0,
             corrupted_frames: 0,
             last_damage: None,
@@ -964,6 +973,7 @@ impl BlockDetector {
         let start = *self.interval_start.get_or_insert(pts);
         self.grid_sum += self.map.grid8;
         self.off_sum += self.map.off8;
+        self.grid_n_sum += self.map.grid_n;
         let pixels = self.find_damage(plane.width(), plane.height(), t);
         let gap_start = self.cadence.last_end();
         let missing = self.cadence.push(pts, end);
@@ -1032,13 +1042,14 @@ impl BlockDetector {
     fn measurement(&mut self, end: u64) -> BlockEvent {
         let m = BlockMeasurement {
             timestamp: end,
-            blockiness: blockiness(self.grid_sum, self.off_sum),
+            blockiness: blockiness(self.grid_sum, self.off_sum, self.grid_n_sum),
             frames: self.frames,
             corrupted_frames: self.corrupted_frames,
         };
         self.interval_start = None;
         self.grid_sum = 0;
         self.off_sum = 0;
+        self.grid_n_sum = 0;
         self.frames = 0;
         self.corrupted_frames = 0;
         BlockEvent::Measurement(m)
@@ -1410,10 +1421,13 @@ pub enum Verdict {
     ContentEdge,
 }
 
-/// Mean gradient across the 8-pixel grid over the mean gradient off it;
-/// 1.0 when there is no gradient at all.
-pub fn blockiness(grid: u64, off: u64) -> f64 {
-    (grid as f64 + 1.0) / (off as f64 + 1.0)
+/// Mean gradient across the 8-pixel grid over the mean gradient off it,
+/// each plus one 8-bit code value (`n`: the positions summed, so weighted):
+/// 1.0 when there is no gradient at all, 256 at most (flat 8x8 blocks of
+/// full contrast).
+pub fn blockiness(grid: u64, off: u64, n: u64) -> f64 {
+    let n = n.max(1) as f64;
+    (grid as f64 + n) / (off as f64 + n)
 }
 
 /// Texture change (see `BoundaryMap::change`) above which a frame is a
@@ -1833,10 +1847,43 @@ mod tests {
             .collect();
         let mut m = BoundaryMap::default();
         m.compute(&LumaPlane::gray8(&luma, W, H).unwrap());
-        assert!(blockiness(m.grid8, m.off8) > 10.0);
+        assert!(blockiness(m.grid8, m.off8, m.grid_n) > 10.0);
         let smooth = texture(0);
         m.compute(&LumaPlane::gray8(&smooth, W, H).unwrap());
-        let b = blockiness(m.grid8, m.off8);
+        let b = blockiness(m.grid8, m.off8, m.grid_n);
         assert!(b > 0.7 && b < 1.3, "{b}");
+    }
+
+    /// Checkers of 8x8 squares, black and white: every step on the grid,
+    /// none off it, the most blocking there is. At most 256, at any depth.
+    #[test]
+    fn blockiness_is_bounded() {
+        let luma: Vec<u8> = (0..W * H)
+            .map(|i| {
+                if ((i % W) / 8 + (i / W) / 8).is_multiple_of(2) {
+                    0
+                } else {
+                    255
+                }
+            })
+            .collect();
+        let words: Vec<u8> = luma
+            .iter()
+            .flat_map(|&v| (u16::from(v) << 2).to_le_bytes())
+            .collect();
+        let layout = LumaLayout::U16 {
+            offset: 0,
+            step: 2,
+            shift: 0,
+        };
+        let full = LumaRange::new(10, true);
+        let p10 = LumaPlane::new(&words, W * 2, W, H, layout, full).unwrap();
+        let mut m = BoundaryMap::default();
+        for p in [LumaPlane::gray8(&luma, W, H).unwrap(), p10] {
+            m.compute(&p);
+            assert_eq!(blockiness(m.grid8, m.off8, m.grid_n), 256.0);
+        }
+        m.compute(&LumaPlane::gray8(&[7; 16 * 16], 16, 16).unwrap());
+        assert_eq!(blockiness(m.grid8, m.off8, m.grid_n), 1.0);
     }
 }
