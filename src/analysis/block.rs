@@ -1804,19 +1804,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn sixteen_bit_reads_like_eight_bit() {
-        let luma = damaged(2);
-        let words: Vec<u8> = luma
-            .iter()
+    /// An 8-bit picture as 10-bit little-endian words.
+    fn words10(luma: &[u8]) -> Vec<u8> {
+        luma.iter()
             .flat_map(|&v| (u16::from(v) << 2).to_le_bytes())
-            .collect();
+            .collect()
+    }
+
+    fn plane10(words: &[u8], full_range: bool) -> LumaPlane<'_> {
         let layout = LumaLayout::U16 {
             offset: 0,
             step: 2,
             shift: 0,
         };
-        let p10 = LumaPlane::new(&words, W * 2, W, H, layout, LumaRange::new(10, false)).unwrap();
+        LumaPlane::new(words, W * 2, W, H, layout, LumaRange::new(10, full_range)).unwrap()
+    }
+
+    #[test]
+    fn sixteen_bit_reads_like_eight_bit() {
+        let luma = damaged(2);
+        let words = words10(&luma);
+        let p10 = plane10(&words, false);
         let p8 = LumaPlane::gray8(&luma, W, H).unwrap();
         let (mut a, mut b) = (BoundaryMap::default(), BoundaryMap::default());
         a.compute(&p8);
@@ -1867,17 +1875,8 @@ mod tests {
                 }
             })
             .collect();
-        let words: Vec<u8> = luma
-            .iter()
-            .flat_map(|&v| (u16::from(v) << 2).to_le_bytes())
-            .collect();
-        let layout = LumaLayout::U16 {
-            offset: 0,
-            step: 2,
-            shift: 0,
-        };
-        let full = LumaRange::new(10, true);
-        let p10 = LumaPlane::new(&words, W * 2, W, H, layout, full).unwrap();
+        let words = words10(&luma);
+        let p10 = plane10(&words, true);
         let mut m = BoundaryMap::default();
         for p in [LumaPlane::gray8(&luma, W, H).unwrap(), p10] {
             m.compute(&p);
