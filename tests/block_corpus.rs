@@ -279,7 +279,12 @@ fn run(t: &Arc<Texture>, clip: &Clip) -> Outcome {
                 .unwrap()
                 .extend(mine.iter().map(|&o| (pts, o, key)));
             let Some(data) = damage(codec, map.as_slice(), &mine) else {
-                return gst::PadProbeReturn::Drop;
+                // the frame is lost: taken and dropped here (returning Drop
+                // printed a gst_mini_object_unref critical for every dropped
+                // frame on GStreamer 1.22)
+                drop(map);
+                info.data = None;
+                return gst::PadProbeReturn::Handled;
             };
             drop(map);
             let mut nb = gst::Buffer::from_mut_slice(data);
