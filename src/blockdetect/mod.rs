@@ -17,33 +17,35 @@
 //!
 //! A corruption starts when at least `min-breaks` segments break at once,
 //! well above the stream's running mean (ordinary blocking is there frame
-//! after frame), or when a tenth of the picture turns flat mid-grey where it
-//! had texture; it continues while its blocks stay broken or grey (steps
-//! the picture had before it do not count) and ends at the first clean
-//! frame. A buffer the decoder flagged
-//! `GST_BUFFER_FLAG_CORRUPTED` is corrupted too (avdec_h264 1.22 never sets
-//! it; other decoders do). So are frames missing from a stream that kept a
-//! steady frame rate for 8 frames (1 to 5 frames, counted again after a
-//! flush, caps change or new segment; `missing-frames`): decoders
-//! drop a frame they cannot decode, and the content after it is often a
-//! frame behind in ways the pixels do not show; such a corruption starts
-//! where the first missing frame would have been. Each event says which
-//! evidence raised it.
+//! after frame), or when a tenth of the picture turns flat mid-grey from
+//! another level (an encoder short of bits flattens a block to its own
+//! mean, so noise averaging mid-grey turning flat does not count); it
+//! continues while its blocks stay broken or grey (steps the picture had
+//! before it do not count) and ends at the first clean frame. A buffer the
+//! decoder flagged `GST_BUFFER_FLAG_CORRUPTED` is corrupted too (avdec_h264
+//! 1.22 never sets it; other decoders do). So are frames missing from a
+//! stream that kept a steady frame rate for 8 frames (1 to 5 frames, counted
+//! again after a flush, caps change or new segment; `missing-frames`):
+//! decoders drop a frame they cannot decode, and the content after it is
+//! often a frame behind in ways the pixels do not show; such a corruption
+//! starts where the first missing frame would have been. Each event says
+//! which evidence raised it.
 //!
 //! Black, flat and single-colour frames have no steps: they never raise an
-//! event and their blockiness is 1.0. The first frame after a start, flush
-//! or caps change only sets the comparison up, so damage already there then
-//! is not seen; a scene cut (most macroblocks changing texture)
-//! is not judged either, except for grey, and a corruption open at one (often
-//! the key frame that ends it, or brings new damage) is held over it and
-//! judged again on the next frame.
+//! event and their blockiness is 1.0 (256 at most, for flat 8x8 blocks of
+//! full contrast). The first frame after a start, flush or caps change only
+//! sets the comparison up, so damage already there then is not seen; a
+//! scene cut (most macroblocks changing texture) is not judged either,
+//! except for grey, and a corruption open at one (often the key frame that
+//! ends it, or brings new damage) is held over it and judged again on the
+//! next frame.
 //!
 //! Limits, measured by the crate's `tests/block_corpus.rs`: about 86% of
 //! visibly damaged intervals in x264 and x265 encodes are found, and very
 //! low bitrate or noisy video raises some false alarms, each a few frames
-//! long (a `min-duration` of two frames leaves 2 of 7 and finds about 84%). Damage hidden in
-//! busy texture is missed, and a cut from textured content straight to flat
-//! mid-grey reads as decoder grey.
+//! long (a `min-duration` of two frames leaves 2 of 7 and finds about 84%).
+//! Damage hidden in busy texture is missed, and a cut from textured content
+//! straight to flat mid-grey reads as decoder grey.
 //!
 //! ```text
 //! gst-launch-1.0 -m srtsrc uri=srt://:9000 ! tsdemux ! h264parse ! avdec_h264 ! \
