@@ -8,15 +8,16 @@
 //! dropped, a whole frame dropped, bytes flipped in a key frame. The same
 //! stream is decoded clean beside it. Ground truth per frame is how visible
 //! the damage is: the largest, over macroblocks, of the mean absolute
-//! difference between the two decodes less the clean block's own texture
-//! (visible: >= 16 of 255; clean: < 6; in between counts neither way;
-//! `BLOCK_UNMASKED=1` scores on the plain difference); a frame the clean
-//! decode has and the damaged one lacks (the decoder dropped it) is visibly
-//! damaged at its time. A damage is found when a corruption event covers one
-//! of its visibly damaged frames. Hard
-//! negatives (clean encodes at very low bitrate, noise, sharp text and
-//! graphics, checkers on the grid, black and flat pictures, scene cuts,
-//! fades) should raise no event at all.
+//! difference between the two decodes less the clean block's own texture,
+//! its mean gradient across or down, whichever is larger (texture shifted
+//! by a pixel either way is not visible damage). Visible: >= 16 of 255;
+//! clean: < 6; in between counts neither way; `BLOCK_UNMASKED=1` scores on
+//! the plain difference. A frame the clean decode has and the damaged one
+//! lacks (the decoder dropped it) is visibly damaged at its time. A damage
+//! is found when a corruption event covers one of its visibly damaged
+//! frames. Hard negatives (clean encodes at very low bitrate, noise, sharp
+//! text and graphics, checkers on the grid, black and flat pictures, scene
+//! cuts, fades) should raise no event at all.
 //!
 //! Prints recall and events per damage type and the false alarms. The target
 //! is recall of visible damage >= 95% with no false alarm; the test guards
@@ -316,8 +317,9 @@ fn run(t: &Arc<Texture>, clip: &Clip) -> Outcome {
 
 /// How visible the damage in `damaged` is against `clean`: the largest, over
 /// macroblocks, of the mean absolute difference less the clean block's own
-/// texture (its mean absolute horizontal gradient), so that a difference
-/// hidden in busy texture counts for less, as it does to the eye. With
+/// texture (its mean absolute gradient across columns or down rows,
+/// whichever is larger), so that a difference hidden in busy texture counts
+/// for less, as it does to the eye, whatever the texture's direction. With
 /// `masked` false, the plain largest mean absolute difference.
 fn visibility(clean: &[u8], damaged: &[u8], masked: bool) -> u32 {
     block_visibility(clean, damaged, masked)
@@ -825,10 +827,10 @@ fn detection_quality() {
         "too little visible damage to judge: {visible}"
     );
     // The issue asks for recall >= 95% and no false alarm; the detector does
-    // not reach that yet. These bounds guard the level last measured (86%,
-    // 37 of 43, with 7 false alarms) against getting worse, with a damage's
+    // not reach that yet. These bounds guard the level last measured (88%,
+    // 37 of 42, with 7 false alarms) against getting worse, with a damage's
     // worth of slack for encoder differences between machines.
-    assert!(recall >= 0.83, "recall {recall}");
+    assert!(recall >= 0.85, "recall {recall}");
     assert!(fa <= 8, "false alarms {fa}");
 }
 
@@ -912,7 +914,7 @@ fn block_visibility(clean: &[u8], damaged: &[u8], masked: bool) -> Vec<u32> {
     let mut out = Vec::with_capacity((W / 16) * (H / 16));
     for r in 0..H / 16 {
         for c in 0..W / 16 {
-            let (mut diff, mut texture) = (0u32, 0u32);
+            let (mut diff, mut texture, mut vtexture) = (0u32, 0u32, 0u32);
             for y in 0..16 {
                 let i = (r * 16 + y) * W + c * 16;
                 for x in 0..16 {
@@ -921,9 +923,15 @@ fn block_visibility(clean: &[u8], damaged: &[u8], masked: bool) -> Vec<u32> {
                         texture +=
                             (i32::from(clean[i + x]) - i32::from(clean[i + x - 1])).unsigned_abs();
                     }
+                    if y > 0 {
+                        vtexture +=
+                            (i32::from(clean[i + x]) - i32::from(clean[i + x - W])).unsigned_abs();
+                    }
                 }
             }
-            let (diff, texture) = (diff / 256, texture / 240);
+            // the texture along whichever direction it is stronger: damage
+            // that only moves texture by a pixel either way is not visible
+            let (diff, texture) = (diff / 256, texture.max(vtexture) / 240);
             out.push(if masked {
                 diff.saturating_sub(texture)
             } else {

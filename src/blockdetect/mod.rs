@@ -40,10 +40,10 @@
 //! ends it, or brings new damage) is held over it and judged again on the
 //! next frame.
 //!
-//! Limits, measured by the crate's `tests/block_corpus.rs`: about 86% of
+//! Limits, measured by the crate's `tests/block_corpus.rs`: about 88% of
 //! visibly damaged intervals in x264 and x265 encodes are found, and very
 //! low bitrate or noisy video raises some false alarms, each a few frames
-//! long (a `min-duration` of two frames leaves 2 of 7 and finds about 84%).
+//! long (a `min-duration` of two frames leaves 2 of 7 and finds about 86%).
 //! Damage hidden in busy texture is missed, and a cut from textured content
 //! straight to flat mid-grey reads as decoder grey.
 //!
