@@ -19,7 +19,8 @@
 //! text and graphics, checkers on the grid, black and flat pictures, scene
 //! cuts, fades) should raise no event at all. A second test counts false
 //! alarms on 10 s clean encodes of four kinds of content from 100 kb/s to
-//! 1.5 Mb/s, and requires none from 800 kb/s up.
+//! 1.5 Mb/s, in H.264 and (when installed) HEVC, and requires none from
+//! 800 kb/s up.
 //!
 //! Prints recall and events per damage type and the false alarms. The target
 //! is recall of visible damage >= 95% with no false alarm; the test guards
@@ -84,6 +85,19 @@ enum Codec {
 }
 
 impl Codec {
+    fn name(&self) -> &'static str {
+        match self {
+            Codec::H264 { .. } => "H.264",
+            Codec::H265 { .. } => "HEVC",
+        }
+    }
+    /// The same codec at another bitrate (kb/s).
+    fn at(self, bitrate: u32) -> Codec {
+        match self {
+            Codec::H264 { .. } => Codec::H264 { bitrate },
+            Codec::H265 { .. } => Codec::H265 { bitrate },
+        }
+    }
     fn chain(&self) -> String {
         match self {
             Codec::H264 { bitrate } => format!(
@@ -536,6 +550,12 @@ fn fade(t: &Texture, i: usize) -> Vec<u8> {
     l
 }
 
+/// Whether x265 and libav's HEVC decoder are installed.
+fn hevc() -> bool {
+    gst::ElementFactory::find("x265enc").is_some()
+        && gst::ElementFactory::find("avdec_h265").is_some()
+}
+
 fn damaged_clips(codec: Codec) -> Vec<Clip> {
     let clip = |name, source| Clip {
         name,
@@ -762,17 +782,15 @@ fn score_damaged(clip: &Clip, o: &Outcome, tally: &mut BTreeMap<&'static str, Ta
 fn detection_quality() {
     init();
     let t = Arc::new(Texture::new());
-    let mut codecs = vec![("H.264", Codec::H264 { bitrate: 1500 })];
-    if gst::ElementFactory::find("x265enc").is_some()
-        && gst::ElementFactory::find("avdec_h265").is_some()
-    {
-        codecs.push(("HEVC", Codec::H265 { bitrate: 1500 }));
+    let mut codecs = vec![Codec::H264 { bitrate: 1500 }];
+    if hevc() {
+        codecs.push(Codec::H265 { bitrate: 1500 });
     } else {
         println!("x265enc or avdec_h265 missing: H.264 only");
     }
     let mut tally: BTreeMap<&'static str, Tally> = BTreeMap::new();
-    for (name, codec) in codecs {
-        println!("== {name}");
+    for codec in codecs {
+        println!("== {}", codec.name());
         for clip in damaged_clips(codec) {
             let o = run(&t, &clip);
             assert!(
@@ -837,12 +855,14 @@ fn detection_quality() {
     assert!(fa <= 8, "false alarms {fa}");
 }
 
-/// False alarms against bitrate: clean encodes of four kinds of content, 10 s
-/// each, from very low to ordinary bitrates for this picture size (640x352:
+/// False alarms against bitrate: clean H.264 and (when installed) HEVC
+/// encodes of four kinds of content, 10 s each, from very low to ordinary
+/// bitrates for this picture size (640x352:
 /// 100 kb/s is 0.02 bits per pixel, 1.5 Mb/s 0.27). Prints the false alarms
 /// per clip and per minute at each bitrate; at 800 kb/s and above there must
-/// be none. `BLOCK_DEBUG="<content> at <bitrate>"` (say `moving bars at 400`)
-/// prints the frames they start at and the kernel's verdicts.
+/// be none. `BLOCK_DEBUG="<codec> <content> at <bitrate>"` (say
+/// `H.264 moving bars at 400`) prints the frames they start at and the
+/// kernel's verdicts.
 #[test]
 fn false_alarms_by_bitrate() {
     init();
@@ -857,50 +877,58 @@ fn false_alarms_by_bitrate() {
         ("scene cuts", Source::Synthetic(cuts)),
     ];
     const FRAMES: usize = 250;
+    let mut codecs = vec![Codec::H264 { bitrate: 0 }];
+    if hevc() {
+        codecs.push(Codec::H265 { bitrate: 0 });
+    }
     // printed at the end in one piece (the corpus test prints meanwhile)
     let mut report = format!("== false alarms by bitrate ({FRAMES} frames a clip)\n");
     let mut quiet_from = Vec::new();
-    for bitrate in [100, 200, 400, 800, 1500] {
-        let mut line = Vec::new();
-        let mut total = 0;
-        for &(name, source) in &content {
-            let clip = Clip {
-                name,
-                source,
-                frames: FRAMES,
-                codec: Codec::H264 { bitrate },
-                damage: &[],
-            };
-            let o = run(&t, &clip);
-            assert!(
-                o.damaged.len() >= FRAMES - 1,
-                "{name}: {} frames",
-                o.damaged.len()
-            );
-            let starts = starts(&o.events);
-            if std::env::var("BLOCK_DEBUG").is_ok_and(|v| v == format!("{name} at {bitrate}")) {
-                let first = o.damaged.keys().next().copied().unwrap_or(0);
-                let at: Vec<u64> = starts.iter().map(|s| (s - first) / F).collect();
-                println!("    starts at frames {at:?}");
-                let truth: Vec<(u64, u32)> = o.damaged.keys().map(|p| (*p, 0)).collect();
-                debug(&o, &truth);
+    for codec in codecs {
+        let codec_name = codec.name();
+        for bitrate in [100, 200, 400, 800, 1500] {
+            let mut line = Vec::new();
+            let mut total = 0;
+            for &(name, source) in &content {
+                let clip = Clip {
+                    name,
+                    source,
+                    frames: FRAMES,
+                    codec: codec.at(bitrate),
+                    damage: &[],
+                };
+                let o = run(&t, &clip);
+                assert!(
+                    o.damaged.len() >= FRAMES - 1,
+                    "{name}: {} frames",
+                    o.damaged.len()
+                );
+                let starts = starts(&o.events);
+                let tag = format!("{codec_name} {name} at {bitrate}");
+                if std::env::var("BLOCK_DEBUG").is_ok_and(|v| v == tag) {
+                    let first = o.damaged.keys().next().copied().unwrap_or(0);
+                    let at: Vec<u64> = starts.iter().map(|s| (s - first) / F).collect();
+                    println!("    {tag}: starts at frames {at:?}");
+                    let truth: Vec<(u64, u32)> = o.damaged.keys().map(|p| (*p, 0)).collect();
+                    debug(&o, &truth);
+                }
+                total += starts.len();
+                line.push(format!("{name} {}", starts.len()));
             }
-            total += starts.len();
-            line.push(format!("{name} {}", starts.len()));
-        }
-        let minutes = (content.len() * FRAMES) as f64 / 25.0 / 60.0;
-        report += &format!(
-            "  {bitrate:5} kb/s: {total} ({:.1} a minute): {}\n",
-            total as f64 / minutes,
-            line.join(", ")
-        );
-        if bitrate >= 800 {
-            quiet_from.push((bitrate, total));
+            let minutes = (content.len() * FRAMES) as f64 / 25.0 / 60.0;
+            report += &format!(
+                "  {codec_name:5} {bitrate:5} kb/s: {total} ({:.1} a minute): {}\n",
+                total as f64 / minutes,
+                line.join(", ")
+            );
+            if bitrate >= 800 {
+                quiet_from.push((codec_name, bitrate, total));
+            }
         }
     }
     print!("{report}");
     assert!(
-        quiet_from.iter().all(|&(_, n)| n == 0),
+        quiet_from.iter().all(|&(_, _, n)| n == 0),
         "false alarms at ordinary bitrates: {quiet_from:?}"
     );
 }
