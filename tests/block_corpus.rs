@@ -857,10 +857,10 @@ fn detection_quality() {
 
 /// False alarms against bitrate: clean H.264 and (when installed) HEVC
 /// encodes of four kinds of content, 10 s each, from very low to ordinary
-/// bitrates for this picture size (640x352:
-/// 100 kb/s is 0.02 bits per pixel, 1.5 Mb/s 0.27). Prints the false alarms
-/// per clip and per minute at each bitrate; at 800 kb/s and above there must
-/// be none. `BLOCK_DEBUG="<codec> <content> at <bitrate>"` (say
+/// bitrates for this picture size (640x352: 100 kb/s is 0.02 bits per
+/// pixel, 1.5 Mb/s 0.27). Prints the false alarms per clip and per minute at
+/// each bitrate; at 800 kb/s and above there must be none.
+/// `BLOCK_DEBUG="<codec> <content> at <bitrate>"` (say
 /// `H.264 moving bars at 400`) prints the frames they start at and the
 /// kernel's verdicts.
 #[test]
