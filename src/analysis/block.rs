@@ -81,13 +81,14 @@ trait Px: Copy {
         }
     }
 }
-/// [`Px::mb_halves`] one sample at a time.
+/// [`Px::mb_halves`] one sample at a time (a row cut short counts what it
+/// has).
 #[inline(always)]
 fn mb_halves_scalar<P: Px>(row: &[P], c: usize) -> (u32, u32) {
     let x0 = c * MB;
     let mut h = [0u32; 2];
     for (k, h) in h.iter_mut().enumerate() {
-        for x in x0 + k * MB / 2..x0 + (k + 1) * MB / 2 {
+        for x in x0 + k * MB / 2..(x0 + (k + 1) * MB / 2).min(row.len()) {
             *h += (row[x].v() - row[x.max(1) - 1].v()).unsigned_abs();
         }
     }
@@ -1833,6 +1834,18 @@ mod tests {
         let scaled: Vec<i32> = a.ev.iter().map(|v| v * 4).collect();
         assert_eq!(scaled, b.ev);
         assert_eq!(a.grey, b.grey);
+    }
+
+    /// A row cut short inside a macroblock gives the gradients it has, the
+    /// same in the vector path's fallback as in the scalar one, and no panic.
+    #[test]
+    fn macroblock_halves_of_a_short_row() {
+        let row: Vec<u8> = (0..20u8).map(|x| x * 3).collect();
+        // column 1 covers samples 16..32; only 16..20 exist, 3 apart
+        assert_eq!(<u8 as Px>::mb_halves(&row, 1), (12, 0));
+        assert_eq!(mb_halves_scalar(&row, 1), (12, 0));
+        let words: Vec<u16> = row.iter().map(|&v| u16::from(v)).collect();
+        assert_eq!(<u16 as Px>::mb_halves(&words, 1), (12, 0));
     }
 
     #[test]
