@@ -4,7 +4,8 @@
 //! - [`analysis`]: the pure detector kernels and the shared event logic;
 //! - [`messages`]: typed bus messages;
 //! - elements: `blackdetect`, `freezedetect`, `blockdetect` (video); `silencedetect`,
-//!   `clipdetect`, `phasedetect`, `loudnessmeter` (audio); `avsyncdetect` (both).
+//!   `clipdetect`, `phasedetect`, `loudnessmeter` (audio); `avsyncdetect` (both); `slicecheck`
+//!   (coded H.264, before the decoder, for `blockdetect`).
 
 use gst::glib;
 
@@ -25,6 +26,7 @@ pub mod phasedetect;
 #[cfg(feature = "service")]
 pub mod service;
 pub mod silencedetect;
+pub mod slicecheck;
 pub mod videodetect;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
@@ -36,6 +38,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     clipdetect::register(plugin)?;
     phasedetect::register(plugin)?;
     loudnessmeter::register(plugin)?;
+    slicecheck::register(plugin)?;
     Ok(())
 }
 

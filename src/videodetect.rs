@@ -258,6 +258,10 @@ impl<D: VideoDetector> Stream<D> {
         self.last_pts = Some(pts);
         self.detector
             .decoder_flag(frame.buffer().flags().contains(gst::BufferFlags::CORRUPTED));
+        if D::READS_LOST_SLICES {
+            self.detector
+                .lost_slices(&crate::slicecheck::lost_slices(frame.buffer()));
+        }
         self.detector.push(&plane, pts, end, &mut events);
         Ok(events)
     }

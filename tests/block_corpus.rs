@@ -4,9 +4,11 @@
 //! a moving zone plate, a natural-looking pan, text and graphics over a
 //! texture) is encoded with x264 (4 slices a frame, a key frame every second)
 //! and, when installed, x265 (the same), then damaged in known frames in a
-//! pad probe on the decoder's sink: bytes flipped in a slice, a slice
-//! dropped, a whole frame dropped, bytes flipped in a key frame. The same
-//! stream is decoded clean beside it. Ground truth per frame is how visible
+//! pad probe before the decoder: bytes flipped in a slice, a slice
+//! dropped, a whole frame dropped, bytes flipped in a key frame. H.264 then
+//! goes through `slicecheck`, as the README's pipelines do, which tells
+//! `blockdetect` of slices lost whole (`BLOCK_PIXELS_ONLY=1` leaves it
+//! out). The same stream is decoded clean beside it. Ground truth per frame is how visible
 //! the damage is: the largest, over macroblocks, of the mean absolute
 //! difference between the two decodes less the clean block's own texture,
 //! its mean gradient across or down, whichever is larger (texture shifted
@@ -112,6 +114,17 @@ impl Codec {
         match self {
             Codec::H264 { .. } => "avdec_h264",
             Codec::H265 { .. } => "avdec_h265",
+        }
+    }
+    /// What sits between the damage and the decoder: `slicecheck` for
+    /// H.264, which tells `blockdetect` of slices lost whole (set
+    /// `BLOCK_PIXELS_ONLY=1` to measure the pixels alone).
+    fn checker(&self) -> &'static str {
+        match self {
+            Codec::H264 { .. } if std::env::var_os("BLOCK_PIXELS_ONLY").is_none() => {
+                "slicecheck ! "
+            }
+            _ => "",
         }
     }
     /// Is this unit (without its start code) a slice?
@@ -234,9 +247,10 @@ fn run(t: &Arc<Texture>, clip: &Clip) -> Outcome {
     let desc = format!(
         "{src} ! video/x-raw,format=I420,width={W},height={H},framerate=25/1 ! {enc} ! tee name=t \
          t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! {dec} ! video/x-raw,format=I420 ! appsink name=clean sync=false \
-         t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! {dec} name=dec ! video/x-raw,format=I420 ! blockdetect post-messages=false ! appsink name=damaged sync=false",
+         t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! identity name=inject ! {check}{dec} ! video/x-raw,format=I420 ! blockdetect post-messages=false ! appsink name=damaged sync=false",
         enc = clip.codec.chain(),
         dec = clip.codec.decoder(),
+        check = clip.codec.checker(),
     );
     let p = gst::parse::launch(&desc).unwrap_or_else(|e| panic!("{desc}: {e}"));
     let bin = p.downcast_ref::<gst::Bin>().unwrap();
@@ -263,9 +277,9 @@ fn run(t: &Arc<Texture>, clip: &Clip) -> Outcome {
     let injected = Arc::new(Mutex::new(Vec::new()));
     let (ops, inj, codec) = (clip.damage, injected.clone(), clip.codec);
     let count = Mutex::new(0usize);
-    bin.by_name("dec")
+    bin.by_name("inject")
         .unwrap()
-        .static_pad("sink")
+        .static_pad("src")
         .unwrap()
         .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
             let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_ref() else {
@@ -676,6 +690,14 @@ fn score_damaged(clip: &Clip, o: &Outcome, tally: &mut BTreeMap<&'static str, Ta
     }
     if std::env::var("BLOCK_DEBUG").is_ok_and(|v| clip.name.contains(v.as_str())) {
         debug(o, &truth);
+        for (s, e, evidence) in corruptions(&o.events) {
+            println!(
+                "    event {:.2}-{:.2} s: {}",
+                s as f64 / 1e9,
+                e as f64 / 1e9,
+                evidence.as_str()
+            );
+        }
     }
     let events = intervals(&o.events);
     let mut claimed = vec![false; events.len()];
@@ -847,12 +869,20 @@ fn detection_quality() {
         visible >= 20,
         "too little visible damage to judge: {visible}"
     );
-    // The issue asks for recall >= 95% and no false alarm; the detector does
-    // not reach that yet. These bounds guard the level last measured (88%,
-    // 37 of 42, with 7 false alarms) against getting worse, with a damage's
-    // worth of slack for encoder differences between machines.
-    assert!(recall >= 0.85, "recall {recall}");
-    assert!(fa <= 8, "false alarms {fa}");
+    // The issue asks for recall >= 95% and no false alarm; recall is reached
+    // with slicecheck, false alarms are not. These bounds guard the levels
+    // last measured against getting worse, with a damage's worth of slack
+    // for encoder differences between machines: with slicecheck 95% (40 of
+    // 42) with 8 false alarms (7 on hard negatives, 1 over a slice whose
+    // loss the decoder concealed invisibly); on the pixels alone 88% (37
+    // of 42) with 7.
+    if std::env::var_os("BLOCK_PIXELS_ONLY").is_none() {
+        assert!(recall >= 0.92, "recall {recall}");
+        assert!(fa <= 9, "false alarms {fa}");
+    } else {
+        assert!(recall >= 0.85, "recall {recall}");
+        assert!(fa <= 8, "false alarms {fa}");
+    }
 }
 
 /// False alarms against bitrate: clean H.264 and (when installed) HEVC

@@ -46,6 +46,7 @@
 
 use super::event::{EndReason, EventTracker, Transition};
 use super::frame::{LumaPlane, Region, Row};
+use super::slices::SliceLoss;
 
 /// Macroblock size of the coding grid, in pixels.
 pub const MB: usize = 16;
@@ -716,7 +717,7 @@ impl Default for BlockConfig {
     }
 }
 
-/// What raised a corruption: any of three kinds of evidence.
+/// What raised a corruption: any of four kinds of evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Evidence {
     /// Broken or grey blocks seen in the pixels.
@@ -727,49 +728,90 @@ pub struct Evidence {
     /// frame rate (decoders drop a frame they cannot decode, such as one
     /// whose data was lost).
     pub missing_frames: bool,
+    /// The coded frame lost slices, as `slicecheck` found before the
+    /// decoder (see [`super::slices`]).
+    pub bitstream: bool,
 }
+
+/// Evidence names, in the order of [`Evidence::as_str`].
+const EVIDENCE_NAMES: [&str; 4] = ["pixels", "decoder", "missing-frames", "bitstream"];
+
+/// Every combination of [`EVIDENCE_NAMES`], indexed by their bits (bit 0
+/// pixels).
+const EVIDENCE_JOINED: [&str; 16] = [
+    "",
+    "pixels",
+    "decoder",
+    "pixels+decoder",
+    "missing-frames",
+    "pixels+missing-frames",
+    "decoder+missing-frames",
+    "pixels+decoder+missing-frames",
+    "bitstream",
+    "pixels+bitstream",
+    "decoder+bitstream",
+    "pixels+decoder+bitstream",
+    "missing-frames+bitstream",
+    "pixels+missing-frames+bitstream",
+    "decoder+missing-frames+bitstream",
+    "pixels+decoder+missing-frames+bitstream",
+];
 
 impl Evidence {
     pub const PIXELS: Evidence = Evidence {
         pixels: true,
         decoder: false,
         missing_frames: false,
+        bitstream: false,
     };
     pub const DECODER: Evidence = Evidence {
         pixels: false,
         decoder: true,
         missing_frames: false,
+        bitstream: false,
     };
     pub const MISSING_FRAMES: Evidence = Evidence {
         pixels: false,
         decoder: false,
         missing_frames: true,
+        bitstream: false,
+    };
+    pub const BITSTREAM: Evidence = Evidence {
+        pixels: false,
+        decoder: false,
+        missing_frames: false,
+        bitstream: true,
     };
 
+    fn flags(&self) -> [bool; 4] {
+        [
+            self.pixels,
+            self.decoder,
+            self.missing_frames,
+            self.bitstream,
+        ]
+    }
+
     /// The names of the kinds present joined by `+`, in the order pixels,
-    /// decoder, missing-frames (`""` for none).
+    /// decoder, missing-frames, bitstream (`""` for none).
     pub fn as_str(&self) -> &'static str {
-        match (self.pixels, self.decoder, self.missing_frames) {
-            (false, false, false) => "",
-            (true, false, false) => "pixels",
-            (false, true, false) => "decoder",
-            (false, false, true) => "missing-frames",
-            (true, true, false) => "pixels+decoder",
-            (true, false, true) => "pixels+missing-frames",
-            (false, true, true) => "decoder+missing-frames",
-            (true, true, true) => "pixels+decoder+missing-frames",
-        }
+        let bits = self
+            .flags()
+            .iter()
+            .enumerate()
+            .fold(0, |a, (i, &f)| a | (usize::from(f) << i));
+        EVIDENCE_JOINED[bits]
     }
 
     /// Reads [`Evidence::as_str`]'s form (names in any order, at least one).
     pub fn parse(s: &str) -> Option<Self> {
         let mut e = Evidence::default();
         for name in s.split('+') {
-            let flag = match name {
-                "pixels" => &mut e.pixels,
-                "decoder" => &mut e.decoder,
-                "missing-frames" => &mut e.missing_frames,
-                _ => return None,
+            let flag = match EVIDENCE_NAMES.iter().position(|&n| n == name)? {
+                0 => &mut e.pixels,
+                1 => &mut e.decoder,
+                2 => &mut e.missing_frames,
+                _ => &mut e.bitstream,
             };
             *flag = true;
         }
@@ -778,7 +820,7 @@ impl Evidence {
 
     /// Any evidence at all.
     pub fn any(&self) -> bool {
-        self.pixels || self.decoder || self.missing_frames
+        self.flags().iter().any(|&f| f)
     }
 
     pub fn union(self, o: Evidence) -> Evidence {
@@ -786,6 +828,7 @@ impl Evidence {
             pixels: self.pixels || o.pixels,
             decoder: self.decoder || o.decoder,
             missing_frames: self.missing_frames || o.missing_frames,
+            bitstream: self.bitstream || o.bitstream,
         }
     }
 }
@@ -868,6 +911,8 @@ pub struct BlockDetector {
     breaks: Vec<Break>,
     damaged: Vec<bool>,
     flagged: bool,
+    /// What the next frame lost in the coded stream.
+    lost: SliceLoss,
     cadence: Cadence,
     /// Running mean of newly broken segments per frame, and how many frames
     /// it has seen.
@@ -903,6 +948,7 @@ impl BlockDetector {
             breaks: Vec::new(),
             damaged: Vec::new(),
             flagged: false,
+            lost: SliceLoss::default(),
             cadence: Cadence::default(),
             novel_mean: 0.0,
             compared: 0,
@@ -935,6 +981,14 @@ impl BlockDetector {
     /// The decoder flagged the next frame as corrupted (or not).
     pub fn set_decoder_flag(&mut self, corrupted: bool) {
         self.flagged = corrupted;
+    }
+
+    /// What the next frame lost in the coded stream (slices that never
+    /// reached the decoder, by macroblock address in the coded picture, rows
+    /// of `ceil(width / 16)` macroblocks; or prediction from a picture that
+    /// lost some: see [`super::slices`]).
+    pub fn set_lost_slices(&mut self, loss: &SliceLoss) {
+        self.lost.clone_from(loss);
     }
 
     /// The grid segments of the last frame that stepped by at least the
@@ -976,17 +1030,18 @@ impl BlockDetector {
         self.grid_sum += self.map.grid8;
         self.off_sum += self.map.off8;
         self.grid_n_sum += self.map.grid_n;
-        let pixels = self.find_damage(plane.width(), plane.height(), t);
+        let seen = self.find_damage(plane.width(), plane.height(), t);
         let gap_start = self.cadence.last_end();
         let missing = self.cadence.push(pts, end);
         let evidence = Evidence {
-            pixels: pixels.is_some(),
+            pixels: seen.is_some_and(|d| d.evidence.pixels),
             decoder: std::mem::take(&mut self.flagged),
             missing_frames: self.config.missing_frames && missing > 0,
+            bitstream: seen.is_some_and(|d| d.evidence.bitstream),
         };
         let damage = evidence.any().then(|| Damage {
             evidence,
-            ..pixels.unwrap_or(Damage {
+            ..seen.unwrap_or(Damage {
                 blocks: 0,
                 fraction: 0.0,
                 area: BoxPx::default(),
@@ -1078,8 +1133,9 @@ impl BlockDetector {
         out
     }
 
-    /// Judges the grid segments and returns the damage of the frame, if it
-    /// starts or continues a corruption.
+    /// Judges the grid segments and the lost macroblocks, and returns the
+    /// damage of the frame, if it starts or continues a corruption, with
+    /// `pixels` and `bitstream` evidence.
     fn find_damage(&mut self, width: usize, height: usize, t: f64) -> Option<Damage> {
         let (cols, rows) = (self.map.cols, self.map.rows);
         let n = cols * rows;
@@ -1171,6 +1227,24 @@ impl BlockDetector {
         let mut old = prev.unwrap_or_default();
         std::mem::swap(&mut old, &mut self.map);
         self.prev = inside.then_some(old);
+        // macroblocks lost in the coded stream (whatever the pixels show:
+        // concealment can look clean)
+        let mut lost = 0u32;
+        let coded_cols = width.div_ceil(MB);
+        let loss = std::mem::take(&mut self.lost);
+        let tainted = loss.tainted && inside;
+        for l in loss.lost {
+            let end = l.end.map_or(usize::MAX, |e| e as usize);
+            let (from, to) = (l.first as usize, end.min(coded_cols * rows));
+            for a in from..to {
+                let (c, r) = (a % coded_cols, a / coded_cols);
+                if (c0..c1).contains(&c) && (r0..r1).contains(&r) {
+                    let k = r * cols + c;
+                    lost += 1;
+                    self.damaged[k] = true;
+                }
+            }
+        }
         let analysed = ((c1.saturating_sub(c0)) * (r1.saturating_sub(r0))) as f64;
         let grey_start = f64::from(greyed) >= (GREY_SHARE * analysed).max(GREY_BLOCKS);
         // a cut while a corruption is open (often the key frame that ends
@@ -1180,7 +1254,7 @@ impl BlockDetector {
             self.damaged.clone_from(&self.was_damaged);
             persisting += 1;
         }
-        if !fresh && !grey_start && persisting == 0 {
+        if !fresh && !grey_start && persisting == 0 && lost == 0 && !tainted {
             self.was_damaged.clear();
             return None;
         }
@@ -1194,7 +1268,7 @@ impl BlockDetector {
         }
         let starts = (fresh && sudden && novel >= self.config.min_breaks.max(1)) || grey_start;
         let corrupted = starts || (continuing && novel + persisting > 0);
-        if !corrupted {
+        if !corrupted && lost == 0 && !tainted {
             self.was_damaged.clear();
             return None;
         }
@@ -1213,16 +1287,26 @@ impl BlockDetector {
         }
         self.was_damaged.clone_from(&self.damaged);
         let total = ((c1 - c0) * (r1 - r0)) as f64;
-        Some(Damage {
-            blocks: count,
-            fraction: f64::from(count) / total,
-            area: BoxPx {
+        // (a tainted frame may show no damaged block)
+        let area = if count == 0 {
+            BoxPx::default()
+        } else {
+            BoxPx {
                 x: (bx0 * MB) as u32,
                 y: (by0 * MB) as u32,
                 width: ((bx1 - bx0) * MB) as u32,
                 height: ((by1 - by0) * MB) as u32,
+            }
+        };
+        Some(Damage {
+            blocks: count,
+            fraction: f64::from(count) / total,
+            area,
+            evidence: Evidence {
+                pixels: corrupted,
+                bitstream: lost > 0 || tainted,
+                ..Evidence::default()
             },
-            evidence: Evidence::PIXELS,
         })
     }
 
@@ -1783,13 +1867,23 @@ mod tests {
 
     #[test]
     fn evidence_names_round_trip() {
-        for bits in 1..8u8 {
+        for bits in 1..16u8 {
             let e = Evidence {
                 pixels: bits & 1 != 0,
                 decoder: bits & 2 != 0,
                 missing_frames: bits & 4 != 0,
+                bitstream: bits & 8 != 0,
             };
             assert_eq!(Evidence::parse(e.as_str()), Some(e), "{}", e.as_str());
+            // each name once, in the documented order
+            let names: Vec<&str> = e.as_str().split('+').collect();
+            let want: Vec<&str> = EVIDENCE_NAMES
+                .iter()
+                .zip(e.flags())
+                .filter(|(_, f)| *f)
+                .map(|(n, _)| *n)
+                .collect();
+            assert_eq!(names, want);
         }
         assert_eq!(Evidence::parse(""), None);
         assert_eq!(Evidence::parse("pixels+gap"), None);

@@ -15,6 +15,7 @@ pub mod loudness;
 pub mod phase;
 pub mod samples;
 pub mod silence;
+pub mod slices;
 
 use blocks::AudioTime;
 use event::EndReason;
@@ -34,6 +35,14 @@ pub trait VideoDetector {
 
     /// Whether the decoder flagged the next frame as corrupted.
     fn decoder_flag(&mut self, _corrupted: bool) {}
+
+    /// Whether [`VideoDetector::lost_slices`] is used (the glue looks for
+    /// the meta only then).
+    const READS_LOST_SLICES: bool = false;
+
+    /// What the next frame lost in the coded stream, as `slicecheck` found
+    /// it before the decoder.
+    fn lost_slices(&mut self, _loss: &slices::SliceLoss) {}
 
     /// A new segment began without a flush: frame times before it say
     /// nothing about the ones after it.
@@ -70,6 +79,10 @@ impl VideoDetector for block::BlockDetector {
     }
     fn decoder_flag(&mut self, corrupted: bool) {
         self.set_decoder_flag(corrupted);
+    }
+    const READS_LOST_SLICES: bool = true;
+    fn lost_slices(&mut self, loss: &slices::SliceLoss) {
+        self.set_lost_slices(loss);
     }
     fn new_segment(&mut self) {
         self.forget_cadence();

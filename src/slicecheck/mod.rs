@@ -1,0 +1,129 @@
+//! `slicecheck`: finds H.264 slices lost whole before the decoder, and tells
+//! `blockdetect` after the decoder which macroblocks they covered.
+//!
+//! A slice lost whole (an RTP or UDP packet that never arrived) is concealed
+//! by the decoder, and the concealment can be hard to see in the pixels,
+//! but the coded frame shows the loss plainly (see
+//! [`crate::analysis::slices`]): its slices do not start at macroblock 0, or
+//! a stream that cut every frame into the same slices has some of them
+//! missing. Loss inside a slice (bit errors, a slice cut short) is left to
+//! the pixels.
+//!
+//! Concealment errors in a reference picture spread to the pictures predicted
+//! from it, so the frames after such a loss are *tainted* up to the next key
+//! frame (complete intra frame or recovery point; 300 frames at most).
+//!
+//! For each frame with lost slices, the element logs a warning (debug
+//! category `slicecheck`); to it and to each tainted frame it attaches a
+//! custom meta named
+//! [`LOST_SLICES_META`] to the buffer. Decoders and filters copy a meta
+//! without tags to the frames they make from a buffer, so the decoded frame
+//! carries it, matched by frame even where B-frames reorder, and
+//! `blockdetect` counts it as `bitstream` evidence, with the damaged
+//! fraction and area of the lost macroblocks. The element posts no bus
+//! messages of its own and passes every buffer through unchanged.
+//!
+//! ```text
+//! gst-launch-1.0 -m udpsrc port=5000 caps=application/x-rtp,media=video,encoding-name=H264,clock-rate=90000 ! \
+//!     rtph264depay ! h264parse ! slicecheck ! avdec_h264 ! blockdetect ! fakesink
+//! ```
+//!
+//! Input: `video/x-h264` in access units (`alignment=au`, which `h264parse`
+//! gives when asked), `stream-format` `byte-stream`, `avc` or `avc3`. The
+//! slice layout is forgotten on a flush or a caps change. Interlaced streams
+//! coded as macroblock pairs (MBAFF) address pairs, so the area reported for
+//! them is off; which frames lost slices is still right.
+//!
+//! ## The meta
+//! A `GstCustomMeta` named `GstAvmonitorLostSlicesMeta` whose structure
+//! (`lost-slices`) holds `first-mbs` and `end-mbs` (`GstValueArray` of u32):
+//! the macroblock addresses each lost run of slices starts at, and where it
+//! ends (exclusive; `4294967295`: at the end of the picture), and `tainted`
+//! (boolean): the frame is predicted from a picture that lost slices (see
+//! [`crate::analysis::slices`]: until the next key frame).
+
+use gst::glib;
+use gst::prelude::*;
+
+use crate::analysis::slices::{LostRange, SliceLoss};
+
+mod imp;
+
+/// The name of the custom meta carrying a frame's lost macroblocks.
+pub const LOST_SLICES_META: &str = "GstAvmonitorLostSlicesMeta";
+
+/// `end-mbs` value for a run reaching the end of the picture.
+const TO_END: u32 = u32::MAX;
+
+glib::wrapper! {
+    pub struct SliceCheck(ObjectSubclass<imp::SliceCheck>)
+        @extends gst_base::BaseTransform, gst::Element, gst::Object;
+}
+
+/// Registers [`LOST_SLICES_META`] (once per process).
+pub fn register_meta() {
+    if !gst::meta::CustomMeta::is_registered(LOST_SLICES_META) {
+        gst::meta::CustomMeta::register(LOST_SLICES_META, &[]);
+    }
+}
+
+pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    register_meta();
+    gst::Element::register(
+        Some(plugin),
+        "slicecheck",
+        gst::Rank::NONE,
+        SliceCheck::static_type(),
+    )
+}
+
+/// Attaches `loss` to `buffer` as [`LOST_SLICES_META`].
+pub fn add_lost_slices(buffer: &mut gst::BufferRef, loss: &SliceLoss) {
+    let lost = &loss.lost;
+    register_meta();
+    let Ok(mut meta) = gst::meta::CustomMeta::add(buffer, LOST_SLICES_META) else {
+        return;
+    };
+    let s = meta.mut_structure();
+    s.set_name("lost-slices");
+    s.set(
+        "first-mbs",
+        gst::Array::new(lost.iter().map(|l| l.first.to_send_value())),
+    );
+    s.set(
+        "end-mbs",
+        gst::Array::new(lost.iter().map(|l| l.end.unwrap_or(TO_END).to_send_value())),
+    );
+    s.set("tainted", loss.tainted);
+}
+
+/// The loss [`add_lost_slices`] attached to `buffer`, if any (the plugin
+/// registers the meta before any element exists).
+pub fn lost_slices(buffer: &gst::BufferRef) -> SliceLoss {
+    let Ok(meta) = gst::meta::CustomMeta::from_buffer(buffer, LOST_SLICES_META) else {
+        return SliceLoss::default();
+    };
+    let s = meta.structure();
+    let tainted = s.get::<bool>("tainted").unwrap_or(false);
+    let (Ok(first), Ok(end)) = (
+        s.get::<gst::Array>("first-mbs"),
+        s.get::<gst::Array>("end-mbs"),
+    ) else {
+        return SliceLoss {
+            lost: Vec::new(),
+            tainted,
+        };
+    };
+    let lost = first
+        .iter()
+        .zip(end.iter())
+        .filter_map(|(f, e)| {
+            let (f, e) = (f.get::<u32>().ok()?, e.get::<u32>().ok()?);
+            Some(LostRange {
+                first: f,
+                end: (e != TO_END).then_some(e),
+            })
+        })
+        .collect();
+    SliceLoss { lost, tainted }
+}
