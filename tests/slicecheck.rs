@@ -1,0 +1,398 @@
+//! slicecheck: hand-made access units through a harness (exact frames,
+//! both framings, flushes, caps, garbage), and a real x264 pipeline with a
+//! slice dropped before the decoder, where the meta must reach the decoded
+//! frame it belongs to and blockdetect must report the corruption from that
+//! frame to the next key frame.
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use gst::prelude::*;
+
+use common::*;
+use gstavmonitor::analysis::block::Evidence;
+use gstavmonitor::analysis::slices::{nal_units, slice, Framing, LostRange, STABLE_FRAMES};
+use gstavmonitor::messages::{BlockDetectMessage, EventKind};
+use gstavmonitor::slicecheck::lost_slices;
+
+/// Exp-Golomb bits of `v`.
+fn ue(v: u32, bits: &mut Vec<u8>) {
+    let v = u64::from(v) + 1;
+    let len = 64 - v.leading_zeros();
+    bits.extend(std::iter::repeat_n(0, len as usize - 1));
+    bits.extend((0..len).rev().map(|i| ((v >> i) & 1) as u8));
+}
+
+/// A slice unit: NAL header `header`, `first_mb_in_slice` `mb`,
+/// `slice_type` `st`, then filler bytes.
+fn unit(header: u8, mb: u32, st: u32) -> Vec<u8> {
+    let mut bits = Vec::new();
+    ue(mb, &mut bits);
+    ue(st, &mut bits);
+    bits.push(1);
+    while !bits.len().is_multiple_of(8) {
+        bits.push(0);
+    }
+    let mut out = vec![header];
+    out.extend(
+        bits.chunks(8)
+            .map(|c| c.iter().fold(0u8, |a, &b| (a << 1) | b)),
+    );
+    out.extend_from_slice(&[0x9a, 0x5c, 0x3e]);
+    out
+}
+
+/// An access unit of slices starting at `starts` (P slices of a reference
+/// picture, or I slices of an IDR picture), framed as asked.
+fn access_unit(starts: &[u32], idr: bool, framing: Framing) -> gst::Buffer {
+    let mut units = vec![vec![0x09, 0xf0]];
+    for &s in starts {
+        units.push(if idr {
+            unit(0x65, s, 7)
+        } else {
+            unit(0x41, s, 5)
+        });
+    }
+    let mut data = Vec::new();
+    for u in units {
+        match framing {
+            Framing::ByteStream => data.extend_from_slice(&[0, 0, 0, 1]),
+            Framing::Length(_) => data.extend_from_slice(&(u.len() as u32).to_be_bytes()),
+        }
+        data.extend_from_slice(&u);
+    }
+    gst::Buffer::from_mut_slice(data)
+}
+
+const LAYOUT: [u32; 4] = [0, 60, 120, 180];
+
+fn harness(caps: &str) -> gst_check::Harness {
+    init();
+    let mut h = gst_check::Harness::new("slicecheck");
+    h.set_src_caps_str(caps);
+    h
+}
+
+/// Pushes frame `i` and returns what its output carries and whether its
+/// bytes came out unchanged.
+fn push(h: &mut gst_check::Harness, buf: gst::Buffer, i: u64) -> (Vec<LostRange>, bool) {
+    let buf = timed(buf, Some(i * 40_000_000), Some(40_000_000));
+    let sent = buf.map_readable().unwrap().to_vec();
+    let out = h.push_and_pull(buf).unwrap();
+    let same = out.map_readable().unwrap().as_slice() == sent.as_slice();
+    assert_eq!(
+        out.pts(),
+        Some(gst::ClockTime::from_nseconds(i * 40_000_000))
+    );
+    (lost_slices(&out).lost, same)
+}
+
+fn runs(r: &[(u32, Option<u32>)]) -> Vec<LostRange> {
+    r.iter()
+        .map(|&(first, end)| LostRange { first, end })
+        .collect()
+}
+
+#[test]
+fn lost_slices_are_marked_on_their_frame_in_both_framings() {
+    for (caps, framing) in [
+        (
+            "video/x-h264,stream-format=byte-stream,alignment=au",
+            Framing::ByteStream,
+        ),
+        // codec_data's fifth byte 0xff: four-byte sizes
+        (
+            "video/x-h264,stream-format=avc,alignment=au,codec_data=(buffer)0164001fffe1",
+            Framing::Length(4),
+        ),
+    ] {
+        let mut h = harness(caps);
+        let mut i = 0;
+        let mut frame = |h: &mut gst_check::Harness, starts: &[u32], idr: bool| {
+            let r = push(h, access_unit(starts, idr, framing), i);
+            i += 1;
+            assert!(r.1, "{caps}: bytes changed");
+            r.0
+        };
+        for k in 0..STABLE_FRAMES {
+            assert!(frame(&mut h, &LAYOUT, k == 0).is_empty());
+        }
+        assert_eq!(
+            frame(&mut h, &[0, 60, 180], false),
+            runs(&[(120, Some(180))]),
+            "{caps}"
+        );
+        assert_eq!(
+            frame(&mut h, &[60, 120, 180], false),
+            runs(&[(0, Some(60))])
+        );
+        assert_eq!(frame(&mut h, &[0, 60, 120], false), runs(&[(180, None)]));
+        assert!(frame(&mut h, &LAYOUT, false).is_empty());
+    }
+}
+
+#[test]
+fn frames_after_a_lost_reference_are_tainted_until_a_key_frame() {
+    let mut h = harness("video/x-h264,stream-format=byte-stream,alignment=au");
+    let mut tainted = Vec::new();
+    for i in 0..12u64 {
+        let starts: &[u32] = if i == 5 { &[0, 120, 180] } else { &LAYOUT };
+        let buf = timed(
+            access_unit(starts, i == 0 || i == 9, Framing::ByteStream),
+            Some(i * 40_000_000),
+            Some(40_000_000),
+        );
+        let out = h.push_and_pull(buf).unwrap();
+        let loss = lost_slices(&out);
+        assert_eq!(loss.lost.is_empty(), i != 5, "frame {i}");
+        tainted.push(loss.tainted);
+    }
+    // tainted from the frame after the loss to the key frame at 9
+    let want: Vec<bool> = (0..12).map(|i| (6..9).contains(&i)).collect();
+    assert_eq!(tainted, want);
+}
+
+#[test]
+fn a_flush_or_new_caps_forget_the_layout() {
+    let caps = "video/x-h264,stream-format=byte-stream,alignment=au";
+    let mut h = harness(caps);
+    let mut i = 0;
+    for _ in 0..STABLE_FRAMES {
+        assert!(
+            push(&mut h, access_unit(&LAYOUT, false, Framing::ByteStream), i)
+                .0
+                .is_empty()
+        );
+        i += 1;
+    }
+    assert!(h.push_event(gst::event::FlushStart::new()));
+    assert!(h.push_event(gst::event::FlushStop::new(true)));
+    h.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
+        gst::ClockTime,
+    >::new()));
+    // the first frame after the flush sets the layout: nothing lost
+    assert!(push(
+        &mut h,
+        access_unit(&[0, 60, 180], false, Framing::ByteStream),
+        i
+    )
+    .0
+    .is_empty());
+    i += 1;
+    for _ in 0..STABLE_FRAMES {
+        assert!(
+            push(&mut h, access_unit(&LAYOUT, false, Framing::ByteStream), i)
+                .0
+                .is_empty()
+        );
+        i += 1;
+    }
+    // new caps (another stream): forgotten again
+    h.set_src_caps_str("video/x-h264,stream-format=byte-stream,alignment=au,width=320,height=192");
+    assert!(push(
+        &mut h,
+        access_unit(&[0, 60, 180], false, Framing::ByteStream),
+        i
+    )
+    .0
+    .is_empty());
+}
+
+#[test]
+fn garbage_passes_through_unchanged_and_unmarked() {
+    let mut h = harness("video/x-h264,stream-format=byte-stream,alignment=au");
+    let mut x = 7u32;
+    for i in 0..200u64 {
+        let len = (i as usize * 37) % 300;
+        let data: Vec<u8> = (0..len)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                // many zeros, so that start codes turn up
+                if x >> 30 == 0 {
+                    0
+                } else {
+                    (x >> 22) as u8
+                }
+            })
+            .collect();
+        let (lost, same) = push(&mut h, gst::Buffer::from_mut_slice(data), i);
+        assert!(same);
+        // random starts may well look like lost slices; they must only be
+        // well-formed
+        for r in lost {
+            assert!(r.end.is_none_or(|e| e > r.first));
+        }
+    }
+    // a buffer without a timestamp, and an empty one
+    let out = h.push_and_pull(gst::Buffer::new()).unwrap();
+    assert_eq!(out.size(), 0);
+}
+
+#[test]
+fn refuses_streams_it_cannot_read() {
+    init();
+    for (enc, caps) in [
+        (
+            "x264enc ! h264parse",
+            "video/x-h264,stream-format=byte-stream,alignment=nal",
+        ),
+        (
+            "x265enc ! h265parse",
+            "video/x-h265,stream-format=byte-stream,alignment=au",
+        ),
+    ] {
+        if gst::ElementFactory::find(enc.split(' ').next().unwrap()).is_none() {
+            continue;
+        }
+        // refused when linked, or else when the caps arrive
+        let p = match gst::parse::launch(&format!(
+            "videotestsrc num-buffers=3 ! {enc} ! capsfilter caps=\"{caps}\" ! slicecheck ! fakesink"
+        )) {
+            Err(e) => {
+                assert!(e.message().contains("slicecheck"), "{caps}: {e}");
+                continue;
+            }
+            Ok(p) => p,
+        };
+        let bus = p.bus().unwrap();
+        p.set_state(gst::State::Playing).unwrap();
+        let msg = bus
+            .timed_pop_filtered(
+                gst::ClockTime::from_seconds(30),
+                &[gst::MessageType::Eos, gst::MessageType::Error],
+            )
+            .expect("no error or EOS");
+        p.set_state(gst::State::Null).unwrap();
+        assert_eq!(msg.type_(), gst::MessageType::Error, "{caps}");
+    }
+}
+
+/// Frames of a real x264 stream (B-frames, 4 slices, a key frame every 25)
+/// with slice 1 of the 11th coded frame dropped before slicecheck: the meta
+/// marks the decoded frame of that PTS as lost, the frames predicted from
+/// it as tainted up to the key frame, and blockdetect reports one
+/// corruption with `bitstream` evidence from the first of them to the key
+/// frame at 1 s.
+#[test]
+fn a_dropped_slice_is_reported_from_its_frame_to_the_key_frame() {
+    init();
+    let desc = "videotestsrc num-buffers=40 pattern=ball ! video/x-raw,width=320,height=192,framerate=25/1 ! \
+        x264enc speed-preset=faster threads=1 key-int-max=25 bframes=2 option-string=slices=4 ! \
+        video/x-h264,stream-format=byte-stream,alignment=au ! identity name=inject ! slicecheck ! \
+        avdec_h264 name=dec ! blockdetect post-messages=false ! fakesink";
+    let p = gst::parse::launch(desc).unwrap();
+    let bin = p.downcast_ref::<gst::Bin>().unwrap();
+    let dropped = Arc::new(Mutex::new(None));
+    let count = Mutex::new(0u32);
+    let d = dropped.clone();
+    bin.by_name("inject")
+        .unwrap()
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_mut() else {
+                return gst::PadProbeReturn::Ok;
+            };
+            let k = {
+                let mut c = count.lock().unwrap();
+                *c += 1;
+                *c - 1
+            };
+            if k != 10 {
+                return gst::PadProbeReturn::Ok;
+            }
+            let map = buf.map_readable().unwrap();
+            let mut out = Vec::new();
+            let mut n = 0;
+            for u in nal_units(map.as_slice(), Framing::ByteStream) {
+                if let Some(s) = slice(u) {
+                    n += 1;
+                    if n == 2 {
+                        *d.lock().unwrap() = Some((buf.pts().unwrap().nseconds(), s));
+                        continue;
+                    }
+                }
+                out.extend_from_slice(&[0, 0, 0, 1]);
+                out.extend_from_slice(u);
+            }
+            drop(map);
+            let mut nb = gst::Buffer::from_mut_slice(out);
+            {
+                let m = nb.get_mut().unwrap();
+                m.set_pts(buf.pts());
+                m.set_dts(buf.dts());
+                m.set_duration(buf.duration());
+                m.set_flags(buf.flags());
+            }
+            *buf = nb;
+            gst::PadProbeReturn::Ok
+        });
+    let marks = Arc::new(Mutex::new(Vec::new()));
+    let m = marks.clone();
+    bin.by_name("dec")
+        .unwrap()
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_ref() {
+                let loss = lost_slices(buf);
+                m.lock()
+                    .unwrap()
+                    .push((buf.pts().unwrap().nseconds(), loss.lost, loss.tainted));
+            }
+            gst::PadProbeReturn::Ok
+        });
+    let events: Vec<BlockDetectMessage> = run_structures(&p)
+        .iter()
+        .filter(|s| s.name() == "blockdetect")
+        .map(|s| BlockDetectMessage::from_structure(s).unwrap())
+        .collect();
+    let (lost_pts, lost_slice) = dropped.lock().unwrap().expect("no slice dropped");
+    assert!(
+        lost_slice.reference,
+        "the 11th coded frame should be a P frame"
+    );
+    let marks = marks.lock().unwrap();
+    assert_eq!(marks.len(), 40);
+    const F: u64 = 40_000_000;
+    // x264enc starts its timestamps at 1000 hours
+    let key = marks.iter().map(|m| m.0).min().unwrap() + 25 * F;
+    for (pts, lost, tainted) in marks.iter() {
+        if *pts == lost_pts {
+            assert_eq!(lost.len(), 1, "{pts}");
+            assert_eq!(lost[0].first, lost_slice.first_mb);
+            assert!(!tainted);
+        } else {
+            assert!(lost.is_empty(), "{pts}");
+        }
+    }
+    // tainted: what was decoded after it, up to the key frame (B-frames
+    // shown before it but predicted from it included)
+    let first_tainted = marks.iter().filter(|m| m.2).map(|m| m.0).min().unwrap();
+    assert!(first_tainted >= lost_pts - 2 * F && first_tainted <= lost_pts + F);
+    for (pts, _, tainted) in marks.iter() {
+        if *pts > lost_pts && *pts < key {
+            assert!(tainted, "{pts}");
+        }
+        if *pts >= key {
+            assert!(!tainted, "{pts}");
+        }
+    }
+    let start = first_tainted.min(lost_pts);
+    let corruption: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            BlockDetectMessage::Corruption {
+                event, evidence, ..
+            } => Some((event.kind, event.timestamp, *evidence)),
+            _ => None,
+        })
+        .collect();
+    assert!(corruption.len() >= 2, "{corruption:?}");
+    assert_eq!(corruption[0].0, EventKind::Start);
+    assert_eq!(corruption[0].1, start, "{corruption:?}");
+    assert!(corruption[0].2.bitstream);
+    assert_eq!(corruption[1].0, EventKind::End);
+    assert_eq!(corruption[1].1, key, "{corruption:?}");
+    assert!(corruption[1].2.union(Evidence::BITSTREAM) == corruption[1].2);
+}
