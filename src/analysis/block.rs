@@ -38,7 +38,10 @@
 //! brings new damage) is held over it with the damage of the frame before,
 //! and judged again on the next. A buffer the decoder flagged as corrupted
 //! counts too, and so do frames missing from a steady frame rate
-//! ([`Cadence`]); each event says which evidence raised it.
+//! ([`Cadence`]) and frames that lost slices in the coded stream, or are
+//! predicted from one that did ([`super::slices`], set before each frame
+//! with [`BlockDetector::set_lost_slices`]); each event says which evidence
+//! raised it.
 //!
 //! Separately, [`blockiness`] measures ordinary compression blocking: the
 //! mean gradient across the 8-pixel grid over the mean gradient off it (1.0
@@ -1761,6 +1764,101 @@ mod tests {
         // the flag is for one frame
         push(&mut d, &texture(2), 2);
         assert_eq!(d.last_damage(), None);
+    }
+
+    #[test]
+    fn lost_slices_are_evidence_up_to_the_first_untainted_frame() {
+        use crate::analysis::slices::{LostRange, SliceLoss};
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: 0,
+            ..BlockConfig::default()
+        });
+        let mut got = Vec::new();
+        for i in 0..8u64 {
+            // rows of 10 macroblocks: 23..27 is row 2, columns 3 to 6
+            let loss = match i {
+                3 => SliceLoss {
+                    lost: vec![LostRange {
+                        first: 23,
+                        end: Some(27),
+                    }],
+                    tainted: false,
+                },
+                4 | 5 => SliceLoss {
+                    lost: Vec::new(),
+                    tainted: true,
+                },
+                _ => SliceLoss::default(),
+            };
+            d.set_lost_slices(&loss);
+            for e in push(&mut d, &texture(i as usize), i) {
+                if let BlockEvent::Corruption { transition, damage } = e {
+                    got.push((transition, damage));
+                }
+            }
+            if i == 3 {
+                let dmg = d.last_damage().unwrap();
+                assert_eq!(dmg.evidence, Evidence::BITSTREAM);
+                assert_eq!(dmg.blocks, 4);
+                assert_eq!(
+                    dmg.area,
+                    BoxPx {
+                        x: 48,
+                        y: 32,
+                        width: 64,
+                        height: 16
+                    }
+                );
+            }
+            if i == 4 {
+                // tainted: evidence without a damaged block of its own
+                let dmg = d.last_damage().unwrap();
+                assert_eq!((dmg.evidence, dmg.blocks), (Evidence::BITSTREAM, 0));
+            }
+        }
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, Transition::Start { start: 3 * F });
+        assert_eq!(
+            got[1].0,
+            Transition::End {
+                start: 3 * F,
+                end: 6 * F,
+                reason: EndReason::Recovered
+            }
+        );
+        // the end has the area of the whole corruption
+        assert_eq!(got[1].1.area.width, 64);
+        assert_eq!(got[1].1.blocks, 4);
+
+        // a run to the end of the picture; and one outside the region
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: 0,
+            region: Region {
+                y: 0.5,
+                height: 0.5,
+                ..Region::default()
+            },
+            ..BlockConfig::default()
+        });
+        push(&mut d, &texture(0), 0);
+        d.set_lost_slices(&SliceLoss {
+            lost: vec![LostRange {
+                first: 5,
+                end: Some(10),
+            }],
+            tainted: false,
+        });
+        push(&mut d, &texture(1), 1);
+        assert_eq!(d.last_damage(), None, "outside the region");
+        d.set_lost_slices(&SliceLoss {
+            lost: vec![LostRange {
+                first: 75,
+                end: None,
+            }],
+            tainted: false,
+        });
+        push(&mut d, &texture(2), 2);
+        assert_eq!(d.last_damage().map(|d| d.blocks), Some(5));
     }
 
     /// Frame starts (in frame durations of `dur` ns) through a fresh

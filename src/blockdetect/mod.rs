@@ -28,8 +28,11 @@
 //! again after a flush, caps change or new segment; `missing-frames`):
 //! decoders drop a frame they cannot decode, and the content after it is
 //! often a frame behind in ways the pixels do not show; such a corruption
-//! starts where the first missing frame would have been. Each event says
-//! which evidence raised it.
+//! starts where the first missing frame would have been. So are frames
+//! `slicecheck` marked before the decoder: H.264 slices lost whole, and the
+//! frames predicted from such a loss up to the next key frame (evidence
+//! `bitstream`, the lost macroblocks as the area), whatever the pixels
+//! show. Each event says which evidence raised it.
 //!
 //! Black, flat and single-colour frames have no steps: they never raise an
 //! event and their blockiness is 1.0 (256 at most, for flat 8x8 blocks of
@@ -40,16 +43,17 @@
 //! ends it, or brings new damage) is held over it and judged again on the
 //! next frame.
 //!
-//! Limits, measured by the crate's `tests/block_corpus.rs`: about 88% of
-//! visibly damaged intervals in x264 and x265 encodes are found, and very
-//! low bitrate or noisy video raises some false alarms, each a few frames
-//! long (a `min-duration` of two frames leaves 2 of 7 and finds about 86%).
+//! Limits, measured by the crate's `tests/block_corpus.rs`: 95% of visibly
+//! damaged intervals in x264 and x265 encodes are found with `slicecheck`
+//! before the H.264 decoder (88% from the pixels alone), and very low
+//! bitrate or noisy video raises some false alarms, each a few frames long
+//! (a `min-duration` of two frames leaves 2 of 7).
 //! Damage hidden in busy texture is missed, and a cut from textured content
 //! straight to flat mid-grey reads as decoder grey.
 //!
 //! ```text
-//! gst-launch-1.0 -m srtsrc uri=srt://:9000 ! tsdemux ! h264parse ! avdec_h264 ! \
-//!     blockdetect ! fakesink
+//! gst-launch-1.0 -m srtsrc uri=srt://:9000 ! tsdemux ! h264parse ! slicecheck ! \
+//!     avdec_h264 ! blockdetect ! fakesink
 //! ```
 //!
 //! ## Messages
@@ -69,8 +73,8 @@
 //!   (with the default `min-duration` of 0, a start has its first frame's);
 //!   `area-x`, `area-y`, `area-width`, `area-height` (u32, pixels): the
 //!   bounding box of the damage, its union over the corruption so far;
-//!   `evidence` (string): `pixels`, `decoder`, `missing-frames`, or several
-//!   joined by `+` (`pixels+decoder`).
+//!   `evidence` (string): `pixels`, `decoder`, `missing-frames`,
+//!   `bitstream`, or several joined by `+` (`pixels+bitstream`).
 //! - measurement: `blockiness` (f64): mean luma gradient across the 8-pixel
 //!   grid over the mean gradient off it, over the interval (1.0: no blocking;
 //!   watch its trend for coding quality, it never raises an event);
