@@ -28,7 +28,8 @@
 //! is recall of visible damage >= 95% with no false alarm; the test guards
 //! the level reached so far (see the bounds at the end).
 //!
-//! Tuning aids: `BLOCK_DEBUG=<clip name part>` prints the kernel's verdicts
+//! Tuning aids: `BLOCK_PROPS="<property>=<value> ..."` sets blockdetect's
+//! properties, `BLOCK_DEBUG=<clip name part>` prints the kernel's verdicts
 //! frame by frame, `BLOCK_DUMP=<clip>:<frame>,...` writes damaged and clean
 //! pictures to /tmp/blk, and the ignored test `features` writes every
 //! candidate segment with its features to /tmp/blk/features.csv.
@@ -41,7 +42,9 @@ use common::*;
 use gst::prelude::*;
 use gst_video::prelude::*;
 use gstavmonitor::analysis::block::Evidence;
+use gstavmonitor::analysis::slices::SliceLoss;
 use gstavmonitor::messages::{BlockDetectMessage, EventKind};
+use gstavmonitor::slicecheck::lost_slices;
 
 const W: usize = 640;
 const H: usize = 352;
@@ -159,9 +162,15 @@ struct Outcome {
     /// PTS of the frames the probe damaged, with the damage.
     injected: Vec<(u64, Op, bool)>,
     events: Vec<BlockDetectMessage>,
+    /// What slicecheck told blockdetect of each damaged frame.
+    losses: BTreeMap<u64, SliceLoss>,
 }
 
-fn collect(sink: &gst::Element, out: Arc<Mutex<Frames>>) {
+type Losses = Arc<Mutex<BTreeMap<u64, SliceLoss>>>;
+
+/// Keeps the luma of each frame reaching `sink` in `out`, and what
+/// slicecheck marked it with in `losses`.
+fn collect(sink: &gst::Element, out: Arc<Mutex<Frames>>, losses: Losses) {
     let sink = sink.clone().downcast::<gst_app::AppSink>().unwrap();
     sink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
@@ -176,7 +185,9 @@ fn collect(sink: &gst::Element, out: Arc<Mutex<Frames>>) {
                 for y in 0..H {
                     l.extend_from_slice(&data[y * stride..y * stride + W]);
                 }
-                out.lock().unwrap().insert(buf.pts().unwrap().nseconds(), l);
+                let pts = buf.pts().unwrap().nseconds();
+                out.lock().unwrap().insert(pts, l);
+                losses.lock().unwrap().insert(pts, lost_slices(buf));
                 Ok(gst::FlowSuccess::Ok)
             })
             .build(),
@@ -247,7 +258,8 @@ fn run(t: &Arc<Texture>, clip: &Clip) -> Outcome {
     let desc = format!(
         "{src} ! video/x-raw,format=I420,width={W},height={H},framerate=25/1 ! {enc} ! tee name=t \
          t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! {dec} ! video/x-raw,format=I420 ! appsink name=clean sync=false \
-         t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! identity name=inject ! {check}{dec} ! video/x-raw,format=I420 ! blockdetect post-messages=false ! appsink name=damaged sync=false",
+         t. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! identity name=inject ! {check}{dec} ! video/x-raw,format=I420 ! blockdetect post-messages=false {props} ! appsink name=damaged sync=false",
+        props = std::env::var("BLOCK_PROPS").unwrap_or_default(),
         enc = clip.codec.chain(),
         dec = clip.codec.decoder(),
         check = clip.codec.checker(),
@@ -272,8 +284,17 @@ fn run(t: &Arc<Texture>, clip: &Clip) -> Outcome {
     }
     let clean = Arc::new(Mutex::new(Frames::new()));
     let damaged = Arc::new(Mutex::new(Frames::new()));
-    collect(&bin.by_name("clean").unwrap(), clean.clone());
-    collect(&bin.by_name("damaged").unwrap(), damaged.clone());
+    let losses = Losses::default();
+    collect(
+        &bin.by_name("clean").unwrap(),
+        clean.clone(),
+        Losses::default(),
+    );
+    collect(
+        &bin.by_name("damaged").unwrap(),
+        damaged.clone(),
+        losses.clone(),
+    );
     let injected = Arc::new(Mutex::new(Vec::new()));
     let (ops, inj, codec) = (clip.damage, injected.clone(), clip.codec);
     let count = Mutex::new(0usize);
@@ -338,11 +359,13 @@ fn run(t: &Arc<Texture>, clip: &Clip) -> Outcome {
     let injected = std::mem::take(&mut *injected.lock().unwrap());
     let clean = std::mem::take(&mut *clean.lock().unwrap());
     let damaged = std::mem::take(&mut *damaged.lock().unwrap());
+    let losses = std::mem::take(&mut *losses.lock().unwrap());
     Outcome {
         clean,
         damaged,
         injected,
         events,
+        losses,
     }
 }
 
@@ -367,11 +390,13 @@ fn debug(o: &Outcome, truth: &[(u64, u32)]) {
     let truth: BTreeMap<u64, u32> = truth.iter().copied().collect();
     for (i, (pts, l)) in o.damaged.iter().enumerate() {
         let diff = &truth.get(pts).copied().unwrap_or(0);
+        d.set_lost_slices(&o.losses.get(pts).cloned().unwrap_or_default());
         d.push(&LumaPlane::gray8(l, W, H).unwrap(), *pts, pts + F);
         let dmg = d.last_damage();
         if dmg.is_some() || *diff >= CLEAN {
             println!(
-                "    {i:3} truth {diff:3} grey {} change {:.2} found {:?}",
+                "    {i:3} truth {diff:3} qp {:?} grey {} change {:.2} found {:?}",
+                o.losses.get(pts).and_then(|l| l.qp),
                 d.last_grey_blocks(),
                 d.last_change(),
                 dmg.map(|d| (d.blocks, d.area))
@@ -869,16 +894,16 @@ fn detection_quality() {
         visible >= 20,
         "too little visible damage to judge: {visible}"
     );
-    // The issue asks for recall >= 95% and no false alarm; recall is reached
-    // with slicecheck, false alarms are not. These bounds guard the levels
-    // last measured against getting worse, with a damage's worth of slack
-    // for encoder differences between machines: with slicecheck 95% (40 of
-    // 42) with 8 false alarms (7 on hard negatives, 1 over a slice whose
-    // loss the decoder concealed invisibly); on the pixels alone 88% (37
-    // of 42) with 7.
+    // The issue's bar: recall >= 95% and no event on any hard negative,
+    // met with slicecheck before the H.264 decoder (40 of 42, none; one
+    // event on a damaged clip falls on a slice whose loss the decoder
+    // concealed invisibly). On the pixels alone (no slice losses, no
+    // quantiser) the level last measured is guarded instead, with a
+    // damage's worth of slack: 88% (37 of 42) with 7 false alarms.
     if std::env::var_os("BLOCK_PIXELS_ONLY").is_none() {
-        assert!(recall >= 0.92, "recall {recall}");
-        assert!(fa <= 9, "false alarms {fa}");
+        assert!(recall >= 0.95, "recall {recall}");
+        assert_eq!(false_alarms, 0, "events on hard negatives");
+        assert!(fa <= 2, "false alarms {fa}");
     } else {
         assert!(recall >= 0.85, "recall {recall}");
         assert!(fa <= 8, "false alarms {fa}");
@@ -1069,4 +1094,26 @@ fn block_visibility(clean: &[u8], damaged: &[u8], masked: bool) -> Vec<u32> {
         }
     }
     out
+}
+
+/// Damage in H.264 at lower bitrates, where the quantiser masks more (see
+/// `qp-masking`): recall per bitrate, with and without the masking. Slow
+/// and only printed: `cargo test --release --test block_corpus
+/// damage_at_low_bitrate -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn damage_at_low_bitrate() {
+    init();
+    let t = Arc::new(Texture::new());
+    for bitrate in [200, 400, 800] {
+        let mut tally: BTreeMap<&'static str, Tally> = BTreeMap::new();
+        for clip in damaged_clips(Codec::H264 { bitrate }) {
+            let o = run(&t, &clip);
+            score_damaged(&clip, &o, &mut tally);
+        }
+        let (found, visible, fa): (usize, usize, usize) = tally.values().fold((0, 0, 0), |a, t| {
+            (a.0 + t.found, a.1 + t.visible, a.2 + t.false_events)
+        });
+        println!("== H.264 damaged at {bitrate} kb/s: found {found}/{visible}, {fa} false alarms");
+    }
 }

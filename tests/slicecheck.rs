@@ -396,3 +396,57 @@ fn a_dropped_slice_is_reported_from_its_frame_to_the_key_frame() {
     assert_eq!(corruption[1].1, key, "{corruption:?}");
     assert!(corruption[1].2.union(Evidence::BITSTREAM) == corruption[1].2);
 }
+
+/// The slice quantiser reaches the decoded frames, from in-band parameter
+/// sets (byte-stream) and from `codec_data` (avc): x264 at a constant
+/// quantiser of 30 codes P frames at exactly 30 and key frames finer. At
+/// 10 bits x264's quantiser is QP'Y, 12 above the QPY the frame reports (on
+/// the 8-bit scale, where the same QP means the same step relative to the
+/// range).
+#[test]
+fn the_slice_quantiser_is_read_in_both_stream_formats() {
+    init();
+    for (format, raw, p_qp) in [
+        ("byte-stream", "I420", 30),
+        ("avc", "I420", 30),
+        ("byte-stream", "I420_10LE", 18),
+    ] {
+        let desc = format!(
+            "videotestsrc num-buffers=30 pattern=ball ! video/x-raw,format={raw},width=320,height=192,framerate=25/1 ! \
+             x264enc speed-preset=faster threads=1 key-int-max=25 bframes=0 pass=quant quantizer=30 ! \
+             h264parse ! video/x-h264,stream-format={format},alignment=au ! slicecheck ! \
+             avdec_h264 ! appsink name=out sync=false"
+        );
+        let p = gst::parse::launch(&desc).unwrap();
+        let bin = p.downcast_ref::<gst::Bin>().unwrap();
+        let sink = bin
+            .by_name("out")
+            .unwrap()
+            .downcast::<gst_app::AppSink>()
+            .unwrap();
+        let qps = Arc::new(Mutex::new(Vec::new()));
+        let q = qps.clone();
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |s| {
+                    let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    q.lock()
+                        .unwrap()
+                        .push(lost_slices(sample.buffer().unwrap()).qp);
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        run_structures(&p);
+        let qps = qps.lock().unwrap();
+        assert_eq!(qps.len(), 30, "{format} {raw}");
+        for (i, qp) in qps.iter().enumerate() {
+            let qp = qp.unwrap_or_else(|| panic!("{format}: no qp on frame {i}"));
+            if i % 25 == 0 {
+                assert!(qp < p_qp, "{format} {raw}: key frame {i} at {qp}");
+            } else {
+                assert_eq!(qp, p_qp, "{format} {raw}: frame {i}");
+            }
+        }
+    }
+}

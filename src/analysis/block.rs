@@ -696,6 +696,12 @@ pub struct BlockConfig {
     /// Whether frames missing from a steady frame rate are evidence of
     /// corruption (see [`Cadence`]).
     pub missing_frames: bool,
+    /// For frames whose quantiser is known (the H.264 slice QP that
+    /// `slicecheck` reads): how many quantiser steps ([`qstep`]) of excess a
+    /// step must reach, the excess of a step of half a quantiser step at 1
+    /// (0: off). A step the quantiser alone could leave between two blocks
+    /// is no evidence of damage.
+    pub qp_masking: f64,
     /// Nanoseconds a corruption must last to be reported (0: one frame).
     pub min_duration: u64,
     /// Nanoseconds between blockiness measurements (0: none).
@@ -713,6 +719,7 @@ impl Default for BlockConfig {
             min_breaks: 2,
             sudden: 3.0,
             missing_frames: true,
+            qp_masking: 1.0,
             min_duration: 0,
             interval: 1_000_000_000,
             region: Region::default(),
@@ -1026,7 +1033,11 @@ impl BlockDetector {
         // in code values as the map measures them (at most 12 bits)
         let span = f64::from(range.white.saturating_sub(range.black).max(1))
             / f64::from(1u32 << depth_shift(range.depth));
-        let t = (self.config.threshold * span).max(1.0);
+        let mut t = (self.config.threshold * span).max(1.0);
+        if let Some(qp) = self.lost.qp {
+            // a step the quantiser alone could leave is no evidence
+            t = t.max(self.config.qp_masking * qstep(qp) * span / NOMINAL_8BIT);
+        }
         self.map.compute(plane);
         // blockiness over the interval (before find_damage keeps the map)
         let start = *self.interval_start.get_or_insert(pts);
@@ -1364,6 +1375,15 @@ impl BlockDetector {
         };
         Some(b)
     }
+}
+
+/// The nominal luma range of 8-bit video (16 to 235).
+const NOMINAL_8BIT: f64 = 219.0;
+
+/// H.264's quantiser step size for `qp` (0.625 at 0, doubling every 6, so
+/// about 22 at QP 31 and 113 at QP 45), in 8-bit code values.
+pub fn qstep(qp: i32) -> f64 {
+    0.625 * 2f64.powf(f64::from(qp.clamp(0, 51)) / 6.0)
 }
 
 /// Frames in a row at a steady rate a stream needs before a gap in it counts
@@ -1783,10 +1803,12 @@ mod tests {
                         end: Some(27),
                     }],
                     tainted: false,
+                    qp: None,
                 },
                 4 | 5 => SliceLoss {
                     lost: Vec::new(),
                     tainted: true,
+                    qp: None,
                 },
                 _ => SliceLoss::default(),
             };
@@ -1847,6 +1869,7 @@ mod tests {
                 end: Some(10),
             }],
             tainted: false,
+            qp: None,
         });
         push(&mut d, &texture(1), 1);
         assert_eq!(d.last_damage(), None, "outside the region");
@@ -1856,9 +1879,76 @@ mod tests {
                 end: None,
             }],
             tainted: false,
+            qp: None,
         });
         push(&mut d, &texture(2), 2);
         assert_eq!(d.last_damage().map(|d| d.blocks), Some(5));
+    }
+
+    /// A 16x16 macroblock lifted by 40 code values in frame 4: a step of
+    /// 40 all round it, as a coarse quantiser leaves one. Raises a
+    /// corruption when the frame's quantiser is unknown or fine, and none
+    /// when a quantiser step of the frame's QP could make it.
+    #[test]
+    fn steps_the_quantiser_could_leave_are_masked() {
+        use crate::analysis::slices::SliceLoss;
+        let lifted = |i: usize| {
+            let mut p = texture(i);
+            if i == 4 {
+                for y in 48..64 {
+                    for x in 64..80 {
+                        p[y * W + x] += 40;
+                    }
+                }
+            }
+            p
+        };
+        // an excess of 16.4 to 35 (the step less the texture's gradients):
+        // over the default threshold's 16.4 and qstep 6.3 at QP 20, 11 at 25;
+        // under qstep 35 at QP 35, 113 at 45
+        for (qp, starts) in [
+            (None, true),
+            (Some(20), true),
+            (Some(25), true),
+            (Some(35), false),
+            (Some(45), false),
+        ] {
+            for masking in [1.0, 0.0] {
+                let mut d = BlockDetector::new(BlockConfig {
+                    interval: 0,
+                    qp_masking: masking,
+                    ..BlockConfig::default()
+                });
+                let mut got = Vec::new();
+                for i in 0..8 {
+                    d.set_lost_slices(&SliceLoss {
+                        qp,
+                        ..SliceLoss::default()
+                    });
+                    for e in push(&mut d, &lifted(i), i as u64) {
+                        if let BlockEvent::Corruption { transition, .. } = e {
+                            got.push(transition);
+                        }
+                    }
+                }
+                let want = if starts || masking == 0.0 {
+                    vec![
+                        Transition::Start { start: 4 * F },
+                        Transition::End {
+                            start: 4 * F,
+                            end: 5 * F,
+                            reason: EndReason::Recovered,
+                        },
+                    ]
+                } else {
+                    vec![]
+                };
+                assert_eq!(got, want, "qp {qp:?} masking {masking}");
+            }
+        }
+        assert!((qstep(0) - 0.625).abs() < 1e-9);
+        assert!((qstep(24) - 10.0).abs() < 1e-9);
+        assert_eq!(qstep(60), qstep(51));
     }
 
     /// Frame starts (in frame durations of `dur` ns) through a fresh

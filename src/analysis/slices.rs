@@ -93,7 +93,7 @@ fn trim_zeros(unit: &[u8]) -> &[u8] {
     &unit[..end]
 }
 
-/// What a slice header says first.
+/// What a slice header says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Slice {
     /// `first_mb_in_slice`: the macroblock address the slice starts at.
@@ -102,6 +102,9 @@ pub struct Slice {
     pub intra: bool,
     /// Part of a reference picture (`nal_ref_idc` > 0).
     pub reference: bool,
+    /// The slice's luma quantiser (`SliceQPY`, 8-bit scale), when its
+    /// parameter sets are known (see [`SliceParser`]).
+    pub qp: Option<i32>,
 }
 
 /// The start of an H.264 unit that is a coded slice (types 1, 2 and 5:
@@ -122,7 +125,95 @@ pub fn slice(unit: &[u8]) -> Option<Slice> {
         first_mb,
         intra: matches!(slice_type % 5, 2 | 4),
         reference: header & 0x60 != 0,
+        qp: None,
     })
+}
+
+/// Reads slice headers in full, with the parameter sets a stream has sent
+/// (in band, or in `codec_data`), for the slice quantiser.
+#[derive(Default)]
+pub struct SliceParser {
+    ctx: h264_reader::Context,
+}
+
+impl std::fmt::Debug for SliceParser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SliceParser")
+    }
+}
+
+fn bit_reader(unit: &[u8]) -> h264_reader::rbsp::BitReader<h264_reader::rbsp::ByteReader<&[u8]>> {
+    h264_reader::rbsp::BitReader::new(h264_reader::rbsp::ByteReader::skipping_h264_header(unit))
+}
+
+impl SliceParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes an SPS or PPS unit; any other unit, or one that does not
+    /// parse, is ignored.
+    pub fn parameter_set(&mut self, unit: &[u8]) {
+        use h264_reader::nal::{pps::PicParameterSet, sps::SeqParameterSet};
+        match unit.first().map(|h| h & 0x1f) {
+            Some(7) => {
+                if let Ok(sps) = SeqParameterSet::from_bits(bit_reader(unit)) {
+                    self.ctx.put_seq_param_set(sps);
+                }
+            }
+            Some(8) => {
+                if let Ok(pps) = PicParameterSet::from_bits(&self.ctx, bit_reader(unit)) {
+                    self.ctx.put_pic_param_set(pps);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The parameter sets of an `AVCDecoderConfigurationRecord`
+    /// (`codec_data` of `stream-format=avc`); ignores what does not parse.
+    pub fn codec_data(&mut self, data: &[u8]) {
+        let mut units = Vec::new();
+        let mut i = 5;
+        for mask in [0x1f, 0xff] {
+            let Some(&n) = data.get(i) else {
+                return;
+            };
+            i += 1;
+            for _ in 0..(n & mask) {
+                let Some(len) = data
+                    .get(i..i + 2)
+                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+                else {
+                    return;
+                };
+                i += 2;
+                let Some(unit) = data.get(i..i + len) else {
+                    return;
+                };
+                units.push(unit);
+                i += len;
+            }
+        }
+        for u in units {
+            self.parameter_set(u);
+        }
+    }
+
+    /// A unit's slice header, with its quantiser when the header parses
+    /// with the parameter sets known; parameter sets are taken in passing.
+    pub fn unit(&mut self, unit: &[u8]) -> Option<Slice> {
+        self.parameter_set(unit);
+        let mut s = slice(unit)?;
+        let header = h264_reader::nal::NalHeader::new(unit[0]).ok()?;
+        let mut r = bit_reader(unit);
+        if let Ok((sh, _, pps)) =
+            h264_reader::nal::slice::SliceHeader::from_bits(&self.ctx, &mut r, header, None)
+        {
+            s.qp = Some(26 + pps.pic_init_qp_minus26 + sh.slice_qp_delta);
+        }
+        Some(s)
+    }
 }
 
 /// Whether an H.264 unit is an SEI message carrying a recovery point (the
@@ -201,6 +292,8 @@ pub struct LostRange {
 pub struct SliceLoss {
     pub lost: Vec<LostRange>,
     pub tainted: bool,
+    /// The frame's quantiser: the mean of its slices' (rounded), when known.
+    pub qp: Option<i32>,
 }
 
 impl SliceLoss {
@@ -251,7 +344,12 @@ impl SliceLayout {
         if !lost.is_empty() && slices.iter().any(|s| s.reference) {
             self.taint = TAINT_FRAMES;
         }
-        SliceLoss { lost, tainted }
+        let qps: Vec<i32> = slices.iter().filter_map(|s| s.qp).collect();
+        let qp = (!qps.is_empty()).then(|| {
+            let n = qps.len() as i32;
+            (qps.iter().sum::<i32>() + n / 2).div_euclid(n)
+        });
+        SliceLoss { lost, tainted, qp }
     }
 
     /// The slice starts of one coded frame, in any order; returns what it
@@ -410,6 +508,7 @@ mod tests {
             first_mb: mb,
             intra: false,
             reference: true,
+            qp: None,
         }
     }
 

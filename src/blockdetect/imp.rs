@@ -143,6 +143,14 @@ impl ObjectImpl for BlockDetect {
                     .default_value(d.missing_frames)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecDouble::builder("qp-masking")
+                    .nick("Quantiser masking")
+                    .blurb("For H.264 frames whose slice QP slicecheck read before the decoder: how many quantiser steps of excess a step across a macroblock edge must reach to be damage (1: a step of half a quantiser step, which the quantiser alone can leave; 0: off)")
+                    .minimum(0.0)
+                    .maximum(100.0)
+                    .default_value(d.qp_masking)
+                    .mutable_playing()
+                    .build(),
                 glue::min_duration_property(d.min_duration),
                 glib::ParamSpecUInt64::builder("interval")
                     .nick("Measurement interval")
@@ -174,6 +182,7 @@ impl ObjectImpl for BlockDetect {
             "texture" => c.texture = value.get().unwrap_or(c.texture),
             "min-breaks" => c.min_breaks = value.get().unwrap_or(c.min_breaks),
             "missing-frames" => c.missing_frames = value.get().unwrap_or(c.missing_frames),
+            "qp-masking" => c.qp_masking = value.get().unwrap_or(c.qp_masking),
             "min-duration" => c.min_duration = value.get().unwrap_or(c.min_duration),
             "interval" => c.interval = value.get().unwrap_or(c.interval),
             "post-messages" => s.post_messages = value.get().unwrap_or(s.post_messages),
@@ -195,6 +204,7 @@ impl ObjectImpl for BlockDetect {
             "texture" => c.texture.to_value(),
             "min-breaks" => c.min_breaks.to_value(),
             "missing-frames" => c.missing_frames.to_value(),
+            "qp-masking" => c.qp_masking.to_value(),
             "min-duration" => c.min_duration.to_value(),
             "interval" => c.interval.to_value(),
             "post-messages" => s.post_messages.to_value(),

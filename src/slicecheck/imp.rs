@@ -5,7 +5,7 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
-use crate::analysis::slices::{is_recovery_point, nal_units, slice, Framing, SliceLayout};
+use crate::analysis::slices::{is_recovery_point, nal_units, Framing, SliceLayout, SliceParser};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -19,6 +19,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 struct State {
     framing: Option<Framing>,
     layout: SliceLayout,
+    parser: SliceParser,
     /// Frames with lost slices, and frames seen.
     lossy: u64,
     frames: u64,
@@ -125,6 +126,16 @@ impl BaseTransformImpl for SliceCheck {
         let mut st = self.state();
         st.framing = Some(f);
         st.layout.reset();
+        st.parser = SliceParser::new();
+        if let Ok(cd) = incaps
+            .structure(0)
+            .and_then(|s| s.get::<gst::Buffer>("codec_data").ok())
+            .ok_or(())
+        {
+            if let Ok(m) = cd.map_readable() {
+                st.parser.codec_data(m.as_slice());
+            }
+        }
         drop(st);
         self.parent_set_caps(incaps, outcaps)
     }
@@ -158,7 +169,8 @@ impl BaseTransformImpl for SliceCheck {
                 return Ok(gst::FlowSuccess::Ok);
             };
             let units = nal_units(map.as_slice(), framing);
-            let slices: Vec<_> = units.iter().filter_map(|u| slice(u)).collect();
+            let parser = &mut st.parser;
+            let slices: Vec<_> = units.iter().filter_map(|u| parser.unit(u)).collect();
             let recovery = units.iter().any(|u| is_recovery_point(u));
             drop(map);
             let loss = st.layout.frame(&slices, recovery);
@@ -178,7 +190,7 @@ impl BaseTransformImpl for SliceCheck {
                     .collect::<Vec<_>>()
             );
         }
-        if !lost.is_clean() {
+        if !lost.is_clean() || lost.qp.is_some() {
             super::add_lost_slices(buf, &lost);
         }
         Ok(gst::FlowSuccess::Ok)

@@ -95,6 +95,9 @@ pub fn add_lost_slices(buffer: &mut gst::BufferRef, loss: &SliceLoss) {
         gst::Array::new(lost.iter().map(|l| l.end.unwrap_or(TO_END).to_send_value())),
     );
     s.set("tainted", loss.tainted);
+    if let Some(qp) = loss.qp {
+        s.set("qp", qp);
+    }
 }
 
 /// The loss [`add_lost_slices`] attached to `buffer`, if any (the plugin
@@ -105,6 +108,7 @@ pub fn lost_slices(buffer: &gst::BufferRef) -> SliceLoss {
     };
     let s = meta.structure();
     let tainted = s.get::<bool>("tainted").unwrap_or(false);
+    let qp = s.get::<i32>("qp").ok();
     let (Ok(first), Ok(end)) = (
         s.get::<gst::Array>("first-mbs"),
         s.get::<gst::Array>("end-mbs"),
@@ -112,6 +116,7 @@ pub fn lost_slices(buffer: &gst::BufferRef) -> SliceLoss {
         return SliceLoss {
             lost: Vec::new(),
             tainted,
+            qp,
         };
     };
     let lost = first
@@ -125,5 +130,5 @@ pub fn lost_slices(buffer: &gst::BufferRef) -> SliceLoss {
             })
         })
         .collect();
-    SliceLoss { lost, tainted }
+    SliceLoss { lost, tainted, qp }
 }
