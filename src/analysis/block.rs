@@ -697,10 +697,9 @@ pub struct BlockConfig {
     /// corruption (see [`Cadence`]).
     pub missing_frames: bool,
     /// For frames whose quantiser is known (the H.264 slice QP that
-    /// `slicecheck` reads): how many quantiser steps ([`qstep`]) of excess a
-    /// step must reach, the excess of a step of half a quantiser step at 1
-    /// (0: off). A step the quantiser alone could leave between two blocks
-    /// is no evidence of damage.
+    /// `slicecheck` reads): how many quantiser steps ([`qstep`]) the excess
+    /// step across a segment must reach (0: off). A step the quantiser
+    /// alone could leave between two blocks is no evidence of damage.
     pub qp_masking: f64,
     /// Nanoseconds a corruption must last to be reported (0: one frame).
     pub min_duration: u64,

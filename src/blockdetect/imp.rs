@@ -145,7 +145,7 @@ impl ObjectImpl for BlockDetect {
                     .build(),
                 glib::ParamSpecDouble::builder("qp-masking")
                     .nick("Quantiser masking")
-                    .blurb("For H.264 frames whose slice QP slicecheck read before the decoder: how many quantiser steps of excess a step across a macroblock edge must reach to be damage (1: a step of half a quantiser step, which the quantiser alone can leave; 0: off)")
+                    .blurb("For H.264 frames whose slice QP slicecheck read before the decoder: how many quantiser steps the luma step across a macroblock edge (beyond the gradients beside it) must reach to be damage, as the quantiser alone can leave smaller ones (0: off)")
                     .minimum(0.0)
                     .maximum(100.0)
                     .default_value(d.qp_masking)

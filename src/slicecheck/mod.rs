@@ -9,13 +9,17 @@
 //! missing. Loss inside a slice (bit errors, a slice cut short) is left to
 //! the pixels.
 //!
+//! It also reads each slice header in full (parameter sets in band or in
+//! `codec_data`) for the slice quantiser, and passes each frame's mean QP
+//! on, which `blockdetect` uses to tell a quantiser's steps from damage.
+//!
 //! Concealment errors in a reference picture spread to the pictures predicted
 //! from it, so the frames after such a loss are *tainted* up to the next key
 //! frame (complete intra frame or recovery point; 300 frames at most).
 //!
 //! For each frame with lost slices, the element logs a warning (debug
-//! category `slicecheck`); to it and to each tainted frame it attaches a
-//! custom meta named
+//! category `slicecheck`); to it, to each tainted frame and to each frame
+//! whose quantiser it read it attaches a custom meta named
 //! [`LOST_SLICES_META`] to the buffer. Decoders and filters copy a meta
 //! without tags to the frames they make from a buffer, so the decoded frame
 //! carries it, matched by frame even where B-frames reorder, and
@@ -40,7 +44,9 @@
 //! the macroblock addresses each lost run of slices starts at, and where it
 //! ends (exclusive; `4294967295`: at the end of the picture), and `tainted`
 //! (boolean): the frame is predicted from a picture that lost slices (see
-//! [`crate::analysis::slices`]: until the next key frame).
+//! [`crate::analysis::slices`]: until the next key frame), and `qp` (i32,
+//! when known): the mean slice QP (`SliceQPY`, on the 8-bit scale at any
+//! bit depth).
 
 use gst::glib;
 use gst::prelude::*;
