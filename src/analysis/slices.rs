@@ -52,17 +52,15 @@ pub fn nal_units(data: &[u8], framing: Framing) -> Vec<&[u8]> {
     match framing {
         Framing::ByteStream => {
             let mut start: Option<usize> = None;
-            let mut i = 0;
-            while i + 3 <= data.len() {
-                if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-                    if let Some(s) = start {
-                        out.push(trim_zeros(&data[s..i]));
+            for i in memchr::memmem::find_iter(data, &[0, 0, 1]) {
+                // (a unit's bytes never hold 00 00 01: emulation prevention)
+                if let Some(s) = start {
+                    if i < s {
+                        continue;
                     }
-                    i += 3;
-                    start = Some(i);
-                } else {
-                    i += 1;
+                    out.push(trim_zeros(&data[s..i]));
                 }
+                start = Some(i + 3);
             }
             if let Some(s) = start {
                 out.push(trim_zeros(&data[s..]));
