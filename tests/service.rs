@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 
 use gst::prelude::*;
+use gstavmonitor::analysis::slices::{nal_units, slice, Framing};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -548,4 +549,110 @@ fn a_missing_file_is_retried_with_growing_backoff() {
     }
     let (code, _) = svc.stop("-INT");
     assert_eq!(code, 0);
+}
+
+/// A file whose H.264 lost a slice: uridecodebin plugs the parser and the
+/// decoder itself, so the service does slicecheck's work on the parser it
+/// plugged, and blockdetect reports the loss with `bitstream` evidence from
+/// that frame on.
+#[test]
+fn a_lost_slice_in_a_file_is_reported_with_bitstream_evidence() {
+    if !have(&["x264enc", "mpegtsmux", "tsdemux", "h264parse", "avdec_h264"]) {
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("avmonitor-lost-slice-{}.ts", std::process::id()));
+    let p = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=75 pattern=ball ! video/x-raw,format=I420,width=320,height=192,framerate=25/1 \
+         ! x264enc speed-preset=faster threads=1 key-int-max=25 bframes=0 option-string=slices=4 \
+         ! video/x-h264,stream-format=byte-stream,alignment=au ! identity name=inject ! h264parse \
+         ! mpegtsmux ! filesink location={}",
+        path.display()
+    ))
+    .unwrap();
+    let count = std::sync::Mutex::new(0u32);
+    p.downcast_ref::<gst::Bin>()
+        .unwrap()
+        .by_name("inject")
+        .unwrap()
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_mut() else {
+                return gst::PadProbeReturn::Ok;
+            };
+            let k = {
+                let mut c = count.lock().unwrap();
+                *c += 1;
+                *c - 1
+            };
+            if k == 35 {
+                // the third slice of the 36th frame (at 1.4 s) never arrives
+                let map = buf.map_readable().unwrap();
+                let mut out = Vec::new();
+                let mut n = 0;
+                for u in nal_units(map.as_slice(), Framing::ByteStream) {
+                    if slice(u).is_some() {
+                        n += 1;
+                        if n == 3 {
+                            continue;
+                        }
+                    }
+                    out.extend_from_slice(&[0, 0, 0, 1]);
+                    out.extend_from_slice(u);
+                }
+                drop(map);
+                let mut nb = gst::Buffer::from_mut_slice(out);
+                {
+                    let m = nb.get_mut().unwrap();
+                    m.set_pts(buf.pts());
+                    m.set_dts(buf.dts());
+                    m.set_duration(buf.duration());
+                    m.set_flags(buf.flags());
+                }
+                *buf = nb;
+            }
+            gst::PadProbeReturn::Ok
+        });
+    let bus = p.bus().unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(30),
+        &[gst::MessageType::Eos, gst::MessageType::Error],
+    )
+    .unwrap();
+    p.set_state(gst::State::Null).unwrap();
+    let conf = config_file(
+        "lost-slice.toml",
+        &format!(
+            r#"
+            [http]
+            enabled = false
+            [[stream]]
+            id = "file"
+            uri = "{}"
+            detectors = ["blockdetect"]
+            "#,
+            path.display()
+        ),
+    );
+    let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    let start = svc.wait_for(
+        &["\"stream\":\"file\"", "blockdetect", "\"event\":\"start\""],
+        20,
+    );
+    svc.wait_for(
+        &["\"stream\":\"file\"", "blockdetect", "\"event\":\"end\""],
+        20,
+    );
+    let (code, lines) = svc.stop("-INT");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0);
+    assert!(start.contains("bitstream"), "{start}");
+    // one corruption, from the lost frame to the key frame at 2 s
+    let starts: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("blockdetect") && l.contains("\"event\":\"start\""))
+        .collect();
+    assert_eq!(starts.len(), 1, "{starts:?}");
+    assert!(start.contains("\"running-time\":1400000000"), "{start}");
 }

@@ -159,6 +159,18 @@ pub fn build(
         let uri = resolve_uri(&conf.uri)?;
         let dec = make("uridecodebin", None)?;
         dec.set_property("uri", &uri);
+        if detectors.iter().any(|d| d == "blockdetect") {
+            // what slicecheck does, on the H.264 parser uridecodebin plugs
+            // before the decoder: lost slices and the quantiser for
+            // blockdetect
+            if let Some(bin) = dec.downcast_ref::<gst::Bin>() {
+                bin.connect_deep_element_added(|_, _, element| {
+                    if element.factory().is_some_and(|f| f.name() == "h264parse") {
+                        crate::slicecheck::attach_to_parser(element);
+                    }
+                });
+            }
+        }
         pipeline.add(&dec).map_err(|e| e.to_string())?;
         let chain = Arc::new(chain);
         let c = chain.clone();

@@ -51,7 +51,9 @@
 use gst::glib;
 use gst::prelude::*;
 
-use crate::analysis::slices::{LostRange, SliceLoss};
+use crate::analysis::slices::{
+    is_recovery_point, nal_units, Framing, LostRange, SliceLayout, SliceLoss, SliceParser,
+};
 
 mod imp;
 
@@ -81,6 +83,135 @@ pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
         gst::Rank::NONE,
         SliceCheck::static_type(),
     )
+}
+
+/// What the element does to a stream, for use elsewhere too (a pad probe
+/// on a parser inside `uridecodebin`, see [`attach_to_parser`]).
+#[derive(Default, Debug)]
+pub struct Checker {
+    framing: Option<Framing>,
+    layout: SliceLayout,
+    parser: SliceParser,
+    /// Frames with lost slices, and frames seen.
+    pub lossy: u64,
+    pub frames: u64,
+}
+
+impl Checker {
+    /// New caps: their framing and parameter sets; the layout is forgotten.
+    /// `false` when the caps are not H.264 in a known `stream-format`.
+    pub fn set_caps(&mut self, caps: &gst::CapsRef) -> bool {
+        self.layout.reset();
+        self.parser = SliceParser::new();
+        self.framing = framing(caps);
+        if let Some(cd) = caps
+            .structure(0)
+            .and_then(|s| s.get::<gst::Buffer>("codec_data").ok())
+        {
+            if let Ok(m) = cd.map_readable() {
+                self.parser.codec_data(m.as_slice());
+            }
+        }
+        self.framing.is_some()
+    }
+
+    /// A flush: the layout is forgotten.
+    pub fn reset(&mut self) {
+        self.layout.reset();
+    }
+
+    /// What one access unit lost (nothing before caps).
+    pub fn check(&mut self, data: &[u8]) -> SliceLoss {
+        let Some(framing) = self.framing else {
+            return SliceLoss::default();
+        };
+        let units = nal_units(data, framing);
+        let parser = &mut self.parser;
+        let slices: Vec<_> = units.iter().filter_map(|u| parser.unit(u)).collect();
+        let recovery = units.iter().any(|u| is_recovery_point(u));
+        let loss = self.layout.frame(&slices, recovery);
+        self.frames += 1;
+        self.lossy += u64::from(!loss.lost.is_empty());
+        loss
+    }
+
+    /// [`Checker::check`] on a buffer, and the meta attached when there is
+    /// anything to tell.
+    pub fn check_buffer(&mut self, buffer: &mut gst::BufferRef) -> SliceLoss {
+        let loss = match buffer.map_readable() {
+            Ok(m) => self.check(m.as_slice()),
+            Err(_) => return SliceLoss::default(),
+        };
+        if !loss.is_clean() || loss.qp.is_some() {
+            add_lost_slices(buffer, &loss);
+        }
+        loss
+    }
+}
+
+/// How the units of buffers with `caps` are framed.
+fn framing(caps: &gst::CapsRef) -> Option<Framing> {
+    let s = caps.structure(0)?;
+    if s.name() != "video/x-h264" {
+        return None;
+    }
+    match s.get::<&str>("stream-format").ok()? {
+        "byte-stream" => Some(Framing::ByteStream),
+        "avc" | "avc3" => {
+            // lengthSizeMinusOne in the low two bits of the fifth byte of
+            // the AVCDecoderConfigurationRecord; four bytes when it is absent
+            let size = s
+                .get::<gst::Buffer>("codec_data")
+                .ok()
+                .and_then(|b| {
+                    let m = b.map_readable().ok()?;
+                    m.get(4).map(|&v| usize::from(v & 3) + 1)
+                })
+                .unwrap_or(4);
+            Some(Framing::Length(size))
+        }
+        _ => None,
+    }
+}
+
+/// Does what the element does in a pad probe on `parser`'s source pad (an
+/// `h264parse` that `uridecodebin` plugged before the decoder, where no
+/// element can be put): buffers of H.264 in access units get the meta.
+pub fn attach_to_parser(parser: &gst::Element) {
+    let Some(pad) = parser.static_pad("src") else {
+        return;
+    };
+    let checker = std::sync::Mutex::new(Checker::default());
+    pad.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            let mut c = checker.lock().unwrap_or_else(|e| e.into_inner());
+            match info.data.as_mut() {
+                Some(gst::PadProbeData::Buffer(buf)) => {
+                    if c.framing.is_some() {
+                        c.check_buffer(buf.make_mut());
+                    }
+                }
+                Some(gst::PadProbeData::Event(ev)) => match ev.view() {
+                    gst::EventView::Caps(caps) => {
+                        // access units only: a unit at a time says nothing
+                        // of the frame's slices
+                        let au = caps
+                            .caps()
+                            .structure(0)
+                            .is_some_and(|s| s.get::<&str>("alignment").is_ok_and(|a| a == "au"));
+                        if !(c.set_caps(caps.caps()) && au) {
+                            c.framing = None;
+                        }
+                    }
+                    gst::EventView::FlushStop(_) => c.reset(),
+                    _ => {}
+                },
+                _ => {}
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
 }
 
 /// Attaches `loss` to `buffer` as [`LOST_SLICES_META`].
