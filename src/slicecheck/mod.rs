@@ -187,10 +187,8 @@ pub fn attach_to_parser(parser: &gst::Element) {
         move |_, info| {
             let mut c = checker.lock().unwrap_or_else(|e| e.into_inner());
             match info.data.as_mut() {
-                Some(gst::PadProbeData::Buffer(buf)) => {
-                    if c.framing.is_some() {
-                        c.check_buffer(buf.make_mut());
-                    }
+                Some(gst::PadProbeData::Buffer(buf)) if c.framing.is_some() => {
+                    c.check_buffer(buf.make_mut());
                 }
                 Some(gst::PadProbeData::Event(ev)) => match ev.view() {
                     gst::EventView::Caps(caps) => {
