@@ -188,7 +188,14 @@ pub fn attach_to_parser(parser: &gst::Element) {
             let mut c = checker.lock().unwrap_or_else(|e| e.into_inner());
             match info.data.as_mut() {
                 Some(gst::PadProbeData::Buffer(buf)) if c.framing.is_some() => {
-                    c.check_buffer(buf.make_mut());
+                    let loss = match buf.map_readable() {
+                        Ok(m) => c.check(m.as_slice()),
+                        Err(_) => SliceLoss::default(),
+                    };
+                    // the buffer is made writable only to carry the meta
+                    if !loss.is_clean() || loss.qp.is_some() {
+                        add_lost_slices(buf.make_mut(), &loss);
+                    }
                 }
                 Some(gst::PadProbeData::Event(ev)) => match ev.view() {
                     gst::EventView::Caps(caps) => {
