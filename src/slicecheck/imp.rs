@@ -43,7 +43,7 @@ impl ElementImpl for SliceCheck {
             gst::subclass::ElementMetadata::new(
                 "Lost H.264 slice finder",
                 "Filter/Analyzer/Video",
-                "Finds H.264 slices lost whole before the decoder and marks their frames with a meta that blockdetect reads after the decoder; passes buffers through unchanged",
+                "Finds H.264 slices lost whole before the decoder, and reads each frame's slice quantiser, for blockdetect after the decoder (a meta on the frames); passes buffers through unchanged",
                 "avmonitor developers",
             )
         });
