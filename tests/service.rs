@@ -1,12 +1,14 @@
 //! The avmonitor binary, run as a user runs it: its events on stdout, its
 //! metrics over HTTP, a bad configuration refused, a live UDP source that
 //! the test stops and starts again (stream-down, restart, stream-up) beside
-//! a stream that must not notice, and SIGTERM.
+//! a stream that must not notice, SIGTERM, and a file that lost an H.264
+//! slice.
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 
 use gst::prelude::*;
-use gstavmonitor::analysis::slices::{nal_units, slice, Framing};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -569,50 +571,8 @@ fn a_lost_slice_in_a_file_is_reported_with_bitstream_evidence() {
         path.display()
     ))
     .unwrap();
-    let count = std::sync::Mutex::new(0u32);
-    p.downcast_ref::<gst::Bin>()
-        .unwrap()
-        .by_name("inject")
-        .unwrap()
-        .static_pad("src")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_mut() else {
-                return gst::PadProbeReturn::Ok;
-            };
-            let k = {
-                let mut c = count.lock().unwrap();
-                *c += 1;
-                *c - 1
-            };
-            if k == 35 {
-                // the third slice of the 36th frame (at 1.4 s) never arrives
-                let map = buf.map_readable().unwrap();
-                let mut out = Vec::new();
-                let mut n = 0;
-                for u in nal_units(map.as_slice(), Framing::ByteStream) {
-                    if slice(u).is_some() {
-                        n += 1;
-                        if n == 3 {
-                            continue;
-                        }
-                    }
-                    out.extend_from_slice(&[0, 0, 0, 1]);
-                    out.extend_from_slice(u);
-                }
-                drop(map);
-                let mut nb = gst::Buffer::from_mut_slice(out);
-                {
-                    let m = nb.get_mut().unwrap();
-                    m.set_pts(buf.pts());
-                    m.set_dts(buf.dts());
-                    m.set_duration(buf.duration());
-                    m.set_flags(buf.flags());
-                }
-                *buf = nb;
-            }
-            gst::PadProbeReturn::Ok
-        });
+    // the third slice of the 36th frame (at 1.4 s) never arrives
+    let lost = common::lose_slice(&p, "inject", 35, 2);
     let bus = p.bus().unwrap();
     p.set_state(gst::State::Playing).unwrap();
     bus.timed_pop_filtered(
@@ -621,6 +581,7 @@ fn a_lost_slice_in_a_file_is_reported_with_bitstream_evidence() {
     )
     .unwrap();
     p.set_state(gst::State::Null).unwrap();
+    assert!(lost.lock().unwrap().is_some(), "no slice taken");
     let conf = config_file(
         "lost-slice.toml",
         &format!(

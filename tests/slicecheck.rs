@@ -11,7 +11,7 @@ use gst::prelude::*;
 
 use common::*;
 use gstavmonitor::analysis::block::Evidence;
-use gstavmonitor::analysis::slices::{nal_units, slice, Framing, LostRange, STABLE_FRAMES};
+use gstavmonitor::analysis::slices::{Framing, LostRange, STABLE_FRAMES};
 use gstavmonitor::messages::{BlockDetectMessage, EventKind};
 use gstavmonitor::slicecheck::lost_slices;
 
@@ -282,51 +282,8 @@ fn a_dropped_slice_is_reported_from_its_frame_to_the_key_frame() {
         avdec_h264 name=dec ! blockdetect post-messages=false ! fakesink";
     let p = gst::parse::launch(desc).unwrap();
     let bin = p.downcast_ref::<gst::Bin>().unwrap();
-    let dropped = Arc::new(Mutex::new(None));
-    let count = Mutex::new(0u32);
-    let d = dropped.clone();
-    bin.by_name("inject")
-        .unwrap()
-        .static_pad("src")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_mut() else {
-                return gst::PadProbeReturn::Ok;
-            };
-            let k = {
-                let mut c = count.lock().unwrap();
-                *c += 1;
-                *c - 1
-            };
-            if k != 10 {
-                return gst::PadProbeReturn::Ok;
-            }
-            let map = buf.map_readable().unwrap();
-            let mut out = Vec::new();
-            let mut n = 0;
-            for u in nal_units(map.as_slice(), Framing::ByteStream) {
-                if let Some(s) = slice(u) {
-                    n += 1;
-                    if n == 2 {
-                        *d.lock().unwrap() = Some((buf.pts().unwrap().nseconds(), s));
-                        continue;
-                    }
-                }
-                out.extend_from_slice(&[0, 0, 0, 1]);
-                out.extend_from_slice(u);
-            }
-            drop(map);
-            let mut nb = gst::Buffer::from_mut_slice(out);
-            {
-                let m = nb.get_mut().unwrap();
-                m.set_pts(buf.pts());
-                m.set_dts(buf.dts());
-                m.set_duration(buf.duration());
-                m.set_flags(buf.flags());
-            }
-            *buf = nb;
-            gst::PadProbeReturn::Ok
-        });
+    // slice 1 of the 11th coded frame
+    let dropped = lose_slice(&p, "inject", 10, 1);
     let marks = Arc::new(Mutex::new(Vec::new()));
     let m = marks.clone();
     bin.by_name("dec")

@@ -373,3 +373,76 @@ pub fn appsrc_pipeline(caps: &gst::Caps, frames: Vec<gst::Buffer>, chain: &str) 
     src.end_of_stream().unwrap();
     p
 }
+
+/// A byte-stream H.264 access unit without its `n`th slice (from 0), with
+/// the timing and flags of `buf` (a slice lost whole), and the header of
+/// the slice taken out (`None`: the unit has no such slice, and comes back
+/// unchanged).
+pub fn without_slice(
+    buf: &gst::Buffer,
+    n: usize,
+) -> (gst::Buffer, Option<gstavmonitor::analysis::slices::Slice>) {
+    use gstavmonitor::analysis::slices::{nal_units, slice, Framing};
+    let map = buf.map_readable().unwrap();
+    let mut out = Vec::new();
+    let mut k = 0;
+    let mut taken = None;
+    for u in nal_units(map.as_slice(), Framing::ByteStream) {
+        if let Some(s) = slice(u) {
+            k += 1;
+            if k == n + 1 {
+                taken = Some(s);
+                continue;
+            }
+        }
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(u);
+    }
+    drop(map);
+    let mut nb = gst::Buffer::from_mut_slice(out);
+    {
+        let m = nb.get_mut().unwrap();
+        m.set_pts(buf.pts());
+        m.set_dts(buf.dts());
+        m.set_duration(buf.duration());
+        m.set_flags(buf.flags());
+    }
+    (nb, taken)
+}
+
+/// What [`lose_slice`] took: the PTS of its frame and the slice's header.
+pub type Lost =
+    std::sync::Arc<std::sync::Mutex<Option<(u64, gstavmonitor::analysis::slices::Slice)>>>;
+
+/// Takes slice `n` (from 0) out of the `frame`th access unit (from 0) that
+/// leaves the element named `name` in `pipeline` (byte-stream H.264 in
+/// access units), as a network that lost it whole; what it took, once it has.
+pub fn lose_slice(pipeline: &gst::Element, name: &str, frame: u32, n: usize) -> Lost {
+    let lost = Lost::default();
+    let l = lost.clone();
+    let count = std::sync::Mutex::new(0u32);
+    pipeline
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .by_name(name)
+        .unwrap()
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_mut() else {
+                return gst::PadProbeReturn::Ok;
+            };
+            let k = {
+                let mut c = count.lock().unwrap();
+                *c += 1;
+                *c - 1
+            };
+            if k == frame {
+                let (nb, taken) = without_slice(buf, n);
+                *l.lock().unwrap() = taken.map(|s| (buf.pts().unwrap().nseconds(), s));
+                *buf = nb;
+            }
+            gst::PadProbeReturn::Ok
+        });
+    lost
+}
