@@ -14,9 +14,11 @@
 //!   [`STABLE_FRAMES`] frames, a frame whose starts are that list with some
 //!   missing lost those slices, each reaching to the next start it has.
 //!
-//! Anything else (starts that are not a part of the usual list, a list that
-//! changes every frame as with slices cut by size) is taken as the encoder's
-//! own layout, never as loss. Loss inside a slice (bit errors, a slice cut
+//! Reference pictures and the others keep a list each (an encoder may cut
+//! pictures nothing refers to into fewer slices). Anything else (starts
+//! that are not a part of the usual list, a list that changes every frame
+//! as with slices cut by size) is taken as the encoder's own layout, never
+//! as loss. Loss inside a slice (bit errors, a slice cut
 //! short) is not seen here; the pixels have to show it.
 //!
 //! Concealment errors in a reference picture spread to the pictures
@@ -301,16 +303,25 @@ impl SliceLoss {
     }
 }
 
-/// Follows a stream's slice layout frame by frame; see the module
-/// documentation.
+/// Follows a stream's slice layouts frame by frame, one for reference
+/// pictures and one for the others (an encoder may cut pictures nothing
+/// refers to into fewer slices), and the taint of a lost reference; see
+/// the module documentation.
 #[derive(Debug, Clone, Default)]
 pub struct SliceLayout {
+    reference: Layout,
+    other: Layout,
+    /// Frames still tainted by a reference picture that lost slices.
+    taint: u32,
+}
+
+/// One slice layout: the starts a kind of frame keeps to.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
     /// The starts of the last frame taken as the encoder's layout, sorted.
     usual: Vec<u32>,
     /// Frames in a row that had exactly `usual`.
     stable: u32,
-    /// Frames still tainted by a reference picture that lost slices.
-    taint: u32,
 }
 
 impl SliceLayout {
@@ -318,7 +329,7 @@ impl SliceLayout {
         Self::default()
     }
 
-    /// Forgets the layout (a flush, a caps change, a discontinuity).
+    /// Forgets the layouts (a flush, a caps change, a discontinuity).
     pub fn reset(&mut self) {
         *self = Self::default();
     }
@@ -332,14 +343,19 @@ impl SliceLayout {
             return SliceLoss::default();
         }
         let starts: Vec<u32> = slices.iter().map(|s| s.first_mb).collect();
-        let lost = self.push(&starts);
+        let reference = slices.iter().any(|s| s.reference);
+        let lost = if reference {
+            self.reference.push(&starts)
+        } else {
+            self.other.push(&starts)
+        };
         let key = lost.is_empty() && (recovery_point || slices.iter().all(|s| s.intra));
         if key {
             self.taint = 0;
         }
         let tainted = self.taint > 0;
         self.taint = self.taint.saturating_sub(1);
-        if !lost.is_empty() && slices.iter().any(|s| s.reference) {
+        if !lost.is_empty() && reference {
             self.taint = TAINT_FRAMES;
         }
         let qps: Vec<i32> = slices.iter().filter_map(|s| s.qp).collect();
@@ -349,9 +365,16 @@ impl SliceLayout {
         });
         SliceLoss { lost, tainted, qp }
     }
+}
 
-    /// The slice starts of one coded frame, in any order; returns what it
-    /// lost (layout only: see [`SliceLayout::frame`]).
+impl Layout {
+    /// Forgets the layout.
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// The slice starts of one coded frame of this layout's kind, in any
+    /// order; returns what it lost.
     pub fn push(&mut self, starts: &[u32]) -> Vec<LostRange> {
         if starts.is_empty() {
             return Vec::new();
@@ -527,6 +550,7 @@ mod tests {
         let mut l = SliceLayout::new();
         for _ in 0..STABLE_FRAMES {
             assert!(l.frame(&frame(p, &USUAL), false).is_clean());
+            assert!(l.frame(&frame(b, &USUAL), false).is_clean());
         }
         // a non-reference frame's loss is its own
         let got = l.frame(&frame(b, &[0, 220, 660]), false);
@@ -560,6 +584,42 @@ mod tests {
         l.frame(&frame(p, &[0, 220, 440]), false);
         l.reset();
         assert!(l.frame(&frame(p, &USUAL), false).is_clean());
+    }
+
+    /// An encoder may cut the frames nothing refers to into fewer slices:
+    /// reference and other frames keep a layout each, and neither is judged
+    /// by the other's.
+    #[test]
+    fn frames_nothing_refers_to_keep_a_layout_of_their_own() {
+        let b = |mb| Slice {
+            reference: false,
+            ..p(mb)
+        };
+        let mut l = SliceLayout::new();
+        // long runs of P frames in four slices, now and then a B in two
+        for run in 0..6 {
+            for _ in 0..STABLE_FRAMES + run {
+                assert!(l.frame(&frame(p, &USUAL), false).is_clean());
+            }
+            assert!(l.frame(&frame(b, &[0, 440]), false).is_clean(), "{run}");
+        }
+        // each layout still finds its own losses
+        let got = l.frame(&frame(b, &[0]), false);
+        assert_eq!(
+            got.lost,
+            [LostRange {
+                first: 440,
+                end: None
+            }]
+        );
+        let got = l.frame(&frame(p, &[0, 220, 660]), false);
+        assert_eq!(
+            got.lost,
+            [LostRange {
+                first: 440,
+                end: Some(660)
+            }]
+        );
         // a frame without slices is not judged
         assert!(l.frame(&[], false).is_clean());
     }
@@ -611,8 +671,8 @@ mod tests {
 
     const USUAL: [u32; 4] = [0, 220, 440, 660];
 
-    fn settled() -> SliceLayout {
-        let mut l = SliceLayout::new();
+    fn settled() -> Layout {
+        let mut l = Layout::default();
         for _ in 0..STABLE_FRAMES {
             assert!(l.push(&USUAL).is_empty());
         }
@@ -673,7 +733,7 @@ mod tests {
 
     #[test]
     fn a_layout_needs_steady_frames_before_missing_slices_count() {
-        let mut l = SliceLayout::new();
+        let mut l = Layout::default();
         for _ in 0..STABLE_FRAMES - 1 {
             assert!(l.push(&USUAL).is_empty());
         }
@@ -685,7 +745,7 @@ mod tests {
 
     #[test]
     fn slices_cut_by_size_are_never_loss() {
-        let mut l = SliceLayout::new();
+        let mut l = Layout::default();
         let mut x = 12345u32;
         for _ in 0..500 {
             let mut starts = vec![0];
@@ -704,7 +764,7 @@ mod tests {
 
     #[test]
     fn a_frame_not_starting_at_zero_lost_its_first_slice_whatever_the_layout() {
-        let mut l = SliceLayout::new();
+        let mut l = Layout::default();
         assert_eq!(
             l.push(&[300, 600]),
             [LostRange {
@@ -736,7 +796,7 @@ mod tests {
     #[test]
     fn field_pictures_repeat_their_starts() {
         // two fields in one buffer: each starts at 0
-        let mut l = SliceLayout::new();
+        let mut l = Layout::default();
         let both = [0, 0, 120, 120];
         for _ in 0..STABLE_FRAMES {
             assert!(l.push(&both).is_empty());
