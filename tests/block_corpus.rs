@@ -119,15 +119,14 @@ impl Codec {
             Codec::H265 { .. } => "avdec_h265",
         }
     }
-    /// What sits between the damage and the decoder: `slicecheck` for
-    /// H.264, which tells `blockdetect` of slices lost whole (set
-    /// `BLOCK_PIXELS_ONLY=1` to measure the pixels alone).
+    /// What sits between the damage and the decoder: `slicecheck`, which
+    /// tells `blockdetect` of slices lost whole and (H.264) the quantiser
+    /// (set `BLOCK_PIXELS_ONLY=1` to measure the pixels alone).
     fn checker(&self) -> &'static str {
-        match self {
-            Codec::H264 { .. } if std::env::var_os("BLOCK_PIXELS_ONLY").is_none() => {
-                "slicecheck ! "
-            }
-            _ => "",
+        if std::env::var_os("BLOCK_PIXELS_ONLY").is_none() {
+            "slicecheck ! "
+        } else {
+            ""
         }
     }
     /// Is this unit (without its start code) a slice?
@@ -499,6 +498,10 @@ struct Tally {
     invisible: usize,
     true_events: usize,
     false_events: usize,
+    /// Events with bitstream evidence on a slice loss the decoder concealed
+    /// so well that no frame differs from the clean decode: the data was
+    /// lost, so they are not false, but no damage was visible either.
+    concealed_events: usize,
 }
 
 // ---- content ----------------------------------------------------------------
@@ -812,10 +815,27 @@ fn score_damaged(clip: &Clip, o: &Outcome, tally: &mut BTreeMap<&'static str, Ta
             }
         );
     }
+    let evidence: Vec<Evidence> = corruptions(&o.events).iter().map(|c| c.2).collect();
     for (i, &(s, e)) in events.iter().enumerate() {
         // an event over frames that differ from the clean decode is no false alarm
         let damaged = truth.iter().any(|&(p, d)| s <= p && p < e && d >= CLEAN);
-        if !claimed[i] && !damaged {
+        // one that slicecheck raised over a lost slice (or a few frames
+        // before it, shown earlier but predicted from it) is none either
+        let on_loss = evidence[i].bitstream
+            && o.injected.iter().any(|&(at, op, _)| {
+                matches!(op, Op::DropSlice(_)) && s < at + frame && e + 4 * frame > at
+            });
+        if !claimed[i] && !damaged && on_loss {
+            println!(
+                "  {}: event at {:.2} s on a slice loss concealed invisibly",
+                clip.name,
+                s as f64 / 1e9
+            );
+            tally
+                .entry("(false alarms on damaged clips)")
+                .or_default()
+                .concealed_events += 1;
+        } else if !claimed[i] && !damaged {
             println!("  {}: FALSE ALARM at {:.2} s", clip.name, s as f64 / 1e9);
             tally
                 .entry("(false alarms on damaged clips)")
@@ -883,9 +903,10 @@ fn detection_quality() {
     }
     // an event outside every damage cannot be given a type
     let true_events: usize = tally.values().map(|t| t.true_events).sum();
+    let concealed: usize = tally.values().map(|t| t.concealed_events).sum();
     let events = true_events + fa;
     println!(
-        "precision {true_events}/{events} events ({} false on damaged clips, {false_alarms} on hard negatives)",
+        "precision {true_events}/{events} events ({} false on damaged clips, {false_alarms} on hard negatives; besides, {concealed} on slice losses concealed invisibly)",
         fa - false_alarms
     );
     let recall = found as f64 / visible.max(1) as f64;
@@ -895,15 +916,15 @@ fn detection_quality() {
         "too little visible damage to judge: {visible}"
     );
     // The bar: recall >= 95% and no event on any hard negative,
-    // met with slicecheck before the H.264 decoder (40 of 42, none; one
-    // event on a damaged clip falls on a slice whose loss the decoder
-    // concealed invisibly). On the pixels alone (no slice losses, no
-    // quantiser) the level last measured is guarded instead, with a
+    // met with slicecheck before the decoder (40 of 42, none, and no false
+    // event on the damaged clips; two events fall on slice losses the
+    // decoder concealed invisibly). On the pixels alone (no slice losses,
+    // no quantiser) the level last measured is guarded instead, with a
     // damage's worth of slack: 88% (37 of 42) with 7 false alarms.
     if std::env::var_os("BLOCK_PIXELS_ONLY").is_none() {
         assert!(recall >= 0.95, "recall {recall}");
         assert_eq!(false_alarms, 0, "events on hard negatives");
-        assert!(fa <= 2, "false alarms {fa}");
+        assert!(fa <= 1, "false alarms {fa}");
     } else {
         assert!(recall >= 0.85, "recall {recall}");
         assert!(fa <= 8, "false alarms {fa}");

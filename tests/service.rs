@@ -572,7 +572,7 @@ fn a_lost_slice_in_a_file_is_reported_with_bitstream_evidence() {
     ))
     .unwrap();
     // the third slice of the 36th frame (at 1.4 s) never arrives
-    let lost = common::lose_slice(&p, "inject", 35, 2);
+    let lost = common::lose_slice(&p, "inject", 35, 2, false);
     let bus = p.bus().unwrap();
     p.set_state(gst::State::Playing).unwrap();
     bus.timed_pop_filtered(

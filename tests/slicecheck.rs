@@ -1,8 +1,9 @@
 //! slicecheck: hand-made access units through a harness (exact frames,
-//! both framings, flushes, caps, garbage), and a real x264 pipeline with a
-//! slice dropped before the decoder, where the meta must reach the decoded
-//! frame it belongs to and blockdetect must report the corruption from that
-//! frame to the next key frame.
+//! both framings, flushes, caps, garbage), and real x264 and x265 pipelines
+//! with a slice dropped before the decoder, where the meta must reach the
+//! decoded frame it belongs to and blockdetect must report the corruption
+//! from that frame to the next key frame; the quantiser read at 8 and 10
+//! bits.
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -200,32 +201,41 @@ fn a_flush_or_new_caps_forget_the_layout() {
 
 #[test]
 fn garbage_passes_through_unchanged_and_unmarked() {
-    let mut h = harness("video/x-h264,stream-format=byte-stream,alignment=au");
-    let mut x = 7u32;
-    for i in 0..200u64 {
-        let len = (i as usize * 37) % 300;
-        let data: Vec<u8> = (0..len)
-            .map(|_| {
-                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                // many zeros, so that start codes turn up
-                if x >> 30 == 0 {
-                    0
-                } else {
-                    (x >> 22) as u8
-                }
-            })
-            .collect();
-        let (lost, same) = push(&mut h, gst::Buffer::from_mut_slice(data), i);
-        assert!(same);
-        // random starts may well look like lost slices; they must only be
-        // well-formed
-        for r in lost {
-            assert!(r.end.is_none_or(|e| e > r.first));
+    for caps in [
+        "video/x-h264,stream-format=byte-stream,alignment=au",
+        "video/x-h265,stream-format=byte-stream,alignment=au",
+        // a codec_data too short for its own header
+        "video/x-h265,stream-format=hvc1,alignment=au,codec_data=(buffer)01ff",
+    ] {
+        let mut h = harness(caps);
+        let mut x = 7u32;
+        for i in 0..300u64 {
+            let len = (i as usize * 37) % 300;
+            let data: Vec<u8> = (0..len)
+                .map(|k| {
+                    x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    // many zeros, so that start codes turn up, and now and
+                    // then an HEVC SPS or PPS header after one
+                    match (x >> 29, k % 50) {
+                        (_, 4) if i % 3 == 0 => 0x42,
+                        (_, 4) if i % 3 == 1 => 0x44,
+                        (0, _) => 0,
+                        _ => (x >> 22) as u8,
+                    }
+                })
+                .collect();
+            let (lost, same) = push(&mut h, gst::Buffer::from_mut_slice(data), i);
+            assert!(same, "{caps}");
+            // random starts may well look like lost slices; they must only
+            // be well-formed
+            for r in lost {
+                assert!(r.end.is_none_or(|e| e > r.first), "{caps}");
+            }
         }
+        // a buffer without a timestamp, and an empty one
+        let out = h.push_and_pull(gst::Buffer::new()).unwrap();
+        assert_eq!(out.size(), 0);
     }
-    // a buffer without a timestamp, and an empty one
-    let out = h.push_and_pull(gst::Buffer::new()).unwrap();
-    assert_eq!(out.size(), 0);
 }
 
 #[test]
@@ -238,7 +248,7 @@ fn refuses_streams_it_cannot_read() {
         ),
         (
             "x265enc ! h265parse",
-            "video/x-h265,stream-format=byte-stream,alignment=au",
+            "video/x-h265,stream-format=byte-stream,alignment=nal",
         ),
     ] {
         if gst::ElementFactory::find(enc.split(' ').next().unwrap()).is_none() {
@@ -283,7 +293,7 @@ fn a_dropped_slice_is_reported_from_its_frame_to_the_key_frame() {
     let p = gst::parse::launch(desc).unwrap();
     let bin = p.downcast_ref::<gst::Bin>().unwrap();
     // slice 1 of the 11th coded frame
-    let dropped = lose_slice(&p, "inject", 10, 1);
+    let dropped = lose_slice(&p, "inject", 10, 1, false);
     let marks = Arc::new(Mutex::new(Vec::new()));
     let m = marks.clone();
     bin.by_name("dec")
@@ -405,5 +415,95 @@ fn the_slice_quantiser_is_read_in_both_stream_formats() {
                 assert_eq!(qp, p_qp, "{format} {raw}: frame {i}");
             }
         }
+    }
+}
+
+/// HEVC, in byte-stream and in hvc1 (sizes and parameter sets in
+/// `codec_data`): the third of four slice segments of the 11th frame never
+/// arrives; the decoded frame of that PTS is marked with the lost coding
+/// tree blocks (32 pixels in x265's ultrafast preset), the frames after it
+/// as tainted up to the key frame, and blockdetect reports the corruption
+/// from that frame to the key frame at 1 s with `bitstream` evidence.
+#[test]
+fn a_dropped_hevc_slice_segment_is_reported_in_both_stream_formats() {
+    init();
+    if gst::ElementFactory::find("x265enc").is_none()
+        || gst::ElementFactory::find("avdec_h265").is_none()
+    {
+        eprintln!("skipping: no x265enc or avdec_h265");
+        return;
+    }
+    const F: u64 = 40_000_000;
+    for format in ["byte-stream", "hvc1"] {
+        let desc = format!(
+            "videotestsrc num-buffers=40 pattern=ball ! video/x-raw,format=I420,width=320,height=192,framerate=25/1 ! \
+             x265enc speed-preset=ultrafast key-int-max=25 option-string=bframes=0:slices=4 ! \
+             video/x-h265,stream-format=byte-stream,alignment=au ! identity name=inject ! h265parse ! \
+             video/x-h265,stream-format={format},alignment=au ! slicecheck ! avdec_h265 name=dec ! \
+             blockdetect post-messages=false ! fakesink"
+        );
+        let p = gst::parse::launch(&desc).unwrap();
+        let dropped = lose_slice(&p, "inject", 10, 2, true);
+        let marks = Arc::new(Mutex::new(Vec::new()));
+        let m = marks.clone();
+        p.downcast_ref::<gst::Bin>()
+            .unwrap()
+            .by_name("dec")
+            .unwrap()
+            .static_pad("src")
+            .unwrap()
+            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                if let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_ref() {
+                    m.lock()
+                        .unwrap()
+                        .push((buf.pts().unwrap().nseconds(), lost_slices(buf)));
+                }
+                gst::PadProbeReturn::Ok
+            });
+        let events: Vec<BlockDetectMessage> = run_structures(&p)
+            .iter()
+            .filter(|s| s.name() == "blockdetect")
+            .map(|s| BlockDetectMessage::from_structure(s).unwrap())
+            .collect();
+        let (lost_pts, _) = dropped.lock().unwrap().expect("no slice dropped");
+        let marks = marks.lock().unwrap();
+        assert_eq!(marks.len(), 40, "{format}");
+        let base = marks.iter().map(|m| m.0).min().unwrap();
+        let key = base + 25 * F;
+        for (pts, loss) in marks.iter() {
+            assert_eq!(loss.lost.is_empty(), *pts != lost_pts, "{format} {pts}");
+            if *pts == lost_pts {
+                assert_eq!(loss.block, 32, "{format}");
+                // a run of whole rows of 10 coding tree blocks
+                let r = loss.lost[0];
+                assert!(r.first > 0 && r.first % 10 == 0, "{format} {r:?}");
+                assert!(
+                    r.end.is_some_and(|e| e > r.first && e % 10 == 0),
+                    "{format} {r:?}"
+                );
+            }
+            assert_eq!(
+                loss.tainted,
+                *pts > lost_pts && *pts < key,
+                "{format} {pts}"
+            );
+        }
+        let corruption: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                BlockDetectMessage::Corruption {
+                    event, evidence, ..
+                } => Some((event.kind, event.timestamp, evidence.bitstream)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            corruption,
+            [
+                (EventKind::Start, lost_pts, true),
+                (EventKind::End, key, true)
+            ],
+            "{format}"
+        );
     }
 }

@@ -1242,19 +1242,30 @@ impl BlockDetector {
         self.prev = inside.then_some(old);
         // macroblocks lost in the coded stream (whatever the pixels show:
         // concealment can look clean)
+        // (addresses count blocks of `loss.block` pixels in raster order:
+        // macroblocks in H.264, coding tree blocks in HEVC)
         let mut lost = 0u32;
-        let coded_cols = width.div_ceil(MB);
         let loss = std::mem::take(&mut self.lost);
         let tainted = loss.tainted && inside;
+        let block = if loss.block == 0 {
+            MB
+        } else {
+            loss.block as usize
+        };
+        let (coded_cols, coded_rows) = (width.div_ceil(block), height.div_ceil(block));
         for l in loss.lost {
             let end = l.end.map_or(usize::MAX, |e| e as usize);
-            let (from, to) = (l.first as usize, end.min(coded_cols * rows));
+            let (from, to) = (l.first as usize, end.min(coded_cols * coded_rows));
             for a in from..to {
-                let (c, r) = (a % coded_cols, a / coded_cols);
-                if (c0..c1).contains(&c) && (r0..r1).contains(&r) {
-                    let k = r * cols + c;
-                    lost += 1;
-                    self.damaged[k] = true;
+                let (bc, br) = (a % coded_cols, a / coded_cols);
+                // the macroblocks of the grid inside that block
+                let (mc0, mc1) = (bc * block / MB, ((bc + 1) * block).div_ceil(MB));
+                let (mr0, mr1) = (br * block / MB, ((br + 1) * block).div_ceil(MB));
+                for r in mr0.max(r0)..mr1.min(r1) {
+                    for c in mc0.max(c0)..mc1.min(c1) {
+                        lost += 1;
+                        self.damaged[r * cols + c] = true;
+                    }
                 }
             }
         }
@@ -1803,11 +1814,13 @@ mod tests {
                     }],
                     tainted: false,
                     qp: None,
+                    block: 16,
                 },
                 4 | 5 => SliceLoss {
                     lost: Vec::new(),
                     tainted: true,
                     qp: None,
+                    block: 16,
                 },
                 _ => SliceLoss::default(),
             };
@@ -1869,6 +1882,7 @@ mod tests {
             }],
             tainted: false,
             qp: None,
+            block: 16,
         });
         push(&mut d, &texture(1), 1);
         assert_eq!(d.last_damage(), None, "outside the region");
@@ -1879,6 +1893,7 @@ mod tests {
             }],
             tainted: false,
             qp: None,
+            block: 16,
         });
         push(&mut d, &texture(2), 2);
         assert_eq!(d.last_damage().map(|d| d.blocks), Some(5));

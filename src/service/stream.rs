@@ -160,12 +160,15 @@ pub fn build(
         let dec = make("uridecodebin", None)?;
         dec.set_property("uri", &uri);
         if detectors.iter().any(|d| d == "blockdetect") {
-            // what slicecheck does, on the H.264 parser uridecodebin plugs
+            // what slicecheck does, on the H.264 or HEVC parser uridecodebin plugs
             // before the decoder: lost slices and the quantiser for
             // blockdetect
             if let Some(bin) = dec.downcast_ref::<gst::Bin>() {
                 bin.connect_deep_element_added(|_, _, element| {
-                    if element.factory().is_some_and(|f| f.name() == "h264parse") {
+                    let parser = element
+                        .factory()
+                        .is_some_and(|f| matches!(f.name().as_str(), "h264parse" | "h265parse"));
+                    if parser {
                         crate::slicecheck::attach_to_parser(element);
                     }
                 });

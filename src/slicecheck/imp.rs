@@ -52,13 +52,22 @@ impl ElementImpl for SliceCheck {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::builder("video/x-h264")
+            let mut caps = gst::Caps::builder("video/x-h264")
                 .field("alignment", "au")
                 .field(
                     "stream-format",
                     gst::List::new(["byte-stream", "avc", "avc3"]),
                 )
                 .build();
+            caps.merge(
+                gst::Caps::builder("video/x-h265")
+                    .field("alignment", "au")
+                    .field(
+                        "stream-format",
+                        gst::List::new(["byte-stream", "hvc1", "hev1"]),
+                    )
+                    .build(),
+            );
             vec![
                 gst::PadTemplate::new(
                     "src",
@@ -90,7 +99,7 @@ impl BaseTransformImpl for SliceCheck {
         if !self.state().set_caps(incaps) {
             return Err(gst::loggable_error!(
                 CAT,
-                "no H.264 stream-format in {incaps}"
+                "no H.264 or HEVC stream-format in {incaps}"
             ));
         }
         gst::debug!(CAT, imp = self, "caps {incaps}");

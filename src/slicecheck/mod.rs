@@ -52,7 +52,8 @@ use gst::glib;
 use gst::prelude::*;
 
 use crate::analysis::slices::{
-    is_recovery_point, nal_units, Framing, LostRange, SliceLayout, SliceLoss, SliceParser,
+    is_recovery_point, nal_units, Framing, HevcParser, LostRange, SliceLayout, SliceLoss,
+    SliceParser,
 };
 
 mod imp;
@@ -90,8 +91,11 @@ pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
 #[derive(Default, Debug)]
 pub struct Checker {
     framing: Option<Framing>,
+    /// HEVC rather than H.264.
+    hevc: bool,
     layout: SliceLayout,
     parser: SliceParser,
+    hevc_parser: HevcParser,
     /// Frames with lost slices, and frames seen.
     pub lossy: u64,
     pub frames: u64,
@@ -99,17 +103,26 @@ pub struct Checker {
 
 impl Checker {
     /// New caps: their framing and parameter sets; the layout is forgotten.
-    /// `false` when the caps are not H.264 in a known `stream-format`.
+    /// `false` when the caps are not H.264 or HEVC in a known
+    /// `stream-format`.
     pub fn set_caps(&mut self, caps: &gst::CapsRef) -> bool {
         self.layout.reset();
         self.parser = SliceParser::new();
+        self.hevc_parser = HevcParser::new();
         self.framing = framing(caps);
+        self.hevc = caps
+            .structure(0)
+            .is_some_and(|s| s.name() == "video/x-h265");
         if let Some(cd) = caps
             .structure(0)
             .and_then(|s| s.get::<gst::Buffer>("codec_data").ok())
         {
             if let Ok(m) = cd.map_readable() {
-                self.parser.codec_data(m.as_slice());
+                if self.hevc {
+                    self.hevc_parser.codec_data(m.as_slice());
+                } else {
+                    self.parser.codec_data(m.as_slice());
+                }
             }
         }
         self.framing.is_some()
@@ -126,10 +139,21 @@ impl Checker {
             return SliceLoss::default();
         };
         let units = nal_units(data, framing);
-        let parser = &mut self.parser;
-        let slices: Vec<_> = units.iter().filter_map(|u| parser.unit(u)).collect();
-        let recovery = units.iter().any(|u| is_recovery_point(u));
-        let loss = self.layout.frame(&slices, recovery);
+        let (slices, recovery): (Vec<_>, bool) = if self.hevc {
+            let parser = &mut self.hevc_parser;
+            // (IRAP pictures mark the key frames)
+            (units.iter().filter_map(|u| parser.unit(u)).collect(), false)
+        } else {
+            let parser = &mut self.parser;
+            (
+                units.iter().filter_map(|u| parser.unit(u)).collect(),
+                units.iter().any(|u| is_recovery_point(u)),
+            )
+        };
+        let mut loss = self.layout.frame(&slices, recovery);
+        if self.hevc {
+            loss.block = self.hevc_parser.block();
+        }
         self.frames += 1;
         self.lossy += u64::from(!loss.lost.is_empty());
         loss
@@ -152,31 +176,29 @@ impl Checker {
 /// How the units of buffers with `caps` are framed.
 fn framing(caps: &gst::CapsRef) -> Option<Framing> {
     let s = caps.structure(0)?;
-    if s.name() != "video/x-h264" {
-        return None;
-    }
-    match s.get::<&str>("stream-format").ok()? {
-        "byte-stream" => Some(Framing::ByteStream),
-        "avc" | "avc3" => {
-            // lengthSizeMinusOne in the low two bits of the fifth byte of
-            // the AVCDecoderConfigurationRecord; four bytes when it is absent
-            let size = s
-                .get::<gst::Buffer>("codec_data")
-                .ok()
-                .and_then(|b| {
-                    let m = b.map_readable().ok()?;
-                    m.get(4).map(|&v| usize::from(v & 3) + 1)
-                })
-                .unwrap_or(4);
-            Some(Framing::Length(size))
-        }
-        _ => None,
-    }
+    // where lengthSizeMinusOne is, in the low two bits of a byte of the
+    // decoder configuration record; four bytes when there is none
+    let size_at = match (s.name().as_str(), s.get::<&str>("stream-format").ok()?) {
+        ("video/x-h264" | "video/x-h265", "byte-stream") => return Some(Framing::ByteStream),
+        ("video/x-h264", "avc" | "avc3") => 4,
+        ("video/x-h265", "hvc1" | "hev1") => 21,
+        _ => return None,
+    };
+    let size = s
+        .get::<gst::Buffer>("codec_data")
+        .ok()
+        .and_then(|b| {
+            let m = b.map_readable().ok()?;
+            m.get(size_at).map(|&v| usize::from(v & 3) + 1)
+        })
+        .unwrap_or(4);
+    Some(Framing::Length(size))
 }
 
 /// Does what the element does in a pad probe on `parser`'s source pad (an
-/// `h264parse` that `uridecodebin` plugged before the decoder, where no
-/// element can be put): buffers of H.264 in access units get the meta.
+/// `h264parse` or `h265parse` that `uridecodebin` plugged before the
+/// decoder, where no element can be put): buffers in access units get the
+/// meta.
 pub fn attach_to_parser(parser: &gst::Element) {
     let Some(pad) = parser.static_pad("src") else {
         return;
@@ -237,6 +259,7 @@ pub fn add_lost_slices(buffer: &mut gst::BufferRef, loss: &SliceLoss) {
         gst::Array::new(lost.iter().map(|l| l.end.unwrap_or(TO_END).to_send_value())),
     );
     s.set("tainted", loss.tainted);
+    s.set("block-size", loss.block.max(1));
     if let Some(qp) = loss.qp {
         s.set("qp", qp);
     }
@@ -251,6 +274,7 @@ pub fn lost_slices(buffer: &gst::BufferRef) -> SliceLoss {
     let s = meta.structure();
     let tainted = s.get::<bool>("tainted").unwrap_or(false);
     let qp = s.get::<i32>("qp").ok();
+    let block = s.get::<u32>("block-size").unwrap_or(16);
     let (Ok(first), Ok(end)) = (
         s.get::<gst::Array>("first-mbs"),
         s.get::<gst::Array>("end-mbs"),
@@ -259,6 +283,7 @@ pub fn lost_slices(buffer: &gst::BufferRef) -> SliceLoss {
             lost: Vec::new(),
             tainted,
             qp,
+            block,
         };
     };
     let lost = first
@@ -272,5 +297,10 @@ pub fn lost_slices(buffer: &gst::BufferRef) -> SliceLoss {
             })
         })
         .collect();
-    SliceLoss { lost, tainted, qp }
+    SliceLoss {
+        lost,
+        tainted,
+        qp,
+        block,
+    }
 }

@@ -374,21 +374,37 @@ pub fn appsrc_pipeline(caps: &gst::Caps, frames: Vec<gst::Buffer>, chain: &str) 
     p
 }
 
-/// A byte-stream H.264 access unit without its `n`th slice (from 0), with
-/// the timing and flags of `buf` (a slice lost whole), and the header of
-/// the slice taken out (`None`: the unit has no such slice, and comes back
-/// unchanged).
+/// The header of a slice unit (H.264) or a slice segment (HEVC, its
+/// address left at 0: that needs the parameter sets), if it is one.
+pub fn slice_of(unit: &[u8], hevc: bool) -> Option<gstavmonitor::analysis::slices::Slice> {
+    use gstavmonitor::analysis::slices::{hevc_segment, slice, Slice};
+    if !hevc {
+        return slice(unit);
+    }
+    hevc_segment(unit).map(|(intra, reference)| Slice {
+        first_mb: 0,
+        intra,
+        reference,
+        qp: None,
+    })
+}
+
+/// A byte-stream H.264 or HEVC access unit without its `n`th slice (from
+/// 0), with the timing and flags of `buf` (a slice lost whole), and the
+/// header of the slice taken out (see [`slice_of`]; `None`: the unit has no
+/// such slice, and comes back unchanged).
 pub fn without_slice(
     buf: &gst::Buffer,
     n: usize,
+    hevc: bool,
 ) -> (gst::Buffer, Option<gstavmonitor::analysis::slices::Slice>) {
-    use gstavmonitor::analysis::slices::{nal_units, slice, Framing};
+    use gstavmonitor::analysis::slices::{nal_units, Framing};
     let map = buf.map_readable().unwrap();
     let mut out = Vec::new();
     let mut k = 0;
     let mut taken = None;
     for u in nal_units(map.as_slice(), Framing::ByteStream) {
-        if let Some(s) = slice(u) {
+        if let Some(s) = slice_of(u, hevc) {
             k += 1;
             if k == n + 1 {
                 taken = Some(s);
@@ -415,9 +431,10 @@ pub type Lost =
     std::sync::Arc<std::sync::Mutex<Option<(u64, gstavmonitor::analysis::slices::Slice)>>>;
 
 /// Takes slice `n` (from 0) out of the `frame`th access unit (from 0) that
-/// leaves the element named `name` in `pipeline` (byte-stream H.264 in
-/// access units), as a network that lost it whole; what it took, once it has.
-pub fn lose_slice(pipeline: &gst::Element, name: &str, frame: u32, n: usize) -> Lost {
+/// leaves the element named `name` in `pipeline` (byte-stream H.264, or
+/// HEVC, in access units), as a network that lost it whole; what it took,
+/// once it has.
+pub fn lose_slice(pipeline: &gst::Element, name: &str, frame: u32, n: usize, hevc: bool) -> Lost {
     let lost = Lost::default();
     let l = lost.clone();
     let count = std::sync::Mutex::new(0u32);
@@ -438,7 +455,7 @@ pub fn lose_slice(pipeline: &gst::Element, name: &str, frame: u32, n: usize) -> 
                 *c - 1
             };
             if k == frame {
-                let (nb, taken) = without_slice(buf, n);
+                let (nb, taken) = without_slice(buf, n, hevc);
                 *l.lock().unwrap() = taken.map(|s| (buf.pts().unwrap().nseconds(), s));
                 *buf = nb;
             }
