@@ -1,4 +1,5 @@
-//! Lost H.264 slices, told from the coded stream before the decoder.
+//! Lost H.264 slices and HEVC slice segments, told from the coded stream
+//! before the decoder.
 //!
 //! A decoder conceals a slice that never arrived (an RTP or UDP packet lost
 //! whole) by copying or smoothing from elsewhere, and the concealment can be
@@ -18,8 +19,13 @@
 //! pictures nothing refers to into fewer slices). Anything else (starts
 //! that are not a part of the usual list, a list that changes every frame
 //! as with slices cut by size) is taken as the encoder's own layout, never
-//! as loss. Loss inside a slice (bit errors, a slice cut
-//! short) is not seen here; the pixels have to show it.
+//! as loss. Loss inside a slice (bit errors, a slice cut short) is not seen
+//! here; the pixels have to show it.
+//!
+//! HEVC works the same way on `slice_segment_address` (in coding tree
+//! blocks; the first segment of a picture carries a flag instead), read
+//! with the stream's SPS and PPS ([`HevcParser`]); IRAP pictures (IDR, CRA,
+//! BLA) are its key frames. The quantiser is read for H.264 only.
 //!
 //! Concealment errors in a reference picture spread to the pictures
 //! predicted from it, often growing as they go, so after a reference

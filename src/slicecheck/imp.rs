@@ -11,7 +11,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
         "slicecheck",
         gst::DebugColorFlags::empty(),
-        Some("Lost H.264 slice finder"),
+        Some("Lost H.264/HEVC slice finder"),
     )
 });
 
@@ -41,9 +41,9 @@ impl ElementImpl for SliceCheck {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             gst::subclass::ElementMetadata::new(
-                "Lost H.264 slice finder",
+                "Lost H.264/HEVC slice finder",
                 "Filter/Analyzer/Video",
-                "Finds H.264 slices lost whole before the decoder, and reads each frame's slice quantiser, for blockdetect after the decoder (a meta on the frames); passes buffers through unchanged",
+                "Finds H.264 slices and HEVC slice segments lost whole before the decoder, and reads each H.264 frame's slice quantiser, for blockdetect after the decoder (a meta on the frames); passes buffers through unchanged",
                 "avmonitor developers",
             )
         });

@@ -1,5 +1,6 @@
-//! `slicecheck`: finds H.264 slices lost whole before the decoder, and tells
-//! `blockdetect` after the decoder which macroblocks they covered.
+//! `slicecheck`: finds H.264 slices and HEVC slice segments lost whole
+//! before the decoder, and tells `blockdetect` after the decoder which
+//! blocks they covered.
 //!
 //! A slice lost whole (an RTP or UDP packet that never arrived) is concealed
 //! by the decoder, and the concealment can be hard to see in the pixels,
@@ -9,8 +10,8 @@
 //! missing. Loss inside a slice (bit errors, a slice cut short) is left to
 //! the pixels.
 //!
-//! It also reads each slice header in full (parameter sets in band or in
-//! `codec_data`) for the slice quantiser, and passes each frame's mean QP
+//! For H.264 it also reads each slice header in full (parameter sets in band
+//! or in `codec_data`) for the slice quantiser, and passes each frame's mean QP
 //! on, which `blockdetect` uses to tell a quantiser's steps from damage.
 //!
 //! Concealment errors in a reference picture spread to the pictures predicted
@@ -33,7 +34,8 @@
 //! ```
 //!
 //! Input: `video/x-h264` in access units (`alignment=au`, which `h264parse`
-//! gives when asked), `stream-format` `byte-stream`, `avc` or `avc3`. The
+//! gives when asked), `stream-format` `byte-stream`, `avc` or `avc3`; or
+//! `video/x-h265` in access units, `byte-stream`, `hvc1` or `hev1`. The
 //! slice layout is forgotten on a flush or a caps change. Interlaced streams
 //! coded as macroblock pairs (MBAFF) address pairs, so the area reported for
 //! them is off; which frames lost slices is still right.
@@ -41,8 +43,9 @@
 //! ## The meta
 //! A `GstCustomMeta` named `GstAvmonitorLostSlicesMeta` whose structure
 //! (`lost-slices`) holds `first-mbs` and `end-mbs` (`GstValueArray` of u32):
-//! the macroblock addresses each lost run of slices starts at, and where it
-//! ends (exclusive; `4294967295`: at the end of the picture), and `tainted`
+//! the block addresses each lost run of slices starts at, and where it
+//! ends (exclusive; `4294967295`: at the end of the picture), `block-size`
+//! (u32: 16 for H.264 macroblocks, the CTB size for HEVC), `tainted`
 //! (boolean): the frame is predicted from a picture that lost slices (see
 //! [`crate::analysis::slices`]: until the next key frame), and `qp` (i32,
 //! when known): the mean slice QP (`SliceQPY`, on the 8-bit scale at any
