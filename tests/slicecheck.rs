@@ -12,7 +12,7 @@ use gst::prelude::*;
 
 use common::*;
 use gstavmonitor::analysis::block::Evidence;
-use gstavmonitor::analysis::slices::{Framing, LostRange, STABLE_FRAMES};
+use gstavmonitor::analysis::slices::{Framing, LostRange, SliceLoss, STABLE_FRAMES};
 use gstavmonitor::messages::{BlockDetectMessage, EventKind};
 use gstavmonitor::slicecheck::lost_slices;
 
@@ -277,6 +277,29 @@ fn refuses_streams_it_cannot_read() {
     }
 }
 
+/// What each frame leaving the element named `name` (a decoder) carries,
+/// by PTS, once the pipeline has run.
+fn marks(pipeline: &gst::Element, name: &str) -> Arc<Mutex<Vec<(u64, SliceLoss)>>> {
+    let marks = Arc::new(Mutex::new(Vec::new()));
+    let m = marks.clone();
+    pipeline
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .by_name(name)
+        .unwrap()
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_ref() {
+                m.lock()
+                    .unwrap()
+                    .push((buf.pts().unwrap().nseconds(), lost_slices(buf)));
+            }
+            gst::PadProbeReturn::Ok
+        });
+    marks
+}
+
 /// Frames of a real x264 stream (B-frames, 4 slices, a key frame every 25)
 /// with slice 1 of the 11th coded frame dropped before slicecheck: the meta
 /// marks the decoded frame of that PTS as lost, the frames predicted from
@@ -291,24 +314,9 @@ fn a_dropped_slice_is_reported_from_its_frame_to_the_key_frame() {
         video/x-h264,stream-format=byte-stream,alignment=au ! identity name=inject ! slicecheck ! \
         avdec_h264 name=dec ! blockdetect post-messages=false ! fakesink";
     let p = gst::parse::launch(desc).unwrap();
-    let bin = p.downcast_ref::<gst::Bin>().unwrap();
     // slice 1 of the 11th coded frame
     let dropped = lose_slice(&p, "inject", 10, 1, false);
-    let marks = Arc::new(Mutex::new(Vec::new()));
-    let m = marks.clone();
-    bin.by_name("dec")
-        .unwrap()
-        .static_pad("src")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            if let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_ref() {
-                let loss = lost_slices(buf);
-                m.lock()
-                    .unwrap()
-                    .push((buf.pts().unwrap().nseconds(), loss.lost, loss.tainted));
-            }
-            gst::PadProbeReturn::Ok
-        });
+    let marks = marks(&p, "dec");
     let events: Vec<BlockDetectMessage> = run_structures(&p)
         .iter()
         .filter(|s| s.name() == "blockdetect")
@@ -324,7 +332,7 @@ fn a_dropped_slice_is_reported_from_its_frame_to_the_key_frame() {
     const F: u64 = 40_000_000;
     // x264enc starts its timestamps at 1000 hours
     let key = marks.iter().map(|m| m.0).min().unwrap() + 25 * F;
-    for (pts, lost, tainted) in marks.iter() {
+    for (pts, SliceLoss { lost, tainted, .. }) in marks.iter() {
         if *pts == lost_pts {
             assert_eq!(lost.len(), 1, "{pts}");
             assert_eq!(lost[0].first, lost_slice.first_mb);
@@ -335,9 +343,14 @@ fn a_dropped_slice_is_reported_from_its_frame_to_the_key_frame() {
     }
     // tainted: what was decoded after it, up to the key frame (B-frames
     // shown before it but predicted from it included)
-    let first_tainted = marks.iter().filter(|m| m.2).map(|m| m.0).min().unwrap();
+    let first_tainted = marks
+        .iter()
+        .filter(|m| m.1.tainted)
+        .map(|m| m.0)
+        .min()
+        .unwrap();
     assert!(first_tainted >= lost_pts - 2 * F && first_tainted <= lost_pts + F);
-    for (pts, _, tainted) in marks.iter() {
+    for (pts, SliceLoss { tainted, .. }) in marks.iter() {
         if *pts > lost_pts && *pts < key {
             assert!(tainted, "{pts}");
         }
@@ -444,22 +457,7 @@ fn a_dropped_hevc_slice_segment_is_reported_in_both_stream_formats() {
         );
         let p = gst::parse::launch(&desc).unwrap();
         let dropped = lose_slice(&p, "inject", 10, 2, true);
-        let marks = Arc::new(Mutex::new(Vec::new()));
-        let m = marks.clone();
-        p.downcast_ref::<gst::Bin>()
-            .unwrap()
-            .by_name("dec")
-            .unwrap()
-            .static_pad("src")
-            .unwrap()
-            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-                if let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_ref() {
-                    m.lock()
-                        .unwrap()
-                        .push((buf.pts().unwrap().nseconds(), lost_slices(buf)));
-                }
-                gst::PadProbeReturn::Ok
-            });
+        let marks = marks(&p, "dec");
         let events: Vec<BlockDetectMessage> = run_structures(&p)
             .iter()
             .filter(|s| s.name() == "blockdetect")
