@@ -23,16 +23,7 @@ pub const FORMATS: &[AudioFormat] = &[
 
 /// Sink and source "always" templates with [`caps`].
 pub fn pad_templates() -> Vec<gst::PadTemplate> {
-    let caps = caps();
-    [
-        ("src", gst::PadDirection::Src),
-        ("sink", gst::PadDirection::Sink),
-    ]
-    .into_iter()
-    .filter_map(|(name, dir)| {
-        gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
-    })
-    .collect()
+    crate::glue::passthrough_templates(&caps())
 }
 
 /// Caps of both pads: the formats above, interleaved or not, 1 to 64

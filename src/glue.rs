@@ -28,6 +28,18 @@ pub fn post<E: ToMessage>(
     }
 }
 
+/// A "src" and a "sink" template, both always there, with `caps`: a
+/// passthrough element's pads.
+pub fn passthrough_templates(caps: &gst::Caps) -> Vec<gst::PadTemplate> {
+    [
+        ("src", gst::PadDirection::Src),
+        ("sink", gst::PadDirection::Sink),
+    ]
+    .into_iter()
+    .filter_map(|(name, dir)| gst::PadTemplate::new(name, dir, gst::PadPresence::Always, caps).ok())
+    .collect()
+}
+
 /// The `min-duration` property every event detector has.
 pub fn min_duration_property(default: u64) -> glib::ParamSpec {
     glib::ParamSpecUInt64::builder("min-duration")

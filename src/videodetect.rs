@@ -52,18 +52,7 @@ pub fn caps() -> gst::Caps {
 
 /// Sink and source "always" templates with [`caps`].
 pub fn pad_templates() -> Vec<gst::PadTemplate> {
-    let caps = caps();
-    [gst::PadDirection::Src, gst::PadDirection::Sink]
-        .into_iter()
-        .filter_map(|dir| {
-            let name = if dir == gst::PadDirection::Src {
-                "src"
-            } else {
-                "sink"
-            };
-            gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
-        })
-        .collect()
+    crate::glue::passthrough_templates(&caps())
 }
 
 /// Where luma is in a buffer of `info`'s format, and its nominal range.

@@ -68,22 +68,7 @@ impl ElementImpl for SliceCheck {
                     )
                     .build(),
             );
-            vec![
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &caps,
-                )
-                .unwrap(),
-                gst::PadTemplate::new(
-                    "sink",
-                    gst::PadDirection::Sink,
-                    gst::PadPresence::Always,
-                    &caps,
-                )
-                .unwrap(),
-            ]
+            crate::glue::passthrough_templates(&caps)
         });
         TEMPLATES.as_ref()
     }
