@@ -339,15 +339,7 @@ fn run(t: &Arc<Texture>, clip: &Clip) -> Outcome {
                 return gst::PadProbeReturn::Handled;
             };
             drop(map);
-            let mut nb = gst::Buffer::from_mut_slice(data);
-            {
-                let nbm = nb.get_mut().unwrap();
-                nbm.set_pts(buf.pts());
-                nbm.set_dts(buf.dts());
-                nbm.set_duration(buf.duration());
-                nbm.set_flags(buf.flags());
-            }
-            info.data = Some(gst::PadProbeData::Buffer(nb));
+            info.data = Some(gst::PadProbeData::Buffer(in_place_of(data, buf)));
             gst::PadProbeReturn::Ok
         });
     let events = run_structures(&p)

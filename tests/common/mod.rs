@@ -415,7 +415,13 @@ pub fn without_slice(
         out.extend_from_slice(u);
     }
     drop(map);
-    let mut nb = gst::Buffer::from_mut_slice(out);
+    (in_place_of(out, buf), taken)
+}
+
+/// `data` as a buffer with the timing and flags of `buf`, to put in its
+/// place (damaged coded data).
+pub fn in_place_of(data: Vec<u8>, buf: &gst::Buffer) -> gst::Buffer {
+    let mut nb = gst::Buffer::from_mut_slice(data);
     {
         let m = nb.get_mut().unwrap();
         m.set_pts(buf.pts());
@@ -423,7 +429,18 @@ pub fn without_slice(
         m.set_duration(buf.duration());
         m.set_flags(buf.flags());
     }
-    (nb, taken)
+    nb
+}
+
+/// The source pad of the element named `name` in `pipeline`.
+pub fn src_pad(pipeline: &gst::Element, name: &str) -> gst::Pad {
+    pipeline
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .by_name(name)
+        .unwrap_or_else(|| panic!("no element {name}"))
+        .static_pad("src")
+        .unwrap()
 }
 
 /// What [`lose_slice`] took: the PTS of its frame and the slice's header.
@@ -438,28 +455,21 @@ pub fn lose_slice(pipeline: &gst::Element, name: &str, frame: u32, n: usize, hev
     let lost = Lost::default();
     let l = lost.clone();
     let count = std::sync::Mutex::new(0u32);
-    pipeline
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .by_name(name)
-        .unwrap()
-        .static_pad("src")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_mut() else {
-                return gst::PadProbeReturn::Ok;
-            };
-            let k = {
-                let mut c = count.lock().unwrap();
-                *c += 1;
-                *c - 1
-            };
-            if k == frame {
-                let (nb, taken) = without_slice(buf, n, hevc);
-                *l.lock().unwrap() = taken.map(|s| (buf.pts().unwrap().nseconds(), s));
-                *buf = nb;
-            }
-            gst::PadProbeReturn::Ok
-        });
+    src_pad(pipeline, name).add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        let Some(gst::PadProbeData::Buffer(buf)) = info.data.as_mut() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let k = {
+            let mut c = count.lock().unwrap();
+            *c += 1;
+            *c - 1
+        };
+        if k == frame {
+            let (nb, taken) = without_slice(buf, n, hevc);
+            *l.lock().unwrap() = taken.map(|s| (buf.pts().unwrap().nseconds(), s));
+            *buf = nb;
+        }
+        gst::PadProbeReturn::Ok
+    });
     lost
 }
