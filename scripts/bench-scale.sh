@@ -29,7 +29,7 @@ WINDOW=${WINDOW:-10}
 WARMUP=${WARMUP:-4}
 PORT=${PORT:-9871}
 DETS='["blackdetect", "freezedetect", "silencedetect"]'
-cargo build --release --quiet --features service --bin avmonitor
+cargo build --release --quiet -p avmonitor --bin avmonitor
 BIN=./target/release/avmonitor
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

@@ -11,6 +11,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 echo "[demo] building (release)" >&2
-cargo build --release --quiet --features service --bin avmonitor
+cargo build --release --quiet -p avmonitor --bin avmonitor
 echo "[demo] running" >&2
 exec ./target/release/avmonitor "$@"

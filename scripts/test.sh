@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 echo "[test] cargo test" >&2
-cargo test --quiet --all-features --all-targets 2>&1
-cargo test --quiet --all-features --doc 2>&1
+cargo test --quiet --workspace --all-features --all-targets 2>&1
+cargo test --quiet --workspace --all-features --doc 2>&1
 echo "[test] the service on its built-in demo" >&2
-cargo build --quiet --release --features service --bin avmonitor
+cargo build --quiet --release -p avmonitor --bin avmonitor
 out=$(./target/release/avmonitor --no-http 2>/dev/null)
 echo "$out"
 count() { printf '%s\n' "$out" | grep -c "$1" || true; }

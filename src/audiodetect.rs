@@ -142,7 +142,9 @@ where
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<AudioStream<D>>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        // a panic while it is held marks the element as panicked (gstreamer-rs)
+        // and nothing calls in again
+        self.state.lock().unwrap()
     }
 
     fn post(&self, element: &gst_base::BaseTransform, events: &[D::Event]) {
@@ -150,13 +152,16 @@ where
     }
 
     /// New caps: a different format ends what is open (`caps-change`) and
-    /// starts afresh with `make(rate, channels)`.
-    pub fn setup(
+    /// starts afresh with a detector made from `config`.
+    pub fn set_caps(
         &self,
         element: &gst_base::BaseTransform,
-        info: &AudioInfo,
-        make: impl FnOnce(u32, usize) -> Option<D>,
+        incaps: &gst::Caps,
+        config: D::Config,
     ) -> Result<(), gst::LoggableError> {
+        let info = AudioInfo::from_caps(incaps)
+            .map_err(|_| gst::loggable_error!(self.cat, "cannot parse caps {incaps}"))?;
+        let info = &info;
         let mut state = self.lock();
         if state.as_ref().is_some_and(|s| &s.info == info) {
             return Ok(());
@@ -166,7 +171,7 @@ where
             .map(|s| s.detector.close(EndReason::CapsChange))
             .unwrap_or_default();
         let format = sample_format(info.format());
-        let detector = make(info.rate(), info.channels() as usize);
+        let detector = D::new(config, info.rate(), info.channels() as usize);
         let new = match (format, detector) {
             (Some(format), Some(detector)) => Some(AudioStream {
                 detector,
@@ -188,13 +193,13 @@ where
         }
     }
 
-    /// One buffer: `configure` brings the detector up to date with the
-    /// settings, then the buffer is analysed and any event posted.
+    /// One buffer: the detector is brought up to date with `config`, then
+    /// the buffer is analysed and any event posted.
     pub fn buffer(
         &self,
         element: &gst_base::BaseTransform,
         buffer: &gst::BufferRef,
-        configure: impl FnOnce(&mut D),
+        config: D::Config,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         // only asked for when nothing else gives the time (the segment is copied under a lock)
         let origin = || {
@@ -214,7 +219,9 @@ where
             );
             return Err(gst::FlowError::NotNegotiated);
         };
-        configure(&mut stream.detector);
+        if stream.detector.config() != config {
+            stream.detector.set_config(config);
+        }
         let (at, backwards) = stream.clock.timing(buffer, stream.info.rate(), origin);
         let mut events = Vec::new();
         if backwards {
@@ -287,74 +294,19 @@ where
     }
 }
 
-/// The GStreamer impls every audio detector element shares, for an element
-/// struct with `core: AudioCore<$detector>`, `fn settings(&self) -> Config`,
-/// `fn make(Config, rate, channels) -> Option<$detector>` and
-/// `fn metadata_static() -> &'static ElementMetadata`, where `$detector` has
-/// `config()` and `set_config(Config)`. The elements derive from
-/// BaseTransform, not AudioFilter: AudioFilter clips buffers to the segment
-/// (and sets missing durations), and a monitor must never change a buffer.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! audio_detector_impls {
-    ($imp:ty, $detector:ty) => {
-        impl GstObjectImpl for $imp {}
+/// The element metadata of an audio detector: klass `Filter/Analyzer/Audio`.
+pub fn metadata(long_name: &str, description: &str) -> gst::subclass::ElementMetadata {
+    gst::subclass::ElementMetadata::new(
+        long_name,
+        "Filter/Analyzer/Audio",
+        description,
+        "avmonitor developers",
+    )
+}
 
-        impl BaseTransformImpl for $imp {
-            const MODE: gst_base::subclass::BaseTransformMode =
-                gst_base::subclass::BaseTransformMode::AlwaysInPlace;
-            const PASSTHROUGH_ON_SAME_CAPS: bool = true;
-            const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
-
-            fn stop(&self) -> Result<(), gst::ErrorMessage> {
-                self.core.stop();
-                Ok(())
-            }
-
-            fn sink_event(&self, event: gst::Event) -> bool {
-                self.core.sink_event(self.obj().upcast_ref(), &event);
-                self.parent_sink_event(event)
-            }
-
-            fn set_caps(
-                &self,
-                incaps: &gst::Caps,
-                outcaps: &gst::Caps,
-            ) -> Result<(), gst::LoggableError> {
-                let info = gst_audio::AudioInfo::from_caps(incaps).map_err(|_| {
-                    gst::loggable_error!(gst::CAT_RUST, "cannot parse caps {incaps}")
-                })?;
-                let config = self.settings();
-                self.core
-                    .setup(self.obj().upcast_ref(), &info, |rate, channels| {
-                        Self::make(config, rate, channels)
-                    })?;
-                self.parent_set_caps(incaps, outcaps)
-            }
-
-            fn transform_ip_passthrough(
-                &self,
-                buf: &gst::Buffer,
-            ) -> Result<gst::FlowSuccess, gst::FlowError> {
-                let config = self.settings();
-                self.core.buffer(self.obj().upcast_ref(), buf, |d| {
-                    if d.config() != config {
-                        d.set_config(config);
-                    }
-                })
-            }
-        }
-
-        impl ElementImpl for $imp {
-            fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-                Some(Self::metadata_static())
-            }
-
-            fn pad_templates() -> &'static [gst::PadTemplate] {
-                static TEMPLATES: std::sync::LazyLock<Vec<gst::PadTemplate>> =
-                    std::sync::LazyLock::new($crate::audiodetect::pad_templates);
-                TEMPLATES.as_ref()
-            }
-        }
-    };
+/// The pad templates every audio detector has (built once).
+pub fn pad_templates_static() -> &'static [gst::PadTemplate] {
+    static TEMPLATES: std::sync::LazyLock<Vec<gst::PadTemplate>> =
+        std::sync::LazyLock::new(pad_templates);
+    TEMPLATES.as_ref()
 }

@@ -1,33 +1,63 @@
 //! avmonitor: GStreamer elements that watch media for defects and post bus
 //! messages, passing the media through untouched.
 //!
-//! - [`analysis`]: the pure detector kernels and the shared event logic;
-//! - [`messages`]: typed bus messages;
-//! - elements: `blackdetect`, `freezedetect`, `blockdetect` (video); `silencedetect`,
-//!   `clipdetect`, `phasedetect`, `loudnessmeter` (audio); `avsyncdetect` (both); `slicecheck`
-//!   (coded H.264, before the decoder, for `blockdetect`).
+//! Elements: `blackdetect`, `freezedetect`, `blockdetect` (video);
+//! `silencedetect`, `clipdetect`, `phasedetect`, `loudnessmeter` (audio);
+//! `avsyncdetect` (both); `slicecheck` (coded H.264 and HEVC, before the
+//! decoder, for `blockdetect`). Loaded as a plugin (`libgstavmonitor.so`) or
+//! linked statically with [`plugin_register_static`].
+//!
+//! What the library promises to Rust applications is what this page lists:
+//! [`plugin_register_static`]; one typed message per element
+//! ([`BlackDetectMessage`], ...) read from and written to a bus message's
+//! `gst::Structure`, with the enums they carry; and
+//! [`attach_slicecheck_to_parser`], which does `slicecheck`'s work on a parser
+//! inside `uridecodebin`. Everything else is private. The feature `internals`
+//! opens the pure kernels ([`analysis`] and a few glue items) to this
+//! repository's benches and tests only: it is not part of the promise.
 
 use gst::glib;
 
+#[cfg(feature = "internals")]
 pub mod analysis;
-pub mod audiodetect;
-pub mod avsyncdetect;
-pub mod blackdetect;
-pub mod blockdetect;
-pub mod clipdetect;
-pub mod demo;
-pub mod freezedetect;
-pub mod glue;
-pub mod json;
-pub mod loadgen;
-pub mod loudnessmeter;
-pub mod messages;
-pub mod phasedetect;
-#[cfg(feature = "service")]
-pub mod service;
-pub mod silencedetect;
-pub mod slicecheck;
+#[cfg(not(feature = "internals"))]
+mod analysis;
+mod audiodetect;
+mod avsyncdetect;
+mod blackdetect;
+mod blockdetect;
+mod clipdetect;
+mod freezedetect;
+mod glue;
+mod loudnessmeter;
+mod messages;
+mod phasedetect;
+mod silencedetect;
+mod slicecheck;
+#[cfg(feature = "internals")]
+pub mod slicemeta;
+#[cfg(not(feature = "internals"))]
+mod slicemeta;
+#[cfg(feature = "internals")]
 pub mod videodetect;
+#[cfg(not(feature = "internals"))]
+mod videodetect;
+
+pub use analysis::avsync::{Media, Method};
+pub use analysis::block::{BoxPx, Evidence};
+pub use analysis::event::EndReason;
+pub use analysis::loudness::AlarmKind as LoudnessAlarm;
+pub use analysis::phase::PhaseKind;
+pub use avsyncdetect::AvSyncDetectMessage;
+pub use blackdetect::BlackDetectMessage;
+pub use blockdetect::BlockDetectMessage;
+pub use clipdetect::ClipDetectMessage;
+pub use freezedetect::FreezeDetectMessage;
+pub use loudnessmeter::LoudnessMeterMessage;
+pub use messages::{DefectEvent, EventKind, MessageError, Times};
+pub use phasedetect::PhaseDetectMessage;
+pub use silencedetect::SilenceDetectMessage;
+pub use slicecheck::attach_to_parser as attach_slicecheck_to_parser;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     blackdetect::register(plugin)?;

@@ -1,13 +1,14 @@
-//! Typed bus messages: one struct per message, to and from `gst::Structure`.
+//! What every element's typed message shares: the time triple, the fields
+//! of a defect's start and end, the error, and field helpers. Each element's
+//! own message lives beside it (`src/<element>/messages.rs`), with `From`
+//! and `TryFrom` to and from `gst::Structure`.
 //!
 //! Applications and tests read messages only through these types. Every
 //! message carries `timestamp` (buffer time, ns), `stream-time` and
-//! `running-time` (ns) of the instant it describes; times that fall outside
-//! the segment are `GST_CLOCK_TIME_NONE` (`u64::MAX`) in the structure and
-//! `None` here.
+//! `running-time` (ns) of the instant it describes ([`Times`]); times that
+//! fall outside the segment are `GST_CLOCK_TIME_NONE` (`u64::MAX`) in the
+//! structure and `None` here.
 
-use crate::analysis::avsync::{Media, Method};
-use crate::analysis::block::{BoxPx, Evidence};
 use crate::analysis::event::{EndReason, Transition};
 
 /// Why a message could not be read.
@@ -22,12 +23,22 @@ impl std::fmt::Display for MessageError {
 
 impl std::error::Error for MessageError {}
 
-fn field<'a, T: gst::glib::value::FromValue<'a>>(
+pub(crate) fn field<'a, T: gst::glib::value::FromValue<'a>>(
     s: &'a gst::StructureRef,
     name: &str,
 ) -> Result<T, MessageError> {
     s.get::<T>(name)
         .map_err(|e| MessageError(format!("{}: field {name}: {e}", s.name())))
+}
+
+/// A string field read into an enum with `parse`.
+pub(crate) fn enum_field<T>(
+    s: &gst::StructureRef,
+    name: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, MessageError> {
+    let v: &str = field(s, name)?;
+    parse(v).ok_or_else(|| MessageError(format!("{}: unknown {name} \"{v}\"", s.name())))
 }
 
 fn time_to_field(t: Option<u64>) -> u64 {
@@ -36,6 +47,50 @@ fn time_to_field(t: Option<u64>) -> u64 {
 
 fn time_from_field(t: u64) -> Option<u64> {
     (t != u64::MAX).then_some(t)
+}
+
+/// The instant a message describes: `timestamp` (buffer time), and its
+/// `stream-time` and `running-time` in the segment (`None` outside it), ns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Times {
+    pub timestamp: u64,
+    pub stream_time: Option<u64>,
+    pub running_time: Option<u64>,
+}
+
+impl Times {
+    /// Buffer time `ts` with its stream and running time in `segment`.
+    pub fn in_segment(ts: u64, segment: &gst::Segment) -> Self {
+        let (stream_time, running_time) = match segment.downcast_ref::<gst::ClockTime>() {
+            Some(seg) => {
+                let t = gst::ClockTime::from_nseconds(ts);
+                (
+                    seg.to_stream_time(t).map(|t| t.nseconds()),
+                    seg.to_running_time(t).map(|t| t.nseconds()),
+                )
+            }
+            None => (None, None),
+        };
+        Times {
+            timestamp: ts,
+            stream_time,
+            running_time,
+        }
+    }
+
+    pub(crate) fn write(&self, b: gst::structure::Builder) -> gst::structure::Builder {
+        b.field("timestamp", self.timestamp)
+            .field("stream-time", time_to_field(self.stream_time))
+            .field("running-time", time_to_field(self.running_time))
+    }
+
+    pub(crate) fn read(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        Ok(Times {
+            timestamp: field(s, "timestamp")?,
+            stream_time: time_from_field(field(s, "stream-time")?),
+            running_time: time_from_field(field(s, "running-time")?),
+        })
+    }
 }
 
 /// Start or end of a defect.
@@ -52,6 +107,14 @@ impl EventKind {
             EventKind::End => "end",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "start" => Some(EventKind::Start),
+            "end" => Some(EventKind::End),
+            _ => None,
+        }
+    }
 }
 
 /// The fields every defect event shares.
@@ -59,64 +122,37 @@ impl EventKind {
 pub struct DefectEvent {
     /// `event`: "start" or "end".
     pub kind: EventKind,
-    /// `timestamp`: buffer time of the instant (first defective frame for a
-    /// start, where the defect ended for an end), ns.
-    pub timestamp: u64,
-    /// `stream-time` of that instant, ns.
-    pub stream_time: Option<u64>,
-    /// `running-time` of that instant, ns.
-    pub running_time: Option<u64>,
+    /// The instant: the first defective frame for a start, where the defect
+    /// ended for an end.
+    pub at: Times,
     /// `duration` (end only): how long the defect lasted, ns.
     pub duration: Option<u64>,
     /// `reason` (end only): recovered, eos, flush, caps-change or discont.
     pub reason: Option<EndReason>,
 }
 
-/// Stream and running time of buffer time `ts` in `segment`.
-pub fn segment_times(ts: u64, segment: &gst::Segment) -> (Option<u64>, Option<u64>) {
-    match segment.downcast_ref::<gst::ClockTime>() {
-        Some(seg) => {
-            let t = gst::ClockTime::from_nseconds(ts);
-            (
-                seg.to_stream_time(t).map(|t| t.nseconds()),
-                seg.to_running_time(t).map(|t| t.nseconds()),
-            )
-        }
-        None => (None, None),
-    }
-}
-
 impl DefectEvent {
     /// The shared fields for `transition`, with times from `segment`.
-    pub fn from_transition(transition: Transition, segment: &gst::Segment) -> Self {
-        let ts = transition.timestamp();
-        let (stream_time, running_time) = segment_times(ts, segment);
+    pub(crate) fn from_transition(transition: Transition, segment: &gst::Segment) -> Self {
+        let at = Times::in_segment(transition.timestamp(), segment);
         match transition {
             Transition::Start { .. } => DefectEvent {
                 kind: EventKind::Start,
-                timestamp: ts,
-                stream_time,
-                running_time,
+                at,
                 duration: None,
                 reason: None,
             },
             Transition::End { start, end, reason } => DefectEvent {
                 kind: EventKind::End,
-                timestamp: ts,
-                stream_time,
-                running_time,
+                at,
                 duration: Some(end.saturating_sub(start)),
                 reason: Some(reason),
             },
         }
     }
 
-    fn write(&self, b: gst::structure::Builder) -> gst::structure::Builder {
-        let b = b
-            .field("event", self.kind.as_str())
-            .field("timestamp", self.timestamp)
-            .field("stream-time", time_to_field(self.stream_time))
-            .field("running-time", time_to_field(self.running_time));
+    pub(crate) fn write(&self, b: gst::structure::Builder) -> gst::structure::Builder {
+        let b = self.at.write(b.field("event", self.kind.as_str()));
         match self.kind {
             EventKind::Start => b,
             EventKind::End => b.field("duration", self.duration.unwrap_or(0)).field(
@@ -126,38 +162,25 @@ impl DefectEvent {
         }
     }
 
-    fn read(s: &gst::StructureRef) -> Result<Self, MessageError> {
-        let kind = match field::<&str>(s, "event")? {
-            "start" => EventKind::Start,
-            "end" => EventKind::End,
-            other => {
-                return Err(MessageError(format!(
-                    "{}: unknown event \"{other}\"",
-                    s.name()
-                )))
-            }
-        };
+    pub(crate) fn read(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        let kind = enum_field(s, "event", EventKind::parse)?;
         let (duration, reason) = match kind {
             EventKind::Start => (None, None),
-            EventKind::End => {
-                let r: &str = field(s, "reason")?;
-                let reason = EndReason::parse(r)
-                    .ok_or_else(|| MessageError(format!("{}: unknown reason \"{r}\"", s.name())))?;
-                (Some(field::<u64>(s, "duration")?), Some(reason))
-            }
+            EventKind::End => (
+                Some(field::<u64>(s, "duration")?),
+                Some(enum_field(s, "reason", EndReason::parse)?),
+            ),
         };
         Ok(DefectEvent {
             kind,
-            timestamp: field(s, "timestamp")?,
-            stream_time: time_from_field(field(s, "stream-time")?),
-            running_time: time_from_field(field(s, "running-time")?),
+            at: Times::read(s)?,
             duration,
             reason,
         })
     }
 }
 
-fn check_name(s: &gst::StructureRef, name: &str) -> Result<(), MessageError> {
+pub(crate) fn check_name(s: &gst::StructureRef, name: &str) -> Result<(), MessageError> {
     if s.name() == name {
         Ok(())
     } else {
@@ -165,494 +188,46 @@ fn check_name(s: &gst::StructureRef, name: &str) -> Result<(), MessageError> {
     }
 }
 
-/// `blackdetect` message.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BlackDetectMessage {
-    pub event: DefectEvent,
-    /// `black-ratio`: fraction of analysed pixels at or below the pixel
-    /// threshold: of the first black frame for a start, mean over the black
-    /// stretch for an end.
-    pub black_ratio: f64,
-    /// `mean-luma`: mean luma of the analysed pixels, 0.0 = nominal black,
-    /// 1.0 = nominal white (slightly below 0 for sub-black); first frame for a
-    /// start, mean over the stretch for an end.
-    pub mean_luma: f64,
-}
-
-impl BlackDetectMessage {
-    pub const NAME: &'static str = "blackdetect";
-
-    pub fn to_structure(&self) -> gst::Structure {
-        self.event
-            .write(gst::Structure::builder(Self::NAME))
-            .field("black-ratio", self.black_ratio)
-            .field("mean-luma", self.mean_luma)
-            .build()
-    }
-
-    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
-        check_name(s, Self::NAME)?;
-        Ok(BlackDetectMessage {
-            event: DefectEvent::read(s)?,
-            black_ratio: field(s, "black-ratio")?,
-            mean_luma: field(s, "mean-luma")?,
-        })
-    }
-}
-
-/// `freezedetect` message.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FreezeDetectMessage {
-    pub event: DefectEvent,
-    /// `difference`: the largest tile difference from the reference frame
-    /// (mean absolute difference of 4x4-pixel means over a 16x16 tile, as a
-    /// fraction of the nominal luma range), over the freeze so far (start) or
-    /// the whole freeze (end). 0 for exact repeats.
-    pub difference: f64,
-}
-
-impl FreezeDetectMessage {
-    pub const NAME: &'static str = "freezedetect";
-
-    pub fn to_structure(&self) -> gst::Structure {
-        self.event
-            .write(gst::Structure::builder(Self::NAME))
-            .field("difference", self.difference)
-            .build()
-    }
-
-    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
-        check_name(s, Self::NAME)?;
-        Ok(FreezeDetectMessage {
-            event: DefectEvent::read(s)?,
-            difference: field(s, "difference")?,
-        })
-    }
-}
-
-/// `blockdetect` message: a corruption (`event` = "start" / "end") or a
-/// blockiness measurement (`event` = "measurement").
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum BlockDetectMessage {
-    Corruption {
-        event: DefectEvent,
-        /// `damaged-blocks` (u32): damaged 16x16 macroblocks in the most
-        /// damaged frame of the corruption so far.
-        damaged_blocks: u32,
-        /// `damaged-fraction` (f64): the same as a fraction of the analysed
-        /// macroblocks.
-        damaged_fraction: f64,
-        /// `area-x`, `area-y`, `area-width`, `area-height` (u32, pixels):
-        /// bounding box of the damage, its union over the corruption so far.
-        area: BoxPx,
-        /// `evidence` (string): `pixels`, `decoder`, `missing-frames`, or
-        /// several of them joined by `+` (`pixels+decoder`).
-        evidence: Evidence,
-    },
-    Measurement {
-        /// `timestamp`: end of the measured interval; `stream-time`, `running-time`.
-        timestamp: u64,
-        stream_time: Option<u64>,
-        running_time: Option<u64>,
-        /// `blockiness` (f64): mean luma gradient across the 8-pixel grid over
-        /// the mean gradient off it, each plus one 8-bit code value, over the
-        /// interval; 1.0 = no blocking, 256 at most.
-        blockiness: f64,
-        /// `frames` (u64): frames measured; `corrupted-frames` (u64): of
-        /// them, frames judged corrupted.
-        frames: u64,
-        corrupted_frames: u64,
-    },
-}
-
-impl BlockDetectMessage {
-    pub const NAME: &'static str = "blockdetect";
-
-    pub fn to_structure(&self) -> gst::Structure {
-        match self {
-            BlockDetectMessage::Corruption {
-                event,
-                damaged_blocks,
-                damaged_fraction,
-                area,
-                evidence,
-            } => event
-                .write(gst::Structure::builder(Self::NAME))
-                .field("damaged-blocks", *damaged_blocks)
-                .field("damaged-fraction", *damaged_fraction)
-                .field("area-x", area.x)
-                .field("area-y", area.y)
-                .field("area-width", area.width)
-                .field("area-height", area.height)
-                .field("evidence", evidence.as_str())
-                .build(),
-            BlockDetectMessage::Measurement {
-                timestamp,
-                stream_time,
-                running_time,
-                blockiness,
-                frames,
-                corrupted_frames,
-            } => gst::Structure::builder(Self::NAME)
-                .field("event", "measurement")
-                .field("timestamp", *timestamp)
-                .field("stream-time", time_to_field(*stream_time))
-                .field("running-time", time_to_field(*running_time))
-                .field("blockiness", *blockiness)
-                .field("frames", *frames)
-                .field("corrupted-frames", *corrupted_frames)
-                .build(),
-        }
-    }
-
-    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
-        check_name(s, Self::NAME)?;
-        if field::<&str>(s, "event")? == "measurement" {
-            return Ok(BlockDetectMessage::Measurement {
-                timestamp: field(s, "timestamp")?,
-                stream_time: time_from_field(field(s, "stream-time")?),
-                running_time: time_from_field(field(s, "running-time")?),
-                blockiness: field(s, "blockiness")?,
-                frames: field(s, "frames")?,
-                corrupted_frames: field(s, "corrupted-frames")?,
-            });
-        }
-        let ev: &str = field(s, "evidence")?;
-        Ok(BlockDetectMessage::Corruption {
-            event: DefectEvent::read(s)?,
-            damaged_blocks: field(s, "damaged-blocks")?,
-            damaged_fraction: field(s, "damaged-fraction")?,
-            area: BoxPx {
-                x: field(s, "area-x")?,
-                y: field(s, "area-y")?,
-                width: field(s, "area-width")?,
-                height: field(s, "area-height")?,
-            },
-            evidence: Evidence::parse(ev)
-                .ok_or_else(|| MessageError(format!("{}: unknown evidence \"{ev}\"", s.name())))?,
-        })
-    }
-}
-
-fn f64_array(values: &[f64]) -> gst::Array {
+pub(crate) fn array<T: Into<gst::glib::Value> + Send + Copy>(values: &[T]) -> gst::Array {
     gst::Array::new(values.iter().copied())
 }
 
-fn read_f64_array(s: &gst::StructureRef, name: &str) -> Result<Vec<f64>, MessageError> {
+pub(crate) fn read_array<T: for<'a> gst::glib::value::FromValue<'a> + 'static>(
+    s: &gst::StructureRef,
+    name: &str,
+) -> Result<Vec<T>, MessageError> {
     let a: gst::Array = field(s, name)?;
     a.iter()
         .map(|v| {
-            v.get::<f64>()
+            v.get::<T>()
                 .map_err(|e| MessageError(format!("{}: field {name}: {e}", s.name())))
         })
         .collect()
 }
 
-/// `silencedetect` message.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SilenceDetectMessage {
-    pub event: DefectEvent,
-    /// `channel` (i32): the silent channel, or -1 (`None` here) for all channels.
-    pub channel: Option<u32>,
-    /// `level-db` (f64, dBFS): level of the first silent 5 ms block (start),
-    /// of the loudest block of the silence (end); -inf for digital silence.
-    pub level_db: f64,
-}
-
-impl SilenceDetectMessage {
-    pub const NAME: &'static str = "silencedetect";
-
-    pub fn to_structure(&self) -> gst::Structure {
-        self.event
-            .write(gst::Structure::builder(Self::NAME))
-            .field("channel", self.channel.map_or(-1, |c| c as i32))
-            .field("level-db", self.level_db)
-            .build()
-    }
-
-    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
-        check_name(s, Self::NAME)?;
-        let ch: i32 = field(s, "channel")?;
-        Ok(SilenceDetectMessage {
-            event: DefectEvent::read(s)?,
-            channel: u32::try_from(ch).ok(),
-            level_db: field(s, "level-db")?,
-        })
-    }
-}
-
-/// `clipdetect` message.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClipDetectMessage {
-    pub event: DefectEvent,
-    /// `clipped-samples` (array of f64, per channel): clipped samples in
-    /// clipping runs, over the event (so far, for a start).
-    pub clipped_samples: Vec<f64>,
-    /// `runs` (array of f64, per channel): clipping runs.
-    pub runs: Vec<f64>,
-}
-
-impl ClipDetectMessage {
-    pub const NAME: &'static str = "clipdetect";
-
-    pub fn to_structure(&self) -> gst::Structure {
-        self.event
-            .write(gst::Structure::builder(Self::NAME))
-            .field("clipped-samples", f64_array(&self.clipped_samples))
-            .field("runs", f64_array(&self.runs))
-            .build()
-    }
-
-    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
-        check_name(s, Self::NAME)?;
-        Ok(ClipDetectMessage {
-            event: DefectEvent::read(s)?,
-            clipped_samples: read_f64_array(s, "clipped-samples")?,
-            runs: read_f64_array(s, "runs")?,
-        })
-    }
-}
-
-/// `phasedetect` message.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PhaseDetectMessage {
-    pub event: DefectEvent,
-    /// `kind` (string): `out-of-phase` or `mono`.
-    pub kind: String,
-    /// `correlation` (f64, -1..1): of the first block (start), mean over the stretch (end).
-    pub correlation: f64,
-    /// `channel-a`, `channel-b` (u32): the pair.
-    pub channel_a: u32,
-    pub channel_b: u32,
-}
-
-impl PhaseDetectMessage {
-    pub const NAME: &'static str = "phasedetect";
-
-    pub fn to_structure(&self) -> gst::Structure {
-        self.event
-            .write(gst::Structure::builder(Self::NAME))
-            .field("kind", self.kind.as_str())
-            .field("correlation", self.correlation)
-            .field("channel-a", self.channel_a)
-            .field("channel-b", self.channel_b)
-            .build()
-    }
-
-    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
-        check_name(s, Self::NAME)?;
-        Ok(PhaseDetectMessage {
-            event: DefectEvent::read(s)?,
-            kind: field::<&str>(s, "kind")?.to_string(),
-            correlation: field(s, "correlation")?,
-            channel_a: field(s, "channel-a")?,
-            channel_b: field(s, "channel-b")?,
-        })
-    }
-}
-
-/// `loudnessmeter` message: a measurement (`event` = "measurement") or an
-/// alarm (`event` = "start" / "end").
-#[derive(Debug, Clone, PartialEq)]
-pub enum LoudnessMeterMessage {
-    Measurement {
-        /// `timestamp`: end of the measured interval; `stream-time`, `running-time`.
-        timestamp: u64,
-        stream_time: Option<u64>,
-        running_time: Option<u64>,
-        /// `momentary`, `short-term`, `integrated` (f64, LUFS; -inf before defined).
-        momentary: f64,
-        short_term: f64,
-        integrated: f64,
-        /// `loudness-range` (f64, LU).
-        loudness_range: f64,
-        /// `sample-peak-db` (array of f64, dBFS per channel, over the interval).
-        sample_peak_db: Vec<f64>,
-        /// `true-peak-db` (array of f64, dBTP per channel, over the interval; empty when off).
-        true_peak_db: Vec<f64>,
-    },
-    Alarm {
-        event: DefectEvent,
-        /// `alarm` (string): `short-term` or `true-peak`.
-        alarm: String,
-        /// `value` (f64): short-term LUFS or true peak dBTP: first out-of-range
-        /// value (start), furthest out (end).
-        value: f64,
-    },
-}
-
-impl LoudnessMeterMessage {
-    pub const NAME: &'static str = "loudnessmeter";
-
-    pub fn to_structure(&self) -> gst::Structure {
-        match self {
-            LoudnessMeterMessage::Measurement {
-                timestamp,
-                stream_time,
-                running_time,
-                momentary,
-                short_term,
-                integrated,
-                loudness_range,
-                sample_peak_db,
-                true_peak_db,
-            } => gst::Structure::builder(Self::NAME)
-                .field("event", "measurement")
-                .field("timestamp", *timestamp)
-                .field("stream-time", time_to_field(*stream_time))
-                .field("running-time", time_to_field(*running_time))
-                .field("momentary", *momentary)
-                .field("short-term", *short_term)
-                .field("integrated", *integrated)
-                .field("loudness-range", *loudness_range)
-                .field("sample-peak-db", f64_array(sample_peak_db))
-                .field("true-peak-db", f64_array(true_peak_db))
-                .build(),
-            LoudnessMeterMessage::Alarm {
-                event,
-                alarm,
-                value,
-            } => event
-                .write(gst::Structure::builder(Self::NAME))
-                .field("alarm", alarm.as_str())
-                .field("value", *value)
-                .build(),
-        }
-    }
-
-    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
-        check_name(s, Self::NAME)?;
-        if field::<&str>(s, "event")? == "measurement" {
-            return Ok(LoudnessMeterMessage::Measurement {
-                timestamp: field(s, "timestamp")?,
-                stream_time: time_from_field(field(s, "stream-time")?),
-                running_time: time_from_field(field(s, "running-time")?),
-                momentary: field(s, "momentary")?,
-                short_term: field(s, "short-term")?,
-                integrated: field(s, "integrated")?,
-                loudness_range: field(s, "loudness-range")?,
-                sample_peak_db: read_f64_array(s, "sample-peak-db")?,
-                true_peak_db: read_f64_array(s, "true-peak-db")?,
-            });
-        }
-        Ok(LoudnessMeterMessage::Alarm {
-            event: DefectEvent::read(s)?,
-            alarm: field::<&str>(s, "alarm")?.to_string(),
-            value: field(s, "value")?,
-        })
-    }
-}
-
-/// `avsyncdetect` message.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum AvSyncDetectMessage {
-    Measurement {
-        /// `timestamp` (video buffer time), `stream-time`, `running-time` of
-        /// the instant measured: the flash, or the end of the window.
-        timestamp: u64,
-        stream_time: Option<u64>,
-        running_time: Option<u64>,
-        /// `offset-ms` (f64): audio time minus video time of the same event
-        /// (positive: audio late); 0 when `method` is `none`.
-        offset_ms: f64,
-        /// `confidence` (f64, 0 = cannot tell, 1 = certain).
-        confidence: f64,
-        /// `observations` (u32): event pairs the measurement rests on.
-        observations: u32,
-        /// `method` (string): `test-signal`, `content` or `none`.
-        method: Method,
-    },
-    /// `alarm` = `offset`: the offset outside the tolerance.
-    Offset {
-        event: DefectEvent,
-        /// `offset-ms` (f64): first offset out of tolerance (start), furthest (end).
-        offset_ms: f64,
-    },
-    /// `alarm` = `stall`: one stream stopped while the other went on.
-    Stall {
-        event: DefectEvent,
-        /// `stream` (string): `video` or `audio`.
-        stream: Media,
-    },
-}
-
-impl AvSyncDetectMessage {
-    pub const NAME: &'static str = "avsyncdetect";
-
-    pub fn to_structure(&self) -> gst::Structure {
-        match self {
-            AvSyncDetectMessage::Measurement {
-                timestamp,
-                stream_time,
-                running_time,
-                offset_ms,
-                confidence,
-                observations,
-                method,
-            } => gst::Structure::builder(Self::NAME)
-                .field("event", "measurement")
-                .field("timestamp", *timestamp)
-                .field("stream-time", time_to_field(*stream_time))
-                .field("running-time", time_to_field(*running_time))
-                .field("offset-ms", *offset_ms)
-                .field("confidence", *confidence)
-                .field("observations", *observations)
-                .field("method", method.as_str())
-                .build(),
-            AvSyncDetectMessage::Offset { event, offset_ms } => event
-                .write(gst::Structure::builder(Self::NAME))
-                .field("alarm", "offset")
-                .field("offset-ms", *offset_ms)
-                .build(),
-            AvSyncDetectMessage::Stall { event, stream } => event
-                .write(gst::Structure::builder(Self::NAME))
-                .field("alarm", "stall")
-                .field("stream", stream.as_str())
-                .build(),
-        }
-    }
-
-    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
-        check_name(s, Self::NAME)?;
-        if field::<&str>(s, "event")? == "measurement" {
-            let m: &str = field(s, "method")?;
-            return Ok(AvSyncDetectMessage::Measurement {
-                timestamp: field(s, "timestamp")?,
-                stream_time: time_from_field(field(s, "stream-time")?),
-                running_time: time_from_field(field(s, "running-time")?),
-                offset_ms: field(s, "offset-ms")?,
-                confidence: field(s, "confidence")?,
-                observations: field(s, "observations")?,
-                method: Method::parse(m)
-                    .ok_or_else(|| MessageError(format!("{}: unknown method \"{m}\"", s.name())))?,
-            });
-        }
-        let event = DefectEvent::read(s)?;
-        match field::<&str>(s, "alarm")? {
-            "offset" => Ok(AvSyncDetectMessage::Offset {
-                event,
-                offset_ms: field(s, "offset-ms")?,
-            }),
-            "stall" => {
-                let m: &str = field(s, "stream")?;
-                Ok(AvSyncDetectMessage::Stall {
-                    event,
-                    stream: Media::parse(m).ok_or_else(|| {
-                        MessageError(format!("{}: unknown stream \"{m}\"", s.name()))
-                    })?,
-                })
-            }
-            other => Err(MessageError(format!(
-                "{}: unknown alarm \"{other}\"",
-                s.name()
-            ))),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::avsync::{Media, Method};
+    use crate::analysis::block::{BoxPx, Evidence};
+    use crate::analysis::loudness::AlarmKind;
+    use crate::analysis::phase::PhaseKind;
+    use crate::avsyncdetect::AvSyncDetectMessage;
+    use crate::blackdetect::BlackDetectMessage;
+    use crate::blockdetect::BlockDetectMessage;
+    use crate::clipdetect::ClipDetectMessage;
+    use crate::freezedetect::FreezeDetectMessage;
+    use crate::loudnessmeter::LoudnessMeterMessage;
+    use crate::phasedetect::PhaseDetectMessage;
+    use crate::silencedetect::SilenceDetectMessage;
+
+    fn at(timestamp: u64, stream_time: Option<u64>, running_time: Option<u64>) -> Times {
+        Times {
+            timestamp,
+            stream_time,
+            running_time,
+        }
+    }
 
     fn init() {
         gst::init().unwrap();
@@ -665,9 +240,7 @@ mod tests {
             BlockDetectMessage::Corruption {
                 event: DefectEvent {
                     kind: EventKind::End,
-                    timestamp: 80,
-                    stream_time: Some(80),
-                    running_time: Some(40),
+                    at: at(80, Some(80), Some(40)),
                     duration: Some(40),
                     reason: Some(EndReason::Eos),
                 },
@@ -682,9 +255,7 @@ mod tests {
                 evidence: Evidence::PIXELS.union(Evidence::MISSING_FRAMES),
             },
             BlockDetectMessage::Measurement {
-                timestamp: 1_000,
-                stream_time: None,
-                running_time: Some(5),
+                at: at(1_000, None, Some(5)),
                 blockiness: 1.25,
                 frames: 25,
                 corrupted_frames: 1,
@@ -696,9 +267,7 @@ mod tests {
             );
         }
         let mut s = BlockDetectMessage::Measurement {
-            timestamp: 0,
-            stream_time: None,
-            running_time: None,
+            at: at(0, None, None),
             blockiness: 1.0,
             frames: 1,
             corrupted_frames: 0,
@@ -715,9 +284,7 @@ mod tests {
             BlackDetectMessage {
                 event: DefectEvent {
                     kind: EventKind::Start,
-                    timestamp: 40,
-                    stream_time: Some(40),
-                    running_time: None,
+                    at: at(40, Some(40), None),
                     duration: None,
                     reason: None,
                 },
@@ -727,9 +294,7 @@ mod tests {
             BlackDetectMessage {
                 event: DefectEvent {
                     kind: EventKind::End,
-                    timestamp: 80,
-                    stream_time: Some(80),
-                    running_time: Some(1080),
+                    at: at(80, Some(80), Some(1080)),
                     duration: Some(40),
                     reason: Some(EndReason::CapsChange),
                 },
@@ -749,9 +314,7 @@ mod tests {
         let m = FreezeDetectMessage {
             event: DefectEvent {
                 kind: EventKind::End,
-                timestamp: 5,
-                stream_time: None,
-                running_time: Some(7),
+                at: at(5, None, Some(7)),
                 duration: Some(3),
                 reason: Some(EndReason::Eos),
             },
@@ -764,9 +327,7 @@ mod tests {
         assert!(BlackDetectMessage::from_structure(&s).is_err());
         let start = DefectEvent {
             kind: EventKind::Start,
-            timestamp: 1,
-            stream_time: Some(1),
-            running_time: Some(1),
+            at: at(1, Some(1), Some(1)),
             duration: None,
             reason: None,
         };
@@ -787,8 +348,8 @@ mod tests {
         );
         let m = ClipDetectMessage {
             event: start,
-            clipped_samples: vec![3.0, 0.0],
-            runs: vec![1.0, 0.0],
+            clipped_samples: vec![3, 0],
+            runs: vec![1, 0],
         };
         assert_eq!(
             ClipDetectMessage::from_structure(&m.to_structure()).unwrap(),
@@ -796,7 +357,7 @@ mod tests {
         );
         let m = PhaseDetectMessage {
             event: start,
-            kind: "mono".into(),
+            kind: PhaseKind::Mono,
             correlation: 1.0,
             channel_a: 0,
             channel_b: 1,
@@ -807,9 +368,7 @@ mod tests {
         );
         for m in [
             LoudnessMeterMessage::Measurement {
-                timestamp: 5,
-                stream_time: Some(5),
-                running_time: None,
+                at: at(5, Some(5), None),
                 momentary: -23.0,
                 short_term: -23.1,
                 integrated: f64::NEG_INFINITY,
@@ -819,7 +378,7 @@ mod tests {
             },
             LoudnessMeterMessage::Alarm {
                 event: start,
-                alarm: "true-peak".into(),
+                alarm: AlarmKind::TruePeak,
                 value: 0.5,
             },
         ] {
@@ -839,17 +398,13 @@ mod tests {
         init();
         let event = DefectEvent {
             kind: EventKind::End,
-            timestamp: 80,
-            stream_time: Some(80),
-            running_time: None,
+            at: at(80, Some(80), None),
             duration: Some(40),
             reason: Some(EndReason::Flush),
         };
         for m in [
             AvSyncDetectMessage::Measurement {
-                timestamp: 1,
-                stream_time: Some(2),
-                running_time: Some(3),
+                at: at(1, Some(2), Some(3)),
                 offset_ms: -17.5,
                 confidence: 0.75,
                 observations: 4,

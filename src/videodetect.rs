@@ -249,7 +249,7 @@ impl<D: VideoDetector> Stream<D> {
             .decoder_flag(frame.buffer().flags().contains(gst::BufferFlags::CORRUPTED));
         if D::READS_LOST_SLICES {
             self.detector
-                .lost_slices(&crate::slicecheck::lost_slices(frame.buffer()));
+                .lost_slices(&crate::slicemeta::lost_slices(frame.buffer()));
         }
         self.detector.push(&plane, pts, end, &mut events);
         Ok(events)
@@ -305,33 +305,29 @@ pub fn region_properties() -> Vec<glib::ParamSpec> {
     ]
 }
 
-/// Sets a region property; false when `name` is not one.
-pub fn set_region_property(region: &mut Region, name: &str, value: &glib::Value) -> bool {
-    let Ok(v) = value.get::<f64>() else {
-        return false;
-    };
+/// Sets one of the four region properties (`region-x`, `region-y`,
+/// `region-width`, `region-height`).
+pub fn set_region_property(region: &mut Region, name: &str, value: &glib::Value) {
+    let v = value.get::<f64>().expect("type checked upstream");
     match name {
         "region-x" => region.x = v,
         "region-y" => region.y = v,
         "region-width" => region.width = v,
         "region-height" => region.height = v,
-        _ => return false,
+        _ => unimplemented!("not a region property: {name}"),
     }
-    true
 }
 
-/// Reads a region property; `None` when `name` is not one.
-pub fn region_property(region: &Region, name: &str) -> Option<glib::Value> {
-    Some(
-        match name {
-            "region-x" => region.x,
-            "region-y" => region.y,
-            "region-width" => region.width,
-            "region-height" => region.height,
-            _ => return None,
-        }
-        .to_value(),
-    )
+/// Reads one of the four region properties.
+pub fn region_property(region: &Region, name: &str) -> glib::Value {
+    match name {
+        "region-x" => region.x,
+        "region-y" => region.y,
+        "region-width" => region.width,
+        "region-height" => region.height,
+        _ => unimplemented!("not a region property: {name}"),
+    }
+    .to_value()
 }
 
 /// A readable list of the supported formats, for error messages.
@@ -343,9 +339,27 @@ pub fn format_names() -> String {
         .join(", ")
 }
 
+/// The element metadata of a picture detector: klass `Filter/Analyzer/Video`.
+pub fn metadata(long_name: &str, description: &str) -> gst::subclass::ElementMetadata {
+    gst::subclass::ElementMetadata::new(
+        long_name,
+        "Filter/Analyzer/Video",
+        description,
+        "avmonitor developers",
+    )
+}
+
+/// The pad templates every picture detector has (built once).
+pub fn pad_templates_static() -> &'static [gst::PadTemplate] {
+    static TEMPLATES: std::sync::LazyLock<Vec<gst::PadTemplate>> =
+        std::sync::LazyLock::new(pad_templates);
+    TEMPLATES.as_ref()
+}
+
 /// The streaming-side half of a picture detector element: the stream state
 /// behind a lock, and the handling every such element shares (frames,
 /// caps changes, EOS, flushes), posting messages once the lock is released.
+/// The element keeps its settings and hands the kernel's config in.
 pub struct Core<D> {
     state: std::sync::Mutex<Option<Stream<D>>>,
     cat: gst::DebugCategory,
@@ -364,8 +378,9 @@ where
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Stream<D>>> {
-        // a panic elsewhere never leaves the state half-written: take it as it is
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        // a panic while it is held marks the element as panicked (gstreamer-rs)
+        // and nothing calls in again
+        self.state.lock().unwrap()
     }
 
     fn post(&self, element: &gst_base::BaseTransform, events: &[D::Event]) {
@@ -373,12 +388,12 @@ where
     }
 
     /// New caps: a different format ends a reported defect (`caps-change`)
-    /// and starts afresh with `make()`.
+    /// and starts afresh with a detector made from `config`.
     pub fn set_info(
         &self,
         element: &gst_base::BaseTransform,
         info: &VideoInfo,
-        make: impl FnOnce() -> D,
+        config: D::Config,
     ) -> Result<(), gst::LoggableError> {
         let mut state = self.lock();
         if state.as_ref().is_some_and(|s| &s.info == info) {
@@ -388,7 +403,7 @@ where
             .as_mut()
             .map(|s| s.close(EndReason::CapsChange))
             .unwrap_or_default();
-        let new = Stream::new(make(), info);
+        let new = Stream::new(D::new(config), info);
         let ok = new.is_ok();
         *state = new.ok();
         drop(state);
@@ -405,13 +420,13 @@ where
         }
     }
 
-    /// One frame: `configure` brings the detector's settings up to date,
-    /// then the frame is analysed and any event posted.
+    /// One frame: the detector is brought up to date with `config`, then
+    /// the frame is analysed and any event posted.
     pub fn frame(
         &self,
         element: &gst_base::BaseTransform,
         frame: &VideoFrameRef<&gst::BufferRef>,
-        configure: impl FnOnce(&mut D),
+        config: D::Config,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let mut state = self.lock();
         let Some(stream) = state.as_mut() else {
@@ -423,7 +438,9 @@ where
             );
             return Err(gst::FlowError::NotNegotiated);
         };
-        configure(&mut stream.detector);
+        if stream.detector.config() != config {
+            stream.detector.set_config(config);
+        }
         let result = stream.push_frame(frame);
         let untimed = stream.untimed;
         drop(state);
@@ -463,120 +480,37 @@ where
             gst::EventView::Eos(_) => self.close(element, EndReason::Eos),
             gst::EventView::FlushStop(_) => self.close(element, EndReason::Flush),
             gst::EventView::Segment(_) => {
-                self.with_detector(|d| d.new_segment());
+                if let Some(s) = self.lock().as_mut() {
+                    s.detector.new_segment();
+                }
             }
             _ => (),
         }
     }
 
-    /// Logs why caps were refused (the pad refuses them before any event
-    /// handler runs; gst-launch then says it "can't handle caps").
-    pub fn refused_caps(&self, element: &gst_base::BaseTransform, caps: &gst::Caps) {
-        gst::warning!(
-            self.cat,
-            obj = element,
-            "refusing caps {caps}: raw video in one of {} is supported",
-            format_names()
-        );
+    /// Whether the base class accepted `caps` (`accepted`); a refusal of
+    /// fixed caps is logged with what is supported (the pad refuses them
+    /// before any event handler runs; gst-launch then says it "can't handle
+    /// caps").
+    pub fn accept_caps(
+        &self,
+        element: &gst_base::BaseTransform,
+        caps: &gst::Caps,
+        accepted: bool,
+    ) -> bool {
+        if !accepted && caps.is_fixed() {
+            gst::warning!(
+                self.cat,
+                obj = element,
+                "refusing caps {caps}: raw video in one of {} is supported",
+                format_names()
+            );
+        }
+        accepted
     }
 
     /// Drops the stream state (element stopped).
     pub fn stop(&self) {
         *self.lock() = None;
     }
-
-    /// Runs `f` on the detector, if streaming.
-    pub fn with_detector<R>(&self, f: impl FnOnce(&mut D) -> R) -> Option<R> {
-        self.lock().as_mut().map(|s| f(&mut s.detector))
-    }
-}
-
-/// The GStreamer impls every picture detector element shares, for an element
-/// struct with `core: Core<$detector>` and `fn settings(&self) -> Config`,
-/// with the element's long name and description for its metadata (klass
-/// `Filter/Analyzer/Video`, the pad templates of [`pad_templates`]),
-/// where `$detector` has `new(Config)`, `config()` and `set_config(Config)`:
-/// passthrough in place, stream state dropped on stop, EOS and flushes
-/// handed to the core, refused caps logged, the detector built on caps and
-/// brought up to date with the settings before each frame.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! picture_detector_impls {
-    ($imp:ty, $detector:ty, $long_name:expr, $description:expr) => {
-        impl GstObjectImpl for $imp {}
-
-        impl ElementImpl for $imp {
-            fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-                static METADATA: std::sync::LazyLock<gst::subclass::ElementMetadata> =
-                    std::sync::LazyLock::new(|| {
-                        gst::subclass::ElementMetadata::new(
-                            $long_name,
-                            "Filter/Analyzer/Video",
-                            $description,
-                            "avmonitor developers",
-                        )
-                    });
-                Some(&*METADATA)
-            }
-
-            fn pad_templates() -> &'static [gst::PadTemplate] {
-                static TEMPLATES: std::sync::LazyLock<Vec<gst::PadTemplate>> =
-                    std::sync::LazyLock::new($crate::videodetect::pad_templates);
-                TEMPLATES.as_ref()
-            }
-        }
-
-        impl BaseTransformImpl for $imp {
-            const MODE: gst_base::subclass::BaseTransformMode =
-                gst_base::subclass::BaseTransformMode::AlwaysInPlace;
-            const PASSTHROUGH_ON_SAME_CAPS: bool = true;
-            const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
-
-            fn stop(&self) -> Result<(), gst::ErrorMessage> {
-                self.core.stop();
-                Ok(())
-            }
-
-            fn sink_event(&self, event: gst::Event) -> bool {
-                self.core.sink_event(self.obj().upcast_ref(), &event);
-                self.parent_sink_event(event)
-            }
-
-            fn accept_caps(&self, direction: gst::PadDirection, caps: &gst::Caps) -> bool {
-                let ok = self.parent_accept_caps(direction, caps);
-                if !ok && caps.is_fixed() {
-                    self.core.refused_caps(self.obj().upcast_ref(), caps);
-                }
-                ok
-            }
-        }
-
-        impl VideoFilterImpl for $imp {
-            fn set_info(
-                &self,
-                incaps: &gst::Caps,
-                in_info: &gst_video::VideoInfo,
-                outcaps: &gst::Caps,
-                out_info: &gst_video::VideoInfo,
-            ) -> Result<(), gst::LoggableError> {
-                let config = self.settings();
-                self.core.set_info(self.obj().upcast_ref(), in_info, || {
-                    <$detector>::new(config)
-                })?;
-                self.parent_set_info(incaps, in_info, outcaps, out_info)
-            }
-
-            fn transform_frame_ip_passthrough(
-                &self,
-                frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
-            ) -> Result<gst::FlowSuccess, gst::FlowError> {
-                let config = self.settings();
-                self.core.frame(self.obj().upcast_ref(), frame, |d| {
-                    if d.config() != config {
-                        d.set_config(config);
-                    }
-                })
-            }
-        }
-    };
 }

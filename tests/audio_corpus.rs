@@ -11,7 +11,7 @@ mod common;
 use common::audio::*;
 use common::*;
 use gst_audio::{AudioFormat, AudioLayout};
-use gstavmonitor::messages::{PhaseDetectMessage, SilenceDetectMessage};
+use gstavmonitor::{PhaseDetectMessage, SilenceDetectMessage};
 
 const TOL: u64 = 10 * MS;
 
@@ -153,7 +153,8 @@ fn label(s: &gst::StructureRef) -> &'static str {
             Some(_) => "silence other",
         },
         "phasedetect" => {
-            if PhaseDetectMessage::from_structure(s).unwrap().kind == "mono" {
+            if PhaseDetectMessage::from_structure(s).unwrap().kind == gstavmonitor::PhaseKind::Mono
+            {
                 "mono"
             } else {
                 "out-of-phase"

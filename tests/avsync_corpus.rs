@@ -23,8 +23,8 @@ mod common;
 
 use common::avsync::*;
 use common::*;
-use gstavmonitor::analysis::avsync::Method;
-use gstavmonitor::messages::AvSyncDetectMessage as Msg;
+use gstavmonitor::AvSyncDetectMessage as Msg;
+use gstavmonitor::Method;
 
 const AAC_DELAY_MS: f64 = 1024.0 / 48.0;
 const SECS: u64 = 20;
@@ -259,9 +259,7 @@ fn avsync_corpus() {
         let alarms = offset_alarms(&msgs);
         let frame_ms = 1000.0 * clip.fps.1 as f64 / clip.fps.0 as f64;
         let expect_alarm = clip.kind != Kind::Negative && !(-40.0..=60.0).contains(&clip.offset);
-        let raised = alarms
-            .iter()
-            .any(|a| a.0 == gstavmonitor::messages::EventKind::Start);
+        let raised = alarms.iter().any(|a| a.0 == gstavmonitor::EventKind::Start);
         if raised != expect_alarm || !stalls(&msgs).is_empty() {
             alarm_errors.push(clip.name.clone());
         }

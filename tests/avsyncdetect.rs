@@ -13,9 +13,9 @@ use common::avsync::*;
 use common::*;
 use gst::prelude::*;
 use gst_audio::{AudioFormat, AudioInfo};
-use gstavmonitor::analysis::avsync::{Media, Method};
-use gstavmonitor::analysis::event::EndReason;
-use gstavmonitor::messages::{AvSyncDetectMessage as Msg, EventKind};
+use gstavmonitor::EndReason;
+use gstavmonitor::{AvSyncDetectMessage as Msg, EventKind};
+use gstavmonitor::{Media, Method};
 
 /// What came out of one source pad of the element.
 #[derive(Default)]

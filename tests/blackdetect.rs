@@ -40,11 +40,11 @@ fn start_and_end_fields() {
     let mut luma = vec![16u8; 100 * 100];
     luma[..100].fill(235); // one white row: 99% black
     let m = r.push(timed(yuv_buffer(&info, &luma), Some(0), Some(F)));
-    let s = gstavmonitor::messages::BlackDetectMessage::from_structure(&m[0]).unwrap();
+    let s = gstavmonitor::BlackDetectMessage::from_structure(&m[0]).unwrap();
     assert!((s.black_ratio - 0.99).abs() < 1e-9);
     assert!((s.mean_luma - 0.01).abs() < 1e-9);
     let m = r.push(flat(&info, 126, Some(F), Some(F)));
-    let s = gstavmonitor::messages::BlackDetectMessage::from_structure(&m[0]).unwrap();
+    let s = gstavmonitor::BlackDetectMessage::from_structure(&m[0]).unwrap();
     assert_eq!(s.event.duration, Some(F));
     assert!((s.black_ratio - 0.99).abs() < 1e-9);
 }

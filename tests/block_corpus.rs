@@ -41,10 +41,10 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use gst::prelude::*;
 use gst_video::prelude::*;
-use gstavmonitor::analysis::block::Evidence;
 use gstavmonitor::analysis::slices::SliceLoss;
-use gstavmonitor::messages::{BlockDetectMessage, EventKind};
-use gstavmonitor::slicecheck::lost_slices;
+use gstavmonitor::slicemeta::lost_slices;
+use gstavmonitor::Evidence;
+use gstavmonitor::{BlockDetectMessage, EventKind};
 
 const W: usize = 640;
 const H: usize = 352;
@@ -446,10 +446,10 @@ fn corruptions(events: &[BlockDetectMessage]) -> Vec<(u64, u64, Evidence)> {
         } = m
         {
             match event.kind {
-                EventKind::Start => open = Some((event.timestamp, *evidence)),
+                EventKind::Start => open = Some((event.at.timestamp, *evidence)),
                 EventKind::End => {
                     if let Some((s, _)) = open.take() {
-                        out.push((s, event.timestamp, *evidence));
+                        out.push((s, event.at.timestamp, *evidence));
                     }
                 }
             }
@@ -465,7 +465,7 @@ fn starts(events: &[BlockDetectMessage]) -> Vec<u64> {
         .iter()
         .filter_map(|m| match m {
             BlockDetectMessage::Corruption { event, .. } if event.kind == EventKind::Start => {
-                Some(event.timestamp)
+                Some(event.at.timestamp)
             }
             _ => None,
         })

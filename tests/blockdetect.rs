@@ -7,8 +7,8 @@ mod common;
 use common::contract::Spec;
 use common::*;
 use gst_video::VideoFormat;
-use gstavmonitor::analysis::block::Evidence;
-use gstavmonitor::messages::{BlockDetectMessage, EventKind};
+use gstavmonitor::Evidence;
+use gstavmonitor::{BlockDetectMessage, EventKind};
 
 thread_local!(static T: Texture = Texture::new());
 
@@ -66,7 +66,7 @@ fn corruption(s: &gst::StructureRef) -> Option<(EventKind, u64, u32, Evidence, [
             ..
         } => Some((
             event.kind,
-            event.timestamp,
+            event.at.timestamp,
             damaged_blocks,
             evidence,
             [area.x, area.y, area.width, area.height],
@@ -138,7 +138,7 @@ fn quiet_on_clean_pictures() {
         match BlockDetectMessage::from_structure(s).unwrap() {
             BlockDetectMessage::Corruption { event, .. } => panic!("unexpected {event:?}"),
             BlockDetectMessage::Measurement {
-                timestamp,
+                at: gstavmonitor::Times { timestamp, .. },
                 blockiness: b,
                 frames,
                 corrupted_frames,

@@ -35,8 +35,10 @@ const SPEC: ASpec = ASpec {
 audio_contract_tests!(SPEC);
 
 fn counts(s: &gst::StructureRef) -> (Vec<f64>, Vec<f64>) {
-    let m = gstavmonitor::messages::ClipDetectMessage::from_structure(s).unwrap();
-    (m.clipped_samples, m.runs)
+    let m = gstavmonitor::ClipDetectMessage::from_structure(s).unwrap();
+    // the counts are integers; as f64 the assertions read as they always did
+    let f = |v: Vec<u64>| v.into_iter().map(|c| c as f64).collect();
+    (f(m.clipped_samples), f(m.runs))
 }
 
 /// Bursts closer than merge-gap are one event; its end carries per-channel

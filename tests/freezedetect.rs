@@ -78,7 +78,7 @@ fn ticker_and_region() {
         evs.extend(r.push(frame(i)));
     }
     assert_eq!(kinds(&evs), vec![start(0)]);
-    let m = gstavmonitor::messages::FreezeDetectMessage::from_structure(&evs[0]).unwrap();
+    let m = gstavmonitor::FreezeDetectMessage::from_structure(&evs[0]).unwrap();
     assert_eq!(m.difference, 0.0);
 }
 
@@ -107,7 +107,7 @@ fn threshold_property() {
     }
     // frame 9 was the last new reference: the freeze begins there
     assert_eq!(kinds(&evs), vec![start(9 * F)]);
-    let m = gstavmonitor::messages::FreezeDetectMessage::from_structure(&evs[0]).unwrap();
+    let m = gstavmonitor::FreezeDetectMessage::from_structure(&evs[0]).unwrap();
     assert!(
         m.difference > 0.02 && m.difference <= 0.2,
         "{}",

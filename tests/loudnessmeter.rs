@@ -6,7 +6,7 @@ use common::audio::*;
 use common::*;
 use gst::prelude::*;
 use gst_audio::{AudioFormat, AudioLayout};
-use gstavmonitor::messages::LoudnessMeterMessage;
+use gstavmonitor::LoudnessMeterMessage;
 
 /// Stereo 1 kHz sine, `secs` seconds at `dbfs` (peak), into `r` from `from` s.
 fn sine(
@@ -45,7 +45,7 @@ fn alarms(msgs: &[gst::Structure]) -> Vec<(String, &'static str, u64, Option<&'s
         .filter_map(|s| match LoudnessMeterMessage::from_structure(s).unwrap() {
             LoudnessMeterMessage::Alarm { alarm, .. } => {
                 let e = ev(s);
-                Some((alarm, e.kind, e.ts, e.reason))
+                Some((alarm.as_str().to_string(), e.kind, e.ts, e.reason))
             }
             _ => None,
         })
@@ -147,7 +147,7 @@ fn measurement_interval_and_post_messages() {
     let ts: Vec<u64> = measurements(&msgs)
         .iter()
         .map(|m| match m {
-            LoudnessMeterMessage::Measurement { timestamp, .. } => *timestamp,
+            LoudnessMeterMessage::Measurement { at, .. } => at.timestamp,
             _ => 0,
         })
         .collect();

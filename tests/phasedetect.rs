@@ -36,9 +36,11 @@ const SPEC: ASpec = ASpec {
 audio_contract_tests!(SPEC);
 
 fn kind_of(s: &gst::StructureRef) -> String {
-    gstavmonitor::messages::PhaseDetectMessage::from_structure(s)
+    gstavmonitor::PhaseDetectMessage::from_structure(s)
         .unwrap()
         .kind
+        .as_str()
+        .to_string()
 }
 
 /// Identical channels are mono; silence is neither; the pair is selectable.
@@ -98,7 +100,7 @@ fn mono_silence_and_pair() {
         );
     }
     assert_eq!(kinds(&msgs), vec![start(1000 * MS)]);
-    let m = gstavmonitor::messages::PhaseDetectMessage::from_structure(&msgs[0]).unwrap();
+    let m = gstavmonitor::PhaseDetectMessage::from_structure(&msgs[0]).unwrap();
     assert_eq!(
         (m.channel_a, m.channel_b, m.kind.as_str()),
         (2, 3, "out-of-phase")

@@ -30,7 +30,7 @@ const SPEC: ASpec = ASpec {
 audio_contract_tests!(SPEC);
 
 fn channel_of(s: &gst::StructureRef) -> Option<u32> {
-    gstavmonitor::messages::SilenceDetectMessage::from_structure(s)
+    gstavmonitor::SilenceDetectMessage::from_structure(s)
         .unwrap()
         .channel
 }
@@ -108,7 +108,7 @@ fn quiet_music_pauses_and_faint_noise() {
     let evs: Vec<Ev> = msgs.iter().map(|s| ev(s)).collect();
     assert_eq!(evs.len(), 1, "{evs:?}");
     assert_eq!((evs[0].kind, evs[0].ts), ("start", 5000 * MS));
-    let level = gstavmonitor::messages::SilenceDetectMessage::from_structure(&msgs[0])
+    let level = gstavmonitor::SilenceDetectMessage::from_structure(&msgs[0])
         .unwrap()
         .level_db;
     assert!((-75.0..-66.0).contains(&level), "{level}");

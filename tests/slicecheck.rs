@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 use gst::prelude::*;
 
 use common::*;
-use gstavmonitor::analysis::block::Evidence;
 use gstavmonitor::analysis::slices::{Framing, LostRange, SliceLoss, STABLE_FRAMES};
-use gstavmonitor::messages::{BlockDetectMessage, EventKind};
-use gstavmonitor::slicecheck::lost_slices;
+use gstavmonitor::slicemeta::lost_slices;
+use gstavmonitor::Evidence;
+use gstavmonitor::{BlockDetectMessage, EventKind};
 
 /// Exp-Golomb bits of `v`.
 fn ue(v: u32, bits: &mut Vec<u8>) {
@@ -302,7 +302,7 @@ fn run_to_corruptions(pipeline: &gst::Element) -> Vec<(EventKind, u64, Evidence)
         .filter_map(|s| match BlockDetectMessage::from_structure(s).unwrap() {
             BlockDetectMessage::Corruption {
                 event, evidence, ..
-            } => Some((event.kind, event.timestamp, evidence)),
+            } => Some((event.kind, event.at.timestamp, evidence)),
             _ => None,
         })
         .collect()

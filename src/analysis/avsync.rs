@@ -715,6 +715,7 @@ impl AvSync {
     }
 
     /// Whether `media` has ended (EOS).
+    #[cfg(any(test, feature = "internals"))]
     pub fn ended(&self, media: Media) -> bool {
         self.ended[media.index()]
     }

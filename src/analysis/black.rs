@@ -220,6 +220,7 @@ impl BlackDetector {
     }
 
     /// Measures one whole frame without touching the event state.
+    #[cfg(any(test, feature = "internals"))]
     pub fn measure(&mut self, plane: &LumaPlane<'_>) -> BlackStats {
         self.scan(plane, false).0
     }

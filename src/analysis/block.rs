@@ -287,6 +287,7 @@ impl BoundaryMap {
 
     /// [`BoundaryMap::compute`] without SIMD, the reference the AVX2 build is
     /// tested against.
+    #[cfg(any(test, feature = "internals"))]
     pub fn compute_portable(&mut self, plane: &LumaPlane<'_>) {
         self.compute_with(plane);
     }
@@ -1002,18 +1003,21 @@ impl BlockDetector {
 
     /// The grid segments of the last frame that stepped by at least the
     /// threshold, with what they were judged to be. For diagnostics.
+    #[cfg(any(test, feature = "internals"))]
     pub fn last_breaks(&self) -> &[Break] {
         &self.breaks
     }
 
     /// How much the last frame's texture changed from the one before: 0 the
     /// same, 1 entirely new. For diagnostics.
+    #[cfg(any(test, feature = "internals"))]
     pub fn last_change(&self) -> f64 {
         self.change
     }
 
     /// Macroblocks of the last frame that were flat decoder grey. For
     /// diagnostics.
+    #[cfg(any(test, feature = "internals"))]
     pub fn last_grey_blocks(&self) -> usize {
         self.prev
             .as_ref()
@@ -1021,6 +1025,7 @@ impl BlockDetector {
     }
 
     /// The damage found in the last frame, if it was corrupted.
+    #[cfg(any(test, feature = "internals"))]
     pub fn last_damage(&self) -> Option<Damage> {
         self.last_damage
     }

@@ -127,6 +127,7 @@ impl EventTracker {
     }
 
     /// True while a defect has been reported and has not ended.
+    #[cfg(any(test, feature = "internals"))]
     pub fn is_active(&self) -> bool {
         matches!(self.phase, Phase::Active { .. })
     }
@@ -210,6 +211,7 @@ impl EventTracker {
     }
 
     /// Forgets any defect without reporting it.
+    #[cfg(any(test, feature = "internals"))]
     pub fn reset(&mut self) {
         self.phase = Phase::Idle;
         self.good_since = None;

@@ -135,7 +135,7 @@ impl Region {
     /// A region that would cover no pixel (it lies outside the picture, or
     /// rounds to nothing on a tiny picture) grows to at least one pixel inside
     /// the picture, so every non-empty picture has something to analyse.
-    pub fn to_rect(&self, width: usize, height: usize) -> Rect {
+    pub fn to_rect(self, width: usize, height: usize) -> Rect {
         fn span(start: f64, len: f64, size: usize) -> (usize, usize) {
             if size == 0 {
                 return (0, 0);
@@ -232,6 +232,7 @@ impl<'a> LumaPlane<'a> {
     }
 
     /// A tightly packed 8-bit plane (stride = width), limited range. Handy in tests.
+    #[cfg(any(test, feature = "internals"))]
     pub fn gray8(data: &'a [u8], width: usize, height: usize) -> Result<Self, FrameError> {
         Self::new(
             data,

@@ -233,6 +233,7 @@ impl CellGrid {
     }
 
     /// [`CellGrid::compute`] without SIMD, the reference the SIMD path is tested against.
+    #[cfg(any(test, feature = "internals"))]
     pub fn compute_portable(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32) {
         self.compute_with(plane, rect, depth, PORTABLE);
     }
@@ -415,6 +416,7 @@ impl FreezeDetector {
     }
 
     /// Difference of the last frame from its reference (0 for a new reference).
+    #[cfg(any(test, feature = "internals"))]
     pub fn last_difference(&self) -> f64 {
         self.last_diff
     }

@@ -94,6 +94,14 @@ impl AlarmKind {
             AlarmKind::TruePeak => "true-peak",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "short-term" => Some(AlarmKind::ShortTerm),
+            "true-peak" => Some(AlarmKind::TruePeak),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -23,9 +23,17 @@ use frame::LumaPlane;
 use samples::AudioView;
 
 /// What every picture detector offers its element.
-pub trait VideoDetector {
+pub trait VideoDetector: Sized {
+    /// Its tuning: the element's properties map onto it, and its `Default`
+    /// is every property's default.
+    type Config: Copy + PartialEq + Default;
     /// A start or end event with the detector's measurements.
     type Event;
+
+    fn new(config: Self::Config) -> Self;
+    fn config(&self) -> Self::Config;
+    /// New tuning, taken from the next frame on.
+    fn set_config(&mut self, config: Self::Config);
 
     /// One frame covering `pts..end` nanoseconds; events go to `out`.
     fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>);
@@ -50,6 +58,16 @@ pub trait VideoDetector {
 }
 
 impl VideoDetector for black::BlackDetector {
+    type Config = black::BlackConfig;
+    fn new(config: Self::Config) -> Self {
+        black::BlackDetector::new(config)
+    }
+    fn config(&self) -> Self::Config {
+        black::BlackDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        black::BlackDetector::set_config(self, config)
+    }
     type Event = black::BlackEvent;
     fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
         out.extend(black::BlackDetector::push(self, plane, pts, end));
@@ -60,6 +78,16 @@ impl VideoDetector for black::BlackDetector {
 }
 
 impl VideoDetector for freeze::FreezeDetector {
+    type Config = freeze::FreezeConfig;
+    fn new(config: Self::Config) -> Self {
+        freeze::FreezeDetector::new(config)
+    }
+    fn config(&self) -> Self::Config {
+        freeze::FreezeDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        freeze::FreezeDetector::set_config(self, config)
+    }
     type Event = freeze::FreezeEvent;
     fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
         out.extend(freeze::FreezeDetector::push(self, plane, pts, end));
@@ -70,6 +98,16 @@ impl VideoDetector for freeze::FreezeDetector {
 }
 
 impl VideoDetector for block::BlockDetector {
+    type Config = block::BlockConfig;
+    fn new(config: Self::Config) -> Self {
+        block::BlockDetector::new(config)
+    }
+    fn config(&self) -> Self::Config {
+        block::BlockDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        block::BlockDetector::set_config(self, config)
+    }
     type Event = block::BlockEvent;
     fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
         out.extend(block::BlockDetector::push(self, plane, pts, end));
@@ -90,8 +128,18 @@ impl VideoDetector for block::BlockDetector {
 }
 
 /// What every audio detector offers its element.
-pub trait AudioDetector {
+pub trait AudioDetector: Sized {
+    /// Its tuning: the element's properties map onto it, and its `Default`
+    /// is every property's default.
+    type Config: Copy + PartialEq + Default;
     type Event;
+
+    /// A detector for `channels` channels at `rate`; `None` when it cannot
+    /// analyse them.
+    fn new(config: Self::Config, rate: u32, channels: usize) -> Option<Self>;
+    fn config(&self) -> Self::Config;
+    /// New tuning, taken from the next buffer on.
+    fn set_config(&mut self, config: Self::Config);
 
     /// One buffer whose first frame is `at`.
     fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event>;
@@ -111,6 +159,16 @@ pub trait AudioDetector {
 }
 
 impl AudioDetector for silence::SilenceDetector {
+    type Config = silence::SilenceConfig;
+    fn new(config: Self::Config, rate: u32, channels: usize) -> Option<Self> {
+        Some(silence::SilenceDetector::new(config, rate, channels))
+    }
+    fn config(&self) -> Self::Config {
+        silence::SilenceDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        silence::SilenceDetector::set_config(self, config)
+    }
     type Event = silence::SilenceEvent;
     fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event> {
         silence::SilenceDetector::push(self, view, at)
@@ -124,6 +182,16 @@ impl AudioDetector for silence::SilenceDetector {
 }
 
 impl AudioDetector for clip::ClipDetector {
+    type Config = clip::ClipConfig;
+    fn new(config: Self::Config, rate: u32, channels: usize) -> Option<Self> {
+        Some(clip::ClipDetector::new(config, rate, channels))
+    }
+    fn config(&self) -> Self::Config {
+        clip::ClipDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        clip::ClipDetector::set_config(self, config)
+    }
     type Event = clip::ClipEvent;
     fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event> {
         clip::ClipDetector::push(self, view, at)
@@ -134,6 +202,17 @@ impl AudioDetector for clip::ClipDetector {
 }
 
 impl AudioDetector for phase::PhaseDetector {
+    type Config = phase::PhaseConfig;
+    // a pair that is not there is analysed as nothing (the element warns)
+    fn new(config: Self::Config, rate: u32, _channels: usize) -> Option<Self> {
+        Some(phase::PhaseDetector::new(config, rate))
+    }
+    fn config(&self) -> Self::Config {
+        phase::PhaseDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        phase::PhaseDetector::set_config(self, config)
+    }
     type Event = phase::PhaseEvent;
     fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event> {
         phase::PhaseDetector::push(self, view, at)
@@ -144,6 +223,16 @@ impl AudioDetector for phase::PhaseDetector {
 }
 
 impl AudioDetector for loudness::LoudnessMeter {
+    type Config = loudness::LoudnessConfig;
+    fn new(config: Self::Config, rate: u32, channels: usize) -> Option<Self> {
+        loudness::LoudnessMeter::new(config, rate, channels)
+    }
+    fn config(&self) -> Self::Config {
+        loudness::LoudnessMeter::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        loudness::LoudnessMeter::set_config(self, config)
+    }
     type Event = loudness::LoudnessEvent;
     fn push(&mut self, view: &AudioView<'_>, at: AudioTime) -> Vec<Self::Event> {
         loudness::LoudnessMeter::push(self, view, at)

@@ -53,6 +53,14 @@ impl PhaseKind {
             PhaseKind::Mono => "mono",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "out-of-phase" => Some(PhaseKind::OutOfPhase),
+            "mono" => Some(PhaseKind::Mono),
+            _ => None,
+        }
+    }
 }
 
 /// A start or end of a phase problem. `correlation` is that of the first

@@ -37,10 +37,6 @@ pub trait Sample: Copy + 'static {
     /// extreme codes (the most negative one included); floats are clipped at
     /// a magnitude of `level` or more, and when not finite.
     fn clipped(self, level: f32) -> bool;
-    /// False for NaN and infinities.
-    fn is_finite(self) -> bool {
-        true
-    }
 }
 
 impl Sample for i16 {
@@ -149,10 +145,6 @@ impl Sample for f32 {
     fn clipped(self, level: f32) -> bool {
         self.is_nan() || self.abs() >= level
     }
-    #[inline(always)]
-    fn is_finite(self) -> bool {
-        f32::is_finite(self)
-    }
 }
 
 impl Sample for f64 {
@@ -169,10 +161,6 @@ impl Sample for f64 {
     fn clipped(self, level: f32) -> bool {
         self.is_nan() || self.abs() >= f64::from(level)
     }
-    #[inline(always)]
-    fn is_finite(self) -> bool {
-        f64::is_finite(self)
-    }
 }
 
 /// Why a view could not be built.
@@ -185,11 +173,6 @@ pub enum AudioError {
         needed: usize,
         got: usize,
     },
-    /// Planar views need one plane per channel.
-    PlaneCount {
-        planes: usize,
-        channels: usize,
-    },
 }
 
 impl std::fmt::Display for AudioError {
@@ -198,9 +181,6 @@ impl std::fmt::Display for AudioError {
             AudioError::NoChannels => write!(f, "no channels"),
             AudioError::TooShort { plane, needed, got } => {
                 write!(f, "plane {plane} needs {needed} bytes but has {got}")
-            }
-            AudioError::PlaneCount { planes, channels } => {
-                write!(f, "{planes} planes for {channels} channels")
             }
         }
     }

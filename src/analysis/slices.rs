@@ -536,6 +536,7 @@ pub struct Layout {
 }
 
 impl SliceLayout {
+    #[cfg(any(test, feature = "internals"))]
     pub fn new() -> Self {
         Self::default()
     }
@@ -585,6 +586,7 @@ impl SliceLayout {
 
 impl Layout {
     /// Forgets the layout.
+    #[cfg(any(test, feature = "internals"))]
     pub fn reset(&mut self) {
         *self = Self::default();
     }

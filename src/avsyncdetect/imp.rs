@@ -4,13 +4,14 @@ use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 
+use super::messages::AvSyncDetectMessage;
 use super::{Mode as ModeProp, Preset};
 use crate::analysis::avsync::{AvSync, Media, Mode, SyncConfig, SyncEvent};
 use crate::analysis::blocks::AudioTime;
 use crate::analysis::event::Transition;
 use crate::analysis::samples::SampleFormat;
 use crate::audiodetect::{self, AudioClock};
-use crate::messages::{AvSyncDetectMessage, DefectEvent, EventKind};
+use crate::messages::{DefectEvent, EventKind, Times};
 use crate::videodetect::{self, FrameClock, LumaReader, Skip};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -90,19 +91,13 @@ impl State {
             .iter()
             .map(|e| {
                 match *e {
-                    SyncEvent::Measurement(m) => {
-                        let (timestamp, stream_time, running_time) =
-                            times(m.at, self.segment(Media::Video));
-                        AvSyncDetectMessage::Measurement {
-                            timestamp,
-                            stream_time,
-                            running_time,
-                            offset_ms: m.offset as f64 / 1e6,
-                            confidence: m.confidence,
-                            observations: m.observations,
-                            method: m.method,
-                        }
-                    }
+                    SyncEvent::Measurement(m) => AvSyncDetectMessage::Measurement {
+                        at: times(m.at, self.segment(Media::Video)),
+                        offset_ms: m.offset as f64 / 1e6,
+                        confidence: m.confidence,
+                        observations: m.observations,
+                        method: m.method,
+                    },
                     SyncEvent::Offset { transition, offset } => AvSyncDetectMessage::Offset {
                         event: defect(transition, self.segment(Media::Video)),
                         offset_ms: offset as f64 / 1e6,
@@ -119,18 +114,18 @@ impl State {
 }
 
 /// Buffer time, stream time and running time of running time `rt`.
-fn times(rt: u64, segment: Option<&Segment>) -> (u64, Option<u64>, Option<u64>) {
+fn times(rt: u64, segment: Option<&Segment>) -> Times {
     let pos = segment.and_then(|s| s.position_from_running_time(gst::ClockTime::from_nseconds(rt)));
     let stream_time = pos.and_then(|p| segment.and_then(|s| s.to_stream_time(p)));
-    (
-        pos.map_or(rt, |p| p.nseconds()),
-        stream_time.map(|t| t.nseconds()),
-        Some(rt),
-    )
+    Times {
+        timestamp: pos.map_or(rt, |p| p.nseconds()),
+        stream_time: stream_time.map(|t| t.nseconds()),
+        running_time: Some(rt),
+    }
 }
 
 fn defect(t: Transition, segment: Option<&Segment>) -> DefectEvent {
-    let (timestamp, stream_time, running_time) = times(t.timestamp(), segment);
+    let at = times(t.timestamp(), segment);
     let (kind, duration, reason) = match t {
         Transition::Start { .. } => (EventKind::Start, None, None),
         Transition::End { start, end, reason } => (
@@ -141,9 +136,7 @@ fn defect(t: Transition, segment: Option<&Segment>) -> DefectEvent {
     };
     DefectEvent {
         kind,
-        timestamp,
-        stream_time,
-        running_time,
+        at,
         duration,
         reason,
     }

@@ -7,9 +7,10 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
+use super::messages::BlackDetectMessage;
 use crate::analysis::black::{BlackConfig, BlackDetector, BlackEvent};
 use crate::glue::{self, ToMessage};
-use crate::messages::{BlackDetectMessage, DefectEvent};
+use crate::messages::DefectEvent;
 use crate::videodetect::{self, Core};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -19,10 +20,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Black picture detector"),
     )
 });
-
-const DEFAULT_PIXEL_THRESHOLD: f64 = 0.10;
-const DEFAULT_RATIO: f64 = 0.98;
-const DEFAULT_MIN_DURATION: u64 = 2_000_000_000;
 
 impl ToMessage for BlackEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
@@ -36,6 +33,7 @@ impl ToMessage for BlackEvent {
     }
 }
 
+/// The properties are the kernel's config, whose `Default` is every default.
 pub struct BlackDetect {
     settings: Mutex<BlackConfig>,
     core: Core<BlackDetector>,
@@ -44,12 +42,7 @@ pub struct BlackDetect {
 impl Default for BlackDetect {
     fn default() -> Self {
         BlackDetect {
-            settings: Mutex::new(BlackConfig {
-                pixel_threshold: DEFAULT_PIXEL_THRESHOLD,
-                ratio: DEFAULT_RATIO,
-                min_duration: DEFAULT_MIN_DURATION,
-                ..BlackConfig::default()
-            }),
+            settings: Mutex::new(BlackConfig::default()),
             core: Core::new(*CAT),
         }
     }
@@ -57,7 +50,7 @@ impl Default for BlackDetect {
 
 impl BlackDetect {
     fn settings(&self) -> BlackConfig {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner())
+        *self.settings.lock().unwrap()
     }
 }
 
@@ -78,13 +71,14 @@ impl ObjectImpl for BlackDetect {
 
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let d = BlackConfig::default();
             let mut v = vec![
                 glib::ParamSpecDouble::builder("pixel-threshold")
                     .nick("Pixel threshold")
                     .blurb("Luma at or below which a pixel is black, as a fraction of the nominal luma range (0 = nominal black, 1 = nominal white)")
                     .minimum(0.0)
                     .maximum(1.0)
-                    .default_value(DEFAULT_PIXEL_THRESHOLD)
+                    .default_value(d.pixel_threshold)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecDouble::builder("ratio")
@@ -92,10 +86,10 @@ impl ObjectImpl for BlackDetect {
                     .blurb("Fraction of analysed pixels (0..1) that must be black for the frame to be black")
                     .minimum(0.0)
                     .maximum(1.0)
-                    .default_value(DEFAULT_RATIO)
+                    .default_value(d.ratio)
                     .mutable_playing()
                     .build(),
-                glue::min_duration_property(DEFAULT_MIN_DURATION),
+                glue::min_duration_property(d.min_duration),
             ];
             v.extend(videodetect::region_properties());
             v
@@ -104,17 +98,16 @@ impl ObjectImpl for BlackDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.settings.lock().unwrap();
         let name = pspec.name();
         match name {
-            "pixel-threshold" => s.pixel_threshold = value.get().unwrap_or(s.pixel_threshold),
-            "ratio" => s.ratio = value.get().unwrap_or(s.ratio),
-            "min-duration" => s.min_duration = value.get().unwrap_or(s.min_duration),
-            _ => {
-                if !videodetect::set_region_property(&mut s.region, name, value) {
-                    return;
-                }
+            "pixel-threshold" => s.pixel_threshold = value.get().expect("type checked upstream"),
+            "ratio" => s.ratio = value.get().expect("type checked upstream"),
+            "min-duration" => s.min_duration = value.get().expect("type checked upstream"),
+            "region-x" | "region-y" | "region-width" | "region-height" => {
+                videodetect::set_region_property(&mut s.region, name, value)
             }
+            _ => unimplemented!(),
         }
         gst::info!(CAT, imp = self, "{name} set to {value:?}");
     }
@@ -125,15 +118,73 @@ impl ObjectImpl for BlackDetect {
             "pixel-threshold" => s.pixel_threshold.to_value(),
             "ratio" => s.ratio.to_value(),
             "min-duration" => s.min_duration.to_value(),
-            name => videodetect::region_property(&s.region, name)
-                .unwrap_or_else(|| pspec.default_value().clone()),
+            name @ ("region-x" | "region-y" | "region-width" | "region-height") => {
+                videodetect::region_property(&s.region, name)
+            }
+            _ => unimplemented!(),
         }
     }
 }
 
-crate::picture_detector_impls!(
-    BlackDetect,
-    BlackDetector,
-    "Black picture detector",
-    "Posts start/end messages for stretches of black picture; passes buffers through untouched"
-);
+impl GstObjectImpl for BlackDetect {}
+
+impl ElementImpl for BlackDetect {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            videodetect::metadata(
+                "Black picture detector",
+                "Posts start/end messages for stretches of black picture; passes buffers through untouched",
+            )
+        });
+        Some(&METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        videodetect::pad_templates_static()
+    }
+}
+
+impl BaseTransformImpl for BlackDetect {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.core.stop();
+        Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        self.core.sink_event(self.obj().upcast_ref(), &event);
+        self.parent_sink_event(event)
+    }
+
+    fn accept_caps(&self, direction: gst::PadDirection, caps: &gst::Caps) -> bool {
+        let accepted = self.parent_accept_caps(direction, caps);
+        self.core
+            .accept_caps(self.obj().upcast_ref(), caps, accepted)
+    }
+}
+
+impl VideoFilterImpl for BlackDetect {
+    fn set_info(
+        &self,
+        incaps: &gst::Caps,
+        in_info: &gst_video::VideoInfo,
+        outcaps: &gst::Caps,
+        out_info: &gst_video::VideoInfo,
+    ) -> Result<(), gst::LoggableError> {
+        self.core
+            .set_info(self.obj().upcast_ref(), in_info, self.settings())?;
+        self.parent_set_info(incaps, in_info, outcaps, out_info)
+    }
+
+    fn transform_frame_ip_passthrough(
+        &self,
+        frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        self.core
+            .frame(self.obj().upcast_ref(), frame, self.settings())
+    }
+}

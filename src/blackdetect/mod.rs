@@ -42,6 +42,9 @@ use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+mod messages;
+
+pub use messages::*;
 
 glib::wrapper! {
     pub struct BlackDetect(ObjectSubclass<imp::BlackDetect>)

@@ -7,9 +7,10 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
+use super::messages::BlockDetectMessage;
 use crate::analysis::block::{BlockConfig, BlockDetector, BlockEvent};
 use crate::glue::{self, ToMessage};
-use crate::messages::{segment_times, BlockDetectMessage, DefectEvent};
+use crate::messages::{DefectEvent, Times};
 use crate::videodetect::{self, Core};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -33,11 +34,9 @@ impl ToMessage for BlockEvent {
                 evidence: damage.evidence,
             },
             BlockEvent::Measurement(m) => {
-                let (stream_time, running_time) = segment_times(m.timestamp, segment);
+                let at = Times::in_segment(m.timestamp, segment);
                 BlockDetectMessage::Measurement {
-                    timestamp: m.timestamp,
-                    stream_time,
-                    running_time,
+                    at,
                     blockiness: m.blockiness,
                     frames: m.frames,
                     corrupted_frames: m.corrupted_frames,
@@ -75,7 +74,7 @@ impl Default for BlockDetect {
 impl BlockDetect {
     /// The detector's settings; no measurements when `post-messages` is off.
     fn settings(&self) -> BlockConfig {
-        let s = *self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let s = *self.settings.lock().unwrap();
         BlockConfig {
             interval: if s.post_messages {
                 s.config.interval
@@ -173,30 +172,29 @@ impl ObjectImpl for BlockDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.settings.lock().unwrap();
         let name = pspec.name();
         let c = &mut s.config;
         match name {
-            "threshold" => c.threshold = value.get().unwrap_or(c.threshold),
-            "masking" => c.masking = value.get().unwrap_or(c.masking),
-            "texture" => c.texture = value.get().unwrap_or(c.texture),
-            "min-breaks" => c.min_breaks = value.get().unwrap_or(c.min_breaks),
-            "missing-frames" => c.missing_frames = value.get().unwrap_or(c.missing_frames),
-            "qp-masking" => c.qp_masking = value.get().unwrap_or(c.qp_masking),
-            "min-duration" => c.min_duration = value.get().unwrap_or(c.min_duration),
-            "interval" => c.interval = value.get().unwrap_or(c.interval),
-            "post-messages" => s.post_messages = value.get().unwrap_or(s.post_messages),
-            _ => {
-                if !videodetect::set_region_property(&mut c.region, name, value) {
-                    return;
-                }
+            "threshold" => c.threshold = value.get().expect("type checked upstream"),
+            "masking" => c.masking = value.get().expect("type checked upstream"),
+            "texture" => c.texture = value.get().expect("type checked upstream"),
+            "min-breaks" => c.min_breaks = value.get().expect("type checked upstream"),
+            "missing-frames" => c.missing_frames = value.get().expect("type checked upstream"),
+            "qp-masking" => c.qp_masking = value.get().expect("type checked upstream"),
+            "min-duration" => c.min_duration = value.get().expect("type checked upstream"),
+            "interval" => c.interval = value.get().expect("type checked upstream"),
+            "post-messages" => s.post_messages = value.get().expect("type checked upstream"),
+            "region-x" | "region-y" | "region-width" | "region-height" => {
+                videodetect::set_region_property(&mut c.region, name, value)
             }
+            _ => unimplemented!(),
         }
         gst::info!(CAT, imp = self, "{name} set to {value:?}");
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = *self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let s = *self.settings.lock().unwrap();
         let c = s.config;
         match pspec.name() {
             "threshold" => c.threshold.to_value(),
@@ -208,15 +206,73 @@ impl ObjectImpl for BlockDetect {
             "min-duration" => c.min_duration.to_value(),
             "interval" => c.interval.to_value(),
             "post-messages" => s.post_messages.to_value(),
-            name => videodetect::region_property(&c.region, name)
-                .unwrap_or_else(|| pspec.default_value().clone()),
+            name @ ("region-x" | "region-y" | "region-width" | "region-height") => {
+                videodetect::region_property(&c.region, name)
+            }
+            _ => unimplemented!(),
         }
     }
 }
 
-crate::picture_detector_impls!(
-    BlockDetect,
-    BlockDetector,
-    "Block corruption detector",
-    "Experimental: posts start/end messages for block corruption from lost or damaged data (it misses some and raises some false alarms on very low bitrates), and blockiness measurements; passes buffers through untouched"
-);
+impl GstObjectImpl for BlockDetect {}
+
+impl ElementImpl for BlockDetect {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            videodetect::metadata(
+                "Block corruption detector",
+                "Experimental: posts start/end messages for block corruption from lost or damaged data (it misses some and raises some false alarms on very low bitrates), and blockiness measurements; passes buffers through untouched",
+            )
+        });
+        Some(&METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        videodetect::pad_templates_static()
+    }
+}
+
+impl BaseTransformImpl for BlockDetect {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.core.stop();
+        Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        self.core.sink_event(self.obj().upcast_ref(), &event);
+        self.parent_sink_event(event)
+    }
+
+    fn accept_caps(&self, direction: gst::PadDirection, caps: &gst::Caps) -> bool {
+        let accepted = self.parent_accept_caps(direction, caps);
+        self.core
+            .accept_caps(self.obj().upcast_ref(), caps, accepted)
+    }
+}
+
+impl VideoFilterImpl for BlockDetect {
+    fn set_info(
+        &self,
+        incaps: &gst::Caps,
+        in_info: &gst_video::VideoInfo,
+        outcaps: &gst::Caps,
+        out_info: &gst_video::VideoInfo,
+    ) -> Result<(), gst::LoggableError> {
+        self.core
+            .set_info(self.obj().upcast_ref(), in_info, self.settings())?;
+        self.parent_set_info(incaps, in_info, outcaps, out_info)
+    }
+
+    fn transform_frame_ip_passthrough(
+        &self,
+        frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        self.core
+            .frame(self.obj().upcast_ref(), frame, self.settings())
+    }
+}

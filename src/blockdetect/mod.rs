@@ -94,6 +94,9 @@ use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+mod messages;
+
+pub use messages::*;
 
 glib::wrapper! {
     pub struct BlockDetect(ObjectSubclass<imp::BlockDetect>)

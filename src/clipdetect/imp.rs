@@ -5,10 +5,11 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
+use super::messages::ClipDetectMessage;
 use crate::analysis::clip::{ClipConfig, ClipDetector, ClipEvent};
-use crate::audiodetect::AudioCore;
+use crate::audiodetect::{self, AudioCore};
 use crate::glue::ToMessage;
-use crate::messages::{ClipDetectMessage, DefectEvent};
+use crate::messages::DefectEvent;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -18,34 +19,52 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-const DEFAULT_LEVEL_DB: f64 = 0.0;
-const DEFAULT_MIN_RUN: u32 = 3;
-const DEFAULT_MERGE_GAP: u64 = 500_000_000;
-
 impl ToMessage for ClipEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
         ClipDetectMessage {
             event: DefectEvent::from_transition(self.transition, segment),
-            clipped_samples: self.clipped_samples.iter().map(|&v| v as f64).collect(),
-            runs: self.runs.iter().map(|&v| v as f64).collect(),
+            clipped_samples: self.clipped_samples.clone(),
+            runs: self.runs.clone(),
         }
         .to_structure()
     }
 }
 
+/// The kernel's config, and `level-db` as it was written (the kernel holds
+/// the level as a fraction of full scale, which would not read back exactly).
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    config: ClipConfig,
+    level_db: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let config = ClipConfig::default();
+        Settings {
+            config,
+            level_db: fraction_to_db(config.level),
+        }
+    }
+}
+
+fn fraction_to_db(level: f32) -> f64 {
+    20.0 * f64::from(level).log10()
+}
+
+fn db_to_fraction(db: f64) -> f32 {
+    10f64.powf(db / 20.0) as f32
+}
+
 pub struct ClipDetect {
-    settings: Mutex<ClipConfig>,
+    settings: Mutex<Settings>,
     core: AudioCore<ClipDetector>,
 }
 
 impl Default for ClipDetect {
     fn default() -> Self {
         ClipDetect {
-            settings: Mutex::new(ClipConfig {
-                level: 10f64.powf(DEFAULT_LEVEL_DB / 20.0) as f32,
-                min_run: DEFAULT_MIN_RUN,
-                merge_gap: DEFAULT_MERGE_GAP,
-            }),
+            settings: Mutex::new(Settings::default()),
             core: AudioCore::new(*CAT),
         }
     }
@@ -53,11 +72,7 @@ impl Default for ClipDetect {
 
 impl ClipDetect {
     fn settings(&self) -> ClipConfig {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn make(config: ClipConfig, rate: u32, channels: usize) -> Option<ClipDetector> {
-        Some(ClipDetector::new(config, rate, channels))
+        self.settings.lock().unwrap().config
     }
 }
 
@@ -71,13 +86,15 @@ impl ObjectSubclass for ClipDetect {
 impl ObjectImpl for ClipDetect {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let d = ClipConfig::default();
+            let d_level_db = Settings::default().level_db;
             vec![
                 glib::ParamSpecDouble::builder("level-db")
                     .nick("Level")
                     .blurb("Level at or beyond which a sample is clipped, in dBFS; 0 means full scale (integer extremes, float magnitude 1.0)")
                     .minimum(-60.0)
                     .maximum(0.0)
-                    .default_value(DEFAULT_LEVEL_DB)
+                    .default_value(d_level_db)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt::builder("min-run")
@@ -85,14 +102,14 @@ impl ObjectImpl for ClipDetect {
                     .blurb("Consecutive clipped samples of a channel that make a clipping run, in samples")
                     .minimum(1)
                     .maximum(100_000)
-                    .default_value(DEFAULT_MIN_RUN)
+                    .default_value(d.min_run)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt64::builder("merge-gap")
                     .nick("Merge gap")
                     .blurb("Clipping runs closer than this belong to one event, in nanoseconds")
                     .maximum(u64::MAX - 1)
-                    .default_value(DEFAULT_MERGE_GAP)
+                    .default_value(d.merge_gap)
                     .mutable_playing()
                     .build(),
             ]
@@ -101,43 +118,77 @@ impl ObjectImpl for ClipDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.settings.lock().unwrap();
         match pspec.name() {
             "level-db" => {
-                if let Ok(db) = value.get::<f64>() {
-                    s.level = 10f64.powf(db / 20.0) as f32;
-                }
+                s.level_db = value.get().expect("type checked upstream");
+                s.config.level = db_to_fraction(s.level_db);
             }
-            "min-run" => s.min_run = value.get().unwrap_or(s.min_run),
-            "merge-gap" => s.merge_gap = value.get().unwrap_or(s.merge_gap),
-            _ => return,
+            "min-run" => s.config.min_run = value.get().expect("type checked upstream"),
+            "merge-gap" => s.config.merge_gap = value.get().expect("type checked upstream"),
+            _ => unimplemented!(),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = self.settings();
+        let s = *self.settings.lock().unwrap();
         match pspec.name() {
-            "level-db" => (20.0 * f64::from(s.level).log10()).to_value(),
-            "min-run" => s.min_run.to_value(),
-            "merge-gap" => s.merge_gap.to_value(),
-            _ => pspec.default_value().clone(),
+            "level-db" => s.level_db.to_value(),
+            "min-run" => s.config.min_run.to_value(),
+            "merge-gap" => s.config.merge_gap.to_value(),
+            _ => unimplemented!(),
         }
     }
 }
 
-impl ClipDetect {
-    fn metadata_static() -> &'static gst::subclass::ElementMetadata {
+impl GstObjectImpl for ClipDetect {}
+
+impl ElementImpl for ClipDetect {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            audiodetect::metadata(
                 "Clipping detector",
-                "Filter/Analyzer/Audio",
                 "Posts start/end messages for clipping, with per-channel counts; passes buffers through untouched",
-                "avmonitor developers",
             )
         });
-        &METADATA
+        Some(&METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        audiodetect::pad_templates_static()
     }
 }
 
-crate::audio_detector_impls!(ClipDetect, ClipDetector);
+// BaseTransform, not AudioFilter: AudioFilter clips buffers to the segment
+// (and sets missing durations), and a monitor must never change a buffer.
+impl BaseTransformImpl for ClipDetect {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.core.stop();
+        Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        self.core.sink_event(self.obj().upcast_ref(), &event);
+        self.parent_sink_event(event)
+    }
+
+    fn set_caps(&self, incaps: &gst::Caps, outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        self.core
+            .set_caps(self.obj().upcast_ref(), incaps, self.settings())?;
+        self.parent_set_caps(incaps, outcaps)
+    }
+
+    fn transform_ip_passthrough(
+        &self,
+        buf: &gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        self.core
+            .buffer(self.obj().upcast_ref(), buf, self.settings())
+    }
+}

@@ -16,13 +16,16 @@
 //! Element messages named `clipdetect`: `event` (`start`/`end`), `timestamp`,
 //! `stream-time`, `running-time` (ns; first sample of the first run, or just
 //! after the last sample of the last run), `duration` and `reason` (end only),
-//! `clipped-samples` and `runs` (arrays of f64, per channel: clipped samples
+//! `clipped-samples` and `runs` (arrays of u64, per channel: clipped samples
 //! in runs and number of runs, over the event; so far, for a start).
 
 use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+mod messages;
+
+pub use messages::*;
 
 glib::wrapper! {
     pub struct ClipDetect(ObjectSubclass<imp::ClipDetect>)

@@ -7,9 +7,10 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
+use super::messages::FreezeDetectMessage;
 use crate::analysis::freeze::{FreezeConfig, FreezeDetector, FreezeEvent};
 use crate::glue::{self, ToMessage};
-use crate::messages::{DefectEvent, FreezeDetectMessage};
+use crate::messages::DefectEvent;
 use crate::videodetect::{self, Core};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -19,9 +20,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Frozen picture detector"),
     )
 });
-
-const DEFAULT_THRESHOLD: f64 = 0.02;
-const DEFAULT_MIN_DURATION: u64 = 2_000_000_000;
 
 impl ToMessage for FreezeEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
@@ -34,6 +32,7 @@ impl ToMessage for FreezeEvent {
     }
 }
 
+/// The properties are the kernel's config, whose `Default` is every default.
 pub struct FreezeDetect {
     settings: Mutex<FreezeConfig>,
     core: Core<FreezeDetector>,
@@ -42,11 +41,7 @@ pub struct FreezeDetect {
 impl Default for FreezeDetect {
     fn default() -> Self {
         FreezeDetect {
-            settings: Mutex::new(FreezeConfig {
-                threshold: DEFAULT_THRESHOLD,
-                min_duration: DEFAULT_MIN_DURATION,
-                ..FreezeConfig::default()
-            }),
+            settings: Mutex::new(FreezeConfig::default()),
             core: Core::new(*CAT),
         }
     }
@@ -54,7 +49,7 @@ impl Default for FreezeDetect {
 
 impl FreezeDetect {
     fn settings(&self) -> FreezeConfig {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner())
+        *self.settings.lock().unwrap()
     }
 }
 
@@ -75,16 +70,17 @@ impl ObjectImpl for FreezeDetect {
 
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let d = FreezeConfig::default();
             let mut v = vec![
                 glib::ParamSpecDouble::builder("threshold")
                     .nick("Difference threshold")
                     .blurb("Largest difference from the reference frame that still counts as the same picture: mean absolute difference of 4x4-pixel luma means over a 16x16 tile, as a fraction of the nominal luma range")
                     .minimum(0.0)
                     .maximum(1.0)
-                    .default_value(DEFAULT_THRESHOLD)
+                    .default_value(d.threshold)
                     .mutable_playing()
                     .build(),
-                glue::min_duration_property(DEFAULT_MIN_DURATION),
+                glue::min_duration_property(d.min_duration),
             ];
             v.extend(videodetect::region_properties());
             v
@@ -93,16 +89,15 @@ impl ObjectImpl for FreezeDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.settings.lock().unwrap();
         let name = pspec.name();
         match name {
-            "threshold" => s.threshold = value.get().unwrap_or(s.threshold),
-            "min-duration" => s.min_duration = value.get().unwrap_or(s.min_duration),
-            _ => {
-                if !videodetect::set_region_property(&mut s.region, name, value) {
-                    return;
-                }
+            "threshold" => s.threshold = value.get().expect("type checked upstream"),
+            "min-duration" => s.min_duration = value.get().expect("type checked upstream"),
+            "region-x" | "region-y" | "region-width" | "region-height" => {
+                videodetect::set_region_property(&mut s.region, name, value)
             }
+            _ => unimplemented!(),
         }
         gst::info!(CAT, imp = self, "{name} set to {value:?}");
     }
@@ -112,15 +107,73 @@ impl ObjectImpl for FreezeDetect {
         match pspec.name() {
             "threshold" => s.threshold.to_value(),
             "min-duration" => s.min_duration.to_value(),
-            name => videodetect::region_property(&s.region, name)
-                .unwrap_or_else(|| pspec.default_value().clone()),
+            name @ ("region-x" | "region-y" | "region-width" | "region-height") => {
+                videodetect::region_property(&s.region, name)
+            }
+            _ => unimplemented!(),
         }
     }
 }
 
-crate::picture_detector_impls!(
-    FreezeDetect,
-    FreezeDetector,
-    "Frozen picture detector",
-    "Posts start/end messages for stretches of frozen picture; passes buffers through untouched"
-);
+impl GstObjectImpl for FreezeDetect {}
+
+impl ElementImpl for FreezeDetect {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            videodetect::metadata(
+                "Frozen picture detector",
+                "Posts start/end messages for stretches of frozen picture; passes buffers through untouched",
+            )
+        });
+        Some(&METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        videodetect::pad_templates_static()
+    }
+}
+
+impl BaseTransformImpl for FreezeDetect {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.core.stop();
+        Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        self.core.sink_event(self.obj().upcast_ref(), &event);
+        self.parent_sink_event(event)
+    }
+
+    fn accept_caps(&self, direction: gst::PadDirection, caps: &gst::Caps) -> bool {
+        let accepted = self.parent_accept_caps(direction, caps);
+        self.core
+            .accept_caps(self.obj().upcast_ref(), caps, accepted)
+    }
+}
+
+impl VideoFilterImpl for FreezeDetect {
+    fn set_info(
+        &self,
+        incaps: &gst::Caps,
+        in_info: &gst_video::VideoInfo,
+        outcaps: &gst::Caps,
+        out_info: &gst_video::VideoInfo,
+    ) -> Result<(), gst::LoggableError> {
+        self.core
+            .set_info(self.obj().upcast_ref(), in_info, self.settings())?;
+        self.parent_set_info(incaps, in_info, outcaps, out_info)
+    }
+
+    fn transform_frame_ip_passthrough(
+        &self,
+        frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        self.core
+            .frame(self.obj().upcast_ref(), frame, self.settings())
+    }
+}

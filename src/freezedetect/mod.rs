@@ -50,6 +50,9 @@ use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+mod messages;
+
+pub use messages::*;
 
 glib::wrapper! {
     pub struct FreezeDetect(ObjectSubclass<imp::FreezeDetect>)

@@ -5,11 +5,12 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
+use super::messages::LoudnessMeterMessage;
 use super::Preset;
 use crate::analysis::loudness::{LoudnessConfig, LoudnessEvent, LoudnessMeter as Meter};
-use crate::audiodetect::AudioCore;
+use crate::audiodetect::{self, AudioCore};
 use crate::glue::ToMessage;
-use crate::messages::{segment_times, DefectEvent, LoudnessMeterMessage};
+use crate::messages::{DefectEvent, Times};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -19,19 +20,13 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-const DEFAULT_INTERVAL: u64 = 1_000_000_000;
-const DEFAULT_TOLERANCE_LU: f64 = 5.0;
-const DEFAULT_MIN_DURATION: u64 = 10_000_000_000;
-
 impl ToMessage for LoudnessEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
         match self {
             LoudnessEvent::Measurement(m) => {
-                let (stream_time, running_time) = segment_times(m.timestamp, segment);
+                let at = Times::in_segment(m.timestamp, segment);
                 LoudnessMeterMessage::Measurement {
-                    timestamp: m.timestamp,
-                    stream_time,
-                    running_time,
+                    at,
                     momentary: m.momentary,
                     short_term: m.short_term,
                     integrated: m.integrated,
@@ -46,7 +41,7 @@ impl ToMessage for LoudnessEvent {
                 value,
             } => LoudnessMeterMessage::Alarm {
                 event: DefectEvent::from_transition(*transition, segment),
-                alarm: kind.as_str().to_string(),
+                alarm: *kind,
                 value: *value,
             },
         }
@@ -69,18 +64,10 @@ pub struct LoudnessMeter {
 
 impl Default for LoudnessMeter {
     fn default() -> Self {
-        let (target, peak) = Preset::EbuR128.values().unwrap_or((-23.0, -1.0));
         LoudnessMeter {
             settings: Mutex::new(Settings {
-                meter: LoudnessConfig {
-                    interval: DEFAULT_INTERVAL,
-                    target_lufs: target,
-                    tolerance_lu: DEFAULT_TOLERANCE_LU,
-                    max_true_peak_dbtp: peak,
-                    min_duration: DEFAULT_MIN_DURATION,
-                    true_peak: true,
-                    measurements: true,
-                },
+                // EBU R128's values (tested against Preset::EbuR128)
+                meter: LoudnessConfig::default(),
                 preset: Preset::EbuR128,
             }),
             core: AudioCore::new(*CAT),
@@ -90,15 +77,11 @@ impl Default for LoudnessMeter {
 
 impl LoudnessMeter {
     fn all_settings(&self) -> Settings {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner())
+        *self.settings.lock().unwrap()
     }
 
     fn settings(&self) -> LoudnessConfig {
         self.all_settings().meter
-    }
-
-    fn make(config: LoudnessConfig, rate: u32, channels: usize) -> Option<Meter> {
-        Meter::new(config, rate, channels)
     }
 }
 
@@ -112,19 +95,20 @@ impl ObjectSubclass for LoudnessMeter {
 impl ObjectImpl for LoudnessMeter {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let d = LoudnessConfig::default();
             vec![
                 glib::ParamSpecUInt64::builder("interval")
                     .nick("Interval")
                     .blurb("Time between measurement messages, in nanoseconds (rounded to 100 ms steps)")
                     .minimum(100_000_000)
                     .maximum(u64::MAX - 1)
-                    .default_value(DEFAULT_INTERVAL)
+                    .default_value(d.interval)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecBoolean::builder("post-messages")
                     .nick("Post messages")
                     .blurb("Post a measurement message every interval (alarms are posted regardless)")
-                    .default_value(true)
+                    .default_value(d.measurements)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("preset", Preset::EbuR128)
@@ -137,7 +121,7 @@ impl ObjectImpl for LoudnessMeter {
                     .blurb("Target loudness, in LUFS")
                     .minimum(-70.0)
                     .maximum(0.0)
-                    .default_value(-23.0)
+                    .default_value(d.target_lufs)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecDouble::builder("tolerance-lu")
@@ -145,7 +129,7 @@ impl ObjectImpl for LoudnessMeter {
                     .blurb("Short-term loudness may differ from the target by this much before an alarm, in LU")
                     .minimum(0.0)
                     .maximum(70.0)
-                    .default_value(DEFAULT_TOLERANCE_LU)
+                    .default_value(d.tolerance_lu)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecDouble::builder("max-true-peak-dbtp")
@@ -153,14 +137,14 @@ impl ObjectImpl for LoudnessMeter {
                     .blurb("True peak above which an alarm is raised, in dBTP")
                     .minimum(-70.0)
                     .maximum(20.0)
-                    .default_value(-1.0)
+                    .default_value(d.max_true_peak_dbtp)
                     .mutable_playing()
                     .build(),
-                crate::glue::min_duration_property(DEFAULT_MIN_DURATION),
+                crate::glue::min_duration_property(d.min_duration),
                 glib::ParamSpecBoolean::builder("true-peak")
                     .nick("True peak")
                     .blurb("Measure true peak (4x oversampled); changing it restarts the measurement")
-                    .default_value(true)
+                    .default_value(d.true_peak)
                     .mutable_playing()
                     .build(),
             ]
@@ -169,32 +153,31 @@ impl ObjectImpl for LoudnessMeter {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.settings.lock().unwrap();
         let m = &mut s.meter;
         match pspec.name() {
-            "interval" => m.interval = value.get().unwrap_or(m.interval),
-            "post-messages" => m.measurements = value.get().unwrap_or(m.measurements),
+            "interval" => m.interval = value.get().expect("type checked upstream"),
+            "post-messages" => m.measurements = value.get().expect("type checked upstream"),
             "preset" => {
-                if let Ok(p) = value.get::<Preset>() {
-                    s.preset = p;
-                    if let Some((target, peak)) = p.values() {
-                        s.meter.target_lufs = target;
-                        s.meter.max_true_peak_dbtp = peak;
-                    }
+                let p = value.get::<Preset>().expect("type checked upstream");
+                s.preset = p;
+                if let Some((target, peak)) = p.values() {
+                    s.meter.target_lufs = target;
+                    s.meter.max_true_peak_dbtp = peak;
                 }
             }
             "target-lufs" => {
-                m.target_lufs = value.get().unwrap_or(m.target_lufs);
+                m.target_lufs = value.get().expect("type checked upstream");
                 s.preset = Preset::Custom;
             }
             "max-true-peak-dbtp" => {
-                m.max_true_peak_dbtp = value.get().unwrap_or(m.max_true_peak_dbtp);
+                m.max_true_peak_dbtp = value.get().expect("type checked upstream");
                 s.preset = Preset::Custom;
             }
-            "tolerance-lu" => m.tolerance_lu = value.get().unwrap_or(m.tolerance_lu),
-            "min-duration" => m.min_duration = value.get().unwrap_or(m.min_duration),
-            "true-peak" => m.true_peak = value.get().unwrap_or(m.true_peak),
-            _ => return,
+            "tolerance-lu" => m.tolerance_lu = value.get().expect("type checked upstream"),
+            "min-duration" => m.min_duration = value.get().expect("type checked upstream"),
+            "true-peak" => m.true_peak = value.get().expect("type checked upstream"),
+            _ => unimplemented!(),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -211,23 +194,72 @@ impl ObjectImpl for LoudnessMeter {
             "max-true-peak-dbtp" => m.max_true_peak_dbtp.to_value(),
             "min-duration" => m.min_duration.to_value(),
             "true-peak" => m.true_peak.to_value(),
-            _ => pspec.default_value().clone(),
+            _ => unimplemented!(),
         }
     }
 }
 
-impl LoudnessMeter {
-    fn metadata_static() -> &'static gst::subclass::ElementMetadata {
+impl GstObjectImpl for LoudnessMeter {}
+
+impl ElementImpl for LoudnessMeter {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            audiodetect::metadata(
                 "Loudness meter",
-                "Filter/Analyzer/Audio",
                 "Measures loudness per EBU R128 / ITU-R BS.1770 and raises loudness and true-peak alarms; passes buffers through untouched",
-                "avmonitor developers",
             )
         });
-        &METADATA
+        Some(&METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        audiodetect::pad_templates_static()
     }
 }
 
-crate::audio_detector_impls!(LoudnessMeter, Meter);
+// BaseTransform, not AudioFilter: AudioFilter clips buffers to the segment
+// (and sets missing durations), and a monitor must never change a buffer.
+impl BaseTransformImpl for LoudnessMeter {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.core.stop();
+        Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        self.core.sink_event(self.obj().upcast_ref(), &event);
+        self.parent_sink_event(event)
+    }
+
+    fn set_caps(&self, incaps: &gst::Caps, outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        self.core
+            .set_caps(self.obj().upcast_ref(), incaps, self.settings())?;
+        self.parent_set_caps(incaps, outcaps)
+    }
+
+    fn transform_ip_passthrough(
+        &self,
+        buf: &gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        self.core
+            .buffer(self.obj().upcast_ref(), buf, self.settings())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_config_is_the_default_preset() {
+        let d = LoudnessConfig::default();
+        assert_eq!(
+            Preset::EbuR128.values(),
+            Some((d.target_lufs, d.max_true_peak_dbtp))
+        );
+    }
+}

@@ -5,10 +5,11 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
+use super::messages::PhaseDetectMessage;
 use crate::analysis::phase::{PhaseConfig, PhaseDetector, PhaseEvent};
-use crate::audiodetect::AudioCore;
+use crate::audiodetect::{self, AudioCore};
 use crate::glue::ToMessage;
-use crate::messages::{DefectEvent, PhaseDetectMessage};
+use crate::messages::DefectEvent;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -18,15 +19,11 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-const DEFAULT_THRESHOLD: f64 = -0.5;
-const DEFAULT_SILENCE_DB: f64 = -60.0;
-const DEFAULT_MIN_DURATION: u64 = 2_000_000_000;
-
 impl ToMessage for PhaseEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
         PhaseDetectMessage {
             event: DefectEvent::from_transition(self.transition, segment),
-            kind: self.kind.as_str().to_string(),
+            kind: self.kind,
             correlation: self.correlation,
             channel_a: self.channels.0 as u32,
             channel_b: self.channels.1 as u32,
@@ -43,13 +40,7 @@ pub struct PhaseDetect {
 impl Default for PhaseDetect {
     fn default() -> Self {
         PhaseDetect {
-            settings: Mutex::new(PhaseConfig {
-                channel_a: 0,
-                channel_b: 1,
-                threshold: DEFAULT_THRESHOLD,
-                silence_db: DEFAULT_SILENCE_DB,
-                min_duration: DEFAULT_MIN_DURATION,
-            }),
+            settings: Mutex::new(PhaseConfig::default()),
             core: AudioCore::new(*CAT),
         }
     }
@@ -57,19 +48,7 @@ impl Default for PhaseDetect {
 
 impl PhaseDetect {
     fn settings(&self) -> PhaseConfig {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn make(config: PhaseConfig, rate: u32, channels: usize) -> Option<PhaseDetector> {
-        if config.channel_a.max(config.channel_b) >= channels {
-            gst::warning!(
-                CAT,
-                "channels {} and {} of {channels}: the pair is not there, nothing will be analysed",
-                config.channel_a,
-                config.channel_b
-            );
-        }
-        Some(PhaseDetector::new(config, rate))
+        *self.settings.lock().unwrap()
     }
 }
 
@@ -83,19 +62,20 @@ impl ObjectSubclass for PhaseDetect {
 impl ObjectImpl for PhaseDetect {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let d = PhaseConfig::default();
             vec![
                 glib::ParamSpecUInt::builder("channel-a")
                     .nick("Channel A")
                     .blurb("First channel of the pair (index from 0)")
                     .maximum(63)
-                    .default_value(0)
+                    .default_value(d.channel_a as u32)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt::builder("channel-b")
                     .nick("Channel B")
                     .blurb("Second channel of the pair (index from 0)")
                     .maximum(63)
-                    .default_value(1)
+                    .default_value(d.channel_b as u32)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecDouble::builder("threshold")
@@ -103,7 +83,7 @@ impl ObjectImpl for PhaseDetect {
                     .blurb("Correlation (-1..0) at or below which the pair is out of phase")
                     .minimum(-1.0)
                     .maximum(0.0)
-                    .default_value(DEFAULT_THRESHOLD)
+                    .default_value(d.threshold)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecDouble::builder("silence-db")
@@ -111,24 +91,24 @@ impl ObjectImpl for PhaseDetect {
                     .blurb("Level below which a channel is silent and not judged, in dBFS")
                     .minimum(-200.0)
                     .maximum(0.0)
-                    .default_value(DEFAULT_SILENCE_DB)
+                    .default_value(d.silence_db)
                     .mutable_playing()
                     .build(),
-                crate::glue::min_duration_property(DEFAULT_MIN_DURATION),
+                crate::glue::min_duration_property(d.min_duration),
             ]
         });
         PROPERTIES.as_ref()
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.settings.lock().unwrap();
         match pspec.name() {
             "channel-a" => s.channel_a = value.get::<u32>().map_or(s.channel_a, |v| v as usize),
             "channel-b" => s.channel_b = value.get::<u32>().map_or(s.channel_b, |v| v as usize),
-            "threshold" => s.threshold = value.get().unwrap_or(s.threshold),
-            "silence-db" => s.silence_db = value.get().unwrap_or(s.silence_db),
-            "min-duration" => s.min_duration = value.get().unwrap_or(s.min_duration),
-            _ => return,
+            "threshold" => s.threshold = value.get().expect("type checked upstream"),
+            "silence-db" => s.silence_db = value.get().expect("type checked upstream"),
+            "min-duration" => s.min_duration = value.get().expect("type checked upstream"),
+            _ => unimplemented!(),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -141,23 +121,71 @@ impl ObjectImpl for PhaseDetect {
             "threshold" => s.threshold.to_value(),
             "silence-db" => s.silence_db.to_value(),
             "min-duration" => s.min_duration.to_value(),
-            _ => pspec.default_value().clone(),
+            _ => unimplemented!(),
         }
     }
 }
 
-impl PhaseDetect {
-    fn metadata_static() -> &'static gst::subclass::ElementMetadata {
+impl GstObjectImpl for PhaseDetect {}
+
+impl ElementImpl for PhaseDetect {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            audiodetect::metadata(
                 "Phase detector",
-                "Filter/Analyzer/Audio",
                 "Posts start/end messages for out-of-phase and mono-in-stereo channel pairs; passes buffers through untouched",
-                "avmonitor developers",
             )
         });
-        &METADATA
+        Some(&METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        audiodetect::pad_templates_static()
     }
 }
 
-crate::audio_detector_impls!(PhaseDetect, PhaseDetector);
+// BaseTransform, not AudioFilter: AudioFilter clips buffers to the segment
+// (and sets missing durations), and a monitor must never change a buffer.
+impl BaseTransformImpl for PhaseDetect {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.core.stop();
+        Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        self.core.sink_event(self.obj().upcast_ref(), &event);
+        self.parent_sink_event(event)
+    }
+
+    fn set_caps(&self, incaps: &gst::Caps, outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        let s = self.settings();
+        if let Ok(info) = gst_audio::AudioInfo::from_caps(incaps) {
+            if s.channel_a.max(s.channel_b) >= info.channels() as usize {
+                gst::warning!(
+                    CAT,
+                    imp = self,
+                    "channels {} and {} of {}: the pair is not there, nothing will be analysed",
+                    s.channel_a,
+                    s.channel_b,
+                    info.channels()
+                );
+            }
+        }
+        self.core
+            .set_caps(self.obj().upcast_ref(), incaps, self.settings())?;
+        self.parent_set_caps(incaps, outcaps)
+    }
+
+    fn transform_ip_passthrough(
+        &self,
+        buf: &gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        self.core
+            .buffer(self.obj().upcast_ref(), buf, self.settings())
+    }
+}

@@ -5,10 +5,11 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
+use super::messages::SilenceDetectMessage;
 use crate::analysis::silence::{SilenceConfig, SilenceDetector, SilenceEvent};
-use crate::audiodetect::AudioCore;
+use crate::audiodetect::{self, AudioCore};
 use crate::glue::ToMessage;
-use crate::messages::{DefectEvent, SilenceDetectMessage};
+use crate::messages::DefectEvent;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -17,9 +18,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Silence detector"),
     )
 });
-
-const DEFAULT_THRESHOLD_DB: f64 = -60.0;
-const DEFAULT_MIN_DURATION: u64 = 2_000_000_000;
 
 impl ToMessage for SilenceEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
@@ -40,10 +38,7 @@ pub struct SilenceDetect {
 impl Default for SilenceDetect {
     fn default() -> Self {
         SilenceDetect {
-            settings: Mutex::new(SilenceConfig {
-                threshold_db: DEFAULT_THRESHOLD_DB,
-                min_duration: DEFAULT_MIN_DURATION,
-            }),
+            settings: Mutex::new(SilenceConfig::default()),
             core: AudioCore::new(*CAT),
         }
     }
@@ -51,11 +46,7 @@ impl Default for SilenceDetect {
 
 impl SilenceDetect {
     fn settings(&self) -> SilenceConfig {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn make(config: SilenceConfig, rate: u32, channels: usize) -> Option<SilenceDetector> {
-        Some(SilenceDetector::new(config, rate, channels))
+        *self.settings.lock().unwrap()
     }
 }
 
@@ -69,27 +60,28 @@ impl ObjectSubclass for SilenceDetect {
 impl ObjectImpl for SilenceDetect {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let d = SilenceConfig::default();
             vec![
                 glib::ParamSpecDouble::builder("threshold-db")
                     .nick("Threshold")
                     .blurb("Level below which a channel is silent, in dBFS (power of 5 ms blocks)")
                     .minimum(-200.0)
                     .maximum(0.0)
-                    .default_value(DEFAULT_THRESHOLD_DB)
+                    .default_value(d.threshold_db)
                     .mutable_playing()
                     .build(),
-                crate::glue::min_duration_property(DEFAULT_MIN_DURATION),
+                crate::glue::min_duration_property(d.min_duration),
             ]
         });
         PROPERTIES.as_ref()
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.settings.lock().unwrap();
         match pspec.name() {
-            "threshold-db" => s.threshold_db = value.get().unwrap_or(s.threshold_db),
-            "min-duration" => s.min_duration = value.get().unwrap_or(s.min_duration),
-            _ => return,
+            "threshold-db" => s.threshold_db = value.get().expect("type checked upstream"),
+            "min-duration" => s.min_duration = value.get().expect("type checked upstream"),
+            _ => unimplemented!(),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -99,23 +91,58 @@ impl ObjectImpl for SilenceDetect {
         match pspec.name() {
             "threshold-db" => s.threshold_db.to_value(),
             "min-duration" => s.min_duration.to_value(),
-            _ => pspec.default_value().clone(),
+            _ => unimplemented!(),
         }
     }
 }
 
-impl SilenceDetect {
-    fn metadata_static() -> &'static gst::subclass::ElementMetadata {
+impl GstObjectImpl for SilenceDetect {}
+
+impl ElementImpl for SilenceDetect {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            audiodetect::metadata(
                 "Silence detector",
-                "Filter/Analyzer/Audio",
                 "Posts start/end messages for silence on all channels or on single channels; passes buffers through untouched",
-                "avmonitor developers",
             )
         });
-        &METADATA
+        Some(&METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        audiodetect::pad_templates_static()
     }
 }
 
-crate::audio_detector_impls!(SilenceDetect, SilenceDetector);
+// BaseTransform, not AudioFilter: AudioFilter clips buffers to the segment
+// (and sets missing durations), and a monitor must never change a buffer.
+impl BaseTransformImpl for SilenceDetect {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = true;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        self.core.stop();
+        Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        self.core.sink_event(self.obj().upcast_ref(), &event);
+        self.parent_sink_event(event)
+    }
+
+    fn set_caps(&self, incaps: &gst::Caps, outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        self.core
+            .set_caps(self.obj().upcast_ref(), incaps, self.settings())?;
+        self.parent_set_caps(incaps, outcaps)
+    }
+
+    fn transform_ip_passthrough(
+        &self,
+        buf: &gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        self.core
+            .buffer(self.obj().upcast_ref(), buf, self.settings())
+    }
+}

@@ -24,6 +24,9 @@ use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+mod messages;
+
+pub use messages::*;
 
 glib::wrapper! {
     pub struct SilenceDetect(ObjectSubclass<imp::SilenceDetect>)

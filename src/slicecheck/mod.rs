@@ -21,7 +21,7 @@
 //! For each frame with lost slices, the element logs a warning (debug
 //! category `slicecheck`); to it, to each tainted frame and to each frame
 //! whose quantiser it read it attaches a custom meta named
-//! [`LOST_SLICES_META`] to the buffer. Decoders and filters copy a meta
+//! [`crate::slicemeta::LOST_SLICES_META`] to the buffer. Decoders and filters copy a meta
 //! without tags to the frames they make from a buffer, so the decoded frame
 //! carries it, matched by frame even where B-frames reorder, and
 //! `blockdetect` counts it as `bitstream` evidence, with the damaged
@@ -55,32 +55,18 @@ use gst::glib;
 use gst::prelude::*;
 
 use crate::analysis::slices::{
-    is_recovery_point, nal_units, Framing, HevcParser, LostRange, SliceLayout, SliceLoss,
-    SliceParser,
+    is_recovery_point, nal_units, Framing, HevcParser, SliceLayout, SliceLoss, SliceParser,
 };
 
 mod imp;
-
-/// The name of the custom meta carrying a frame's lost macroblocks.
-pub const LOST_SLICES_META: &str = "GstAvmonitorLostSlicesMeta";
-
-/// `end-mbs` value for a run reaching the end of the picture.
-const TO_END: u32 = u32::MAX;
 
 glib::wrapper! {
     pub struct SliceCheck(ObjectSubclass<imp::SliceCheck>)
         @extends gst_base::BaseTransform, gst::Element, gst::Object;
 }
 
-/// Registers [`LOST_SLICES_META`] (once per process).
-pub fn register_meta() {
-    if !gst::meta::CustomMeta::is_registered(LOST_SLICES_META) {
-        gst::meta::CustomMeta::register(LOST_SLICES_META, &[]);
-    }
-}
-
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
-    register_meta();
+    crate::slicemeta::register_meta();
     gst::Element::register(
         Some(plugin),
         "slicecheck",
@@ -170,7 +156,7 @@ impl Checker {
             Err(_) => return SliceLoss::default(),
         };
         if !loss.is_clean() || loss.qp.is_some() {
-            add_lost_slices(buffer, &loss);
+            crate::slicemeta::add_lost_slices(buffer, &loss);
         }
         loss
     }
@@ -219,7 +205,7 @@ pub fn attach_to_parser(parser: &gst::Element) {
                     };
                     // the buffer is made writable only to carry the meta
                     if !loss.is_clean() || loss.qp.is_some() {
-                        add_lost_slices(buf.make_mut(), &loss);
+                        crate::slicemeta::add_lost_slices(buf.make_mut(), &loss);
                     }
                 }
                 Some(gst::PadProbeData::Event(ev)) => match ev.view() {
@@ -242,68 +228,4 @@ pub fn attach_to_parser(parser: &gst::Element) {
             gst::PadProbeReturn::Ok
         },
     );
-}
-
-/// Attaches `loss` to `buffer` as [`LOST_SLICES_META`].
-pub fn add_lost_slices(buffer: &mut gst::BufferRef, loss: &SliceLoss) {
-    let lost = &loss.lost;
-    register_meta();
-    let Ok(mut meta) = gst::meta::CustomMeta::add(buffer, LOST_SLICES_META) else {
-        return;
-    };
-    let s = meta.mut_structure();
-    s.set_name("lost-slices");
-    s.set(
-        "first-mbs",
-        gst::Array::new(lost.iter().map(|l| l.first.to_send_value())),
-    );
-    s.set(
-        "end-mbs",
-        gst::Array::new(lost.iter().map(|l| l.end.unwrap_or(TO_END).to_send_value())),
-    );
-    s.set("tainted", loss.tainted);
-    s.set("block-size", loss.block.max(1));
-    if let Some(qp) = loss.qp {
-        s.set("qp", qp);
-    }
-}
-
-/// The loss [`add_lost_slices`] attached to `buffer`, if any (the plugin
-/// registers the meta before any element exists).
-pub fn lost_slices(buffer: &gst::BufferRef) -> SliceLoss {
-    let Ok(meta) = gst::meta::CustomMeta::from_buffer(buffer, LOST_SLICES_META) else {
-        return SliceLoss::default();
-    };
-    let s = meta.structure();
-    let tainted = s.get::<bool>("tainted").unwrap_or(false);
-    let qp = s.get::<i32>("qp").ok();
-    let block = s.get::<u32>("block-size").unwrap_or(16);
-    let (Ok(first), Ok(end)) = (
-        s.get::<gst::Array>("first-mbs"),
-        s.get::<gst::Array>("end-mbs"),
-    ) else {
-        return SliceLoss {
-            lost: Vec::new(),
-            tainted,
-            qp,
-            block,
-        };
-    };
-    let lost = first
-        .iter()
-        .zip(end.iter())
-        .filter_map(|(f, e)| {
-            let (f, e) = (f.get::<u32>().ok()?, e.get::<u32>().ok()?);
-            Some(LostRange {
-                first: f,
-                end: (e != TO_END).then_some(e),
-            })
-        })
-        .collect();
-    SliceLoss {
-        lost,
-        tainted,
-        qp,
-        block,
-    }
 }

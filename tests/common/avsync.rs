@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use gst_audio::{AudioFormat, AudioInfo};
-use gstavmonitor::analysis::avsync::{Media, Method};
-use gstavmonitor::messages::{AvSyncDetectMessage as Msg, EventKind};
+use gstavmonitor::{AvSyncDetectMessage as Msg, EventKind};
+use gstavmonitor::{Media, Method};
 
 use super::*;
 
@@ -78,12 +78,12 @@ pub fn measurements(msgs: &[Msg]) -> Vec<(u64, f64, f64, Method)> {
     msgs.iter()
         .filter_map(|m| match *m {
             Msg::Measurement {
-                running_time,
+                at,
                 offset_ms,
                 confidence,
                 method,
                 ..
-            } => Some((running_time.unwrap(), offset_ms, confidence, method)),
+            } => Some((at.running_time.unwrap(), offset_ms, confidence, method)),
             _ => None,
         })
         .collect()
@@ -95,7 +95,7 @@ pub fn offset_alarms(msgs: &[Msg]) -> Vec<(EventKind, u64, f64)> {
         .filter_map(|m| match *m {
             Msg::Offset { event, offset_ms } => Some((
                 event.kind,
-                event.running_time.unwrap() / MS,
+                event.at.running_time.unwrap() / MS,
                 offset_ms.round(),
             )),
             _ => None,
@@ -109,7 +109,7 @@ pub fn stalls(msgs: &[Msg]) -> Vec<(EventKind, Media, u64, Option<&'static str>)
             Msg::Stall { event, stream } => Some((
                 event.kind,
                 stream,
-                event.running_time.unwrap() / MS,
+                event.at.running_time.unwrap() / MS,
                 event.reason.map(|r| r.as_str()),
             )),
             _ => None,

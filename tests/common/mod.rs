@@ -215,7 +215,7 @@ pub struct Ev {
 
 /// Reads the shared fields of a detector message through the typed messages.
 pub fn ev(s: &gst::StructureRef) -> Ev {
-    use gstavmonitor::messages::*;
+    use gstavmonitor::*;
     let e: DefectEvent = match s.name().as_str() {
         "blackdetect" => {
             BlackDetectMessage::from_structure(s)
@@ -257,8 +257,8 @@ pub fn ev(s: &gst::StructureRef) -> Ev {
             EventKind::Start => "start",
             EventKind::End => "end",
         },
-        ts: e.timestamp,
-        running: e.running_time,
+        ts: e.at.timestamp,
+        running: e.at.running_time,
         duration: e.duration,
         reason: e.reason.map(|r| r.as_str()),
     }

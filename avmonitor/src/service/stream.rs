@@ -169,7 +169,7 @@ pub fn build(
                         .factory()
                         .is_some_and(|f| matches!(f.name().as_str(), "h264parse" | "h265parse"));
                     if parser {
-                        crate::slicecheck::attach_to_parser(element);
+                        gstavmonitor::attach_slicecheck_to_parser(element);
                     }
                 });
             }

@@ -40,10 +40,7 @@ pub fn value(value: &gst::glib::SendValue) -> String {
     } else if let Ok(v) = value.get::<u32>() {
         v.to_string()
     } else if let Ok(a) = value.get::<gst::Array>() {
-        let items: Vec<String> = a
-            .iter()
-            .map(|v| v.get::<f64>().map_or_else(|_| "null".into(), number))
-            .collect();
+        let items: Vec<String> = a.iter().map(self::value).collect();
         format!("[{}]", items.join(","))
     } else if let Ok(v) = value.get::<f64>() {
         number(v)
@@ -84,12 +81,13 @@ mod tests {
             .field("timestamp", 5u64)
             .field("level", f64::NEG_INFINITY)
             .field("peaks", gst::Array::new([1.5f64, f64::NAN]))
+            .field("counts", gst::Array::new([3u64, 0]))
             .field("ok", true)
             .field("name", "a\"b")
             .build();
         assert_eq!(
             object(&fields(&s)),
-            r#"{"event":"start","timestamp":5,"level":null,"peaks":[1.5,null],"ok":true,"name":"a\"b"}"#
+            r#"{"event":"start","timestamp":5,"level":null,"peaks":[1.5,null],"counts":[3,0],"ok":true,"name":"a\"b"}"#
         );
     }
 }

@@ -11,7 +11,7 @@
 //! Exit status: 0 when every stream ended or on SIGINT/SIGTERM, 2 for a bad
 //! configuration or command line.
 
-use gstavmonitor::service::{self, config::Config};
+use avmonitor::service::{self, config::Config};
 
 const USAGE: &str = "usage: avmonitor [--config FILE] [--http ADDR:PORT | --no-http] [--output FILE] [--measurements] [URI_OR_FILE...]
   with neither a configuration nor URIs: the built-in demo (demo:1 demo:2 demo:3)";

@@ -11,8 +11,8 @@
 //! cargo run --release --example monitor -- rtsp://camera/stream
 //! ```
 
+use avmonitor::json;
 use gst::prelude::*;
-use gstavmonitor::json;
 
 const DETECTORS: &[&str] = &[
     "blackdetect",
@@ -27,7 +27,7 @@ const DETECTORS: &[&str] = &[
 /// 2-2.5 s, black 4-7 s, frozen 10-14 s, silent 15-18 s.
 fn generated() -> Result<gst::Pipeline, Box<dyn std::error::Error>> {
     let p = gst::Pipeline::new();
-    let src = gstavmonitor::demo::source(1)?;
+    let src = avmonitor::demo::source(1)?;
     let rest = gst::parse::bin_from_description(
         "blackdetect name=v ! freezedetect ! fakesink sync=false \
          audioconvert name=a ! silencedetect ! clipdetect ! phasedetect \

@@ -442,7 +442,7 @@ mod tests {
 
     fn init() {
         gst::init().unwrap();
-        crate::plugin_register_static().unwrap();
+        gstavmonitor::plugin_register_static().unwrap();
     }
 
     fn error(text: &str) -> String {

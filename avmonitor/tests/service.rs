@@ -4,6 +4,7 @@
 //! a stream that must not notice, SIGTERM, and a file that lost an H.264
 //! slice.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,0 +1,111 @@
+//! The `blockdetect` message: corruption events and blockiness measurements.
+
+use crate::analysis::block::{BoxPx, Evidence};
+use crate::messages::{check_name, enum_field, field, DefectEvent, MessageError, Times};
+
+/// `blockdetect` message: a corruption (`event` = "start" / "end") or a
+/// blockiness measurement (`event` = "measurement").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BlockDetectMessage {
+    Corruption {
+        event: DefectEvent,
+        /// `damaged-blocks` (u32): damaged 16x16 macroblocks in the most
+        /// damaged frame of the corruption so far.
+        damaged_blocks: u32,
+        /// `damaged-fraction` (f64): the same as a fraction of the analysed
+        /// macroblocks.
+        damaged_fraction: f64,
+        /// `area-x`, `area-y`, `area-width`, `area-height` (u32, pixels):
+        /// bounding box of the damage, its union over the corruption so far.
+        area: BoxPx,
+        /// `evidence` (string): `pixels`, `decoder`, `missing-frames`, or
+        /// several of them joined by `+` (`pixels+decoder`).
+        evidence: Evidence,
+    },
+    Measurement {
+        /// `timestamp`: end of the measured interval; `stream-time`, `running-time`.
+        at: Times,
+        /// `blockiness` (f64): mean luma gradient across the 8-pixel grid over
+        /// the mean gradient off it, each plus one 8-bit code value, over the
+        /// interval; 1.0 = no blocking, 256 at most.
+        blockiness: f64,
+        /// `frames` (u64): frames measured; `corrupted-frames` (u64): of
+        /// them, frames judged corrupted.
+        frames: u64,
+        corrupted_frames: u64,
+    },
+}
+
+impl BlockDetectMessage {
+    pub const NAME: &'static str = "blockdetect";
+
+    pub fn to_structure(&self) -> gst::Structure {
+        match self {
+            BlockDetectMessage::Corruption {
+                event,
+                damaged_blocks,
+                damaged_fraction,
+                area,
+                evidence,
+            } => event
+                .write(gst::Structure::builder(Self::NAME))
+                .field("damaged-blocks", *damaged_blocks)
+                .field("damaged-fraction", *damaged_fraction)
+                .field("area-x", area.x)
+                .field("area-y", area.y)
+                .field("area-width", area.width)
+                .field("area-height", area.height)
+                .field("evidence", evidence.as_str())
+                .build(),
+            BlockDetectMessage::Measurement {
+                at,
+                blockiness,
+                frames,
+                corrupted_frames,
+            } => at
+                .write(gst::Structure::builder(Self::NAME).field("event", "measurement"))
+                .field("blockiness", *blockiness)
+                .field("frames", *frames)
+                .field("corrupted-frames", *corrupted_frames)
+                .build(),
+        }
+    }
+
+    pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        check_name(s, Self::NAME)?;
+        if field::<&str>(s, "event")? == "measurement" {
+            return Ok(BlockDetectMessage::Measurement {
+                at: Times::read(s)?,
+                blockiness: field(s, "blockiness")?,
+                frames: field(s, "frames")?,
+                corrupted_frames: field(s, "corrupted-frames")?,
+            });
+        }
+        Ok(BlockDetectMessage::Corruption {
+            event: DefectEvent::read(s)?,
+            damaged_blocks: field(s, "damaged-blocks")?,
+            damaged_fraction: field(s, "damaged-fraction")?,
+            area: BoxPx {
+                x: field(s, "area-x")?,
+                y: field(s, "area-y")?,
+                width: field(s, "area-width")?,
+                height: field(s, "area-height")?,
+            },
+            evidence: enum_field(s, "evidence", Evidence::parse)?,
+        })
+    }
+}
+
+impl From<&BlockDetectMessage> for gst::Structure {
+    fn from(m: &BlockDetectMessage) -> Self {
+        m.to_structure()
+    }
+}
+
+impl TryFrom<&gst::StructureRef> for BlockDetectMessage {
+    type Error = MessageError;
+
+    fn try_from(s: &gst::StructureRef) -> Result<Self, MessageError> {
+        Self::from_structure(s)
+    }
+}
