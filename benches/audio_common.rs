@@ -2,8 +2,8 @@
 // kernel as 10 ms buffers; throughput in frames (frames per second over
 // 48 000 is the real-time factor).
 use criterion::{BenchmarkId, Criterion, Throughput};
-use gstavmonitor::analysis::blocks::AudioTime;
-use gstavmonitor::analysis::samples::{AudioView, SampleFormat};
+use gstavmonitor::analysis::audio::samples::{AudioView, SampleFormat};
+use gstavmonitor::analysis::audio::timing::AudioTime;
 use gstavmonitor::analysis::AudioDetector;
 
 pub const RATE: u32 = 48_000;

@@ -2,10 +2,10 @@
 //! 10 ms audio buffer (stereo F32 and S16), each with the other stream
 //! flowing so that pairing and content measurement run as in a pipeline.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use gstavmonitor::analysis::audio::samples::{AudioView, SampleFormat};
+use gstavmonitor::analysis::audio::timing::AudioTime;
 use gstavmonitor::analysis::avsync::{AvSync, SyncConfig};
-use gstavmonitor::analysis::blocks::AudioTime;
-use gstavmonitor::analysis::frame::LumaPlane;
-use gstavmonitor::analysis::samples::{AudioView, SampleFormat};
+use gstavmonitor::analysis::video::frame::LumaPlane;
 
 #[path = "video_common.rs"]
 #[allow(dead_code)]

@@ -1,7 +1,7 @@
 //! blackdetect kernel on one 8-bit and one 10-bit luma plane, 1080p and 2160p.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gstavmonitor::analysis::black::{BlackConfig, BlackDetector};
-use gstavmonitor::analysis::frame::LumaPlane;
+use gstavmonitor::analysis::video::black::{BlackConfig, BlackDetector};
+use gstavmonitor::analysis::video::frame::LumaPlane;
 
 #[path = "video_common.rs"]
 mod video_common;

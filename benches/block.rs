@@ -4,8 +4,8 @@
 //! grid segments candidates (a worst case for the judging part); `8bit-natural`
 //! a smooth natural-looking texture.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gstavmonitor::analysis::block::{BlockConfig, BlockDetector, BoundaryMap};
-use gstavmonitor::analysis::frame::LumaPlane;
+use gstavmonitor::analysis::video::block::{BlockConfig, BlockDetector, BoundaryMap};
+use gstavmonitor::analysis::video::frame::LumaPlane;
 
 #[path = "video_common.rs"]
 mod video_common;

@@ -1,6 +1,6 @@
 //! clip kernel on one second of 48 kHz audio (see audio_common.rs).
 use criterion::{criterion_group, criterion_main, Criterion};
-use gstavmonitor::analysis::clip::{ClipConfig, ClipDetector};
+use gstavmonitor::analysis::audio::clip::{ClipConfig, ClipDetector};
 
 #[path = "audio_common.rs"]
 mod audio_common;

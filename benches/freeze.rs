@@ -1,8 +1,8 @@
 //! freezedetect kernel (cell means and comparison with the reference) on one 8-bit and one 10-bit luma plane, 1080p and 2160p.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gstavmonitor::analysis::frame::{LumaPlane, Region};
-use gstavmonitor::analysis::freeze::CellGrid;
-use gstavmonitor::analysis::freeze::{FreezeConfig, FreezeDetector};
+use gstavmonitor::analysis::video::frame::{LumaPlane, Region};
+use gstavmonitor::analysis::video::freeze::CellGrid;
+use gstavmonitor::analysis::video::freeze::{FreezeConfig, FreezeDetector};
 
 #[path = "video_common.rs"]
 mod video_common;

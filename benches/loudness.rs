@@ -1,6 +1,6 @@
 //! loudness kernel on one second of 48 kHz audio (see audio_common.rs).
 use criterion::{criterion_group, criterion_main, Criterion};
-use gstavmonitor::analysis::loudness::{LoudnessConfig, LoudnessMeter};
+use gstavmonitor::analysis::audio::loudness::{LoudnessConfig, LoudnessMeter};
 
 #[path = "audio_common.rs"]
 mod audio_common;

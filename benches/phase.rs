@@ -1,6 +1,6 @@
 //! phase kernel on one second of 48 kHz audio (see audio_common.rs).
 use criterion::{criterion_group, criterion_main, Criterion};
-use gstavmonitor::analysis::phase::{PhaseConfig, PhaseDetector};
+use gstavmonitor::analysis::audio::phase::{PhaseConfig, PhaseDetector};
 
 #[path = "audio_common.rs"]
 mod audio_common;

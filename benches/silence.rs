@@ -1,6 +1,6 @@
 //! silence kernel on one second of 48 kHz audio (see audio_common.rs).
 use criterion::{criterion_group, criterion_main, Criterion};
-use gstavmonitor::analysis::silence::{SilenceConfig, SilenceDetector};
+use gstavmonitor::analysis::audio::silence::{SilenceConfig, SilenceDetector};
 
 #[path = "audio_common.rs"]
 mod audio_common;

@@ -5,7 +5,7 @@
 //! against an H.264 decode of about 10 ms.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gst::prelude::*;
-use gstavmonitor::analysis::slices::{
+use gstavmonitor::analysis::coded::slices::{
     is_recovery_point, nal_units, Framing, SliceLayout, SliceParser,
 };
 

@@ -1,5 +1,5 @@
 // Shared by the video benches: a textured luma plane, 8-bit and as 10-bit words.
-use gstavmonitor::analysis::frame::{LumaLayout, LumaPlane, LumaRange};
+use gstavmonitor::analysis::video::frame::{LumaLayout, LumaPlane, LumaRange};
 
 pub const SIZES: [(&str, usize, usize); 2] = [("1080p", 1920, 1080), ("2160p", 3840, 2160)];
 

@@ -5,9 +5,9 @@
 use gst_audio::{AudioFormat, AudioInfo, AudioLayout};
 use gst_base::prelude::*;
 
-use crate::analysis::blocks::AudioTime;
+use crate::analysis::audio::samples::{AudioView, SampleFormat};
+use crate::analysis::audio::timing::AudioTime;
 use crate::analysis::event::EndReason;
-use crate::analysis::samples::{AudioView, SampleFormat};
 use crate::analysis::AudioDetector;
 use crate::glue::ToMessage;
 

@@ -43,11 +43,11 @@ pub mod videodetect;
 #[cfg(not(feature = "internals"))]
 mod videodetect;
 
+pub use analysis::audio::loudness::AlarmKind as LoudnessAlarm;
+pub use analysis::audio::phase::PhaseKind;
 pub use analysis::avsync::{Media, Method};
-pub use analysis::block::{BoxPx, Evidence};
 pub use analysis::event::EndReason;
-pub use analysis::loudness::AlarmKind as LoudnessAlarm;
-pub use analysis::phase::PhaseKind;
+pub use analysis::video::block::{BoxPx, Evidence};
 pub use avsyncdetect::AvSyncDetectMessage;
 pub use blackdetect::BlackDetectMessage;
 pub use blockdetect::BlockDetectMessage;

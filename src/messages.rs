@@ -208,10 +208,10 @@ pub(crate) fn read_array<T: for<'a> gst::glib::value::FromValue<'a> + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::audio::loudness::AlarmKind;
+    use crate::analysis::audio::phase::PhaseKind;
     use crate::analysis::avsync::{Media, Method};
-    use crate::analysis::block::{BoxPx, Evidence};
-    use crate::analysis::loudness::AlarmKind;
-    use crate::analysis::phase::PhaseKind;
+    use crate::analysis::video::block::{BoxPx, Evidence};
     use crate::avsyncdetect::AvSyncDetectMessage;
     use crate::blackdetect::BlackDetectMessage;
     use crate::blockdetect::BlockDetectMessage;

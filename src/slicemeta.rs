@@ -5,7 +5,7 @@
 
 use gst::prelude::*;
 
-use crate::analysis::slices::{LostRange, SliceLoss};
+use crate::analysis::coded::slices::{LostRange, SliceLoss};
 
 /// The name of the custom meta carrying a frame's lost macroblocks.
 pub const LOST_SLICES_META: &str = "GstAvmonitorLostSlicesMeta";

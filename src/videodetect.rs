@@ -7,7 +7,7 @@ use gst_video::prelude::*;
 use gst_video::{VideoColorRange, VideoFormat, VideoFrameRef, VideoInfo};
 
 use crate::analysis::event::EndReason;
-use crate::analysis::frame::{LumaLayout, LumaPlane, LumaRange, Region};
+use crate::analysis::video::frame::{LumaLayout, LumaPlane, LumaRange, Region};
 use crate::analysis::VideoDetector;
 use crate::glue::ToMessage;
 

@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use gst::prelude::*;
 use gst_video::prelude::*;
-use gstavmonitor::analysis::slices::SliceLoss;
+use gstavmonitor::analysis::coded::slices::SliceLoss;
 use gstavmonitor::slicemeta::lost_slices;
 use gstavmonitor::Evidence;
 use gstavmonitor::{BlockDetectMessage, EventKind};
@@ -375,8 +375,8 @@ fn visibility(clean: &[u8], damaged: &[u8], masked: bool) -> u32 {
 
 /// Prints the kernel's verdict beside the truth, frame by frame.
 fn debug(o: &Outcome, truth: &[(u64, u32)]) {
-    use gstavmonitor::analysis::block::{BlockConfig, BlockDetector, Verdict};
-    use gstavmonitor::analysis::frame::LumaPlane;
+    use gstavmonitor::analysis::video::block::{BlockConfig, BlockDetector, Verdict};
+    use gstavmonitor::analysis::video::frame::LumaPlane;
     let mut d = BlockDetector::new(BlockConfig::default());
     let truth: BTreeMap<u64, u32> = truth.iter().copied().collect();
     for (i, (pts, l)) in o.damaged.iter().enumerate() {
@@ -1010,8 +1010,8 @@ fn false_alarms_by_bitrate() {
 #[test]
 #[ignore]
 fn features() {
-    use gstavmonitor::analysis::block::{BlockConfig, BlockDetector, Verdict};
-    use gstavmonitor::analysis::frame::LumaPlane;
+    use gstavmonitor::analysis::video::block::{BlockConfig, BlockDetector, Verdict};
+    use gstavmonitor::analysis::video::frame::LumaPlane;
     use std::io::Write;
     init();
     let t = Arc::new(Texture::new());

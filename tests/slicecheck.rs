@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use gst::prelude::*;
 
 use common::*;
-use gstavmonitor::analysis::slices::{Framing, LostRange, SliceLoss, STABLE_FRAMES};
+use gstavmonitor::analysis::coded::slices::{Framing, LostRange, SliceLoss, STABLE_FRAMES};
 use gstavmonitor::slicemeta::lost_slices;
 use gstavmonitor::Evidence;
 use gstavmonitor::{BlockDetectMessage, EventKind};

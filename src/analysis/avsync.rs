@@ -26,10 +26,10 @@
 
 use std::collections::VecDeque;
 
-use super::blocks::{frames_to_ns, AudioTime, Blocks};
+use super::audio::samples::{AudioView, Sample};
+use super::audio::timing::{frames_to_ns, AudioTime, Blocks};
 use super::event::{EndReason, EventTracker, Transition};
-use super::frame::{LumaPlane, Row};
-use super::samples::{AudioView, Sample};
+use super::video::frame::{LumaPlane, Row};
 
 const MS: u64 = 1_000_000;
 
@@ -1166,7 +1166,7 @@ impl AvSync {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::samples::SampleFormat;
+    use crate::analysis::audio::samples::SampleFormat;
 
     const RATE: u32 = 48_000;
     const W: usize = 64;

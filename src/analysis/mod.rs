@@ -3,24 +3,20 @@
 //! Nothing here depends on GStreamer; times are nanoseconds and pictures are
 //! [`frame::LumaPlane`] views, so every kernel is unit tested on its own.
 
+pub mod audio;
 pub mod avsync;
-pub mod black;
-pub mod block;
-pub mod blocks;
-pub mod clip;
+pub mod coded;
 pub mod event;
-pub mod frame;
-pub mod freeze;
-pub mod loudness;
-pub mod phase;
-pub mod samples;
-pub mod silence;
-pub mod slices;
+pub mod video;
 
-use blocks::AudioTime;
+use audio::{clip, loudness, phase, silence};
+use coded::slices;
+use video::{black, block, freeze};
+
+use audio::samples::AudioView;
+use audio::timing::AudioTime;
 use event::EndReason;
-use frame::LumaPlane;
-use samples::AudioView;
+use video::frame::LumaPlane;
 
 /// What every picture detector offers its element.
 pub trait VideoDetector: Sized {

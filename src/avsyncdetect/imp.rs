@@ -6,10 +6,10 @@ use gst::subclass::prelude::*;
 
 use super::messages::AvSyncDetectMessage;
 use super::{Mode as ModeProp, Preset};
+use crate::analysis::audio::samples::SampleFormat;
+use crate::analysis::audio::timing::AudioTime;
 use crate::analysis::avsync::{AvSync, Media, Mode, SyncConfig, SyncEvent};
-use crate::analysis::blocks::AudioTime;
 use crate::analysis::event::Transition;
-use crate::analysis::samples::SampleFormat;
 use crate::audiodetect::{self, AudioClock};
 use crate::messages::{DefectEvent, EventKind, Times};
 use crate::videodetect::{self, FrameClock, LumaReader, Skip};

@@ -8,7 +8,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
 use super::messages::BlackDetectMessage;
-use crate::analysis::black::{BlackConfig, BlackDetector, BlackEvent};
+use crate::analysis::video::black::{BlackConfig, BlackDetector, BlackEvent};
 use crate::glue::{self, ToMessage};
 use crate::messages::DefectEvent;
 use crate::videodetect::{self, Core};

@@ -8,7 +8,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
 use super::messages::BlockDetectMessage;
-use crate::analysis::block::{BlockConfig, BlockDetector, BlockEvent};
+use crate::analysis::video::block::{BlockConfig, BlockDetector, BlockEvent};
 use crate::glue::{self, ToMessage};
 use crate::messages::{DefectEvent, Times};
 use crate::videodetect::{self, Core};

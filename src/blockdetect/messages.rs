@@ -1,6 +1,6 @@
 //! The `blockdetect` message: corruption events and blockiness measurements.
 
-use crate::analysis::block::{BoxPx, Evidence};
+use crate::analysis::video::block::{BoxPx, Evidence};
 use crate::messages::{check_name, enum_field, field, DefectEvent, MessageError, Times};
 
 /// `blockdetect` message: a corruption (`event` = "start" / "end") or a

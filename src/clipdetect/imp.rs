@@ -6,7 +6,7 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
 use super::messages::ClipDetectMessage;
-use crate::analysis::clip::{ClipConfig, ClipDetector, ClipEvent};
+use crate::analysis::audio::clip::{ClipConfig, ClipDetector, ClipEvent};
 use crate::audiodetect::{self, AudioCore};
 use crate::glue::ToMessage;
 use crate::messages::DefectEvent;

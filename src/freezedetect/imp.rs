@@ -8,7 +8,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
 use super::messages::FreezeDetectMessage;
-use crate::analysis::freeze::{FreezeConfig, FreezeDetector, FreezeEvent};
+use crate::analysis::video::freeze::{FreezeConfig, FreezeDetector, FreezeEvent};
 use crate::glue::{self, ToMessage};
 use crate::messages::DefectEvent;
 use crate::videodetect::{self, Core};

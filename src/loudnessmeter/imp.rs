@@ -7,7 +7,7 @@ use gst_base::subclass::prelude::*;
 
 use super::messages::LoudnessMeterMessage;
 use super::Preset;
-use crate::analysis::loudness::{LoudnessConfig, LoudnessEvent, LoudnessMeter as Meter};
+use crate::analysis::audio::loudness::{LoudnessConfig, LoudnessEvent, LoudnessMeter as Meter};
 use crate::audiodetect::{self, AudioCore};
 use crate::glue::ToMessage;
 use crate::messages::{DefectEvent, Times};

@@ -1,6 +1,6 @@
 //! The `loudnessmeter` message: measurements and alarms.
 
-use crate::analysis::loudness::AlarmKind;
+use crate::analysis::audio::loudness::AlarmKind;
 use crate::messages::{
     array, check_name, enum_field, field, read_array, DefectEvent, MessageError, Times,
 };

@@ -6,7 +6,7 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
 use super::messages::PhaseDetectMessage;
-use crate::analysis::phase::{PhaseConfig, PhaseDetector, PhaseEvent};
+use crate::analysis::audio::phase::{PhaseConfig, PhaseDetector, PhaseEvent};
 use crate::audiodetect::{self, AudioCore};
 use crate::glue::ToMessage;
 use crate::messages::DefectEvent;

@@ -1,6 +1,6 @@
 //! The `phasedetect` message.
 
-use crate::analysis::phase::PhaseKind;
+use crate::analysis::audio::phase::PhaseKind;
 use crate::messages::{check_name, enum_field, field, DefectEvent, MessageError};
 
 /// `phasedetect` message.

@@ -6,7 +6,7 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
 use super::messages::SilenceDetectMessage;
-use crate::analysis::silence::{SilenceConfig, SilenceDetector, SilenceEvent};
+use crate::analysis::audio::silence::{SilenceConfig, SilenceDetector, SilenceEvent};
 use crate::audiodetect::{self, AudioCore};
 use crate::glue::ToMessage;
 use crate::messages::DefectEvent;

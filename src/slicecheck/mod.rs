@@ -5,7 +5,7 @@
 //! A slice lost whole (an RTP or UDP packet that never arrived) is concealed
 //! by the decoder, and the concealment can be hard to see in the pixels,
 //! but the coded frame shows the loss plainly (see
-//! [`crate::analysis::slices`]): its slices do not start at macroblock 0, or
+//! [`crate::analysis::coded::slices`]): its slices do not start at macroblock 0, or
 //! a stream that cut every frame into the same slices has some of them
 //! missing. Loss inside a slice (bit errors, a slice cut short) is left to
 //! the pixels.
@@ -47,14 +47,14 @@
 //! ends (exclusive; `4294967295`: at the end of the picture), `block-size`
 //! (u32: 16 for H.264 macroblocks, the CTB size for HEVC), `tainted`
 //! (boolean): the frame is predicted from a picture that lost slices (see
-//! [`crate::analysis::slices`]: until the next key frame), and `qp` (i32,
+//! [`crate::analysis::coded::slices`]: until the next key frame), and `qp` (i32,
 //! when known): the mean slice QP (`SliceQPY`, on the 8-bit scale at any
 //! bit depth).
 
 use gst::glib;
 use gst::prelude::*;
 
-use crate::analysis::slices::{
+use crate::analysis::coded::slices::{
     is_recovery_point, nal_units, Framing, HevcParser, SliceLayout, SliceLoss, SliceParser,
 };
 

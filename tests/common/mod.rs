@@ -376,8 +376,8 @@ pub fn appsrc_pipeline(caps: &gst::Caps, frames: Vec<gst::Buffer>, chain: &str) 
 
 /// The header of a slice unit (H.264) or a slice segment (HEVC, its
 /// address left at 0: that needs the parameter sets), if it is one.
-pub fn slice_of(unit: &[u8], hevc: bool) -> Option<gstavmonitor::analysis::slices::Slice> {
-    use gstavmonitor::analysis::slices::{hevc_segment, slice, Slice};
+pub fn slice_of(unit: &[u8], hevc: bool) -> Option<gstavmonitor::analysis::coded::slices::Slice> {
+    use gstavmonitor::analysis::coded::slices::{hevc_segment, slice, Slice};
     if !hevc {
         return slice(unit);
     }
@@ -397,8 +397,11 @@ pub fn without_slice(
     buf: &gst::Buffer,
     n: usize,
     hevc: bool,
-) -> (gst::Buffer, Option<gstavmonitor::analysis::slices::Slice>) {
-    use gstavmonitor::analysis::slices::{nal_units, Framing};
+) -> (
+    gst::Buffer,
+    Option<gstavmonitor::analysis::coded::slices::Slice>,
+) {
+    use gstavmonitor::analysis::coded::slices::{nal_units, Framing};
     let map = buf.map_readable().unwrap();
     let mut out = Vec::new();
     let mut k = 0;
@@ -445,7 +448,7 @@ pub fn src_pad(pipeline: &gst::Element, name: &str) -> gst::Pad {
 
 /// What [`lose_slice`] took: the PTS of its frame and the slice's header.
 pub type Lost =
-    std::sync::Arc<std::sync::Mutex<Option<(u64, gstavmonitor::analysis::slices::Slice)>>>;
+    std::sync::Arc<std::sync::Mutex<Option<(u64, gstavmonitor::analysis::coded::slices::Slice)>>>;
 
 /// Takes slice `n` (from 0) out of the `frame`th access unit (from 0) that
 /// leaves the element named `name` in `pipeline` (byte-stream H.264, or

@@ -39,7 +39,7 @@
 //! and judged again on the next. A buffer the decoder flagged as corrupted
 //! counts too, and so do frames missing from a steady frame rate
 //! ([`Cadence`]) and frames that lost slices in the coded stream, or are
-//! predicted from one that did ([`super::slices`], set before each frame
+//! predicted from one that did ([`crate::analysis::coded::slices`], set before each frame
 //! with [`BlockDetector::set_lost_slices`]); each event says which evidence
 //! raised it.
 //!
@@ -47,9 +47,9 @@
 //! mean gradient across the 8-pixel grid over the mean gradient off it (1.0
 //! = none, flat pictures included).
 
-use super::event::{EndReason, EventTracker, Transition};
-use super::frame::{LumaPlane, Region, Row};
-use super::slices::SliceLoss;
+use crate::analysis::coded::slices::SliceLoss;
+use crate::analysis::event::{EndReason, EventTracker, Transition};
+use crate::analysis::video::frame::{LumaPlane, Region, Row};
 
 /// Macroblock size of the coding grid, in pixels.
 pub const MB: usize = 16;
@@ -739,7 +739,7 @@ pub struct Evidence {
     /// whose data was lost).
     pub missing_frames: bool,
     /// The coded frame lost slices, as `slicecheck` found before the
-    /// decoder (see [`super::slices`]).
+    /// decoder (see [`crate::analysis::coded::slices`]).
     pub bitstream: bool,
 }
 
@@ -996,7 +996,7 @@ impl BlockDetector {
     /// What the next frame lost in the coded stream (slices that never
     /// reached the decoder, by macroblock address in the coded picture, rows
     /// of `ceil(width / 16)` macroblocks; or prediction from a picture that
-    /// lost some: see [`super::slices`]).
+    /// lost some: see [`crate::analysis::coded::slices`]).
     pub fn set_lost_slices(&mut self, loss: &SliceLoss) {
         self.lost.clone_from(loss);
     }
@@ -1576,7 +1576,7 @@ const MEAN_WEIGHT: f64 = 0.1;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::frame::{LumaLayout, LumaRange};
+    use crate::analysis::video::frame::{LumaLayout, LumaRange};
 
     const F: u64 = 40_000_000;
     const W: usize = 160;
@@ -1803,7 +1803,7 @@ mod tests {
 
     #[test]
     fn lost_slices_are_evidence_up_to_the_first_untainted_frame() {
-        use crate::analysis::slices::{LostRange, SliceLoss};
+        use crate::analysis::coded::slices::{LostRange, SliceLoss};
         let mut d = BlockDetector::new(BlockConfig {
             interval: 0,
             ..BlockConfig::default()
@@ -1910,7 +1910,7 @@ mod tests {
     /// when a quantiser step of the frame's QP could make it.
     #[test]
     fn steps_the_quantiser_could_leave_are_masked() {
-        use crate::analysis::slices::SliceLoss;
+        use crate::analysis::coded::slices::SliceLoss;
         let lifted = |i: usize| {
             let mut p = texture(i);
             if i == 4 {

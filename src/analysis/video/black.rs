@@ -4,8 +4,8 @@
 //! or below `pixel_threshold` of the nominal luma range (so the absolute code
 //! value follows the format: limited or full range, 8, 10 or 16 bit).
 
-use super::event::{EndReason, EventTracker, Transition};
-use super::frame::{LumaPlane, Rect, Region, Row};
+use crate::analysis::event::{EndReason, EventTracker, Transition};
+use crate::analysis::video::frame::{LumaPlane, Rect, Region, Row};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BlackConfig {
@@ -303,7 +303,7 @@ impl BlackDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::frame::{LumaLayout, LumaRange};
+    use crate::analysis::video::frame::{LumaLayout, LumaRange};
 
     const F: u64 = 40_000_000;
 

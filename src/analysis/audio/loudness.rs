@@ -6,9 +6,9 @@
 
 use ebur128::{EbuR128, Mode};
 
-use super::blocks::{AudioTime, Blocks};
-use super::event::{EndReason, EventTracker, Transition};
-use super::samples::{to_interleaved_f32, AudioView};
+use crate::analysis::audio::samples::{to_interleaved_f32, AudioView};
+use crate::analysis::audio::timing::{AudioTime, Blocks};
+use crate::analysis::event::{EndReason, EventTracker, Transition};
 
 /// Alarm evaluation step: the 100 ms hop of the momentary and short-term windows.
 pub const STEP_NS: u64 = 100_000_000;
@@ -263,7 +263,7 @@ impl LoudnessMeter {
             if self.ebu.add_frames_f32(&self.scratch).is_err() {
                 return;
             }
-            self.fed += super::blocks::frames_to_ns((f1 - f0) as u64, rate);
+            self.fed += crate::analysis::audio::timing::frames_to_ns((f1 - f0) as u64, rate);
             for c in 0..self.channels {
                 let sp = self.ebu.prev_sample_peak(c as u32).unwrap_or(0.0);
                 self.interval_sample_peak[c] = self.interval_sample_peak[c].max(sp);
@@ -391,7 +391,7 @@ impl LoudnessMeter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::samples::SampleFormat;
+    use crate::analysis::audio::samples::SampleFormat;
 
     const RATE: u32 = 48_000;
 

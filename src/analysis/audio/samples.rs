@@ -285,27 +285,27 @@ impl<'a> AudioView<'a> {
 macro_rules! with_sample_type {
     ($format:expr, $S:ident => $body:expr) => {
         match $format {
-            $crate::analysis::samples::SampleFormat::S16 => {
+            $crate::analysis::audio::samples::SampleFormat::S16 => {
                 type $S = i16;
                 $body
             }
-            $crate::analysis::samples::SampleFormat::S24 => {
-                type $S = $crate::analysis::samples::S24;
+            $crate::analysis::audio::samples::SampleFormat::S24 => {
+                type $S = $crate::analysis::audio::samples::S24;
                 $body
             }
-            $crate::analysis::samples::SampleFormat::S24In32 => {
-                type $S = $crate::analysis::samples::S24In32;
+            $crate::analysis::audio::samples::SampleFormat::S24In32 => {
+                type $S = $crate::analysis::audio::samples::S24In32;
                 $body
             }
-            $crate::analysis::samples::SampleFormat::S32 => {
+            $crate::analysis::audio::samples::SampleFormat::S32 => {
                 type $S = i32;
                 $body
             }
-            $crate::analysis::samples::SampleFormat::F32 => {
+            $crate::analysis::audio::samples::SampleFormat::F32 => {
                 type $S = f32;
                 $body
             }
-            $crate::analysis::samples::SampleFormat::F64 => {
+            $crate::analysis::audio::samples::SampleFormat::F64 => {
                 type $S = f64;
                 $body
             }

@@ -13,8 +13,8 @@
 //! previous frame means that slow change (a 1-pixel-a-frame pan, a slow fade)
 //! adds up until it exceeds the threshold, so it never counts as frozen.
 
-use super::event::{EndReason, EventTracker, Transition};
-use super::frame::{LumaPlane, Rect, Region, Row};
+use crate::analysis::event::{EndReason, EventTracker, Transition};
+use crate::analysis::video::frame::{LumaPlane, Rect, Region, Row};
 
 /// Cell size, in pixels (cells are CELL x CELL).
 pub const CELL: usize = 4;
@@ -670,12 +670,12 @@ mod tests {
                     2 * w,
                     w,
                     h,
-                    crate::analysis::frame::LumaLayout::U16 {
+                    crate::analysis::video::frame::LumaLayout::U16 {
                         offset: 0,
                         step: 2,
                         shift,
                     },
-                    crate::analysis::frame::LumaRange::new(10, false),
+                    crate::analysis::video::frame::LumaRange::new(10, false),
                 )
                 .unwrap();
                 let mut c = CellGrid::default();
@@ -721,12 +721,12 @@ mod tests {
             8,
             4,
             4,
-            crate::analysis::frame::LumaLayout::U16 {
+            crate::analysis::video::frame::LumaLayout::U16 {
                 offset: 0,
                 step: 2,
                 shift: 0,
             },
-            crate::analysis::frame::LumaRange::new(10, false),
+            crate::analysis::video::frame::LumaRange::new(10, false),
         )
         .unwrap();
         g.compute(&p, Region::default().to_rect(4, 4), 10);

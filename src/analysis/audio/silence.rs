@@ -8,9 +8,9 @@
 //! per-channel events are held, so a silent feed is never reported once per
 //! channel.
 
-use super::blocks::{db_to_power, power_db, AudioTime, Blocks};
-use super::event::{EndReason, EventTracker, Transition};
-use super::samples::{AudioView, Sample};
+use crate::analysis::audio::samples::{AudioView, Sample};
+use crate::analysis::audio::timing::{db_to_power, power_db, AudioTime, Blocks};
+use crate::analysis::event::{EndReason, EventTracker, Transition};
 
 /// Analysis block length.
 pub const BLOCK_NS: u64 = 5_000_000;
@@ -213,7 +213,7 @@ fn sum_squares<S: Sample>(view: &AudioView<'_>, c: usize, f0: usize, f1: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::samples::SampleFormat;
+    use crate::analysis::audio::samples::SampleFormat;
 
     const RATE: u32 = 48_000;
     const MS: u64 = 1_000_000;

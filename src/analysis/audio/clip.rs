@@ -7,9 +7,9 @@
 //! its first run and ends after the last sample of its last run; the end is
 //! known (and reported) once `merge_gap` has passed without another run.
 
-use super::blocks::AudioTime;
-use super::event::{EndReason, EventTracker, Transition};
-use super::samples::{AudioView, Sample};
+use crate::analysis::audio::samples::{AudioView, Sample};
+use crate::analysis::audio::timing::AudioTime;
+use crate::analysis::event::{EndReason, EventTracker, Transition};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClipConfig {
@@ -222,12 +222,12 @@ fn any_clipped<S: Sample>(view: &AudioView<'_>, c: usize, level: f32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::samples::SampleFormat;
+    use crate::analysis::audio::samples::SampleFormat;
 
     const RATE: u32 = 48_000;
 
     fn ns(i: u64) -> u64 {
-        crate::analysis::blocks::frames_to_ns(i, RATE)
+        crate::analysis::audio::timing::frames_to_ns(i, RATE)
     }
 
     /// Mono S16: a sine at 0.5 of full scale with clipped stretches.

@@ -8,9 +8,9 @@
 //! `silence_db` are neither. Each condition is an event once it has lasted
 //! `min_duration`.
 
-use super::blocks::{db_to_power, AudioTime, Blocks};
-use super::event::{EndReason, EventTracker, Transition};
-use super::samples::{AudioView, Sample};
+use crate::analysis::audio::samples::{AudioView, Sample};
+use crate::analysis::audio::timing::{db_to_power, AudioTime, Blocks};
+use crate::analysis::event::{EndReason, EventTracker, Transition};
 
 pub const BLOCK_NS: u64 = 5_000_000;
 /// Difference power, relative to the louder channel, at or below which the
@@ -235,7 +235,7 @@ fn sums<S: Sample>(view: &AudioView<'_>, a: usize, b: usize, f0: usize, f1: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::samples::SampleFormat;
+    use crate::analysis::audio::samples::SampleFormat;
 
     const RATE: u32 = 48_000;
     const MS: u64 = 1_000_000;
