@@ -68,26 +68,7 @@ impl AvSync {
         }
         let max_ms = (self.config.max_offset / MS) as i64;
         let tol_ms = ((self.frame / 2 + BLOCK) / MS) as i64;
-        let bins = (2 * max_ms + 1) as usize;
-        let mut diff = vec![0i32; bins + 1];
-        for &v in &visual {
-            for &(a, w) in &self.achanges {
-                let lag = (a as i64 - v as i64) / MS as i64;
-                if lag.abs() > max_ms {
-                    continue;
-                }
-                let lo = (lag - tol_ms + max_ms).clamp(0, bins as i64 - 1) as usize;
-                let hi = (lag + tol_ms + max_ms).clamp(0, bins as i64 - 1) as usize;
-                diff[lo] += w;
-                diff[hi + 1] -= w;
-            }
-        }
-        let mut score = Vec::with_capacity(bins);
-        let mut run = 0;
-        for d in &diff[..bins] {
-            run += d;
-            score.push(run);
-        }
+        let score = self.votes(&visual, max_ms, tol_ms);
         let top = *score.iter().max().unwrap_or(&0);
         if top <= 0 {
             return none;
@@ -105,17 +86,7 @@ impl AvSync {
             .max()
             .unwrap_or(0);
         // the pairs that voted for it, refined to their median
-        let mut offsets: Vec<i64> = visual
-            .iter()
-            .filter_map(|&v| {
-                self.achanges
-                    .iter()
-                    .map(|&(a, _)| a as i64 - v as i64)
-                    .filter(|off| (off / MS as i64 - lag).abs() <= tol_ms)
-                    .min_by_key(|off| (off / MS as i64 - lag).abs())
-            })
-            .collect();
-        offsets.sort_unstable();
+        let offsets = self.voters(&visual, lag, tol_ms);
         let offset = offsets
             .get(offsets.len() / 2)
             .copied()
@@ -133,5 +104,50 @@ impl AvSync {
             observations: matched,
             method: Method::Content,
         }
+    }
+
+    /// The votes for each lag from -`max_ms` to `max_ms` (1 ms bins): each
+    /// pair of a visual change in `visual` and an audio change within
+    /// `max_ms` votes with the audio change's weight for the lags within
+    /// `tol_ms` of its own.
+    fn votes(&self, visual: &[u64], max_ms: i64, tol_ms: i64) -> Vec<i32> {
+        let bins = (2 * max_ms + 1) as usize;
+        let mut diff = vec![0i32; bins + 1];
+        for &v in visual {
+            for &(a, w) in &self.achanges {
+                let lag = (a as i64 - v as i64) / MS as i64;
+                if lag.abs() > max_ms {
+                    continue;
+                }
+                let lo = (lag - tol_ms + max_ms).clamp(0, bins as i64 - 1) as usize;
+                let hi = (lag + tol_ms + max_ms).clamp(0, bins as i64 - 1) as usize;
+                diff[lo] += w;
+                diff[hi + 1] -= w;
+            }
+        }
+        let mut score = Vec::with_capacity(bins);
+        let mut run = 0;
+        for d in &diff[..bins] {
+            run += d;
+            score.push(run);
+        }
+        score
+    }
+
+    /// The offsets (ns) of the pairs that voted for `lag` (ms): for each
+    /// visual change, the audio change nearest `lag` within `tol_ms`; sorted.
+    fn voters(&self, visual: &[u64], lag: i64, tol_ms: i64) -> Vec<i64> {
+        let mut offsets: Vec<i64> = visual
+            .iter()
+            .filter_map(|&v| {
+                self.achanges
+                    .iter()
+                    .map(|&(a, _)| a as i64 - v as i64)
+                    .filter(|off| (off / MS as i64 - lag).abs() <= tol_ms)
+                    .min_by_key(|off| (off / MS as i64 - lag).abs())
+            })
+            .collect();
+        offsets.sort_unstable();
+        offsets
     }
 }

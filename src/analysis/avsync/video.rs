@@ -86,19 +86,25 @@ impl VideoAnalyser {
         if self.dims != (w, h) {
             self.reset();
             self.dims = (w, h);
-            self.segments = (0..gx)
-                .map(|i| {
-                    let (x0, x1) = (i * w / gx, (i + 1) * w / gx);
-                    Segment {
-                        x0,
-                        x1,
-                        inv_len: 1.0 / (x1 - x0) as f32,
-                        tile: i * tx / gx,
-                    }
-                })
-                .collect();
+            self.segments = segments(w, gx, tx);
         }
         let ty = TILES_Y.min(gy);
+        self.sample(plane, gy, tx, ty);
+        let out = if self.prev.len() == self.samples.len() {
+            self.compare()
+        } else {
+            VideoFeatures::default()
+        };
+        std::mem::swap(&mut self.prev, &mut self.samples);
+        std::mem::swap(&mut self.prev_tiles, &mut self.tiles);
+        out
+    }
+
+    /// Samples `gy` rows of the picture, each as the means of its segments
+    /// (every pixel: motion is not aliased by the sampling), as fractions of
+    /// the nominal range, and the `tx` by `ty` tile means of the samples.
+    fn sample(&mut self, plane: &LumaPlane<'_>, gy: usize, tx: usize, ty: usize) {
+        let (w, h) = (plane.width(), plane.height());
         let range = plane.range();
         let black = range.black as f32;
         let scale = 1.0 / (range.white as f32 - black).max(1.0);
@@ -110,8 +116,6 @@ impl VideoAnalyser {
         for j in 0..gy {
             let y = (2 * j + 1) * h / (2 * gy);
             let trow = (j * ty / gy) * tx;
-            // each sample is the mean of its segment of the row (every
-            // pixel: motion is not aliased by the sampling)
             let row = match plane.row_u8(y, 0, w) {
                 Some(r) => Row::U8(r),
                 None => plane.row(y, 0, w, &mut self.scratch),
@@ -137,43 +141,60 @@ impl VideoAnalyser {
         for (t, &n) in self.tiles.iter_mut().zip(&self.counts) {
             *t /= n.max(1) as f32;
         }
+    }
+
+    /// This frame's samples and tiles against the previous frame's: a
+    /// flash, a change, a motion onset.
+    fn compare(&mut self) -> VideoFeatures {
         let mut out = VideoFeatures::default();
-        if self.prev.len() == self.samples.len() {
-            // some tile jumps to bright and none falls as far (an object
-            // moving brightens the tiles it enters and darkens those it leaves)
-            let (mut rose, mut fell, mut moved) = (false, false, 0u32);
-            for (&t, &p) in self.tiles.iter().zip(&self.prev_tiles) {
-                rose |= t >= FLASH_LEVEL && t - p >= FLASH_RISE;
-                fell |= p - t >= FLASH_RISE;
-                moved += u32::from((t - p).abs() >= TILE_MOVED);
-            }
-            out.flash = rose && !fell;
-            let sum: f32 = self
-                .samples
-                .iter()
-                .zip(&self.prev)
-                .map(|(a, b)| (a - b).abs())
-                .sum();
-            let d = sum / self.samples.len() as f32;
-            let (d0, m0) = self
-                .recent
-                .iter()
-                .fold((0.0f32, 0u32), |(a, b), &(d, m)| (a.max(d), b.max(m)));
-            let cut = d >= CHANGE_MIN && d >= CHANGE_RATIO * d0;
-            out.change = out.flash || cut;
-            // a motion onset: tiles start to change after frames with far
-            // fewer, and go on changing in the next frame (a single frame
-            // that changes is noise, or the coding of a key frame)
-            out.onset_before = self.candidate && moved >= MOTION_TILES;
-            self.candidate =
-                !out.change && moved >= MOTION_TILES && moved as f32 >= CHANGE_RATIO * m0 as f32;
-            if self.recent.len() == CHANGE_HISTORY {
-                self.recent.pop_front();
-            }
-            self.recent.push_back((d, moved));
+        // some tile jumps to bright and none falls as far (an object
+        // moving brightens the tiles it enters and darkens those it leaves)
+        let (mut rose, mut fell, mut moved) = (false, false, 0u32);
+        for (&t, &p) in self.tiles.iter().zip(&self.prev_tiles) {
+            rose |= t >= FLASH_LEVEL && t - p >= FLASH_RISE;
+            fell |= p - t >= FLASH_RISE;
+            moved += u32::from((t - p).abs() >= TILE_MOVED);
         }
-        std::mem::swap(&mut self.prev, &mut self.samples);
-        std::mem::swap(&mut self.prev_tiles, &mut self.tiles);
+        out.flash = rose && !fell;
+        let sum: f32 = self
+            .samples
+            .iter()
+            .zip(&self.prev)
+            .map(|(a, b)| (a - b).abs())
+            .sum();
+        let d = sum / self.samples.len() as f32;
+        let (d0, m0) = self
+            .recent
+            .iter()
+            .fold((0.0f32, 0u32), |(a, b), &(d, m)| (a.max(d), b.max(m)));
+        let cut = d >= CHANGE_MIN && d >= CHANGE_RATIO * d0;
+        out.change = out.flash || cut;
+        // a motion onset: tiles start to change after frames with far
+        // fewer, and go on changing in the next frame (a single frame
+        // that changes is noise, or the coding of a key frame)
+        out.onset_before = self.candidate && moved >= MOTION_TILES;
+        self.candidate =
+            !out.change && moved >= MOTION_TILES && moved as f32 >= CHANGE_RATIO * m0 as f32;
+        if self.recent.len() == CHANGE_HISTORY {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((d, moved));
         out
     }
+}
+
+/// The `gx` row segments of a picture `w` wide, each in one of `tx` tile
+/// columns.
+fn segments(w: usize, gx: usize, tx: usize) -> Vec<Segment> {
+    (0..gx)
+        .map(|i| {
+            let (x0, x1) = (i * w / gx, (i + 1) * w / gx);
+            Segment {
+                x0,
+                x1,
+                inv_len: 1.0 / (x1 - x0) as f32,
+                tile: i * tx / gx,
+            }
+        })
+        .collect()
 }

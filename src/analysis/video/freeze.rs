@@ -238,6 +238,9 @@ impl CellGrid {
         self.compute_with(plane, rect, depth, PORTABLE);
     }
 
+    /// The cell sums over `rect`, with `kernels` (SIMD or portable). One
+    /// piece (about 90 lines) on purpose: it is the hot loop, specialised per
+    /// sample width, and `benches/freeze.rs` measures it as it is.
     #[inline(always)]
     fn compute_with(&mut self, plane: &LumaPlane<'_>, rect: Rect, depth: u32, kernels: Kernels) {
         let Kernels {

@@ -320,6 +320,10 @@ impl BoundaryMap {
     /// absolute differences, so only those are summed, per band (vertical
     /// lines) or per macroblock column (horizontal lines), and the excess is
     /// formed once from the sums: `Σ(2|b| - |a| - |c|) = 2Σ|b| - Σ|a| - Σ|c|`.
+    ///
+    /// One piece (about 120 lines) on purpose: it is the kernel's hot loop,
+    /// its band buffers live across the rows, and the criterion bench
+    /// (`benches/block.rs`) is what a split into helpers would have to keep.
     #[inline(always)]
     pub(super) fn pass<'a, P: Px + 'a>(&mut self, row: impl Fn(usize) -> &'a [P]) {
         let (w, h, cols) = (self.width, self.height, self.cols);
