@@ -37,7 +37,7 @@ pub fn caps() -> gst::Caps {
         .build()
 }
 
-pub fn sample_format(f: AudioFormat) -> Option<SampleFormat> {
+fn sample_format(f: AudioFormat) -> Option<SampleFormat> {
     Some(match f {
         AudioFormat::S16le => SampleFormat::S16,
         AudioFormat::S24le => SampleFormat::S24,
@@ -54,7 +54,7 @@ const TOLERANCE: u64 = 1_000_000;
 
 /// Buffer timing from timestamps and sample counts.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AudioClock {
+struct AudioClock {
     /// Time of the next buffer's first frame, from the last timestamp plus
     /// the frames since.
     next: Option<AudioTime>,
@@ -100,7 +100,7 @@ impl AudioClock {
 }
 
 /// The samples of a mapped buffer; `None` when it does not hold them.
-pub fn view<'a>(
+fn view<'a>(
     abuf: &'a gst_audio::AudioBufferRef<&'a gst::BufferRef>,
     format: SampleFormat,
     channels: usize,
@@ -117,11 +117,79 @@ pub fn view<'a>(
     }
 }
 
-pub struct AudioStream<D> {
-    pub detector: D,
+/// One audio stream as every audio element reads it (the single-stream
+/// detectors and `avsyncdetect` alike): the negotiated format, its samples,
+/// and buffer timing from timestamps and sample counts.
+pub struct AudioInput {
     pub info: AudioInfo,
     format: SampleFormat,
     clock: AudioClock,
+}
+
+impl AudioInput {
+    /// The input for caps `info`; `None` for a sample format not analysed.
+    pub fn new(info: &AudioInfo) -> Option<Self> {
+        Some(AudioInput {
+            info: info.clone(),
+            format: sample_format(info.format())?,
+            clock: AudioClock::default(),
+        })
+    }
+
+    /// Where `buffer` starts (see [`AudioClock::timing`]), and whether time
+    /// went backwards.
+    pub fn timing(
+        &self,
+        buffer: &gst::BufferRef,
+        origin: impl FnOnce() -> u64,
+    ) -> (AudioTime, bool) {
+        self.clock.timing(buffer, self.info.rate(), origin)
+    }
+
+    /// Maps `buffer` and hands its samples to `analyse`. Returns the frames
+    /// the buffer held, and why it was not analysed when it was not.
+    pub fn analyse(
+        &self,
+        buffer: &gst::BufferRef,
+        analyse: impl FnOnce(&AudioView<'_>),
+    ) -> (usize, Result<(), String>) {
+        let by_size = buffer.size() / self.info.bpf().max(1) as usize;
+        match gst_audio::AudioBufferRef::from_buffer_ref_readable(buffer, &self.info) {
+            Ok(abuf) => match view(&abuf, self.format, self.info.channels() as usize) {
+                Some(v) => {
+                    analyse(&v);
+                    (v.frames(), Ok(()))
+                }
+                None => (
+                    by_size,
+                    Err("buffer does not hold its samples: not analysed".into()),
+                ),
+            },
+            Err(e) => (by_size, Err(format!("buffer not analysed: {e}"))),
+        }
+    }
+
+    /// The buffer at `at` held `frames` frames.
+    pub fn advance(&mut self, at: AudioTime, frames: usize) {
+        self.clock.advance(at, frames);
+    }
+
+    /// The next buffer starts at `t` (after a gap).
+    pub fn resume_at(&mut self, t: u64) {
+        self.clock.set(t);
+    }
+
+    /// Forgets the time (flush).
+    pub fn reset(&mut self) {
+        self.clock.reset();
+    }
+}
+
+/// The per-stream state of a single-stream audio detector element: its
+/// kernel and its input.
+pub struct AudioStream<D> {
+    pub detector: D,
+    pub input: AudioInput,
 }
 
 pub struct AudioCore<D> {
@@ -163,22 +231,17 @@ where
             .map_err(|_| gst::loggable_error!(self.cat, "cannot parse caps {incaps}"))?;
         let info = &info;
         let mut state = self.lock();
-        if state.as_ref().is_some_and(|s| &s.info == info) {
+        if state.as_ref().is_some_and(|s| &s.input.info == info) {
             return Ok(());
         }
         let closed = state
             .as_mut()
             .map(|s| s.detector.close(EndReason::CapsChange))
             .unwrap_or_default();
-        let format = sample_format(info.format());
+        let input = AudioInput::new(info);
         let detector = D::new(config, info.rate(), info.channels() as usize);
-        let new = match (format, detector) {
-            (Some(format), Some(detector)) => Some(AudioStream {
-                detector,
-                info: info.clone(),
-                format,
-                clock: AudioClock::default(),
-            }),
+        let new = match (input, detector) {
+            (Some(input), Some(detector)) => Some(AudioStream { detector, input }),
             _ => None,
         };
         let ok = new.is_some();
@@ -222,36 +285,19 @@ where
         if stream.detector.config() != config {
             stream.detector.set_config(config);
         }
-        let (at, backwards) = stream.clock.timing(buffer, stream.info.rate(), origin);
+        let (at, backwards) = stream.input.timing(buffer, origin);
         let mut events = Vec::new();
         if backwards {
             events.extend(stream.detector.close(EndReason::Discont));
         }
-        let mapped = gst_audio::AudioBufferRef::from_buffer_ref_readable(buffer, &stream.info);
-        let frames = match mapped {
-            Ok(abuf) => {
-                let view = view(&abuf, stream.format, stream.info.channels() as usize);
-                match view {
-                    Some(v) => {
-                        events.extend(stream.detector.push(&v, at));
-                        v.frames()
-                    }
-                    None => {
-                        gst::warning!(
-                            self.cat,
-                            obj = element,
-                            "buffer does not hold its samples: not analysed"
-                        );
-                        buffer.size() / stream.info.bpf().max(1) as usize
-                    }
-                }
-            }
-            Err(e) => {
-                gst::warning!(self.cat, obj = element, "buffer not analysed: {e}");
-                buffer.size() / stream.info.bpf().max(1) as usize
-            }
-        };
-        stream.clock.advance(at, frames);
+        let detector = &mut stream.detector;
+        let (frames, analysed) = stream
+            .input
+            .analyse(buffer, |v| events.extend(detector.push(v, at)));
+        if let Err(why) = analysed {
+            gst::warning!(self.cat, obj = element, "{why}");
+        }
+        stream.input.advance(at, frames);
         drop(state);
         self.post(element, &events);
         Ok(gst::FlowSuccess::Ok)
@@ -268,7 +314,7 @@ where
             match event.view() {
                 gst::EventView::Eos(_) => stream.detector.close(EndReason::Eos),
                 gst::EventView::FlushStop(_) => {
-                    stream.clock.reset();
+                    stream.input.reset();
                     stream.detector.flush()
                 }
                 gst::EventView::Gap(g) => {
@@ -277,7 +323,7 @@ where
                         Some(d) => {
                             let ts = ts.nseconds();
                             let d = d.nseconds();
-                            stream.clock.set(ts + d);
+                            stream.input.resume_at(ts + d);
                             stream.detector.gap(ts, d)
                         }
                         None => Vec::new(),

@@ -108,7 +108,7 @@ pub fn luma_format(info: &VideoInfo) -> Option<(u32, LumaLayout, LumaRange)> {
 
 /// How to read luma from buffers of one negotiated format.
 #[derive(Debug, Clone, Copy)]
-pub struct LumaReader {
+struct LumaReader {
     plane: u32,
     layout: LumaLayout,
     range: LumaRange,
@@ -158,7 +158,7 @@ impl LumaReader {
 /// Frame timing: the PTS, or the end of the previous frame when there is
 /// none; the duration, or one frame at the caps' frame rate.
 #[derive(Debug, Clone, Copy)]
-pub struct FrameClock {
+struct FrameClock {
     frame_duration: Option<u64>,
     next_pts: Option<u64>,
 }
@@ -196,16 +196,68 @@ impl FrameClock {
     }
 }
 
-/// The per-stream state of a picture detector element: its kernel, how to
-/// read the negotiated format, and buffer timing.
-pub struct Stream<D> {
-    pub detector: D,
+/// One video stream as every picture element reads it (the single-stream
+/// detectors and `avsyncdetect` alike): the negotiated format, where luma
+/// lies in it, and frame timing.
+pub struct VideoInput {
     pub info: VideoInfo,
     reader: LumaReader,
     clock: FrameClock,
     last_pts: Option<u64>,
     /// Frames skipped because they had no time and none could be derived.
     pub untimed: u64,
+}
+
+impl VideoInput {
+    /// The input for caps `info`; an error when its luma cannot be read.
+    pub fn new(info: &VideoInfo) -> Result<Self, gst::LoggableError> {
+        Ok(VideoInput {
+            info: info.clone(),
+            reader: LumaReader::new(info)?,
+            clock: FrameClock::new(info),
+            last_pts: None,
+            untimed: 0,
+        })
+    }
+
+    /// The frame's span: its PTS (or the previous frame's end) and its end;
+    /// `None`, counted in `untimed`, when it has no time and none can be
+    /// derived.
+    pub fn timing(&mut self, buffer: &gst::BufferRef) -> Option<(u64, u64)> {
+        let t = self.clock.timing(buffer);
+        if t.is_none() {
+            self.untimed += 1;
+        }
+        t
+    }
+
+    /// Whether a frame at `pts` went back before the last one; `pts` is the
+    /// last one from now on.
+    pub fn went_back(&mut self, pts: u64) -> bool {
+        let back = self.last_pts.is_some_and(|last| pts < last);
+        self.last_pts = Some(pts);
+        back
+    }
+
+    /// The luma plane of a mapped frame.
+    pub fn luma<'a>(
+        &self,
+        frame: &'a VideoFrameRef<&gst::BufferRef>,
+    ) -> Result<LumaPlane<'a>, Skip> {
+        self.reader.read(frame)
+    }
+
+    /// Forgets the previous frame's time (flush, EOS, a gap).
+    pub fn reset(&mut self) {
+        self.clock.reset();
+        self.last_pts = None;
+    }
+
+    /// Forgets the previous frame's end only (a gap: frame times after it
+    /// are not extrapolated across it).
+    pub fn reset_clock(&mut self) {
+        self.clock.reset();
+    }
 }
 
 /// Why a frame was not analysed.
@@ -217,15 +269,18 @@ pub enum Skip {
     BadFrame(String),
 }
 
+/// The per-stream state of a single-stream picture detector element: its
+/// kernel and its input.
+pub struct Stream<D> {
+    pub detector: D,
+    pub input: VideoInput,
+}
+
 impl<D: VideoDetector> Stream<D> {
     pub fn new(detector: D, info: &VideoInfo) -> Result<Self, gst::LoggableError> {
         Ok(Stream {
             detector,
-            info: info.clone(),
-            reader: LumaReader::new(info)?,
-            clock: FrameClock::new(info),
-            last_pts: None,
-            untimed: 0,
+            input: VideoInput::new(info)?,
         })
     }
 
@@ -235,16 +290,14 @@ impl<D: VideoDetector> Stream<D> {
         &mut self,
         frame: &VideoFrameRef<&gst::BufferRef>,
     ) -> Result<Vec<D::Event>, Skip> {
-        let Some((pts, end)) = self.clock.timing(frame.buffer()) else {
-            self.untimed += 1;
+        let Some((pts, end)) = self.input.timing(frame.buffer()) else {
             return Err(Skip::NoTimestamp);
         };
-        let plane = self.reader.read(frame)?;
+        let plane = self.input.luma(frame)?;
         let mut events = Vec::new();
-        if self.last_pts.is_some_and(|last| pts < last) {
+        if self.input.went_back(pts) {
             self.detector.close(EndReason::Discont, &mut events);
         }
-        self.last_pts = Some(pts);
         self.detector
             .decoder_flag(frame.buffer().flags().contains(gst::BufferFlags::CORRUPTED));
         if D::READS_LOST_SLICES {
@@ -257,8 +310,7 @@ impl<D: VideoDetector> Stream<D> {
 
     /// Ends a reported defect (EOS, flush, caps change) and forgets timing.
     pub fn close(&mut self, reason: EndReason) -> Vec<D::Event> {
-        self.clock.reset();
-        self.last_pts = None;
+        self.input.reset();
         let mut out = Vec::new();
         self.detector.close(reason, &mut out);
         out
@@ -396,7 +448,7 @@ where
         config: D::Config,
     ) -> Result<(), gst::LoggableError> {
         let mut state = self.lock();
-        if state.as_ref().is_some_and(|s| &s.info == info) {
+        if state.as_ref().is_some_and(|s| &s.input.info == info) {
             return Ok(());
         }
         let closed = state
@@ -442,7 +494,7 @@ where
             stream.detector.set_config(config);
         }
         let result = stream.push_frame(frame);
-        let untimed = stream.untimed;
+        let untimed = stream.input.untimed;
         drop(state);
         match result {
             Ok(events) => self.post(element, &events),

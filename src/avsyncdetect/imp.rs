@@ -6,13 +6,12 @@ use gst::subclass::prelude::*;
 
 use super::messages::AvSyncDetectMessage;
 use super::{Mode as ModeProp, Preset};
-use crate::analysis::audio::samples::SampleFormat;
 use crate::analysis::audio::timing::AudioTime;
 use crate::analysis::avsync::{AvSync, Media, Mode, SyncConfig, SyncEvent};
 use crate::analysis::event::Transition;
-use crate::audiodetect::{self, AudioClock};
+use crate::audiodetect::{self, AudioInput};
 use crate::messages::{DefectEvent, EventKind, Times};
-use crate::videodetect::{self, FrameClock, LumaReader, Skip};
+use crate::videodetect::{self, Skip, VideoInput};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -46,24 +45,10 @@ impl Default for Settings {
     }
 }
 
-struct VideoIn {
-    info: gst_video::VideoInfo,
-    reader: LumaReader,
-    clock: FrameClock,
-    last_pts: Option<u64>,
-    untimed: u64,
-}
-
-struct AudioIn {
-    info: gst_audio::AudioInfo,
-    format: SampleFormat,
-    clock: AudioClock,
-}
-
 struct State {
     sync: AvSync,
-    video: Option<VideoIn>,
-    audio: Option<AudioIn>,
+    video: Option<VideoInput>,
+    audio: Option<AudioInput>,
     /// The time segments of the video and the audio stream.
     segments: [Option<Segment>; 2],
     /// Whether upstream is live (asked at the first buffer).
@@ -247,9 +232,8 @@ impl AvSyncDetect {
                 drop(guard);
                 return self.not_negotiated();
             };
-            match video.clock.timing(&buffer) {
+            match video.timing(&buffer) {
                 None => {
-                    video.untimed += 1;
                     if video.untimed % 1000 == 1 {
                         gst::warning!(
                             CAT,
@@ -260,10 +244,9 @@ impl AvSyncDetect {
                     }
                 }
                 Some((pts, end)) => {
-                    if video.last_pts.is_some_and(|last| pts < last) {
+                    if video.went_back(pts) {
                         state.sync.discont(Media::Video);
                     }
-                    video.last_pts = Some(pts);
                     let seg = state.segments[0].as_ref();
                     let rt = |t: u64| {
                         seg.and_then(|s| s.to_running_time(gst::ClockTime::from_nseconds(t)))
@@ -275,7 +258,7 @@ impl AvSyncDetect {
                             &video.info,
                         ),
                     ) {
-                        (Some(start), Ok(frame)) => match video.reader.read(&frame) {
+                        (Some(start), Ok(frame)) => match video.luma(&frame) {
                             Ok(plane) => {
                                 let end = rt(end).map_or(start.nseconds(), |t| t.nseconds());
                                 state
@@ -318,47 +301,30 @@ impl AvSyncDetect {
                     .and_then(|s| s.start())
                     .map_or(0, |t| t.nseconds())
             };
-            let (at, backwards) = audio.clock.timing(&buffer, rate, origin);
+            let (at, backwards) = audio.timing(&buffer, origin);
             if backwards {
                 state.sync.discont(Media::Audio);
             }
-            let bpf = audio.info.bpf().max(1) as usize;
-            let mut frames = buffer.size() / bpf;
-            match gst_audio::AudioBufferRef::from_buffer_ref_readable(buffer.as_ref(), &audio.info)
-            {
-                Ok(abuf) => {
-                    let channels = audio.info.channels() as usize;
-                    match audiodetect::view(&abuf, audio.format, channels) {
-                        Some(view) => {
-                            frames = view.frames();
-                            let base = seg.as_ref().and_then(|s| {
-                                s.to_running_time(gst::ClockTime::from_nseconds(at.base))
-                            });
-                            match base {
-                                Some(base) => {
-                                    let at = AudioTime {
-                                        base: base.nseconds(),
-                                        offset: at.offset,
-                                    };
-                                    state.sync.push_audio(&view, at, rate, &mut events);
-                                }
-                                None => gst::trace!(
-                                    CAT,
-                                    imp = self,
-                                    "audio outside the segment: not analysed"
-                                ),
-                            }
-                        }
-                        None => gst::warning!(
-                            CAT,
-                            imp = self,
-                            "audio buffer does not hold its samples: not analysed"
-                        ),
+            let sync = &mut state.sync;
+            let (frames, analysed) = audio.analyse(buffer.as_ref(), |view| {
+                let base = seg
+                    .as_ref()
+                    .and_then(|s| s.to_running_time(gst::ClockTime::from_nseconds(at.base)));
+                match base {
+                    Some(base) => {
+                        let at = AudioTime {
+                            base: base.nseconds(),
+                            offset: at.offset,
+                        };
+                        sync.push_audio(view, at, rate, &mut events);
                     }
+                    None => gst::trace!(CAT, imp = self, "audio outside the segment: not analysed"),
                 }
-                Err(e) => gst::warning!(CAT, imp = self, "audio buffer not analysed: {e}"),
+            });
+            if let Err(why) = analysed {
+                gst::warning!(CAT, imp = self, "audio {why}");
             }
-            audio.clock.advance(at, frames);
+            audio.advance(at, frames);
             state.structures(&events)
         };
         self.post(structures);
@@ -382,20 +348,14 @@ impl AvSyncDetect {
                 if state.video.as_ref().is_some_and(|v| v.info == info) {
                     return true;
                 }
-                let Ok(reader) = LumaReader::new(&info) else {
+                let Ok(input) = VideoInput::new(&info) else {
                     return false;
                 };
                 if state.video.is_some() {
                     state.sync.caps_change(Media::Video, events);
                 }
                 gst::debug!(CAT, imp = self, "analysing video {info:?}");
-                state.video = Some(VideoIn {
-                    clock: FrameClock::new(&info),
-                    info,
-                    reader,
-                    last_pts: None,
-                    untimed: 0,
-                });
+                state.video = Some(input);
             }
             Media::Audio => {
                 let Ok(info) = gst_audio::AudioInfo::from_caps(caps) else {
@@ -404,18 +364,14 @@ impl AvSyncDetect {
                 if state.audio.as_ref().is_some_and(|a| a.info == info) {
                     return true;
                 }
-                let Some(format) = audiodetect::sample_format(info.format()) else {
+                let Some(input) = AudioInput::new(&info) else {
                     return false;
                 };
                 if state.audio.is_some() {
                     state.sync.caps_change(Media::Audio, events);
                 }
                 gst::debug!(CAT, imp = self, "analysing audio {info:?}");
-                state.audio = Some(AudioIn {
-                    info,
-                    format,
-                    clock: AudioClock::default(),
-                });
+                state.audio = Some(input);
             }
         }
         true
@@ -451,12 +407,12 @@ impl AvSyncDetect {
                         match media {
                             Media::Video => {
                                 if let Some(v) = state.video.as_mut() {
-                                    v.clock.reset();
+                                    v.reset_clock();
                                 }
                             }
                             Media::Audio => {
                                 if let Some(a) = state.audio.as_mut() {
-                                    a.clock.set(end.nseconds());
+                                    a.resume_at(end.nseconds());
                                 }
                             }
                         }
@@ -466,11 +422,10 @@ impl AvSyncDetect {
                 gst::EventView::FlushStop(_) => {
                     state.sync.flush(&mut events);
                     if let Some(v) = state.video.as_mut() {
-                        v.clock.reset();
-                        v.last_pts = None;
+                        v.reset();
                     }
                     if let Some(a) = state.audio.as_mut() {
-                        a.clock.reset();
+                        a.reset();
                     }
                 }
                 _ => (),

@@ -46,9 +46,9 @@ pub const TAINT_FRAMES: u32 = 300;
 pub use super::h264::{is_recovery_point, Slice, SliceParser};
 pub use super::hevc::HevcParser;
 // slice headers read one by one, for the tests
+pub use super::nal::{nal_units, Framing};
 #[cfg(any(test, feature = "internals"))]
 pub use {super::h264::slice, super::hevc::hevc_segment};
-pub use super::nal::{nal_units, Framing};
 
 /// Macroblocks a frame lost: from `first` up to `end` (exclusive; `None`:
 /// to the end of the picture).
