@@ -10,7 +10,8 @@
 //! What the library promises to Rust applications is what this page lists:
 //! [`plugin_register_static`]; one typed message per element
 //! ([`BlackDetectMessage`], ...) read from and written to a bus message's
-//! `gst::Structure`, with the enums they carry; and
+//! `gst::Structure`, with the enums they carry, and [`Message`] over them
+//! all; and
 //! [`attach_slicecheck_to_parser`], which does `slicecheck`'s work on a parser
 //! inside `uridecodebin`. Everything else is private. The feature `internals`
 //! opens the pure kernels ([`analysis`] and a few glue items) to this
@@ -30,6 +31,7 @@ mod clipdetect;
 mod freezedetect;
 mod glue;
 mod loudnessmeter;
+mod message;
 mod messages;
 mod phasedetect;
 mod silencedetect;
@@ -54,6 +56,7 @@ pub use blockdetect::BlockDetectMessage;
 pub use clipdetect::ClipDetectMessage;
 pub use freezedetect::FreezeDetectMessage;
 pub use loudnessmeter::LoudnessMeterMessage;
+pub use message::Message;
 pub use messages::{DefectEvent, EventKind, MessageError, Times};
 pub use phasedetect::PhaseDetectMessage;
 pub use silencedetect::SilenceDetectMessage;

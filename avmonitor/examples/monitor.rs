@@ -12,6 +12,15 @@
 //! ```
 
 use avmonitor::json;
+
+/// One output line: the element, its factory, the message's fields.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    source: &'a str,
+    detector: &'a str,
+    #[serde(flatten)]
+    fields: json::Fields<'a>,
+}
 use gst::prelude::*;
 
 const DETECTORS: &[&str] = &[
@@ -82,12 +91,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if let Some(s) = e.structure() {
                     if DETECTORS.contains(&s.name().as_str()) {
                         let source = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
-                        let mut fields = vec![
-                            ("source".to_string(), json::string(&source)),
-                            ("detector".to_string(), json::string(s.name())),
-                        ];
-                        fields.extend(json::fields(s));
-                        println!("{}", json::object(&fields));
+                        println!(
+                            "{}",
+                            json::line(&Line {
+                                source: &source,
+                                detector: s.name(),
+                                fields: json::Fields {
+                                    structure: s,
+                                    rename: json::same,
+                                },
+                            })
+                        );
                     }
                 }
             }

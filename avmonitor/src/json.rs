@@ -1,72 +1,90 @@
-//! Bus message structures as JSON, for event logs (the `avmonitor` service
-//! and the `monitor` example): numbers, strings, booleans and arrays of
-//! numbers as themselves; -inf and NaN as null; other values as their string
-//! form. Field order is kept.
+//! JSON lines with serde_json: bus message structures as objects in their
+//! field order (numbers, strings, booleans and arrays as themselves, other
+//! values as their string form), and numbers written as Rust prints them
+//! (`1`, not `1.0`), with -inf and NaN as null.
 
-/// `v` as a JSON string literal.
-pub fn string(v: &str) -> String {
-    let mut out = String::with_capacity(v.len() + 2);
-    out.push('"');
-    for c in v.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+use std::io;
+
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// serde_json's compact output, with floats printed as Rust prints them, so
+/// a level of exactly 1 reads `1` as it always did.
+struct Compact;
+
+impl serde_json::ser::Formatter for Compact {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f64) -> io::Result<()> {
+        write!(w, "{v}")
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f32) -> io::Result<()> {
+        write!(w, "{v}")
+    }
+}
+
+/// `value` as one line of JSON.
+pub fn line<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Compact);
+    // writing to memory fails only for a value that cannot be serialized,
+    // and every value here can (maps have string keys)
+    if value.serialize(&mut ser).is_err() {
+        return "{}".into();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A structure's fields as a JSON object, each name passed through
+/// `rename`.
+pub struct Fields<'a> {
+    pub structure: &'a gst::StructureRef,
+    pub rename: fn(&str) -> &str,
+}
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut map = ser.serialize_map(Some(self.structure.n_fields()))?;
+        for (name, v) in self.structure.iter() {
+            map.serialize_entry((self.rename)(name.as_str()), &Value(v))?;
+        }
+        map.end()
+    }
+}
+
+/// One field's value.
+struct Value<'a>(&'a gst::glib::SendValue);
+
+impl Serialize for Value<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        if let Ok(v) = v.get::<u64>() {
+            ser.serialize_u64(v)
+        } else if let Ok(v) = v.get::<i64>() {
+            ser.serialize_i64(v)
+        } else if let Ok(v) = v.get::<i32>() {
+            ser.serialize_i32(v)
+        } else if let Ok(v) = v.get::<u32>() {
+            ser.serialize_u32(v)
+        } else if let Ok(a) = v.get::<gst::Array>() {
+            let mut seq = ser.serialize_seq(Some(a.len()))?;
+            for item in a.iter() {
+                seq.serialize_element(&Value(item))?;
+            }
+            seq.end()
+        } else if let Ok(v) = v.get::<f64>() {
+            ser.serialize_f64(v)
+        } else if let Ok(v) = v.get::<bool>() {
+            ser.serialize_bool(v)
+        } else if let Ok(v) = v.get::<&str>() {
+            ser.serialize_str(v)
+        } else {
+            ser.serialize_str(&format!("{v:?}"))
         }
     }
-    out.push('"');
-    out
 }
 
-/// A number as JSON: null when not finite.
-pub fn number(v: f64) -> String {
-    if v.is_finite() {
-        v.to_string()
-    } else {
-        "null".into()
-    }
-}
-
-/// One field's value as JSON.
-pub fn value(value: &gst::glib::SendValue) -> String {
-    if let Ok(v) = value.get::<u64>() {
-        v.to_string()
-    } else if let Ok(v) = value.get::<i64>() {
-        v.to_string()
-    } else if let Ok(v) = value.get::<i32>() {
-        v.to_string()
-    } else if let Ok(v) = value.get::<u32>() {
-        v.to_string()
-    } else if let Ok(a) = value.get::<gst::Array>() {
-        let items: Vec<String> = a.iter().map(self::value).collect();
-        format!("[{}]", items.join(","))
-    } else if let Ok(v) = value.get::<f64>() {
-        number(v)
-    } else if let Ok(v) = value.get::<bool>() {
-        v.to_string()
-    } else if let Ok(v) = value.get::<&str>() {
-        string(v)
-    } else {
-        string(&format!("{value:?}"))
-    }
-}
-
-/// The fields of `s` as (name, JSON value) pairs.
-pub fn fields(s: &gst::StructureRef) -> Vec<(String, String)> {
-    s.iter()
-        .map(|(name, v)| (name.to_string(), value(v)))
-        .collect()
-}
-
-/// A JSON object of (name, JSON value) pairs, in order.
-pub fn object<K: AsRef<str>>(fields: &[(K, String)]) -> String {
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{}:{v}", string(k.as_ref())))
-        .collect();
-    format!("{{{}}}", body.join(","))
+/// Names kept as they are.
+pub fn same(name: &str) -> &str {
+    name
 }
 
 #[cfg(test)]
@@ -86,8 +104,16 @@ mod tests {
             .field("name", "a\"b")
             .build();
         assert_eq!(
-            object(&fields(&s)),
+            line(&Fields {
+                structure: &s,
+                rename: same
+            }),
             r#"{"event":"start","timestamp":5,"level":null,"peaks":[1.5,null],"counts":[3,0],"ok":true,"name":"a\"b"}"#
         );
+    }
+
+    #[test]
+    fn floats_as_rust_prints_them() {
+        assert_eq!(line(&[1.0f64, 0.98, -23.0, 1e-7]), "[1,0.98,-23,0.0000001]");
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use gstavmonitor::{AvSyncDetectMessage, LoudnessMeterMessage, Message};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -160,6 +161,75 @@ impl Metrics {
             webhook_dropped,
             heartbeat: AtomicU64::new(now_s()),
         }
+    }
+
+    /// A defect of `detector` on `stream` opened (`true`) or closed.
+    pub fn defect_open(&self, stream: &str, detector: &str, open: bool) {
+        let g = self.active.get_or_create(&DetectorLabels {
+            stream: stream.to_string(),
+            detector: detector.to_string(),
+        });
+        if open {
+            g.inc();
+        } else {
+            g.dec();
+        }
+    }
+
+    /// One more `event` from `detector` on `stream`.
+    pub fn count(&self, stream: &str, detector: &str, event: &str) {
+        self.events
+            .get_or_create(&EventLabels {
+                stream: stream.to_string(),
+                detector: detector.to_string(),
+                event: event.to_string(),
+            })
+            .inc();
+    }
+
+    /// The gauges a measurement sets: loudness, and the A/V offset with its
+    /// confidence (the offset only when there is some confidence).
+    pub fn measured(&self, stream: &str, m: &Message) {
+        match m {
+            Message::Loudness(LoudnessMeterMessage::Measurement {
+                momentary,
+                short_term,
+                integrated,
+                ..
+            }) => {
+                for (measure, v) in [
+                    ("momentary", momentary),
+                    ("short-term", short_term),
+                    ("integrated", integrated),
+                ] {
+                    self.loudness
+                        .get_or_create(&LoudnessLabels {
+                            stream: stream.to_string(),
+                            measure: measure.to_string(),
+                        })
+                        .set(*v);
+                }
+            }
+            Message::AvSync(AvSyncDetectMessage::Measurement {
+                offset_ms,
+                confidence,
+                ..
+            }) => {
+                let label = Metrics::stream(stream);
+                self.av_confidence.get_or_create(&label).set(*confidence);
+                if *confidence > 0.0 {
+                    self.av_offset.get_or_create(&label).set(*offset_ms);
+                }
+            }
+            _ => (),
+        }
+    }
+
+    /// Whether `stream`'s media flows.
+    pub fn stream_up(&self, stream: &str, up: bool) {
+        self.up
+            .get_or_create(&Metrics::stream(stream))
+            .set(i64::from(up));
     }
 
     pub fn stream(id: &str) -> StreamLabel {

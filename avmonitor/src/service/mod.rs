@@ -4,17 +4,26 @@
 //!
 //! Everything but the media runs on one GLib main loop (bus watches,
 //! timers, signals), so a slow output never blocks a stream, and a stream's
-//! failure only touches its own pipeline.
+//! failure only touches its own pipeline. The parts, one job each:
+//! [`supervisor`] (a stream's pipeline and its life), [`book`] (open
+//! defects and the policy on them), [`outputs`] (event lines, webhook,
+//! thumbnails), [`metrics`] (Prometheus and HTTP); [`record`] is the one
+//! event type they pass on. This module wires them: a detector message is
+//! read into its typed form once, at the bus, and streams are addressed by
+//! their id.
 
+mod book;
 pub mod config;
 pub mod metrics;
+mod outputs;
+mod record;
 pub mod stream;
+mod supervisor;
 pub mod thumbnails;
 pub mod webhook;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
+use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -22,14 +31,14 @@ use std::time::Duration;
 
 use gst::glib;
 use gst::prelude::*;
+use gstavmonitor::{EventKind, Message};
 
-use crate::json;
-use config::{Config, AUDIO_DETECTORS, SYNC_DETECTOR, VIDEO_DETECTORS};
-use metrics::{DetectorLabels, EventLabels, LoudnessLabels, Metrics};
-
-fn is_detector(name: &str) -> bool {
-    VIDEO_DETECTORS.contains(&name) || AUDIO_DETECTORS.contains(&name) || name == SYNC_DETECTOR
-}
+use book::{Book, Decision, Key, Open};
+use config::{Config, VIDEO_DETECTORS};
+use metrics::Metrics;
+use outputs::Outputs;
+use record::{Body, EndCause, Posted, Record, StreamEvent};
+use supervisor::{Phase, Supervised};
 
 /// Wall-clock UTC, ISO 8601 with milliseconds.
 fn utc() -> String {
@@ -41,472 +50,262 @@ fn utc() -> String {
         .unwrap_or_default()
 }
 
-/// Where event lines go.
-struct Output {
-    stdout: bool,
-    file: Option<(std::path::PathBuf, Option<std::fs::File>)>,
-    metrics: Arc<Metrics>,
-    failures: u64,
-}
-
-impl Output {
-    fn new(config: &config::Output, metrics: Arc<Metrics>) -> Output {
-        let file = config.file.as_ref().map(|path| {
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path);
-            let f = match f {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    eprintln!(
-                        "avmonitor: cannot open event file {}: {e} (events go on to stdout; counted in avmonitor_output_errors_total)",
-                        path.display()
-                    );
-                    None
-                }
-            };
-            (path.clone(), f)
-        });
-        Output {
-            stdout: config.stdout,
-            file,
-            metrics,
-            failures: 0,
-        }
-    }
-
-    fn line(&mut self, line: &str) {
-        if self.stdout {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}").and_then(|_| out.flush());
-        }
-        if let Some((path, file)) = &mut self.file {
-            let ok = file
-                .as_mut()
-                .is_some_and(|f| writeln!(f, "{line}").and_then(|_| f.flush()).is_ok());
-            if !ok {
-                self.metrics.output_errors.inc();
-                self.failures += 1;
-                if self.failures % 1000 == 1 {
-                    eprintln!(
-                        "avmonitor: cannot write to the event file {} ({} lines lost so far)",
-                        path.display(),
-                        self.failures
-                    );
-                }
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Started; no media yet.
-    Starting,
-    Up,
-    /// Failed; a restart is scheduled.
-    Down,
-    /// A file or finite stream came to its end.
-    Ended,
-}
-
-/// A defect that started and has not ended.
-#[derive(Debug, Clone)]
-struct Open {
-    detector: String,
-    id: u64,
-    started: String,
-    /// The fields that tell it from other defects of its detector.
-    which: Vec<(String, String)>,
-}
-
-struct StreamRt {
-    conf: config::Stream,
-    built: Option<stream::Built>,
-    watch: Option<gst::bus::BusWatchGuard>,
-    live: bool,
-    phase: Phase,
-    backoff: u64,
-    restarted: bool,
-    open: BTreeMap<String, Open>,
-    suppressed: HashSet<String>,
-    next_id: u64,
+/// One stream: its pipeline's life and its open defects.
+struct Stream {
+    life: Supervised,
+    book: Book,
 }
 
 pub struct Runtime {
     config: Config,
     metrics: Arc<Metrics>,
-    out: Output,
-    webhook: Option<webhook::Webhook>,
-    thumbnails: Option<thumbnails::Thumbnails>,
-    streams: Vec<StreamRt>,
+    outputs: Outputs,
+    /// The streams by id, and their ids in the configuration's order.
+    streams: BTreeMap<String, Stream>,
+    order: Vec<String>,
     main_loop: glib::MainLoop,
     me: Weak<RefCell<Runtime>>,
     stopping: bool,
 }
 
-/// Fields that tell defects of one detector apart.
-const WHICH: &[&str] = &["alarm", "channel", "kind", "stream"];
-
-/// A structure field renamed for the event line (ours come first).
-fn field_name(name: &str) -> &str {
-    match name {
-        // avsyncdetect's stall names the medium; "stream" is the stream id here
-        "stream" => "medium",
-        n => n,
-    }
-}
-
 impl Runtime {
-    fn emit(&mut self, i: usize, detector: &str, fields: Vec<(String, String)>) {
-        let mut all = vec![
-            ("stream".to_string(), json::string(&self.streams[i].conf.id)),
-            ("detector".to_string(), json::string(detector)),
-            ("utc".to_string(), json::string(&utc())),
-        ];
-        let event = fields
-            .iter()
-            .find(|(k, _)| k == "event")
-            .map(|(_, v)| v.trim_matches('"').to_string())
-            .unwrap_or_default();
-        all.extend(fields);
-        let line = json::object(&all);
-        self.out.line(&line);
-        if let Some(w) = &self.webhook {
-            w.send(&event, &line);
-        }
+    fn emit(&mut self, id: &str, detector: &str, body: Body<'_>) {
+        self.outputs.emit(&Record {
+            stream: id,
+            detector,
+            utc: utc(),
+            body,
+        });
     }
 
-    fn service_event(&mut self, i: usize, event: &str, mut extra: Vec<(String, String)>) {
-        let mut fields = vec![("event".to_string(), json::string(event))];
-        fields.append(&mut extra);
-        self.emit(i, "avmonitor", fields);
+    fn service_event(&mut self, id: &str, event: StreamEvent) {
+        self.emit(id, "avmonitor", Body::Service(event));
     }
 
-    fn label(&self, i: usize) -> metrics::StreamLabel {
-        Metrics::stream(&self.streams[i].conf.id)
-    }
-
-    /// Starts (or restarts) stream `i`.
-    fn start(&mut self, i: usize) {
+    /// Starts (or restarts) stream `id`.
+    fn start(&mut self, id: &str) {
         if self.stopping {
             return;
         }
-        // not down any more: a failure from here on is a new one
-        self.streams[i].phase = Phase::Starting;
-        let built = match stream::build(
-            &self.streams[i].conf,
-            &self.metrics,
-            self.thumbnails.is_some(),
-        ) {
-            Ok(b) => b,
-            Err(e) => return self.down(i, &e),
-        };
         let me = self.me.clone();
-        let watch = built.pipeline.bus().and_then(|bus| {
+        let watched = id.to_string();
+        let thumbnails = self.outputs.thumbnails();
+        let Some(s) = self.streams.get_mut(id) else {
+            return;
+        };
+        let started = s.life.start(&self.metrics, thumbnails, |bus| {
             bus.add_watch_local(move |_, msg| {
                 if let Some(rt) = me.upgrade() {
-                    rt.borrow_mut().on_message(i, msg);
+                    rt.borrow_mut().on_message(&watched, msg);
                 }
                 glib::ControlFlow::Continue
             })
             .ok()
         });
-        let state = built.pipeline.set_state(gst::State::Playing);
-        let s = &mut self.streams[i];
-        s.watch = watch;
-        s.phase = Phase::Starting;
-        // once known live, a restarted stream is judged as live from its
-        // start (uridecodebin tells only once media flows)
-        s.live |= state == Ok(gst::StateChangeSuccess::NoPreroll);
-        s.built = Some(built);
-        if let Err(e) = state {
-            self.down(i, &format!("cannot start: {e}"));
+        if let Err(e) = started {
+            self.down(id, &e);
         }
     }
 
-    /// Stream `i` failed: its open defects end (reason stream-down), and it
+    /// Stream `id` failed: its open defects end (reason stream-down), and it
     /// restarts after the backoff, doubled each time up to the maximum.
-    fn down(&mut self, i: usize, reason: &str) {
-        if self.stopping || self.streams[i].phase == Phase::Down {
+    fn down(&mut self, id: &str, reason: &str) {
+        let max_ms = self.config.restart.max_ms;
+        if self.stopping
+            || self
+                .streams
+                .get(id)
+                .is_none_or(|s| s.life.phase == Phase::Down)
+        {
             return;
         }
-        self.close_all(i, "stream-down");
-        let wait = self.streams[i].backoff;
-        let s = &mut self.streams[i];
-        s.phase = Phase::Down;
-        s.watch = None;
-        if let Some(b) = s.built.take() {
-            let _ = b.pipeline.set_state(gst::State::Null);
-        }
-        s.backoff = (wait * 2).min(self.config.restart.max_ms);
-        s.restarted = true;
-        self.metrics.up.get_or_create(&self.label(i)).set(0);
+        self.close_all(id, EndCause::StreamDown);
+        let Some(s) = self.streams.get_mut(id) else {
+            return;
+        };
+        let wait = s.life.fail(max_ms);
+        self.metrics.stream_up(id, false);
         self.service_event(
-            i,
-            "stream-down",
-            vec![
-                ("reason".into(), json::string(reason)),
-                ("restart-in-ms".into(), wait.to_string()),
-            ],
+            id,
+            StreamEvent::Down {
+                reason: reason.to_string(),
+                restart_in_ms: wait,
+            },
         );
         let me = self.me.clone();
+        let id = id.to_string();
         glib::timeout_add_local_once(Duration::from_millis(wait), move || {
             if let Some(rt) = me.upgrade() {
-                rt.borrow_mut().start(i);
+                rt.borrow_mut().start(&id);
             }
         });
     }
 
-    fn ended(&mut self, i: usize) {
-        self.close_all(i, "eos");
-        let s = &mut self.streams[i];
-        s.phase = Phase::Ended;
-        s.watch = None;
-        if let Some(b) = s.built.take() {
-            let _ = b.pipeline.set_state(gst::State::Null);
+    fn ended(&mut self, id: &str) {
+        self.close_all(id, EndCause::Eos);
+        if let Some(s) = self.streams.get_mut(id) {
+            s.life.end();
         }
-        self.metrics.up.get_or_create(&self.label(i)).set(0);
-        self.service_event(i, "stream-ended", Vec::new());
-        if self.streams.iter().all(|s| s.phase == Phase::Ended) {
+        self.metrics.stream_up(id, false);
+        self.service_event(id, StreamEvent::Ended);
+        if self.streams.values().all(|s| s.life.phase == Phase::Ended) {
             self.main_loop.quit();
         }
     }
 
-    fn on_message(&mut self, i: usize, msg: &gst::Message) {
+    fn on_message(&mut self, id: &str, msg: &gst::Message) {
         // before its first event (files can get far before the next tick)
-        self.check_up(i);
+        self.check_up(id);
         match msg.view() {
             gst::MessageView::Element(e) => {
-                if let Some(s) = e.structure() {
-                    if is_detector(s.name()) {
-                        self.detector_message(i, s, msg.seqnum());
-                    }
+                let Some(s) = e.structure() else {
+                    return;
+                };
+                match Message::from_structure(s) {
+                    Some(Ok(m)) => self.detector_message(id, &m, s, msg.seqnum()),
+                    Some(Err(e)) => eprintln!("avmonitor: {id}: unreadable message: {e}"),
+                    None => (),
                 }
             }
             gst::MessageView::Error(e) => {
                 let src = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
-                self.down(i, &format!("{src}: {}", e.error()));
+                self.down(id, &format!("{src}: {}", e.error()));
             }
             gst::MessageView::Eos(_) => {
-                if self.streams[i].live {
-                    self.down(i, "the live source ended");
+                if self.streams.get(id).is_some_and(|s| s.life.live) {
+                    self.down(id, "the live source ended");
                 } else {
-                    self.ended(i);
+                    self.ended(id);
                 }
             }
             _ => (),
         }
     }
 
-    fn detector_message(&mut self, i: usize, s: &gst::StructureRef, seqnum: gst::Seqnum) {
-        let detector = s.name().to_string();
-        let event = s.get::<&str>("event").unwrap_or("").to_string();
-        if event == "measurement" {
-            self.measured(i, &detector, s);
+    /// A detector's message (`posted` is its structure as posted).
+    fn detector_message(
+        &mut self,
+        id: &str,
+        m: &Message,
+        posted: &gst::StructureRef,
+        seqnum: gst::Seqnum,
+    ) {
+        let detector = m.element();
+        let Some(defect) = m.defect() else {
+            self.metrics.measured(id, m);
             if self.config.output.measurements {
-                let fields = renamed(s);
-                self.emit(i, &detector, fields);
+                self.emit(id, detector, detector_body(posted, None));
             }
             return;
+        };
+        let kind = defect.kind;
+        let now = utc();
+        let Some(s) = self.streams.get_mut(id) else {
+            return;
+        };
+        let Decision::Write { started, ended } = s.book.defect(m, kind, &now) else {
+            return;
+        };
+        if started.is_some() || ended {
+            self.metrics.defect_open(id, detector, started.is_some());
         }
-        let which: Vec<(String, String)> = json::fields(s)
-            .into_iter()
-            .filter(|(k, _)| WHICH.contains(&k.as_str()))
-            .map(|(k, v)| (field_name(&k).to_string(), v))
-            .collect();
-        let key = format!("{detector}{}", json::object(&which));
-        let st = &mut self.streams[i];
-        let mut started = None;
-        match event.as_str() {
-            "start" => {
-                // a freeze during black is the black's
-                let black = st.open.keys().any(|k| k.starts_with("blackdetect"));
-                if detector == "freezedetect" && black {
-                    st.suppressed.insert(key);
-                    return;
-                }
-                st.next_id += 1;
-                let open = Open {
-                    detector: detector.clone(),
-                    id: st.next_id,
-                    started: utc(),
-                    which,
-                };
-                st.open.insert(key.clone(), open.clone());
-                self.metrics
-                    .active
-                    .get_or_create(&DetectorLabels {
-                        stream: st.conf.id.clone(),
-                        detector: detector.clone(),
-                    })
-                    .inc();
-                started = Some(open);
-            }
-            "end" => {
-                if st.suppressed.remove(&key) {
-                    return;
-                }
-                if st.open.remove(&key).is_some() {
-                    self.metrics
-                        .active
-                        .get_or_create(&DetectorLabels {
-                            stream: st.conf.id.clone(),
-                            detector: detector.clone(),
-                        })
-                        .dec();
-                }
-            }
-            _ => (),
-        }
-        self.count(i, &detector, &event);
-        let mut fields = renamed(s);
-        if event == "start" && VIDEO_DETECTORS.contains(&detector.as_str()) {
-            if let Some(name) = self.thumbnail(i, &detector, seqnum) {
-                fields.push(("thumbnail".into(), json::string(&name)));
-            }
-        }
-        self.emit(i, &detector, fields);
+        self.metrics.count(id, detector, kind.as_str());
+        let thumbnail = (kind == EventKind::Start && VIDEO_DETECTORS.contains(&detector))
+            .then(|| self.thumbnail(id, detector, seqnum))
+            .flatten();
+        self.emit(id, detector, detector_body(posted, thumbnail));
         if let Some(open) = started {
-            self.alarms(i, &key, &open);
+            self.alarms(id, &open);
         }
     }
 
     /// Saves the frame the detector was on when it posted message
     /// `seqnum` as a JPEG (off the main loop); its file name.
-    fn thumbnail(&mut self, i: usize, detector: &str, seqnum: gst::Seqnum) -> Option<String> {
-        let t = self.thumbnails.as_ref()?;
-        let frame = self.streams[i]
-            .built
-            .as_ref()?
-            .snapshots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&seqnum)?;
+    fn thumbnail(&mut self, id: &str, detector: &str, seqnum: gst::Seqnum) -> Option<String> {
+        if !self.outputs.thumbnails() {
+            return None;
+        }
+        let frame = self.streams.get(id)?.life.snapshot(seqnum)?;
         let stamp: String = utc()
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .collect();
-        let name = format!("{}-{detector}-{stamp}.jpg", self.streams[i].conf.id);
-        t.save(frame, &name).then_some(name)
-    }
-
-    fn count(&self, i: usize, detector: &str, event: &str) {
-        self.metrics
-            .events
-            .get_or_create(&EventLabels {
-                stream: self.streams[i].conf.id.clone(),
-                detector: detector.to_string(),
-                event: event.to_string(),
-            })
-            .inc();
-    }
-
-    fn measured(&mut self, i: usize, detector: &str, s: &gst::StructureRef) {
-        let id = self.streams[i].conf.id.clone();
-        match detector {
-            "loudnessmeter" => {
-                for m in ["momentary", "short-term", "integrated"] {
-                    if let Ok(v) = s.get::<f64>(m) {
-                        self.metrics
-                            .loudness
-                            .get_or_create(&LoudnessLabels {
-                                stream: id.clone(),
-                                measure: m.to_string(),
-                            })
-                            .set(v);
-                    }
-                }
-            }
-            "avsyncdetect" => {
-                let conf = s.get::<f64>("confidence").unwrap_or(0.0);
-                let label = Metrics::stream(&id);
-                self.metrics.av_confidence.get_or_create(&label).set(conf);
-                if conf > 0.0 {
-                    if let Ok(v) = s.get::<f64>("offset-ms") {
-                        self.metrics.av_offset.get_or_create(&label).set(v);
-                    }
-                }
-            }
-            _ => (),
-        }
+        let name = format!("{id}-{detector}-{stamp}.jpg");
+        self.outputs.thumbnail(frame, &name).then_some(name)
     }
 
     /// Alarm rules matching a defect that just started.
-    fn alarms(&mut self, i: usize, key: &str, open: &Open) {
-        let id = self.streams[i].conf.id.clone();
+    fn alarms(&mut self, id: &str, open: &Open) {
         let rules: Vec<config::Alarm> = self
             .config
             .alarms
             .iter()
             .filter(|a| {
-                a.detector == open.detector && (a.streams.is_empty() || a.streams.contains(&id))
+                a.detector == open.detector
+                    && (a.streams.is_empty() || a.streams.iter().any(|s| s == id))
             })
             .cloned()
             .collect();
+        let key: Key = (open.detector, open.which.clone());
         for rule in rules {
-            let fire = move |rt: &mut Runtime, i: usize, key: &str, open_id| {
-                let Some(open) = rt.streams[i]
-                    .open
-                    .get(key)
-                    .filter(|o| o.id == open_id)
+            let fire = move |rt: &mut Runtime, id: &str, key: &Key, open_id| {
+                let Some(open) = rt
+                    .streams
+                    .get(id)
+                    .and_then(|s| s.book.still_open(key, open_id))
                     .cloned()
                 else {
                     return;
                 };
-                let mut fields = vec![
-                    ("event".to_string(), json::string("alarm")),
-                    ("alarm".to_string(), json::string(&rule.name)),
-                    ("severity".to_string(), json::string(&rule.severity)),
-                    ("since-utc".to_string(), json::string(&open.started)),
-                ];
-                fields.extend(open.which.clone());
-                rt.count(i, &open.detector, "alarm");
-                rt.emit(i, &open.detector, fields);
+                rt.metrics.count(id, open.detector, "alarm");
+                rt.emit(
+                    id,
+                    open.detector,
+                    Body::Alarm {
+                        event: "alarm",
+                        alarm: rule.name.clone(),
+                        severity: rule.severity.clone(),
+                        since_utc: open.started.clone(),
+                        which: open.which.clone(),
+                    },
+                );
             };
             if rule.after_ms == 0 {
                 // at once, after the start's own line: an idle callback
                 // could come after the defect's end when media runs faster
                 // than the main loop
-                fire(self, i, key, open.id);
+                fire(self, id, &key, open.id);
             } else {
                 let me = self.me.clone();
-                let key = key.to_string();
-                let open_id = open.id;
+                let (id, key, open_id) = (id.to_string(), key.clone(), open.id);
                 glib::timeout_add_local_once(Duration::from_millis(rule.after_ms), move || {
                     if let Some(rt) = me.upgrade() {
-                        fire(&mut rt.borrow_mut(), i, &key, open_id);
+                        fire(&mut rt.borrow_mut(), &id, &key, open_id);
                     }
                 });
             }
         }
     }
 
-    /// Ends every open defect of stream `i` with `reason` (its pipeline is
-    /// going away); a silence open at an outage is marked as its audio side.
-    fn close_all(&mut self, i: usize, reason: &str) {
-        let open = std::mem::take(&mut self.streams[i].open);
-        self.streams[i].suppressed.clear();
-        for (_, o) in open {
-            self.metrics
-                .active
-                .get_or_create(&DetectorLabels {
-                    stream: self.streams[i].conf.id.clone(),
-                    detector: o.detector.clone(),
-                })
-                .dec();
-            let mut fields = vec![
-                ("event".to_string(), json::string("end")),
-                ("reason".to_string(), json::string(reason)),
-                ("since-utc".to_string(), json::string(&o.started)),
-            ];
-            fields.extend(o.which.clone());
-            if o.detector == "silencedetect" && reason == "stream-down" {
-                fields.push(("outage".to_string(), "true".to_string()));
-            }
-            self.count(i, &o.detector, "end");
-            self.emit(i, &o.detector, fields);
+    /// Ends every open defect of stream `id` (its pipeline is going away).
+    fn close_all(&mut self, id: &str, cause: EndCause) {
+        let Some(s) = self.streams.get_mut(id) else {
+            return;
+        };
+        for (o, outage) in s.book.close_all(cause) {
+            self.metrics.defect_open(id, o.detector, false);
+            self.metrics.count(id, o.detector, "end");
+            self.emit(
+                id,
+                o.detector,
+                Body::End {
+                    event: "end",
+                    reason: cause,
+                    since_utc: o.started,
+                    which: o.which,
+                    outage: outage.then_some(true),
+                },
+            );
         }
     }
 
@@ -516,93 +315,62 @@ impl Runtime {
             .heartbeat
             .store(metrics::now_s(), Ordering::Relaxed);
         let now = stream::now_ms();
-        for i in 0..self.streams.len() {
-            let s = &self.streams[i];
-            let flowing = s
-                .built
-                .as_ref()
-                .is_some_and(|b| b.flowing.load(Ordering::Relaxed));
+        let no_media = self.config.restart.no_media_ms;
+        for id in self.order.clone() {
             // a live stream without media (a source that stopped sending
             // without an error, as UDP does) is down
-            let quiet = s.built.as_ref().map_or(0, |b| {
-                now.saturating_sub(b.last_media_ms.load(Ordering::Relaxed))
-            });
-            if s.live
-                && matches!(s.phase, Phase::Starting | Phase::Up)
-                && quiet >= self.config.restart.no_media_ms
+            if self
+                .streams
+                .get(&id)
+                .is_some_and(|s| s.life.silent(now, no_media))
             {
-                let reason = format!("no media for {} ms", self.config.restart.no_media_ms);
-                self.down(i, &reason);
+                self.down(&id, &format!("no media for {no_media} ms"));
                 continue;
             }
-            if s.phase == Phase::Starting && flowing {
-                self.up(i);
-            }
+            self.check_up(&id);
         }
     }
 
-    /// Media flows on stream `i`, which was starting: it is up.
-    fn up(&mut self, i: usize) {
-        let s = &self.streams[i];
-        let restarted = s.restarted;
-        // live or not, asked now that media flows (uridecodebin
-        // makes its source only as it starts)
-        let live = s.live || s.built.as_ref().is_some_and(|b| b.live());
-        let s = &mut self.streams[i];
-        s.live = live;
-        s.phase = Phase::Up;
-        s.backoff = self.config.restart.initial_ms;
-        s.restarted = false;
-        let label = self.label(i);
-        self.metrics.up.get_or_create(&label).set(1);
+    /// Media flows on stream `id`, which was starting: it is up.
+    fn check_up(&mut self, id: &str) {
+        let initial = self.config.restart.initial_ms;
+        let Some((live, restarted)) = self
+            .streams
+            .get_mut(id)
+            .and_then(|s| s.life.check_up(initial))
+        else {
+            return;
+        };
+        self.metrics.stream_up(id, true);
         if restarted {
-            self.metrics.restarts.get_or_create(&label).inc();
+            self.metrics
+                .restarts
+                .get_or_create(&Metrics::stream(id))
+                .inc();
         }
-        let live = self.streams[i].live;
-        self.service_event(
-            i,
-            "stream-up",
-            vec![
-                ("live".into(), live.to_string()),
-                ("restarted".into(), restarted.to_string()),
-            ],
-        );
-    }
-
-    /// `up` if media now flows on stream `i`, which was starting.
-    fn check_up(&mut self, i: usize) {
-        let s = &self.streams[i];
-        let flowing = s
-            .built
-            .as_ref()
-            .is_some_and(|b| b.flowing.load(Ordering::Relaxed));
-        if s.phase == Phase::Starting && flowing {
-            self.up(i);
-        }
+        self.service_event(id, StreamEvent::Up { live, restarted });
     }
 
     /// SIGINT/SIGTERM: open defects end (reason shutdown), pipelines stop,
     /// the loop ends.
     fn shutdown(&mut self) {
         self.stopping = true;
-        for i in 0..self.streams.len() {
-            self.close_all(i, "shutdown");
-            let s = &mut self.streams[i];
-            s.watch = None;
-            if let Some(b) = s.built.take() {
-                let _ = b.pipeline.set_state(gst::State::Null);
+        for id in self.order.clone() {
+            self.close_all(&id, EndCause::Shutdown);
+            if let Some(s) = self.streams.get_mut(&id) {
+                s.life.stop();
             }
         }
         self.main_loop.quit();
     }
 }
 
-/// The structure's fields for an event line.
-fn renamed(s: &gst::StructureRef) -> Vec<(String, String)> {
-    json::fields(s)
-        .into_iter()
-        .map(|(k, v)| (field_name(&k).to_string(), v))
-        .collect()
+/// The record body of a detector's message as posted.
+fn detector_body(posted: &gst::StructureRef, thumbnail: Option<String>) -> Body<'_> {
+    Body::Detector {
+        message: Posted { structure: posted },
+        thumbnail,
+    }
 }
 
 /// Runs the service until every stream has ended, or a signal. Returns the
@@ -638,33 +406,19 @@ pub fn run(
     let main_loop = glib::MainLoop::new(None, false);
     let rt = Rc::new_cyclic(|me| {
         RefCell::new(Runtime {
-            out: Output::new(&config.output, metrics.clone()),
-            thumbnails: config
-                .output
-                .thumbnails
-                .then_some(config.output.file.as_ref())
-                .flatten()
-                .map(|f| thumbnails::Thumbnails::start(f, metrics.clone())),
-            webhook: config
-                .webhook
-                .as_ref()
-                .map(|w| webhook::Webhook::start(w, metrics.clone())),
+            outputs: Outputs::new(&config, metrics.clone()),
             streams: config
                 .streams
                 .iter()
-                .map(|c| StreamRt {
-                    conf: c.clone(),
-                    built: None,
-                    watch: None,
-                    live: false,
-                    phase: Phase::Starting,
-                    backoff: config.restart.initial_ms,
-                    restarted: false,
-                    open: BTreeMap::new(),
-                    suppressed: HashSet::new(),
-                    next_id: 0,
+                .map(|c| {
+                    let stream = Stream {
+                        life: Supervised::new(c.clone(), config.restart.initial_ms),
+                        book: Book::default(),
+                    };
+                    (c.id.clone(), stream)
                 })
                 .collect(),
+            order: config.streams.iter().map(|c| c.id.clone()).collect(),
             config: config.clone(),
             metrics: metrics.clone(),
             main_loop: main_loop.clone(),
@@ -672,8 +426,8 @@ pub fn run(
             stopping: false,
         })
     });
-    for i in 0..config.streams.len() {
-        rt.borrow_mut().start(i);
+    for s in &config.streams {
+        rt.borrow_mut().start(&s.id);
     }
     // SIGINT/SIGTERM raise a flag the tick reads (a handler may do no more)
     let signalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -695,11 +449,6 @@ pub fn run(
     });
     main_loop.run();
     // give the webhook and the thumbnails a moment to finish what is queued
-    if let Some(w) = rt.borrow_mut().webhook.as_mut() {
-        w.finish(Duration::from_secs(3));
-    }
-    if let Some(t) = rt.borrow_mut().thumbnails.as_mut() {
-        t.finish(Duration::from_secs(3));
-    }
+    rt.borrow_mut().outputs.finish(Duration::from_secs(3));
     Ok(())
 }
