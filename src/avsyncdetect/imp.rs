@@ -33,13 +33,9 @@ struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        let (early, late) = Preset::EbuR37.bounds().unwrap_or((40 * MS, 60 * MS));
         Settings {
-            sync: SyncConfig {
-                max_early: early,
-                max_late: late,
-                ..SyncConfig::default()
-            },
+            // EBU R37's bounds (tested against Preset::EbuR37)
+            sync: SyncConfig::default(),
             preset: Preset::EbuR37,
         }
     }
@@ -142,17 +138,18 @@ pub struct AvSyncDetect {
 
 impl AvSyncDetect {
     fn settings(&self) -> Settings {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner())
+        *self.settings.lock().unwrap()
     }
 
     /// See `order`; released before pushing anything downstream.
     fn in_order(&self) -> MutexGuard<'_, ()> {
-        self.order.lock().unwrap_or_else(|e| e.into_inner())
+        self.order.lock().unwrap()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // a panic elsewhere never leaves the state half-written: take it as it is
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        // a panic while it is held marks the element as panicked (gstreamer-rs)
+        // and nothing calls in again
+        self.state.lock().unwrap()
     }
 
     fn post(&self, structures: Vec<gst::Structure>) {
@@ -552,7 +549,7 @@ impl ObjectImpl for AvSyncDetect {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             let d = SyncConfig::default();
             vec![
-                glib::ParamSpecEnum::builder_with_default("mode", ModeProp::Auto)
+                glib::ParamSpecEnum::builder_with_default("mode", mode_from_kernel(d.mode))
                     .nick("Mode")
                     .blurb("How the offset is measured: flash/beep test signals, content, or test signals when present (auto)")
                     .mutable_playing()
@@ -562,8 +559,8 @@ impl ObjectImpl for AvSyncDetect {
                     .blurb("Sync tolerance of a standard (sets max-audio-early and max-audio-late)")
                     .mutable_playing()
                     .build(),
-                duration_property("max-audio-early", "Maximum audio lead", "How far audio may lead video before an alarm, in nanoseconds", 0, 10_000 * MS, 40 * MS),
-                duration_property("max-audio-late", "Maximum audio lag", "How far audio may lag video before an alarm, in nanoseconds", 0, 10_000 * MS, 60 * MS),
+                duration_property("max-audio-early", "Maximum audio lead", "How far audio may lead video before an alarm, in nanoseconds", 0, 10_000 * MS, d.max_early),
+                duration_property("max-audio-late", "Maximum audio lag", "How far audio may lag video before an alarm, in nanoseconds", 0, 10_000 * MS, d.max_late),
                 crate::glue::min_duration_property(d.min_duration),
                 duration_property("max-offset", "Maximum offset", "Largest offset looked for either way, in nanoseconds (a test pattern's period must exceed twice this)", 40 * MS, 10_000 * MS, d.max_offset),
                 duration_property("window", "Window", "Content mode: how much media each measurement rests on, in nanoseconds", 1000 * MS, 600_000 * MS, d.window),
@@ -580,7 +577,7 @@ impl ObjectImpl for AvSyncDetect {
                 glib::ParamSpecBoolean::builder("post-messages")
                     .nick("Post messages")
                     .blurb("Post measurement messages (alarms are posted regardless)")
-                    .default_value(true)
+                    .default_value(d.measurements)
                     .mutable_playing()
                     .build(),
             ]
@@ -589,39 +586,34 @@ impl ObjectImpl for AvSyncDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.settings.lock().unwrap();
         let c = &mut s.sync;
         match pspec.name() {
-            "mode" => {
-                if let Ok(m) = value.get::<ModeProp>() {
-                    c.mode = mode_to_kernel(m);
-                }
-            }
+            "mode" => c.mode = mode_to_kernel(value.get().expect("type checked upstream")),
             "preset" => {
-                if let Ok(p) = value.get::<Preset>() {
-                    s.preset = p;
-                    if let Some((early, late)) = p.bounds() {
-                        s.sync.max_early = early;
-                        s.sync.max_late = late;
-                    }
+                let p = value.get::<Preset>().expect("type checked upstream");
+                s.preset = p;
+                if let Some((early, late)) = p.bounds() {
+                    s.sync.max_early = early;
+                    s.sync.max_late = late;
                 }
             }
             "max-audio-early" => {
-                c.max_early = value.get().unwrap_or(c.max_early);
+                c.max_early = value.get().expect("type checked upstream");
                 s.preset = Preset::Custom;
             }
             "max-audio-late" => {
-                c.max_late = value.get().unwrap_or(c.max_late);
+                c.max_late = value.get().expect("type checked upstream");
                 s.preset = Preset::Custom;
             }
-            "min-duration" => c.min_duration = value.get().unwrap_or(c.min_duration),
-            "max-offset" => c.max_offset = value.get().unwrap_or(c.max_offset),
-            "window" => c.window = value.get().unwrap_or(c.window),
-            "interval" => c.interval = value.get().unwrap_or(c.interval),
-            "min-confidence" => c.min_confidence = value.get().unwrap_or(c.min_confidence),
-            "stall-timeout" => c.stall_timeout = value.get().unwrap_or(c.stall_timeout),
-            "post-messages" => c.measurements = value.get().unwrap_or(c.measurements),
-            _ => return,
+            "min-duration" => c.min_duration = value.get().expect("type checked upstream"),
+            "max-offset" => c.max_offset = value.get().expect("type checked upstream"),
+            "window" => c.window = value.get().expect("type checked upstream"),
+            "interval" => c.interval = value.get().expect("type checked upstream"),
+            "min-confidence" => c.min_confidence = value.get().expect("type checked upstream"),
+            "stall-timeout" => c.stall_timeout = value.get().expect("type checked upstream"),
+            "post-messages" => c.measurements = value.get().expect("type checked upstream"),
+            _ => unimplemented!(),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -641,7 +633,7 @@ impl ObjectImpl for AvSyncDetect {
             "min-confidence" => c.min_confidence.to_value(),
             "stall-timeout" => c.stall_timeout.to_value(),
             "post-messages" => c.measurements.to_value(),
-            _ => pspec.default_value().clone(),
+            _ => unimplemented!(),
         }
     }
 
@@ -706,5 +698,17 @@ impl ElementImpl for AvSyncDetect {
             *self.lock() = State::new(self.settings().sync);
         }
         Ok(ret)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_config_is_the_default_preset() {
+        let d = SyncConfig::default();
+        assert_eq!(Preset::EbuR37.bounds(), Some((d.max_early, d.max_late)));
+        assert_eq!(Settings::default().preset, Preset::EbuR37);
     }
 }

@@ -22,7 +22,9 @@ pub struct SliceCheck {
 
 impl SliceCheck {
     fn state(&self) -> std::sync::MutexGuard<'_, Checker> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        // a panic while it is held marks the element as panicked (gstreamer-rs)
+        // and nothing calls in again
+        self.state.lock().unwrap()
     }
 }
 
