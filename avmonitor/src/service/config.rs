@@ -302,111 +302,20 @@ impl Config {
         if self.streams.is_empty() {
             return err("stream: no stream configured (add a [[stream]] with id and uri)");
         }
-        if self.restart.no_media_ms == 0 {
-            return err("restart.no-media-ms: must be above 0");
-        }
-        if self.restart.initial_ms == 0 || self.restart.initial_ms > self.restart.max_ms {
-            return err(format!(
-                "restart.initial-ms: {} must be above 0 and at most restart.max-ms ({})",
-                self.restart.initial_ms, self.restart.max_ms
-            ));
-        }
-        if self.http.enabled {
-            if let Err(e) = self.http.listen.parse::<std::net::SocketAddr>() {
-                return err(format!(
-                    "http.listen: \"{}\" is not an address:port ({e})",
-                    self.http.listen
-                ));
-            }
-        }
+        self.restart.check()?;
+        self.http.check()?;
         let mut ids = std::collections::HashSet::new();
         for (i, s) in self.streams.iter().enumerate() {
-            let at = format!("stream[{i}]");
-            if s.id.is_empty()
-                || !s
-                    .id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            {
-                return err(format!(
-                    "{at}.id: \"{}\" must be letters, digits, '-', '_' or '.'",
-                    s.id
-                ));
-            }
-            if !ids.insert(s.id.as_str()) {
-                return err(format!("{at}.id: \"{}\" is used twice", s.id));
-            }
-            let at = format!("stream \"{}\"", s.id);
-            if s.uri.trim().is_empty() {
-                return err(format!("{at}: uri is empty"));
-            }
-            // an empty list only decodes (a baseline to measure against)
-            let detectors = s.detectors();
-            for d in &detectors {
-                if !known(d) {
-                    return err(format!(
-                        "{at}: detectors: unknown detector \"{d}\" (known: {}, {}, {SYNC_DETECTOR})",
-                        VIDEO_DETECTORS.join(", "),
-                        AUDIO_DETECTORS.join(", ")
-                    ));
-                }
-            }
-            for (det, props) in &s.properties {
-                if !detectors.contains(det) {
-                    return err(format!(
-                        "{at}: properties.{det}: \"{det}\" is not among the stream's detectors"
-                    ));
-                }
-                let element = gst::ElementFactory::make(det).build().map_err(|e| {
-                    ConfigError(format!(
-                        "{at}: properties.{det}: cannot make the element: {e}"
-                    ))
-                })?;
-                for (name, value) in props {
-                    let Some(pspec) = element.find_property(name) else {
-                        return err(format!(
-                            "{at}: properties.{det}.{name}: {det} has no property \"{name}\" (see gst-inspect-1.0 {det})"
-                        ));
-                    };
-                    let text = value_string(value);
-                    let ok = gst::glib::Value::deserialize(&text, pspec.value_type())
-                        .is_ok_and(|v| in_range(&pspec, &v));
-                    if !ok || matches!(name.as_str(), "name" | "parent") {
-                        return err(format!(
-                            "{at}: properties.{det}.{name}: {value} is not a valid {} (see gst-inspect-1.0 {det})",
-                            pspec.value_type().name()
-                        ));
-                    }
-                }
-            }
+            s.check(i, &mut ids)?;
         }
         if self.output.thumbnails && self.output.file.is_none() {
             return err("output.thumbnails: thumbnails are saved beside the event file: set output.file too");
         }
         if let Some(w) = &self.webhook {
-            if !w.url.starts_with("http://") && !w.url.starts_with("https://") {
-                return err(format!(
-                    "webhook.url: \"{}\" must be an http:// or https:// URL",
-                    w.url
-                ));
-            }
-            if w.queue == 0 {
-                return err("webhook.queue: must be above 0");
-            }
+            w.check()?;
         }
         for (i, a) in self.alarms.iter().enumerate() {
-            if !known(&a.detector) {
-                return err(format!(
-                    "alarm[{i}].detector: unknown detector \"{}\"",
-                    a.detector
-                ));
-            }
-            if let Some(s) = a.streams.iter().find(|s| !ids.contains(s.as_str())) {
-                return err(format!("alarm[{i}].streams: no stream \"{s}\""));
-            }
-            if a.name.is_empty() {
-                return err(format!("alarm[{i}].name is empty"));
-            }
+            a.check(i, &ids)?;
         }
         Ok(())
     }
@@ -434,6 +343,150 @@ fn in_range(pspec: &gst::glib::ParamSpec, v: &gst::glib::Value) -> bool {
         ParamSpecUInt64 => u64
     );
     true
+}
+
+impl Restart {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.no_media_ms == 0 {
+            return err("restart.no-media-ms: must be above 0");
+        }
+        if self.initial_ms == 0 || self.initial_ms > self.max_ms {
+            return err(format!(
+                "restart.initial-ms: {} must be above 0 and at most restart.max-ms ({})",
+                self.initial_ms, self.max_ms
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Http {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.enabled {
+            if let Err(e) = self.listen.parse::<std::net::SocketAddr>() {
+                return err(format!(
+                    "http.listen: \"{}\" is not an address:port ({e})",
+                    self.listen
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Stream {
+    /// Stream `i`: its id (not in `ids` yet, and added), uri, detectors and
+    /// their properties.
+    fn check<'a>(
+        &'a self,
+        i: usize,
+        ids: &mut std::collections::HashSet<&'a str>,
+    ) -> Result<(), ConfigError> {
+        let at = format!("stream[{i}]");
+        if self.id.is_empty()
+            || !self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return err(format!(
+                "{at}.id: \"{}\" must be letters, digits, '-', '_' or '.'",
+                self.id
+            ));
+        }
+        if !ids.insert(self.id.as_str()) {
+            return err(format!("{at}.id: \"{}\" is used twice", self.id));
+        }
+        let at = format!("stream \"{}\"", self.id);
+        if self.uri.trim().is_empty() {
+            return err(format!("{at}: uri is empty"));
+        }
+        // an empty list only decodes (a baseline to measure against)
+        let detectors = self.detectors();
+        for d in &detectors {
+            if !known(d) {
+                return err(format!(
+                    "{at}: detectors: unknown detector \"{d}\" (known: {}, {}, {SYNC_DETECTOR})",
+                    VIDEO_DETECTORS.join(", "),
+                    AUDIO_DETECTORS.join(", ")
+                ));
+            }
+        }
+        for (det, props) in &self.properties {
+            if !detectors.contains(det) {
+                return err(format!(
+                    "{at}: properties.{det}: \"{det}\" is not among the stream's detectors"
+                ));
+            }
+            check_properties(&at, det, props)?;
+        }
+        Ok(())
+    }
+}
+
+/// Each of `props` is a property of `det` and a valid value for it (asked
+/// of the element itself).
+fn check_properties(
+    at: &str,
+    det: &str,
+    props: &BTreeMap<String, toml::Value>,
+) -> Result<(), ConfigError> {
+    let element = gst::ElementFactory::make(det).build().map_err(|e| {
+        ConfigError(format!(
+            "{at}: properties.{det}: cannot make the element: {e}"
+        ))
+    })?;
+    for (name, value) in props {
+        let Some(pspec) = element.find_property(name) else {
+            return err(format!(
+                "{at}: properties.{det}.{name}: {det} has no property \"{name}\" (see gst-inspect-1.0 {det})"
+            ));
+        };
+        let text = value_string(value);
+        let ok = gst::glib::Value::deserialize(&text, pspec.value_type())
+            .is_ok_and(|v| in_range(&pspec, &v));
+        if !ok || matches!(name.as_str(), "name" | "parent") {
+            return err(format!(
+                "{at}: properties.{det}.{name}: {value} is not a valid {} (see gst-inspect-1.0 {det})",
+                pspec.value_type().name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Webhook {
+    fn check(&self) -> Result<(), ConfigError> {
+        if !self.url.starts_with("http://") && !self.url.starts_with("https://") {
+            return err(format!(
+                "webhook.url: \"{}\" must be an http:// or https:// URL",
+                self.url
+            ));
+        }
+        if self.queue == 0 {
+            return err("webhook.queue: must be above 0");
+        }
+        Ok(())
+    }
+}
+
+impl Alarm {
+    /// Alarm rule `i`, whose streams must be among `ids`.
+    fn check(&self, i: usize, ids: &std::collections::HashSet<&str>) -> Result<(), ConfigError> {
+        if !known(&self.detector) {
+            return err(format!(
+                "alarm[{i}].detector: unknown detector \"{}\"",
+                self.detector
+            ));
+        }
+        if let Some(s) = self.streams.iter().find(|s| !ids.contains(s.as_str())) {
+            return err(format!("alarm[{i}].streams: no stream \"{s}\""));
+        }
+        if self.name.is_empty() {
+            return err(format!("alarm[{i}].name is empty"));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

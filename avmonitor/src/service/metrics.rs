@@ -65,6 +65,8 @@ pub fn now_s() -> u64 {
 }
 
 impl Metrics {
+    /// Every metric, registered with its help text: one list (about 100
+    /// lines), read top to bottom like the `/metrics` page it makes.
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("avmonitor");
         let up = Family::<StreamLabel, Gauge>::default();

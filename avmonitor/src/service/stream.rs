@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use gst::prelude::*;
+use gstavmonitor::EventKind;
 
 use super::config::{self, AUDIO_DETECTORS, SYNC_DETECTOR, VIDEO_DETECTORS};
 use super::metrics::Metrics;
@@ -89,33 +90,7 @@ pub fn build(
     let snapshots: Snapshots = Arc::default();
     let current: Arc<Mutex<std::collections::HashMap<String, Current>>> = Arc::default();
     if keep_frames {
-        // in the detector's own thread, as it posts: the frame it is on
-        let (current, snapshots) = (current.clone(), snapshots.clone());
-        if let Some(bus) = pipeline.bus() {
-            bus.set_sync_handler(move |_, msg| {
-                if let (gst::MessageView::Element(e), Some(src)) = (msg.view(), msg.src()) {
-                    let start = e
-                        .structure()
-                        .is_some_and(|s| s.get::<&str>("event").ok() == Some("start"));
-                    let frame = start
-                        .then(|| {
-                            current
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .get(src.name().as_str())
-                                .and_then(|c| c.lock().unwrap_or_else(|e| e.into_inner()).clone())
-                        })
-                        .flatten();
-                    if let Some(f) = frame {
-                        snapshots
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(msg.seqnum(), f);
-                    }
-                }
-                gst::BusSyncReply::Pass
-            });
-        }
+        keep_snapshots(&pipeline, current.clone(), snapshots.clone());
     }
     let detectors = conf.detectors();
     let sync = if detectors.iter().any(|d| d == SYNC_DETECTOR) {
@@ -146,39 +121,13 @@ pub fn build(
         (None, Some(kind)) => Some(loadgen::source(kind)?),
         _ => None,
     };
-    if let Some(src) = generated {
-        pipeline.add(&src).map_err(|e| e.to_string())?;
-        for (pad, medium) in [("video", Medium::Video), ("audio", Medium::Audio)] {
-            let sink = chain.build(medium)?;
-            src.static_pad(pad)
-                .ok_or("demo: no pad")?
-                .link(&sink)
-                .map_err(|e| format!("{}: {e}", conf.uri))?;
-        }
-    } else {
-        let uri = resolve_uri(&conf.uri)?;
-        let dec = make("uridecodebin", None)?;
-        dec.set_property("uri", &uri);
-        if detectors.iter().any(|d| d == "blockdetect") {
-            // what slicecheck does, on the H.264 or HEVC parser uridecodebin plugs
-            // before the decoder: lost slices and the quantiser for
-            // blockdetect
-            if let Some(bin) = dec.downcast_ref::<gst::Bin>() {
-                bin.connect_deep_element_added(|_, _, element| {
-                    let parser = element
-                        .factory()
-                        .is_some_and(|f| matches!(f.name().as_str(), "h264parse" | "h265parse"));
-                    if parser {
-                        gstavmonitor::attach_slicecheck_to_parser(element);
-                    }
-                });
-            }
-        }
-        pipeline.add(&dec).map_err(|e| e.to_string())?;
-        let chain = Arc::new(chain);
-        let c = chain.clone();
-        dec.connect_pad_added(move |_, pad| c.link_decoded(pad));
-        dec.connect_no_more_pads(move |_| chain.no_more_pads());
+    match generated {
+        Some(src) => add_generated(&pipeline, src.upcast_ref(), &chain)?,
+        None => add_decoder(
+            &pipeline,
+            chain,
+            detectors.iter().any(|d| d == "blockdetect"),
+        )?,
     }
     Ok(Built {
         pipeline,
@@ -187,6 +136,89 @@ pub fn build(
         sinks,
         snapshots,
     })
+}
+
+/// Keeps, in the detector's own thread as it posts a start, the frame it is
+/// on (`current`, by element name), under the message's sequence number.
+fn keep_snapshots(
+    pipeline: &gst::Pipeline,
+    current: Arc<Mutex<std::collections::HashMap<String, Current>>>,
+    snapshots: Snapshots,
+) {
+    let Some(bus) = pipeline.bus() else {
+        return;
+    };
+    bus.set_sync_handler(move |_, msg| {
+        if let (gst::MessageView::Element(e), Some(src)) = (msg.view(), msg.src()) {
+            let start = e
+                .structure()
+                .and_then(gstavmonitor::Message::from_structure)
+                .and_then(Result::ok)
+                .is_some_and(|m| m.defect().is_some_and(|d| d.kind == EventKind::Start));
+            let frame = start
+                .then(|| {
+                    current
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(src.name().as_str())
+                        .and_then(|c| c.lock().unwrap_or_else(|e| e.into_inner()).clone())
+                })
+                .flatten();
+            if let Some(f) = frame {
+                snapshots
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(msg.seqnum(), f);
+            }
+        }
+        gst::BusSyncReply::Pass
+    });
+}
+
+/// A generated source (`demo:N`, `bench:*`) with its video and audio pads
+/// linked to the detector chains.
+fn add_generated(
+    pipeline: &gst::Pipeline,
+    src: &gst::Element,
+    chain: &Chain,
+) -> Result<(), String> {
+    pipeline.add(src).map_err(|e| e.to_string())?;
+    for (pad, medium) in [("video", Medium::Video), ("audio", Medium::Audio)] {
+        let sink = chain.build(medium)?;
+        src.static_pad(pad)
+            .ok_or("demo: no pad")?
+            .link(&sink)
+            .map_err(|e| format!("{}: {e}", chain.conf.uri))?;
+    }
+    Ok(())
+}
+
+/// `uridecodebin` on the stream's URI, each decoded pad linked to its chain
+/// as it comes; with `slices`, slicecheck's work done on the H.264 or HEVC
+/// parser it plugs before the decoder (lost slices and the quantiser for
+/// blockdetect).
+fn add_decoder(pipeline: &gst::Pipeline, chain: Chain, slices: bool) -> Result<(), String> {
+    let uri = resolve_uri(&chain.conf.uri)?;
+    let dec = make("uridecodebin", None)?;
+    dec.set_property("uri", &uri);
+    if slices {
+        if let Some(bin) = dec.downcast_ref::<gst::Bin>() {
+            bin.connect_deep_element_added(|_, _, element| {
+                let parser = element
+                    .factory()
+                    .is_some_and(|f| matches!(f.name().as_str(), "h264parse" | "h265parse"));
+                if parser {
+                    gstavmonitor::attach_slicecheck_to_parser(element);
+                }
+            });
+        }
+    }
+    pipeline.add(&dec).map_err(|e| e.to_string())?;
+    let chain = Arc::new(chain);
+    let c = chain.clone();
+    dec.connect_pad_added(move |_, pad| c.link_decoded(pad));
+    dec.connect_no_more_pads(move |_| chain.no_more_pads());
+    Ok(())
 }
 
 /// Builds and links the per-medium chains.
