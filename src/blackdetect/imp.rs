@@ -7,10 +7,8 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
-use super::messages::BlackDetectMessage;
-use crate::analysis::video::black::{BlackConfig, BlackDetector, BlackEvent};
-use crate::glue::{self, ToMessage};
-use crate::messages::DefectEvent;
+use crate::analysis::video::black::{BlackConfig, BlackDetector};
+use crate::glue;
 use crate::videodetect::{self, Core};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -20,18 +18,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Black picture detector"),
     )
 });
-
-impl ToMessage for BlackEvent {
-    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
-        let common = DefectEvent::from_transition(self.transition, segment);
-        BlackDetectMessage {
-            event: common,
-            black_ratio: self.stats.black_ratio,
-            mean_luma: self.stats.mean_luma,
-        }
-        .to_structure()
-    }
-}
 
 /// The properties are the kernel's config, whose `Default` is every default.
 pub struct BlackDetect {

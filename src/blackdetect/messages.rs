@@ -1,5 +1,7 @@
 //! The `blackdetect` message.
 
+use crate::analysis::video::black::BlackEvent;
+use crate::glue::ToMessage;
 use crate::messages::{check_name, field, DefectEvent, MessageError};
 
 /// `blackdetect` message.
@@ -48,5 +50,18 @@ impl TryFrom<&gst::StructureRef> for BlackDetectMessage {
 
     fn try_from(s: &gst::StructureRef) -> Result<Self, MessageError> {
         Self::from_structure(s)
+    }
+}
+
+/// The message of one kernel event, with times from `segment`.
+impl ToMessage for BlackEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        let common = DefectEvent::from_transition(self.transition, segment);
+        BlackDetectMessage {
+            event: common,
+            black_ratio: self.stats.black_ratio,
+            mean_luma: self.stats.mean_luma,
+        }
+        .to_structure()
     }
 }

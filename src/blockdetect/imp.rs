@@ -7,10 +7,8 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
-use super::messages::BlockDetectMessage;
-use crate::analysis::video::block::{BlockConfig, BlockDetector, BlockEvent};
-use crate::glue::{self, ToMessage};
-use crate::messages::{DefectEvent, Times};
+use crate::analysis::video::block::{BlockConfig, BlockDetector};
+use crate::glue;
 use crate::videodetect::{self, Core};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -22,30 +20,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 });
 
 const DEFAULT_POST_MESSAGES: bool = true;
-
-impl ToMessage for BlockEvent {
-    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
-        match *self {
-            BlockEvent::Corruption { transition, damage } => BlockDetectMessage::Corruption {
-                event: DefectEvent::from_transition(transition, segment),
-                damaged_blocks: damage.blocks,
-                damaged_fraction: damage.fraction,
-                area: damage.area,
-                evidence: damage.evidence,
-            },
-            BlockEvent::Measurement(m) => {
-                let at = Times::in_segment(m.timestamp, segment);
-                BlockDetectMessage::Measurement {
-                    at,
-                    blockiness: m.blockiness,
-                    frames: m.frames,
-                    corrupted_frames: m.corrupted_frames,
-                }
-            }
-        }
-        .to_structure()
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 struct Settings {

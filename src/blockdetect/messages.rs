@@ -1,6 +1,7 @@
 //! The `blockdetect` message: corruption events and blockiness measurements.
 
-use crate::analysis::video::block::{BoxPx, Evidence};
+use crate::analysis::video::block::{BlockEvent, BoxPx, Evidence};
+use crate::glue::ToMessage;
 use crate::messages::{check_name, enum_field, field, DefectEvent, MessageError, Times};
 
 /// `blockdetect` message: a corruption (`event` = "start" / "end") or a
@@ -107,5 +108,30 @@ impl TryFrom<&gst::StructureRef> for BlockDetectMessage {
 
     fn try_from(s: &gst::StructureRef) -> Result<Self, MessageError> {
         Self::from_structure(s)
+    }
+}
+
+/// The message of one kernel event, with times from `segment`.
+impl ToMessage for BlockEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        match *self {
+            BlockEvent::Corruption { transition, damage } => BlockDetectMessage::Corruption {
+                event: DefectEvent::from_transition(transition, segment),
+                damaged_blocks: damage.blocks,
+                damaged_fraction: damage.fraction,
+                area: damage.area,
+                evidence: damage.evidence,
+            },
+            BlockEvent::Measurement(m) => {
+                let at = Times::in_segment(m.timestamp, segment);
+                BlockDetectMessage::Measurement {
+                    at,
+                    blockiness: m.blockiness,
+                    frames: m.frames,
+                    corrupted_frames: m.corrupted_frames,
+                }
+            }
+        }
+        .to_structure()
     }
 }

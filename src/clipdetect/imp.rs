@@ -5,11 +5,8 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
-use super::messages::ClipDetectMessage;
-use crate::analysis::audio::clip::{ClipConfig, ClipDetector, ClipEvent};
+use crate::analysis::audio::clip::{ClipConfig, ClipDetector};
 use crate::audiodetect::{self, AudioCore};
-use crate::glue::ToMessage;
-use crate::messages::DefectEvent;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -18,17 +15,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Clipping detector"),
     )
 });
-
-impl ToMessage for ClipEvent {
-    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
-        ClipDetectMessage {
-            event: DefectEvent::from_transition(self.transition, segment),
-            clipped_samples: self.clipped_samples.clone(),
-            runs: self.runs.clone(),
-        }
-        .to_structure()
-    }
-}
 
 /// The kernel's config, and `level-db` as it was written (the kernel holds
 /// the level as a fraction of full scale, which would not read back exactly).

@@ -1,5 +1,7 @@
 //! The `clipdetect` message.
 
+use crate::analysis::audio::clip::ClipEvent;
+use crate::glue::ToMessage;
 use crate::messages::{array, check_name, read_array, DefectEvent, MessageError};
 
 /// `clipdetect` message.
@@ -45,5 +47,17 @@ impl TryFrom<&gst::StructureRef> for ClipDetectMessage {
 
     fn try_from(s: &gst::StructureRef) -> Result<Self, MessageError> {
         Self::from_structure(s)
+    }
+}
+
+/// The message of one kernel event, with times from `segment`.
+impl ToMessage for ClipEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        ClipDetectMessage {
+            event: DefectEvent::from_transition(self.transition, segment),
+            clipped_samples: self.clipped_samples.clone(),
+            runs: self.runs.clone(),
+        }
+        .to_structure()
     }
 }

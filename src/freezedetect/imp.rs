@@ -7,10 +7,8 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::subclass::prelude::*;
 
-use super::messages::FreezeDetectMessage;
-use crate::analysis::video::freeze::{FreezeConfig, FreezeDetector, FreezeEvent};
-use crate::glue::{self, ToMessage};
-use crate::messages::DefectEvent;
+use crate::analysis::video::freeze::{FreezeConfig, FreezeDetector};
+use crate::glue;
 use crate::videodetect::{self, Core};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -20,17 +18,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Frozen picture detector"),
     )
 });
-
-impl ToMessage for FreezeEvent {
-    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
-        let common = DefectEvent::from_transition(self.transition, segment);
-        FreezeDetectMessage {
-            event: common,
-            difference: self.difference,
-        }
-        .to_structure()
-    }
-}
 
 /// The properties are the kernel's config, whose `Default` is every default.
 pub struct FreezeDetect {

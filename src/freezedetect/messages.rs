@@ -1,5 +1,7 @@
 //! The `freezedetect` message.
 
+use crate::analysis::video::freeze::FreezeEvent;
+use crate::glue::ToMessage;
 use crate::messages::{check_name, field, DefectEvent, MessageError};
 
 /// `freezedetect` message.
@@ -43,5 +45,17 @@ impl TryFrom<&gst::StructureRef> for FreezeDetectMessage {
 
     fn try_from(s: &gst::StructureRef) -> Result<Self, MessageError> {
         Self::from_structure(s)
+    }
+}
+
+/// The message of one kernel event, with times from `segment`.
+impl ToMessage for FreezeEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        let common = DefectEvent::from_transition(self.transition, segment);
+        FreezeDetectMessage {
+            event: common,
+            difference: self.difference,
+        }
+        .to_structure()
     }
 }

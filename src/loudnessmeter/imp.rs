@@ -5,12 +5,9 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
-use super::messages::LoudnessMeterMessage;
 use super::Preset;
-use crate::analysis::audio::loudness::{LoudnessConfig, LoudnessEvent, LoudnessMeter as Meter};
+use crate::analysis::audio::loudness::{LoudnessConfig, LoudnessMeter as Meter};
 use crate::audiodetect::{self, AudioCore};
-use crate::glue::ToMessage;
-use crate::messages::{DefectEvent, Times};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -19,35 +16,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Loudness meter"),
     )
 });
-
-impl ToMessage for LoudnessEvent {
-    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
-        match self {
-            LoudnessEvent::Measurement(m) => {
-                let at = Times::in_segment(m.timestamp, segment);
-                LoudnessMeterMessage::Measurement {
-                    at,
-                    momentary: m.momentary,
-                    short_term: m.short_term,
-                    integrated: m.integrated,
-                    loudness_range: m.range,
-                    sample_peak_db: m.sample_peak_db.clone(),
-                    true_peak_db: m.true_peak_db.clone(),
-                }
-            }
-            LoudnessEvent::Alarm {
-                kind,
-                transition,
-                value,
-            } => LoudnessMeterMessage::Alarm {
-                event: DefectEvent::from_transition(*transition, segment),
-                alarm: *kind,
-                value: *value,
-            },
-        }
-        .to_structure()
-    }
-}
 
 /// The meter's settings, and the preset they came from (a way of setting
 /// values, not something the meter uses).

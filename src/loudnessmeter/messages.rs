@@ -1,6 +1,7 @@
 //! The `loudnessmeter` message: measurements and alarms.
 
-use crate::analysis::audio::loudness::AlarmKind;
+use crate::analysis::audio::loudness::{AlarmKind, LoudnessEvent};
+use crate::glue::ToMessage;
 use crate::messages::{
     array, check_name, enum_field, field, read_array, DefectEvent, MessageError, Times,
 };
@@ -99,5 +100,35 @@ impl TryFrom<&gst::StructureRef> for LoudnessMeterMessage {
 
     fn try_from(s: &gst::StructureRef) -> Result<Self, MessageError> {
         Self::from_structure(s)
+    }
+}
+
+/// The message of one kernel event, with times from `segment`.
+impl ToMessage for LoudnessEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        match self {
+            LoudnessEvent::Measurement(m) => {
+                let at = Times::in_segment(m.timestamp, segment);
+                LoudnessMeterMessage::Measurement {
+                    at,
+                    momentary: m.momentary,
+                    short_term: m.short_term,
+                    integrated: m.integrated,
+                    loudness_range: m.range,
+                    sample_peak_db: m.sample_peak_db.clone(),
+                    true_peak_db: m.true_peak_db.clone(),
+                }
+            }
+            LoudnessEvent::Alarm {
+                kind,
+                transition,
+                value,
+            } => LoudnessMeterMessage::Alarm {
+                event: DefectEvent::from_transition(*transition, segment),
+                alarm: *kind,
+                value: *value,
+            },
+        }
+        .to_structure()
     }
 }

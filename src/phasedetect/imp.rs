@@ -5,11 +5,8 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
-use super::messages::PhaseDetectMessage;
-use crate::analysis::audio::phase::{PhaseConfig, PhaseDetector, PhaseEvent};
+use crate::analysis::audio::phase::{PhaseConfig, PhaseDetector};
 use crate::audiodetect::{self, AudioCore};
-use crate::glue::ToMessage;
-use crate::messages::DefectEvent;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -18,19 +15,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Phase detector"),
     )
 });
-
-impl ToMessage for PhaseEvent {
-    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
-        PhaseDetectMessage {
-            event: DefectEvent::from_transition(self.transition, segment),
-            kind: self.kind,
-            correlation: self.correlation,
-            channel_a: self.channels.0 as u32,
-            channel_b: self.channels.1 as u32,
-        }
-        .to_structure()
-    }
-}
 
 pub struct PhaseDetect {
     settings: Mutex<PhaseConfig>,

@@ -1,6 +1,7 @@
 //! The `phasedetect` message.
 
-use crate::analysis::audio::phase::PhaseKind;
+use crate::analysis::audio::phase::{PhaseEvent, PhaseKind};
+use crate::glue::ToMessage;
 use crate::messages::{check_name, enum_field, field, DefectEvent, MessageError};
 
 /// `phasedetect` message.
@@ -52,5 +53,19 @@ impl TryFrom<&gst::StructureRef> for PhaseDetectMessage {
 
     fn try_from(s: &gst::StructureRef) -> Result<Self, MessageError> {
         Self::from_structure(s)
+    }
+}
+
+/// The message of one kernel event, with times from `segment`.
+impl ToMessage for PhaseEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        PhaseDetectMessage {
+            event: DefectEvent::from_transition(self.transition, segment),
+            kind: self.kind,
+            correlation: self.correlation,
+            channel_a: self.channels.0 as u32,
+            channel_b: self.channels.1 as u32,
+        }
+        .to_structure()
     }
 }

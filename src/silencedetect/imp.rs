@@ -5,11 +5,8 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
-use super::messages::SilenceDetectMessage;
-use crate::analysis::audio::silence::{SilenceConfig, SilenceDetector, SilenceEvent};
+use crate::analysis::audio::silence::{SilenceConfig, SilenceDetector};
 use crate::audiodetect::{self, AudioCore};
-use crate::glue::ToMessage;
-use crate::messages::DefectEvent;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -18,17 +15,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Silence detector"),
     )
 });
-
-impl ToMessage for SilenceEvent {
-    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
-        SilenceDetectMessage {
-            event: DefectEvent::from_transition(self.transition, segment),
-            channel: self.channel.map(|c| c as u32),
-            level_db: self.level_db,
-        }
-        .to_structure()
-    }
-}
 
 pub struct SilenceDetect {
     settings: Mutex<SilenceConfig>,

@@ -1,5 +1,7 @@
 //! The `silencedetect` message.
 
+use crate::analysis::audio::silence::SilenceEvent;
+use crate::glue::ToMessage;
 use crate::messages::{check_name, field, DefectEvent, MessageError};
 
 /// `silencedetect` message.
@@ -46,5 +48,17 @@ impl TryFrom<&gst::StructureRef> for SilenceDetectMessage {
 
     fn try_from(s: &gst::StructureRef) -> Result<Self, MessageError> {
         Self::from_structure(s)
+    }
+}
+
+/// The message of one kernel event, with times from `segment`.
+impl ToMessage for SilenceEvent {
+    fn structure(&self, segment: &gst::Segment) -> gst::Structure {
+        SilenceDetectMessage {
+            event: DefectEvent::from_transition(self.transition, segment),
+            channel: self.channel.map(|c| c as u32),
+            level_db: self.level_db,
+        }
+        .to_structure()
     }
 }
