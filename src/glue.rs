@@ -1,6 +1,8 @@
 //! GStreamer glue every detector element shares: turning events into bus
 //! messages and posting them, and the common properties.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use gst::glib;
 use gst::prelude::*;
 use gst_base::prelude::*;
@@ -49,4 +51,14 @@ pub fn min_duration_property(default: u64) -> glib::ParamSpec {
         .default_value(default)
         .mutable_playing()
         .build()
+}
+
+/// Locks an element's settings or stream state without a panic on the
+/// streaming path. A lock is poisoned only by a panic while it was held;
+/// gstreamer-rs then marks the element as panicked and calls none of its
+/// element or transform functions again, so poisoned stream state is not
+/// analysed any further. Settings are plain values, each written whole by a
+/// setter, so they stay valid whatever was interrupted.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -430,9 +430,7 @@ where
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Stream<D>>> {
-        // a panic while it is held marks the element as panicked (gstreamer-rs)
-        // and nothing calls in again
-        self.state.lock().unwrap()
+        crate::glue::lock(&self.state)
     }
 
     fn post(&self, element: &gst_base::BaseTransform, events: &[D::Event]) {

@@ -138,18 +138,16 @@ pub struct AvSyncDetect {
 
 impl AvSyncDetect {
     fn settings(&self) -> Settings {
-        *self.settings.lock().unwrap()
+        *crate::glue::lock(&self.settings)
     }
 
     /// See `order`; released before pushing anything downstream.
     fn in_order(&self) -> MutexGuard<'_, ()> {
-        self.order.lock().unwrap()
+        crate::glue::lock(&self.order)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // a panic while it is held marks the element as panicked (gstreamer-rs)
-        // and nothing calls in again
-        self.state.lock().unwrap()
+        crate::glue::lock(&self.state)
     }
 
     fn post(&self, structures: Vec<gst::Structure>) {
@@ -586,7 +584,7 @@ impl ObjectImpl for AvSyncDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
+        let mut s = crate::glue::lock(&self.settings);
         let c = &mut s.sync;
         match pspec.name() {
             "mode" => c.mode = mode_to_kernel(value.get().expect("type checked upstream")),

@@ -36,7 +36,7 @@ impl Default for BlackDetect {
 
 impl BlackDetect {
     fn settings(&self) -> BlackConfig {
-        *self.settings.lock().unwrap()
+        *crate::glue::lock(&self.settings)
     }
 }
 
@@ -84,7 +84,7 @@ impl ObjectImpl for BlackDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
+        let mut s = crate::glue::lock(&self.settings);
         let name = pspec.name();
         match name {
             "pixel-threshold" => s.pixel_threshold = value.get().expect("type checked upstream"),

@@ -48,7 +48,7 @@ impl Default for BlockDetect {
 impl BlockDetect {
     /// The detector's settings; no measurements when `post-messages` is off.
     fn settings(&self) -> BlockConfig {
-        let s = *self.settings.lock().unwrap();
+        let s = *crate::glue::lock(&self.settings);
         BlockConfig {
             interval: if s.post_messages {
                 s.config.interval
@@ -146,7 +146,7 @@ impl ObjectImpl for BlockDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
+        let mut s = crate::glue::lock(&self.settings);
         let name = pspec.name();
         let c = &mut s.config;
         match name {
@@ -168,7 +168,7 @@ impl ObjectImpl for BlockDetect {
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = *self.settings.lock().unwrap();
+        let s = *crate::glue::lock(&self.settings);
         let c = s.config;
         match pspec.name() {
             "threshold" => c.threshold.to_value(),

@@ -58,7 +58,7 @@ impl Default for ClipDetect {
 
 impl ClipDetect {
     fn settings(&self) -> ClipConfig {
-        self.settings.lock().unwrap().config
+        crate::glue::lock(&self.settings).config
     }
 }
 
@@ -104,7 +104,7 @@ impl ObjectImpl for ClipDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
+        let mut s = crate::glue::lock(&self.settings);
         match pspec.name() {
             "level-db" => {
                 s.level_db = value.get().expect("type checked upstream");
@@ -118,7 +118,7 @@ impl ObjectImpl for ClipDetect {
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = *self.settings.lock().unwrap();
+        let s = *crate::glue::lock(&self.settings);
         match pspec.name() {
             "level-db" => s.level_db.to_value(),
             "min-run" => s.config.min_run.to_value(),

@@ -36,7 +36,7 @@ impl Default for FreezeDetect {
 
 impl FreezeDetect {
     fn settings(&self) -> FreezeConfig {
-        *self.settings.lock().unwrap()
+        *crate::glue::lock(&self.settings)
     }
 }
 
@@ -76,7 +76,7 @@ impl ObjectImpl for FreezeDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
+        let mut s = crate::glue::lock(&self.settings);
         let name = pspec.name();
         match name {
             "threshold" => s.threshold = value.get().expect("type checked upstream"),

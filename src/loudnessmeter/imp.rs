@@ -45,7 +45,7 @@ impl Default for LoudnessMeter {
 
 impl LoudnessMeter {
     fn all_settings(&self) -> Settings {
-        *self.settings.lock().unwrap()
+        *crate::glue::lock(&self.settings)
     }
 
     fn settings(&self) -> LoudnessConfig {
@@ -121,7 +121,7 @@ impl ObjectImpl for LoudnessMeter {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
+        let mut s = crate::glue::lock(&self.settings);
         let m = &mut s.meter;
         match pspec.name() {
             "interval" => m.interval = value.get().expect("type checked upstream"),

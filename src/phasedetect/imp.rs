@@ -32,7 +32,7 @@ impl Default for PhaseDetect {
 
 impl PhaseDetect {
     fn settings(&self) -> PhaseConfig {
-        *self.settings.lock().unwrap()
+        *crate::glue::lock(&self.settings)
     }
 }
 
@@ -85,7 +85,7 @@ impl ObjectImpl for PhaseDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
+        let mut s = crate::glue::lock(&self.settings);
         match pspec.name() {
             "channel-a" => s.channel_a = value.get::<u32>().map_or(s.channel_a, |v| v as usize),
             "channel-b" => s.channel_b = value.get::<u32>().map_or(s.channel_b, |v| v as usize),

@@ -32,7 +32,7 @@ impl Default for SilenceDetect {
 
 impl SilenceDetect {
     fn settings(&self) -> SilenceConfig {
-        *self.settings.lock().unwrap()
+        *crate::glue::lock(&self.settings)
     }
 }
 
@@ -63,7 +63,7 @@ impl ObjectImpl for SilenceDetect {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
+        let mut s = crate::glue::lock(&self.settings);
         match pspec.name() {
             "threshold-db" => s.threshold_db = value.get().expect("type checked upstream"),
             "min-duration" => s.min_duration = value.get().expect("type checked upstream"),

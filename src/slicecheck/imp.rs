@@ -22,9 +22,7 @@ pub struct SliceCheck {
 
 impl SliceCheck {
     fn state(&self) -> std::sync::MutexGuard<'_, Checker> {
-        // a panic while it is held marks the element as panicked (gstreamer-rs)
-        // and nothing calls in again
-        self.state.lock().unwrap()
+        crate::glue::lock(&self.state)
     }
 }
 
