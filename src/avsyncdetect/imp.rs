@@ -552,7 +552,7 @@ impl ObjectImpl for AvSyncDetect {
                     .blurb("How the offset is measured: flash/beep test signals, content, or test signals when present (auto)")
                     .mutable_playing()
                     .build(),
-                glib::ParamSpecEnum::builder_with_default("preset", Preset::EbuR37)
+                glib::ParamSpecEnum::builder_with_default("preset", Settings::default().preset)
                     .nick("Preset")
                     .blurb("Sync tolerance of a standard (sets max-audio-early and max-audio-late)")
                     .mutable_playing()

@@ -25,6 +25,16 @@ struct Settings {
     preset: Preset,
 }
 
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            // EBU R128's values (tested against Preset::EbuR128)
+            meter: LoudnessConfig::default(),
+            preset: Preset::EbuR128,
+        }
+    }
+}
+
 pub struct LoudnessMeter {
     settings: Mutex<Settings>,
     core: AudioCore<Meter>,
@@ -33,11 +43,7 @@ pub struct LoudnessMeter {
 impl Default for LoudnessMeter {
     fn default() -> Self {
         LoudnessMeter {
-            settings: Mutex::new(Settings {
-                // EBU R128's values (tested against Preset::EbuR128)
-                meter: LoudnessConfig::default(),
-                preset: Preset::EbuR128,
-            }),
+            settings: Mutex::new(Settings::default()),
             core: AudioCore::new(*CAT),
         }
     }
@@ -79,7 +85,7 @@ impl ObjectImpl for LoudnessMeter {
                     .default_value(d.measurements)
                     .mutable_playing()
                     .build(),
-                glib::ParamSpecEnum::builder_with_default("preset", Preset::EbuR128)
+                glib::ParamSpecEnum::builder_with_default("preset", Settings::default().preset)
                     .nick("Preset")
                     .blurb("Target loudness and maximum true peak of a standard")
                     .mutable_playing()
@@ -229,5 +235,6 @@ mod tests {
             Preset::EbuR128.values(),
             Some((d.target_lufs, d.max_true_peak_dbtp))
         );
+        assert_eq!(Settings::default().preset, Preset::EbuR128);
     }
 }
