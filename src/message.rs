@@ -25,18 +25,6 @@ pub enum Message {
 }
 
 impl Message {
-    /// The names of the elements that post messages (a structure's name).
-    pub const NAMES: [&'static str; 8] = [
-        BlackDetectMessage::NAME,
-        FreezeDetectMessage::NAME,
-        BlockDetectMessage::NAME,
-        SilenceDetectMessage::NAME,
-        ClipDetectMessage::NAME,
-        PhaseDetectMessage::NAME,
-        LoudnessMeterMessage::NAME,
-        AvSyncDetectMessage::NAME,
-    ];
-
     /// Reads `s`: `None` when it is no avmonitor element's message, an error
     /// when it is one but malformed.
     pub fn from_structure(s: &gst::StructureRef) -> Option<Result<Self, MessageError>> {

@@ -60,7 +60,7 @@ pub struct Times {
 
 impl Times {
     /// Buffer time `ts` with its stream and running time in `segment`.
-    pub fn in_segment(ts: u64, segment: &gst::Segment) -> Self {
+    pub(crate) fn in_segment(ts: u64, segment: &gst::Segment) -> Self {
         let (stream_time, running_time) = match segment.downcast_ref::<gst::ClockTime>() {
             Some(seg) => {
                 let t = gst::ClockTime::from_nseconds(ts);
