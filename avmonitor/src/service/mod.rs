@@ -194,7 +194,7 @@ impl Runtime {
         let Some(defect) = m.defect() else {
             self.metrics.measured(id, m);
             if self.config.output.measurements {
-                self.emit(id, detector, detector_body(posted, None));
+                self.emit(id, detector, detector_body(posted, m, None));
             }
             return;
         };
@@ -213,7 +213,7 @@ impl Runtime {
         let thumbnail = (kind == EventKind::Start && VIDEO_DETECTORS.contains(&detector))
             .then(|| self.thumbnail(id, detector, seqnum))
             .flatten();
-        self.emit(id, detector, detector_body(posted, thumbnail));
+        self.emit(id, detector, detector_body(posted, m, thumbnail));
         if let Some(open) = started {
             self.alarms(id, &open);
         }
@@ -365,10 +365,17 @@ impl Runtime {
     }
 }
 
-/// The record body of a detector's message as posted.
-fn detector_body(posted: &gst::StructureRef, thumbnail: Option<String>) -> Body<'_> {
+/// The record body of detector message `m`, `posted` as this structure.
+fn detector_body<'a>(
+    posted: &'a gst::StructureRef,
+    m: &Message,
+    thumbnail: Option<String>,
+) -> Body<'a> {
     Body::Detector {
-        message: Posted { structure: posted },
+        message: Posted {
+            structure: posted,
+            event: m.defect().map_or("measurement", |d| d.kind.as_str()),
+        },
         thumbnail,
     }
 }

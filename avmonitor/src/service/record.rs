@@ -23,9 +23,7 @@ impl Record<'_> {
     /// The record's `event` field, which webhook subscriptions filter on.
     pub fn event(&self) -> &str {
         match &self.body {
-            Body::Detector { message, .. } => {
-                message.structure.get::<&str>("event").unwrap_or_default()
-            }
+            Body::Detector { message, .. } => message.event,
             Body::Service(e) => e.name(),
             Body::Alarm { .. } => "alarm",
             Body::End { .. } => "end",
@@ -70,10 +68,12 @@ pub enum Body<'a> {
     },
 }
 
-/// A detector message as it was posted (its structure), for serialization.
+/// A detector message as it was posted (its structure, for serialization),
+/// and its `event` as read into its typed form.
 #[derive(Debug)]
 pub struct Posted<'a> {
     pub structure: &'a gst::StructureRef,
+    pub event: &'static str,
 }
 
 impl Serialize for Posted<'_> {
@@ -211,7 +211,10 @@ mod tests {
             .build();
         assert_eq!(
             line(Body::Detector {
-                message: Posted { structure: &s },
+                message: Posted {
+                    structure: &s,
+                    event: "start",
+                },
                 thumbnail: Some("t.jpg".into())
             }),
             r#"{"stream":"cam1","detector":"silencedetect","utc":"2026-01-01T00:00:00.000Z","event":"start","alarm":"stall","medium":"audio","thumbnail":"t.jpg"}"#
