@@ -54,7 +54,7 @@ use clips::*;
 /// for less, as it does to the eye, whatever the texture's direction. With
 /// `masked` false, the plain largest mean absolute difference.
 fn visibility(clean: &[u8], damaged: &[u8], masked: bool) -> u32 {
-    block_visibility(clean, damaged, masked)
+    block_visibility(clean, damaged, W, masked)
         .into_iter()
         .max()
         .unwrap_or(0)
@@ -119,31 +119,6 @@ fn intervals(events: &[BlockDetectMessage]) -> Vec<(u64, u64)> {
         .iter()
         .map(|&(s, e, _)| (s, e))
         .collect()
-}
-
-/// Corruption events as `(start, end, evidence)`: an end carries the
-/// evidence of the whole corruption, an open one ends at `u64::MAX` with its
-/// start's.
-fn corruptions(events: &[BlockDetectMessage]) -> Vec<(u64, u64, Evidence)> {
-    let mut out = Vec::new();
-    let mut open = None;
-    for m in events {
-        if let BlockDetectMessage::Corruption {
-            event, evidence, ..
-        } = m
-        {
-            match event.kind {
-                EventKind::Start => open = Some((event.at.timestamp, *evidence)),
-                EventKind::End => {
-                    if let Some((s, _)) = open.take() {
-                        out.push((s, event.at.timestamp, *evidence));
-                    }
-                }
-            }
-        }
-    }
-    out.extend(open.map(|(s, e)| (s, u64::MAX, e)));
-    out
 }
 
 /// Corruption starts, with their timestamps.
@@ -473,7 +448,7 @@ fn score_damaged(clip: &Clip, o: &Outcome, tally: &mut BTreeMap<&'static str, Ta
             .filter_map(|(p, _)| {
                 let (c, d) = (o.clean.get(p)?, o.damaged.get(p)?);
                 Some(
-                    block_visibility(c, d, masked())
+                    block_visibility(c, d, W, masked())
                         .iter()
                         .filter(|&&v| v >= VISIBLE)
                         .count(),
@@ -731,7 +706,10 @@ fn features() {
                 .iter()
                 .filter(|b| b.verdict == Verdict::Broken)
                 .count();
-            let vis = o.clean.get(pts).map(|c| block_visibility(c, l, masked()));
+            let vis = o
+                .clean
+                .get(pts)
+                .map(|c| block_visibility(c, l, W, masked()));
             let truth = vis
                 .as_ref()
                 .map_or(0, |v| v.iter().copied().max().unwrap_or(0));
@@ -761,39 +739,6 @@ fn features() {
         }
         println!("{ci} {}", clip.name);
     }
-}
-
-/// Visibility (see [`visibility`]) of each macroblock, row-major.
-fn block_visibility(clean: &[u8], damaged: &[u8], masked: bool) -> Vec<u32> {
-    let mut out = Vec::with_capacity((W / 16) * (H / 16));
-    for r in 0..H / 16 {
-        for c in 0..W / 16 {
-            let (mut diff, mut texture, mut vtexture) = (0u32, 0u32, 0u32);
-            for y in 0..16 {
-                let i = (r * 16 + y) * W + c * 16;
-                for x in 0..16 {
-                    diff += (i32::from(clean[i + x]) - i32::from(damaged[i + x])).unsigned_abs();
-                    if x > 0 {
-                        texture +=
-                            (i32::from(clean[i + x]) - i32::from(clean[i + x - 1])).unsigned_abs();
-                    }
-                    if y > 0 {
-                        vtexture +=
-                            (i32::from(clean[i + x]) - i32::from(clean[i + x - W])).unsigned_abs();
-                    }
-                }
-            }
-            // the texture along whichever direction it is stronger: damage
-            // that only moves texture by a pixel either way is not visible
-            let (diff, texture) = (diff / 256, texture.max(vtexture) / 240);
-            out.push(if masked {
-                diff.saturating_sub(texture)
-            } else {
-                diff
-            });
-        }
-    }
-    out
 }
 
 /// Damage in H.264 at lower bitrates, where the quantiser masks more (see

@@ -476,3 +476,70 @@ pub fn lose_slice(pipeline: &gst::Element, name: &str, frame: u32, n: usize, hev
     });
     lost
 }
+
+/// How visible the damage in `damaged` is against `clean` (8-bit luma
+/// planes `w` wide, tightly packed), per whole macroblock, row-major: the
+/// mean absolute difference less the clean block's own texture (its mean
+/// absolute gradient across columns or down rows, whichever is larger), so
+/// that a difference hidden in busy texture counts for less, as it does to
+/// the eye, whatever the texture's direction. With `masked` false, the
+/// plain mean absolute difference.
+pub fn block_visibility(clean: &[u8], damaged: &[u8], w: usize, masked: bool) -> Vec<u32> {
+    let h = clean.len() / w;
+    let mut out = Vec::with_capacity((w / 16) * (h / 16));
+    for r in 0..h / 16 {
+        for c in 0..w / 16 {
+            let (mut diff, mut texture, mut vtexture) = (0u32, 0u32, 0u32);
+            for y in 0..16 {
+                let i = (r * 16 + y) * w + c * 16;
+                for x in 0..16 {
+                    diff += (i32::from(clean[i + x]) - i32::from(damaged[i + x])).unsigned_abs();
+                    if x > 0 {
+                        texture +=
+                            (i32::from(clean[i + x]) - i32::from(clean[i + x - 1])).unsigned_abs();
+                    }
+                    if y > 0 {
+                        vtexture +=
+                            (i32::from(clean[i + x]) - i32::from(clean[i + x - w])).unsigned_abs();
+                    }
+                }
+            }
+            // the texture along whichever direction it is stronger: damage
+            // that only moves texture by a pixel either way is not visible
+            let (diff, texture) = (diff / 256, texture.max(vtexture) / 240);
+            out.push(if masked {
+                diff.saturating_sub(texture)
+            } else {
+                diff
+            });
+        }
+    }
+    out
+}
+
+/// Corruption events as `(start, end, evidence)`: an end carries the
+/// evidence of the whole corruption, an open one ends at `u64::MAX` with its
+/// start's.
+pub fn corruptions(
+    events: &[gstavmonitor::BlockDetectMessage],
+) -> Vec<(u64, u64, gstavmonitor::Evidence)> {
+    let mut out = Vec::new();
+    let mut open = None;
+    for m in events {
+        if let gstavmonitor::BlockDetectMessage::Corruption {
+            event, evidence, ..
+        } = m
+        {
+            match event.kind {
+                gstavmonitor::EventKind::Start => open = Some((event.at.timestamp, *evidence)),
+                gstavmonitor::EventKind::End => {
+                    if let Some((s, _)) = open.take() {
+                        out.push((s, event.at.timestamp, *evidence));
+                    }
+                }
+            }
+        }
+    }
+    out.extend(open.map(|(s, e)| (s, u64::MAX, e)));
+    out
+}
