@@ -112,7 +112,7 @@ impl ObjectImpl for BlockDetect {
                     .build(),
                 glib::ParamSpecBoolean::builder("missing-frames")
                     .nick("Missing frames are evidence")
-                    .blurb("Count 1 to 5 frames missing from a stream that kept a steady frame rate (a decoder drops a frame it cannot decode) as corruption evidence; turn off for variable frame rates")
+                    .blurb("Count 1 to 5 frames (or up to a second of frames, if more) missing from a stream that kept a steady frame rate (a decoder drops a frame it cannot decode) as corruption evidence; turn off for variable frame rates")
                     .default_value(d.missing_frames)
                     .mutable_playing()
                     .build(),

@@ -24,7 +24,8 @@
 //! before it do not count) and ends at the first clean frame. A buffer the
 //! decoder flagged `GST_BUFFER_FLAG_CORRUPTED` is corrupted too (avdec_h264
 //! 1.22 never sets it; other decoders do). So are frames missing from a
-//! stream that kept a steady frame rate for 8 frames (1 to 5 frames, counted
+//! stream that kept a steady frame rate for 8 frames (1 to 5 frames, or up to
+//! a second's worth if more, counted
 //! again after a flush, caps change or new segment; `missing-frames`):
 //! decoders drop a frame they cannot decode, and the content after it is
 //! often a frame behind in ways the pixels do not show; such a corruption

@@ -386,6 +386,7 @@ pub fn slice_of(unit: &[u8], hevc: bool) -> Option<gstavmonitor::analysis::coded
         intra,
         reference,
         qp: None,
+        frame_num: None,
     })
 }
 

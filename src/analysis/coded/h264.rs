@@ -15,6 +15,21 @@ pub struct Slice {
     /// The slice's luma quantiser (`SliceQPY`, 8-bit scale), when its
     /// parameter sets are known (see [`SliceParser`]).
     pub qp: Option<i32>,
+    /// Where reference pictures are counted, when the parameter sets are
+    /// known and forbid gaps (see [`FrameNum`]).
+    pub frame_num: Option<FrameNum>,
+}
+
+/// A slice's `frame_num`, which counts reference pictures in decode order:
+/// a picture's is its previous reference picture's, or one more (modulo
+/// `max`), unless pictures were lost; IDR pictures restart at 0, and so
+/// does the picture after one marked `reset` (MMCO 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameNum {
+    pub value: u32,
+    pub max: u32,
+    pub idr: bool,
+    pub reset: bool,
 }
 
 /// The start of an H.264 unit that is a coded slice (types 1, 2 and 5:
@@ -36,6 +51,7 @@ pub fn slice(unit: &[u8]) -> Option<Slice> {
         intra: matches!(slice_type % 5, 2 | 4),
         reference: header & 0x60 != 0,
         qp: None,
+        frame_num: None,
     })
 }
 
@@ -119,10 +135,18 @@ impl SliceParser {
         let mut s = slice(unit)?;
         let header = h264_reader::nal::NalHeader::new(unit[0]).ok()?;
         let mut r = bit_reader(unit);
-        if let Ok((sh, _, pps)) =
+        if let Ok((sh, sps, pps)) =
             h264_reader::nal::slice::SliceHeader::from_bits(&self.ctx, &mut r, header, None)
         {
+            use h264_reader::nal::slice::{DecRefPicMarking, MemoryManagementControlOperation};
             s.qp = Some(26 + pps.pic_init_qp_minus26 + sh.slice_qp_delta);
+            s.frame_num = (!sps.gaps_in_frame_num_value_allowed_flag).then(|| FrameNum {
+                value: u32::from(sh.frame_num),
+                max: 1 << sps.log2_max_frame_num(),
+                idr: unit[0] & 0x1f == 5,
+                reset: matches!(&sh.dec_ref_pic_marking, Some(DecRefPicMarking::Adaptive(ops))
+                    if ops.iter().any(|o| matches!(o, MemoryManagementControlOperation::AllRefPicturesUnused))),
+            });
         }
         Some(s)
     }

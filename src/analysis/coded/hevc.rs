@@ -136,6 +136,7 @@ impl HevcParser {
             intra: irap,
             reference,
             qp: None,
+            frame_num: None,
         })
     }
 }

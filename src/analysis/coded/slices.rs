@@ -34,6 +34,15 @@
 //! ordinary key frames) or one with a recovery point SEI, or for at most
 //! [`TAINT_FRAMES`] frames (streams refreshed gradually, without key
 //! frames).
+//!
+//! Whole pictures lost show in H.264 too: `frame_num` counts reference
+//! pictures in decode order ([`FrameNum`]), so a picture whose count skips
+//! one or more follows reference pictures that never arrived (a frame
+//! dropped, or a PES packet a demuxer threw away for a transport packet
+//! lost), and it and the frames after it are tainted the same way. A
+//! picture nothing refers to leaves no such trace; `blockdetect` sees its
+//! absence in the frame timing. Streams whose SPS allows gaps in
+//! `frame_num` are not judged.
 
 /// Frames with the same slice starts a stream needs before a frame with some
 /// of them missing counts as lost slices.
@@ -43,7 +52,7 @@ pub const STABLE_FRAMES: u32 = 4;
 /// comes (10 s at 30 frames a second).
 pub const TAINT_FRAMES: u32 = 300;
 
-pub use super::h264::{is_recovery_point, Slice, SliceParser};
+pub use super::h264::{is_recovery_point, FrameNum, Slice, SliceParser};
 pub use super::hevc::HevcParser;
 // slice headers read one by one, for the tests
 pub use super::nal::{nal_units, Framing};
@@ -88,6 +97,9 @@ pub struct SliceLayout {
     other: Layout,
     /// Frames still tainted by a reference picture that lost slices.
     taint: u32,
+    /// The `frame_num` of the last reference picture (H.264), and its
+    /// modulus.
+    prev_ref: Option<(u32, u32)>,
 }
 
 /// One slice layout: the starts a kind of frame keeps to.
@@ -129,6 +141,9 @@ impl SliceLayout {
         if key {
             self.taint = 0;
         }
+        if self.skipped_reference(slices, reference) && !key {
+            self.taint = TAINT_FRAMES;
+        }
         let tainted = self.taint > 0;
         self.taint = self.taint.saturating_sub(1);
         if !lost.is_empty() && reference {
@@ -145,6 +160,24 @@ impl SliceLayout {
             qp,
             block: 16,
         }
+    }
+}
+
+impl SliceLayout {
+    /// Whether this picture's `frame_num` skips reference pictures (see
+    /// [`FrameNum`]); follows the count.
+    fn skipped_reference(&mut self, slices: &[Slice], reference: bool) -> bool {
+        let Some(n) = slices.iter().find_map(|s| s.frame_num) else {
+            return false;
+        };
+        let skipped = match self.prev_ref {
+            Some((p, max)) if !n.idr && max == n.max => n.value != p && n.value != (p + 1) % max,
+            _ => false,
+        };
+        if reference {
+            self.prev_ref = Some((if n.reset { 0 } else { n.value }, n.max));
+        }
+        skipped
     }
 }
 
@@ -312,7 +345,60 @@ mod tests {
             intra: false,
             reference: true,
             qp: None,
+            frame_num: None,
         }
+    }
+
+    /// A slice of a picture counted `n` (modulo 16).
+    fn counted(n: u32, reference: bool, idr: bool) -> Vec<Slice> {
+        vec![Slice {
+            intra: idr,
+            reference,
+            frame_num: Some(FrameNum {
+                value: n % 16,
+                max: 16,
+                idr,
+                reset: false,
+            }),
+            ..p(0)
+        }]
+    }
+
+    #[test]
+    fn a_reference_picture_missing_from_the_count_taints_up_to_the_next_key_frame() {
+        let mut l = SliceLayout::new();
+        // IDR, then P B P B ...: each P one more, each B its P's count + 1
+        assert!(l.frame(&counted(0, true, true), false).is_clean());
+        for n in 1..20 {
+            assert!(l.frame(&counted(n, true, false), false).is_clean(), "{n}");
+            assert!(
+                l.frame(&counted(n + 1, false, false), false).is_clean(),
+                "{n}"
+            );
+        }
+        // the count wrapped at 16 without complaint; a B lost leaves none
+        assert!(l.frame(&counted(20, true, false), false).is_clean());
+        // P 21 lost: P 22 and what follows are tainted
+        let got = l.frame(&counted(22, true, false), false);
+        assert!(got.tainted && got.lost.is_empty());
+        assert!(l.frame(&counted(23, false, false), false).tainted);
+        assert!(l.frame(&counted(23, true, false), false).tainted);
+        // until the next IDR, which restarts the count
+        assert!(l.frame(&counted(0, true, true), false).is_clean());
+        assert!(l.frame(&counted(1, true, false), false).is_clean());
+        // a stream joined midway is judged from its first reference on
+        let mut l = SliceLayout::new();
+        assert!(l.frame(&counted(9, false, false), false).is_clean());
+        assert!(l.frame(&counted(7, true, false), false).is_clean());
+        assert!(l.frame(&counted(8, true, false), false).is_clean());
+        assert!(l.frame(&counted(10, true, false), false).tainted);
+        // a picture after one that marked every reference unused counts from 0
+        let mut l = SliceLayout::new();
+        assert!(l.frame(&counted(5, true, false), false).is_clean());
+        let mut mmco5 = counted(6, true, false);
+        mmco5[0].frame_num.as_mut().unwrap().reset = true;
+        assert!(l.frame(&mmco5, false).is_clean());
+        assert!(l.frame(&counted(1, true, false), false).is_clean());
     }
 
     fn frame(make: fn(u32) -> Slice, starts: &[u32]) -> Vec<Slice> {

@@ -3,9 +3,15 @@
 /// Frames in a row at a steady rate a stream needs before a gap in it counts
 /// as missing frames.
 pub(super) const STEADY_FRAMES: u32 = 8;
-/// The most frames a gap may miss to count: longer is an outage (left to the
-/// stream's liveness), not data lost within the stream.
+/// The most frames a gap may miss to count, unless a second holds more: a
+/// decoder that lost a reference picture may drop every frame up to the
+/// next key frame (avdec_h264 drops up to 17 at 24 fps behind one lost
+/// transport packet). Longer is an outage (left to the stream's
+/// liveness), not data lost within the stream.
 pub(super) const MAX_MISSING: u64 = 5;
+/// A second, in ns: the longest gap that counts as missing frames when
+/// it holds more than [`MAX_MISSING`].
+const MAX_GAP: u64 = 1_000_000_000;
 
 /// Follows a stream's frame times to tell frames missing from it: a decoder
 /// drops a frame it cannot decode (one whose data was lost, or that lost its
@@ -27,7 +33,8 @@ impl Cadence {
 
     /// How many frames are missing just before the frame at `pts` lasting
     /// until `end`: the whole number of the previous frame's durations the
-    /// gap spans, when it spans 1 to [`MAX_MISSING`] within a quarter
+    /// gap spans, when it spans 1 to [`MAX_MISSING`] (or up to a second's
+    /// worth, if more) within a quarter
     /// duration and the stream kept that duration for [`STEADY_FRAMES`]
     /// frames before. 0 otherwise (variable rates, frames without a
     /// duration, time going backwards, long gaps).
@@ -45,7 +52,10 @@ impl Cadence {
                 && dur.abs_diff(prev_dur) <= tolerance;
             if on_beat && frames == 1 {
                 steady = self.steady.saturating_add(1);
-            } else if on_beat && frames <= MAX_MISSING + 1 && self.steady >= STEADY_FRAMES {
+            } else if on_beat
+                && frames <= MAX_MISSING.max(MAX_GAP / prev_dur) + 1
+                && self.steady >= STEADY_FRAMES
+            {
                 missing = frames - 1;
                 // still the same rate
                 steady = self.steady;

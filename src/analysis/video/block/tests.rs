@@ -415,13 +415,21 @@ fn cadence_counts_frames_missing_from_a_steady_rate() {
     assert_eq!(cadence(&t, F), [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 0]);
     // not yet steady: the gap is not judged, and steadiness starts over
     assert_eq!(cadence(&[0, 1, 2, 4, 5], F), [0; 5]);
-    // longer than MAX_MISSING: an outage, not lost frames
+    // at 25 fps, up to a second's frames (25) count; longer is an outage,
+    // not lost frames
     let mut t: Vec<u64> = (0..9).collect();
-    t.extend([8 + MAX_MISSING + 2, 8 + MAX_MISSING + 3]);
+    t.extend([8 + 25 + 2, 8 + 25 + 3]);
     assert_eq!(cadence(&t, F).iter().sum::<u64>(), 0);
     t.truncate(9);
+    t.push(8 + 25 + 1);
+    assert_eq!(cadence(&t, F)[9], 25);
+    // at 2 fps, up to MAX_MISSING
+    let slow = 500_000_000;
+    let mut t: Vec<u64> = (0..9).collect();
     t.push(8 + MAX_MISSING + 1);
-    assert_eq!(cadence(&t, F)[9], MAX_MISSING);
+    assert_eq!(cadence(&t, slow)[9], MAX_MISSING);
+    t.push(8 + MAX_MISSING + 1 + MAX_MISSING + 2);
+    assert_eq!(cadence(&t, slow)[10], 0);
 }
 
 #[test]
