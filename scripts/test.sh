@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+# the real footage the detection-quality corpus measures on (fetched once)
+AVMONITOR_FOOTAGE=$(bash scripts/footage.sh)
+export AVMONITOR_FOOTAGE
 echo "[test] cargo test" >&2
 cargo test --quiet --workspace --all-features --all-targets 2>&1
 cargo test --quiet --workspace --all-features --doc 2>&1

@@ -253,6 +253,7 @@ mod tests {
                     height: 16,
                 },
                 evidence: Evidence::PIXELS.union(Evidence::MISSING_FRAMES),
+                confidence: 0.9,
             },
             BlockDetectMessage::Measurement {
                 at: at(1_000, None, Some(5)),

@@ -18,15 +18,17 @@ fn picture(info: &gst_video::VideoInfo, i: usize) -> Vec<u8> {
     T.with(|t| t.window(w, h, i, 0, 1.0, 0.0))
 }
 
-/// The panning texture with the 32x32 block at (32, 32) showing the picture
-/// from 40 pixels right and 30 down: a misplaced block, as concealment leaves it.
+/// The panning texture with the 48x48 square at (32, 32) showing the
+/// picture from 40 pixels right and 30 down: misplaced blocks, as
+/// concealment leaves them (twelve macroblock edges: blockdetect's default
+/// needs eight broken).
 fn damaged(info: &gst_video::VideoInfo, i: usize) -> Vec<u8> {
     let (w, h) = (info.width() as usize, info.height() as usize);
     let mut luma = picture(info, i);
-    if w >= 64 && h >= 64 {
+    if w >= 96 && h >= 96 {
         let other = T.with(|t| t.window(w, h, i + 40, 30, 1.0, 0.0));
-        for y in 32..64 {
-            luma[y * w + 32..y * w + 64].copy_from_slice(&other[y * w + 32..y * w + 64]);
+        for y in 32..80 {
+            luma[y * w + 32..y * w + 80].copy_from_slice(&other[y * w + 32..y * w + 80]);
         }
     }
     luma
@@ -99,11 +101,11 @@ fn single_damaged_frame() {
         (6, EventKind::Start, 6 * F, Evidence::PIXELS)
     );
     assert!(blocks >= 2, "{blocks}");
-    // the misplaced block is at (32, 32) to (64, 64): the damage box
+    // the misplaced square is at (32, 32) to (80, 80): the damage box
     // overlaps it and stays within a macroblock of it
     let (x0, y0, x1, y1) = (area[0], area[1], area[0] + area[2], area[1] + area[3]);
-    assert!(x0 < 64 && y0 < 64 && x1 > 32 && y1 > 32, "{area:?}");
-    assert!(x0 >= 16 && y0 >= 16 && x1 <= 80 && y1 <= 80, "{area:?}");
+    assert!(x0 < 80 && y0 < 80 && x1 > 32 && y1 > 32, "{area:?}");
+    assert!(x0 >= 16 && y0 >= 16 && x1 <= 96 && y1 <= 96, "{area:?}");
     assert_eq!(
         (got[1].0, got[1].1 .0, got[1].1 .1),
         (7, EventKind::End, 7 * F)
@@ -412,27 +414,39 @@ fn launch_line() {
     assert!(measurements >= 1);
 }
 
-/// The misplaced block is found wherever the pan is (robustness of the
-/// synthetic defect used above).
+/// The misplaced square is found wherever the pan is (robustness of the
+/// synthetic defect used above) when two broken edges are enough; with
+/// the default of eight, the smooth texture hides enough of its twelve
+/// edges at some phases (8 of 37 when last measured), so most must do.
 #[test]
 fn misplaced_block_found_at_every_phase() {
     let info = info(VideoFormat::I420, 320, 240);
-    let mut missed = Vec::new();
-    for at in 3..40 {
-        let mut r = Run::new("blockdetect", &[], &info.to_caps().unwrap());
-        let mut found = false;
-        for i in 0..=at {
-            let b = if i == at {
-                damaged(&info, i)
+    for (props, most_missed) in [("min-breaks=2", 0), ("", 10)] {
+        let mut missed = Vec::new();
+        for at in 3..40 {
+            let mut r = if props.is_empty() {
+                Run::new("blockdetect", &[], &info.to_caps().unwrap())
             } else {
-                picture(&info, i)
+                Run::new(
+                    "blockdetect",
+                    &[("min-breaks", &2u32)],
+                    &info.to_caps().unwrap(),
+                )
             };
-            let m = r.push(timed(yuv_buffer(&info, &b), Some(i as u64 * F), Some(F)));
-            found |= i == at && events(&m).iter().any(|e| e.kind == "start");
+            let mut found = false;
+            for i in 0..=at {
+                let b = if i == at {
+                    damaged(&info, i)
+                } else {
+                    picture(&info, i)
+                };
+                let m = r.push(timed(yuv_buffer(&info, &b), Some(i as u64 * F), Some(F)));
+                found |= i == at && events(&m).iter().any(|e| e.kind == "start");
+            }
+            if !found {
+                missed.push(at);
+            }
         }
-        if !found {
-            missed.push(at);
-        }
+        assert!(missed.len() <= most_missed, "{props}: missed at {missed:?}");
     }
-    assert!(missed.is_empty(), "missed at {missed:?}");
 }

@@ -79,15 +79,16 @@ fn every_format_gives_the_same_corruptions() {
     init();
     let base = info(VideoFormat::I420, 320, 240);
     let t = Texture::new();
-    // a pan; frames 12..15 carry a 32x32 block from elsewhere in the texture
+    // a pan; frames 12..15 carry a 48x48 square from elsewhere in the
+    // texture (twelve macroblock edges; the default needs eight broken)
     let frames: Vec<gst::Buffer> = (0..24usize)
         .map(|i| {
             let mut luma = t.window(320, 240, 2 * i, 0, 1.0, 0.0);
             if (12..15).contains(&i) {
                 let other = t.window(320, 240, 2 * i + 300, 200, 1.0, 0.0);
-                for y in 64..96 {
-                    luma[y * 320 + 128..y * 320 + 160]
-                        .copy_from_slice(&other[y * 320 + 128..y * 320 + 160]);
+                for y in 64..112 {
+                    luma[y * 320 + 128..y * 320 + 176]
+                        .copy_from_slice(&other[y * 320 + 128..y * 320 + 176]);
                 }
             }
             timed(yuv_buffer(&base, &luma), Some(i as u64 * F), Some(F))

@@ -22,6 +22,12 @@ pub enum BlockDetectMessage {
         /// `evidence` (string): `pixels`, `decoder`, `missing-frames`, or
         /// several of them joined by `+` (`pixels+decoder`).
         evidence: Evidence,
+        /// `confidence` (f64, 0 to 1): how sure the evidence is that this
+        /// is damage: 1 for data known lost (`bitstream`, `decoder`), 0.9
+        /// for missing frames or decoder grey, 0.2 to 0.8 for steps across
+        /// the coding grid alone, by how sudden they are (the highest of
+        /// its frames so far). Page on 0.5 and above, log the rest.
+        confidence: f64,
     },
     Measurement {
         /// `timestamp`: end of the measured interval; `stream-time`, `running-time`.
@@ -48,6 +54,7 @@ impl BlockDetectMessage {
                 damaged_fraction,
                 area,
                 evidence,
+                confidence,
             } => event
                 .write(gst::Structure::builder(Self::NAME))
                 .field("damaged-blocks", *damaged_blocks)
@@ -57,6 +64,7 @@ impl BlockDetectMessage {
                 .field("area-width", area.width)
                 .field("area-height", area.height)
                 .field("evidence", evidence.as_str())
+                .field("confidence", *confidence)
                 .build(),
             BlockDetectMessage::Measurement {
                 at,
@@ -93,6 +101,7 @@ impl BlockDetectMessage {
                 height: field(s, "area-height")?,
             },
             evidence: enum_field(s, "evidence", Evidence::parse)?,
+            confidence: field(s, "confidence")?,
         })
     }
 }
@@ -121,6 +130,7 @@ impl ToMessage for BlockEvent {
                 damaged_fraction: damage.fraction,
                 area: damage.area,
                 evidence: damage.evidence,
+                confidence: damage.confidence,
             },
             BlockEvent::Measurement(m) => {
                 let at = Times::in_segment(m.timestamp, segment);

@@ -29,8 +29,9 @@
 //! clean decode (6 of 255 or more). Every corruption on the clean decode
 //! is a false alarm.
 //!
-//! `real_footage_quick` runs in the suite on part of it; `real_footage`
-//! (ignored, about 15 minutes) on all of it:
+//! `real_footage_quick` runs in the suite on part of it (H.264 only, about
+//! a minute) and guards the level reached; `real_footage` (ignored; x265
+//! is slow) on all of it, printing only:
 //! `cargo test --release --test real_footage -- --ignored --nocapture`.
 //! `FOOTAGE_PROPS="<property>=<value> ..."` sets blockdetect's properties.
 #[path = "../common/mod.rs"]
@@ -47,6 +48,17 @@ use gst_video::prelude::*;
 use gstavmonitor::BlockDetectMessage;
 use ts::{Damage, Rng, Ts};
 
+/// The confidence from which an operator pages on a corruption (the
+/// README's advice); the rest is logged.
+const PAGE: f64 = 0.5;
+/// The end of each file left out of the scores (a live feed has no end of
+/// file): the last frames of an encode, flushed at end of stream, raised
+/// corruptions on clean footage. So are corruptions that start in a hole
+/// in the clean decode itself: the x264 / mpegtsmux / tsdemux round trip
+/// in GStreamer 1.22 now and then leaves a frame out of the clean decode
+/// too (the source and the encoder's input have it), and blockdetect
+/// rightly reports it missing; the test prints how many such holes.
+const TAIL: u64 = 1_000_000_000;
 const VISIBLE: u32 = 16;
 const CLEAN: u32 = 6;
 /// The visibility of a frame missing from the damaged decode.
@@ -362,6 +374,8 @@ struct Score {
     /// Seconds of clean video, and corruption starts on it.
     clean_seconds: f64,
     false_starts: usize,
+    /// Of them, those confident enough to page on (see `PAGE`).
+    confident_false_starts: usize,
     /// Per damage kind: visibly damaging damages, and of them found.
     visible: BTreeMap<&'static str, usize>,
     found: BTreeMap<&'static str, usize>,
@@ -375,6 +389,7 @@ impl Score {
     fn add(&mut self, o: &Score) {
         self.clean_seconds += o.clean_seconds;
         self.false_starts += o.false_starts;
+        self.confident_false_starts += o.confident_false_starts;
         for (k, v) in &o.visible {
             *self.visible.entry(k).or_default() += v;
         }
@@ -390,6 +405,10 @@ impl Score {
         self.false_starts as f64 * 3600.0 / self.clean_seconds.max(1e-9)
     }
 
+    fn confident_per_hour(&self) -> f64 {
+        self.confident_false_starts as f64 * 3600.0 / self.clean_seconds.max(1e-9)
+    }
+
     fn recall(&self) -> (usize, usize) {
         (self.found.values().sum(), self.visible.values().sum())
     }
@@ -401,10 +420,12 @@ impl Score {
     fn line(&self) -> String {
         let (found, visible) = self.recall();
         format!(
-            "clean {:6.1} min, {:3} false starts ({:7.1}/h) | damage found {found:3}/{visible:3} ({:5.1}%), events true {}/{} ({:5.1}%)",
+            "clean {:6.1} min, {:3} false starts ({:7.1}/h; paging {:3}, {:6.1}/h) | damage found {found:3}/{visible:3} ({:5.1}%), events true {}/{} ({:5.1}%)",
             self.clean_seconds / 60.0,
             self.false_starts,
             self.per_hour(),
+            self.confident_false_starts,
+            self.confident_per_hour(),
             100.0 * found as f64 / visible.max(1) as f64,
             self.true_events,
             self.events,
@@ -477,10 +498,32 @@ fn measure(e: &Encode, dir: &Path, work: &Path) -> [Score; 2] {
     if std::env::var_os("FOOTAGE_DEBUG").is_some() {
         debug(e, &events, &m.truth);
     }
+    let last = m.truth.keys().last().copied().unwrap_or(0);
+    // holes in the clean decode itself (see `TAIL`): a frame missing there
+    // is the pipeline's, reported rightly, and no false alarm
+    let period = (1e9 / e.footage.fps()) as u64;
+    let keys: Vec<u64> = m.truth.keys().copied().collect();
+    let holes: Vec<(u64, u64)> = keys
+        .windows(2)
+        .filter(|w| w[1] - w[0] > period * 3 / 2)
+        .map(|w| (w[0], w[1]))
+        .collect();
+    if !holes.is_empty() {
+        println!("{}: {} holes in the clean decode", e.label(), holes.len());
+    }
+    let scored = |list: &[BlockDetectMessage]| -> Vec<(u64, u64, f64)> {
+        corruptions(list)
+            .into_iter()
+            .zip(confidences(list))
+            .map(|((s, e, _), c)| (s, e, c))
+            .filter(|&(s, _, _)| s + TAIL <= last)
+            .filter(|&(s, _, _)| !holes.iter().any(|&(a, b)| s >= a && s <= b))
+            .collect()
+    };
     ANALYSES.map(|a| {
         let none = Vec::new();
-        let clean = corruptions(events.get(&format!("clean-{a}")).unwrap_or(&none));
-        let damaged = corruptions(events.get(&format!("damaged-{a}")).unwrap_or(&none));
+        let clean = scored(events.get(&format!("clean-{a}")).unwrap_or(&none));
+        let damaged = scored(events.get(&format!("damaged-{a}")).unwrap_or(&none));
         score(&m.truth, &windows, &clean, &damaged, seconds)
     })
 }
@@ -527,18 +570,44 @@ fn debug(
     }
 }
 
+/// The confidence of each corruption of `events`, in the order of
+/// `corruptions`: its end's (the highest of its frames), or its start's if
+/// it never ended.
+fn confidences(events: &[BlockDetectMessage]) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut open = None;
+    for m in events {
+        if let BlockDetectMessage::Corruption {
+            event, confidence, ..
+        } = m
+        {
+            match event.kind {
+                gstavmonitor::EventKind::Start => open = Some(*confidence),
+                gstavmonitor::EventKind::End => {
+                    if open.take().is_some() {
+                        out.push(*confidence);
+                    }
+                }
+            }
+        }
+    }
+    out.extend(open);
+    out
+}
+
 /// Scores one analysis: `clean` and `damaged` are its corruptions on the
 /// clean and the damaged decode, `windows` the damages.
 fn score(
     truth: &BTreeMap<u64, u32>,
     windows: &[(u64, u64, Damage)],
-    clean: &[(u64, u64, gstavmonitor::Evidence)],
-    damaged: &[(u64, u64, gstavmonitor::Evidence)],
+    clean: &[(u64, u64, f64)],
+    damaged: &[(u64, u64, f64)],
     seconds: f64,
 ) -> Score {
     let mut s = Score {
         clean_seconds: seconds,
         false_starts: clean.len(),
+        confident_false_starts: clean.iter().filter(|c| c.2 >= PAGE).count(),
         ..Score::default()
     };
     for &(from, to, d) in windows {
@@ -647,7 +716,27 @@ fn real_footage_quick() {
         &[Codec::H264],
         &[0.06, 0.15],
     ));
-    let _ = bars;
+    // Issue 15's bars are at most 1 false corruption an hour, 90% recall
+    // and 90% precision. Measured here last (2.1 min of clean video, 66
+    // visible damages): with slicecheck, no false start, 56 of 66 found
+    // (85%: bytes flipped are the misses), every event true; from the
+    // pixels alone 3 false starts (none confident enough to page), 56 of 66
+    // found. Guarded at that level, with a damage's worth of slack; the
+    // recall bar is not met yet.
+    let sc = &bars["slicecheck"];
+    let px = &bars["pixels"];
+    let recall = |s: &Score| s.recall().0 as f64 / s.recall().1.max(1) as f64;
+    assert!(sc.recall().1 >= 40, "too little visible damage to judge");
+    assert_eq!(sc.false_starts, 0, "false corruptions with slicecheck");
+    assert!(sc.precision() >= 0.9, "precision {}", sc.precision());
+    assert!(recall(sc) >= 0.82, "recall {}", recall(sc));
+    assert_eq!(px.confident_false_starts, 0, "paging on the pixels alone");
+    assert!(
+        px.false_starts <= 4,
+        "false corruptions on the pixels alone"
+    );
+    assert!(px.precision() >= 0.9, "precision {}", px.precision());
+    assert!(recall(px) >= 0.82, "recall {}", recall(px));
 }
 
 /// All of the corpus: five kinds of footage, both codecs, 0.03 to 0.3 bits
@@ -666,5 +755,7 @@ fn real_footage() {
         &[Codec::H264, Codec::H265],
         &[0.03, 0.05, 0.1, 0.2, 0.3],
     ));
-    let _ = bars;
+    for (a, s) in &bars {
+        println!("{a}: {}", s.line());
+    }
 }

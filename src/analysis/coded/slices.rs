@@ -36,7 +36,7 @@
 //! frames).
 //!
 //! Whole pictures lost show in H.264 too: `frame_num` counts reference
-//! pictures in decode order ([`FrameNum`]), so a picture whose count skips
+//! pictures in decode order (`FrameNum`), so a picture whose count skips
 //! one or more follows reference pictures that never arrived (a frame
 //! dropped, or a PES packet a demuxer threw away for a transport packet
 //! lost), and it and the frames after it are tainted the same way. A
@@ -52,7 +52,9 @@ pub const STABLE_FRAMES: u32 = 4;
 /// comes (10 s at 30 frames a second).
 pub const TAINT_FRAMES: u32 = 300;
 
-pub use super::h264::{is_recovery_point, FrameNum, Slice, SliceParser};
+#[cfg(any(test, feature = "internals"))]
+pub use super::h264::FrameNum;
+pub use super::h264::{is_recovery_point, Slice, SliceParser};
 pub use super::hevc::HevcParser;
 // slice headers read one by one, for the tests
 pub use super::nal::{nal_units, Framing};
@@ -165,7 +167,7 @@ impl SliceLayout {
 
 impl SliceLayout {
     /// Whether this picture's `frame_num` skips reference pictures (see
-    /// [`FrameNum`]); follows the count.
+    /// `FrameNum`); follows the count.
     fn skipped_reference(&mut self, slices: &[Slice], reference: bool) -> bool {
         let Some(n) = slices.iter().find_map(|s| s.frame_num) else {
             return false;

@@ -89,7 +89,18 @@ impl BlockDetector {
             let weight = (1.0 / self.compared as f64).max(MEAN_WEIGHT);
             self.novel_mean += (f64::from(novel) - self.novel_mean) * weight;
         }
-        let starts = (fresh && sudden && novel >= self.config.min_breaks.max(1)) || grey_start;
+        let from_breaks = fresh && sudden && novel >= self.config.min_breaks.max(1);
+        let starts = from_breaks || grey_start;
+        // how sure the pixels are: decoder grey is plain; broken segments
+        // by how far above the picture's usual count they are
+        let confidence = if grey_start {
+            GREY_CONFIDENCE
+        } else if from_breaks {
+            (CONFIDENCE_PER_SUDDEN * f64::from(novel) / (self.novel_mean + 1.0))
+                .clamp(PIXEL_CONFIDENCE.0, PIXEL_CONFIDENCE.1)
+        } else {
+            0.0
+        };
         let corrupted = starts || (continuing && novel + persisting > 0);
         if !corrupted && lost == 0 && !tainted {
             self.was_damaged.clear();
@@ -100,7 +111,9 @@ impl BlockDetector {
             self.before = Some(self.map.steps());
         }
         self.was_damaged.clone_from(&self.damaged);
-        Some(self.damage(mbs, corrupted, lost > 0 || tainted))
+        let bitstream = lost > 0 || tainted;
+        let confidence = if bitstream { 1.0 } else { confidence };
+        Some(self.damage(mbs, corrupted, bitstream, confidence))
     }
 
     /// Judges the grid segments of the macroblocks `mbs` against the
@@ -231,7 +244,7 @@ impl BlockDetector {
 
     /// The frame's damage: its marked blocks, their share of `mbs`, and the
     /// box around them (empty for a tainted frame that shows none).
-    fn damage(&self, mbs: Mbs, pixels: bool, bitstream: bool) -> Damage {
+    fn damage(&self, mbs: Mbs, pixels: bool, bitstream: bool, confidence: f64) -> Damage {
         let cols = mbs.cols;
         let (mut count, mut bx0, mut by0, mut bx1, mut by1) = (0u32, usize::MAX, usize::MAX, 0, 0);
         for (b, _) in self.damaged.iter().enumerate().filter(|(_, &d)| d) {
@@ -256,6 +269,7 @@ impl BlockDetector {
             blocks: count,
             fraction: f64::from(count) / mbs.count() as f64,
             area,
+            confidence,
             evidence: Evidence {
                 pixels,
                 bitstream,
@@ -428,6 +442,19 @@ pub(super) const GREY_TEXTURE: f64 = 2.0;
 /// How far from mid-grey a macroblock's level must have been (8-bit code
 /// values) to count as turning grey.
 pub(super) const GREY_LEVEL: f64 = 8.0;
+
+/// The confidence of a corruption started by decoder grey, and of one
+/// shown by frames missing from a steady rate (lost data, or a variable
+/// rate that looked steady).
+pub(super) const GREY_CONFIDENCE: f64 = 0.9;
+pub(super) const MISSING_CONFIDENCE: f64 = 0.9;
+/// The confidence of a corruption started by broken segments alone: this
+/// much for each time the picture's usual count (plus one) the frame's new
+/// breaks are, within these bounds. On the real-footage corpus clean
+/// pictures that broke enough segments to start one stayed under 2.5 times
+/// (0.25), and concealed damage reached 3 to 10 times.
+pub(super) const CONFIDENCE_PER_SUDDEN: f64 = 0.1;
+pub(super) const PIXEL_CONFIDENCE: (f64, f64) = (0.2, 0.8);
 
 /// The weight of each frame in the running mean of newly broken segments.
 pub(super) const MEAN_WEIGHT: f64 = 0.1;

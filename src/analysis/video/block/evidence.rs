@@ -41,6 +41,13 @@ pub(super) const EVIDENCE_JOINED: [&str; 16] = [
 ];
 
 impl Evidence {
+    /// None at all.
+    pub const NONE: Evidence = Evidence {
+        pixels: false,
+        decoder: false,
+        missing_frames: false,
+        bitstream: false,
+    };
     pub const PIXELS: Evidence = Evidence {
         pixels: true,
         decoder: false,

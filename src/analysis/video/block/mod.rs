@@ -65,7 +65,7 @@ mod grid;
 mod tests;
 
 use cadence::Cadence;
-use decision::{qstep, Break};
+use decision::{qstep, Break, MISSING_CONFIDENCE};
 pub use evidence::{BoxPx, Evidence};
 use grid::{blockiness, depth_shift};
 // the grid and the verdicts are open to the benches and the corpus test
@@ -113,7 +113,7 @@ impl Default for BlockConfig {
             threshold: 0.075,
             masking: 1.5,
             texture: 1.0,
-            min_breaks: 2,
+            min_breaks: 8,
             sudden: 3.0,
             missing_frames: true,
             qp_masking: 1.0,
@@ -134,6 +134,27 @@ pub struct Damage {
     /// Bounding box of the damaged macroblocks (union over the corruption).
     pub area: BoxPx,
     pub evidence: Evidence,
+    /// How sure the evidence is that this is damage, 0 to 1 (the highest
+    /// of its frames, for a whole corruption): 1 for data known lost
+    /// (`bitstream`, `decoder`), 0.9 for missing frames and decoder grey,
+    /// 0.2 to 0.8 for broken segments by how sudden they are.
+    pub confidence: f64,
+}
+
+impl Damage {
+    /// No damage seen.
+    const NONE: Damage = Damage {
+        blocks: 0,
+        fraction: 0.0,
+        area: BoxPx {
+            x: 0,
+            y: 0,
+            width: 0,
+            height: 0,
+        },
+        evidence: Evidence::NONE,
+        confidence: 0.0,
+    };
 }
 
 /// A blockiness measurement over one interval.
@@ -308,14 +329,20 @@ impl BlockDetector {
             missing_frames: self.config.missing_frames && missing > 0,
             bitstream: seen.is_some_and(|d| d.evidence.bitstream),
         };
-        let damage = evidence.any().then(|| Damage {
-            evidence,
-            ..seen.unwrap_or(Damage {
-                blocks: 0,
-                fraction: 0.0,
-                area: BoxPx::default(),
+        let damage = evidence.any().then(|| {
+            let d = seen.unwrap_or(Damage::NONE);
+            let mut confidence = d.confidence;
+            if evidence.decoder {
+                confidence = 1.0;
+            }
+            if evidence.missing_frames {
+                confidence = confidence.max(MISSING_CONFIDENCE);
+            }
+            Damage {
                 evidence,
-            })
+                confidence,
+                ..d
+            }
         });
         self.last_damage = damage;
 
@@ -336,6 +363,7 @@ impl BlockDetector {
                     fraction: w.fraction.max(d.fraction),
                     area: w.area.union(d.area),
                     evidence: w.evidence.union(d.evidence),
+                    confidence: w.confidence.max(d.confidence),
                 },
                 _ => d,
             });
@@ -357,10 +385,8 @@ impl BlockDetector {
         BlockEvent::Corruption {
             transition,
             damage: self.worst.unwrap_or(Damage {
-                blocks: 0,
-                fraction: 0.0,
-                area: BoxPx::default(),
                 evidence: Evidence::PIXELS,
+                ..Damage::NONE
             }),
         }
     }

@@ -37,6 +37,58 @@ fn damaged(dx: usize) -> Vec<u8> {
     out
 }
 
+/// The defaults, but one misplaced block (four broken segments) enough to
+/// start a corruption, as these tests make: the kernel's logic, not the
+/// default's margin.
+fn loose() -> BlockConfig {
+    BlockConfig {
+        min_breaks: 2,
+        ..BlockConfig::default()
+    }
+}
+
+/// With the defaults a corruption from the pixels alone needs eight newly
+/// broken segments: one misplaced macroblock (four) is not enough, two
+/// misplaced squares of four (sixteen) are; and the corruption's
+/// confidence says how sudden they were.
+#[test]
+fn the_default_needs_eight_broken_segments() {
+    // (x, y, size) of the pieces of content pasted from elsewhere
+    let one: &[(usize, usize, usize)] = &[(64, 48, 16)];
+    let two: &[(usize, usize, usize)] = &[(32, 32, 32), (96, 64, 32)];
+    for (pieces, starts) in [(one, false), (two, true)] {
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: 0,
+            ..BlockConfig::default()
+        });
+        let mut got = Vec::new();
+        for i in 0..8usize {
+            let mut luma = texture(i);
+            if i == 4 {
+                let other = texture(i + 57);
+                for &(x0, y0, size) in pieces {
+                    for y in y0..y0 + size {
+                        for x in x0..x0 + size {
+                            luma[y * W + x] = other[(y + 20) % H * W + x];
+                        }
+                    }
+                }
+            }
+            for e in push(&mut d, &luma, i as u64) {
+                if let BlockEvent::Corruption { damage, .. } = e {
+                    got.push(damage);
+                }
+            }
+        }
+        assert_eq!(!got.is_empty(), starts, "{pieces:?}: {got:?}");
+        if starts {
+            assert_eq!(got[0].evidence, Evidence::PIXELS);
+            // eight breaks over a usual count near 0: 0.8
+            assert!((0.2..=0.8).contains(&got[0].confidence), "{got:?}");
+        }
+    }
+}
+
 fn push(d: &mut BlockDetector, luma: &[u8], i: u64) -> Vec<BlockEvent> {
     d.push(&LumaPlane::gray8(luma, W, H).unwrap(), i * F, (i + 1) * F)
 }
@@ -46,7 +98,7 @@ fn push(d: &mut BlockDetector, luma: &[u8], i: u64) -> Vec<BlockEvent> {
 fn transitions(frames: usize, picture: impl Fn(usize) -> Vec<u8>) -> Vec<Transition> {
     let mut d = BlockDetector::new(BlockConfig {
         interval: 0,
-        ..BlockConfig::default()
+        ..loose()
     });
     let mut got = Vec::new();
     for i in 0..frames {
@@ -63,7 +115,7 @@ fn transitions(frames: usize, picture: impl Fn(usize) -> Vec<u8>) -> Vec<Transit
 fn misplaced_block_starts_and_ends() {
     let mut d = BlockDetector::new(BlockConfig {
         interval: 0,
-        ..BlockConfig::default()
+        ..loose()
     });
     let mut got = Vec::new();
     for i in 0..8u64 {
@@ -143,7 +195,7 @@ fn corruption_held_over_a_cut() {
         ]
     );
     // frame 6 is the cut the test means it to be
-    let mut d = BlockDetector::new(BlockConfig::default());
+    let mut d = BlockDetector::new(loose());
     push(&mut d, &picture(5), 5);
     push(&mut d, &picture(6), 6);
     assert!(d.last_change() > CUT, "{}", d.last_change());
@@ -197,7 +249,7 @@ fn grey_band_is_damage_only_where_the_level_changed() {
 fn first_frame_and_flat_frames_are_quiet() {
     let mut d = BlockDetector::new(BlockConfig {
         interval: F,
-        ..BlockConfig::default()
+        ..loose()
     });
     // damage in the very first frame cannot be told from content
     assert!(push(&mut d, &damaged(0), 0)
@@ -218,7 +270,7 @@ fn first_frame_and_flat_frames_are_quiet() {
 
 #[test]
 fn decoder_flag_alone_is_evidence() {
-    let mut d = BlockDetector::new(BlockConfig::default());
+    let mut d = BlockDetector::new(loose());
     push(&mut d, &texture(0), 0);
     d.set_decoder_flag(true);
     push(&mut d, &texture(1), 1);
@@ -233,7 +285,7 @@ fn lost_slices_are_evidence_up_to_the_first_untainted_frame() {
     use crate::analysis::coded::slices::{LostRange, SliceLoss};
     let mut d = BlockDetector::new(BlockConfig {
         interval: 0,
-        ..BlockConfig::default()
+        ..loose()
     });
     let mut got = Vec::new();
     for i in 0..8u64 {
@@ -266,6 +318,8 @@ fn lost_slices_are_evidence_up_to_the_first_untainted_frame() {
             let dmg = d.last_damage().unwrap();
             assert_eq!(dmg.evidence, Evidence::BITSTREAM);
             assert_eq!(dmg.blocks, 4);
+            // data known lost: as sure as it gets
+            assert_eq!(dmg.confidence, 1.0);
             assert_eq!(
                 dmg.area,
                 BoxPx {
@@ -304,7 +358,7 @@ fn lost_slices_are_evidence_up_to_the_first_untainted_frame() {
             height: 0.5,
             ..Region::default()
         },
-        ..BlockConfig::default()
+        ..loose()
     });
     push(&mut d, &texture(0), 0);
     d.set_lost_slices(&SliceLoss {
@@ -363,7 +417,7 @@ fn steps_the_quantiser_could_leave_are_masked() {
             let mut d = BlockDetector::new(BlockConfig {
                 interval: 0,
                 qp_masking: masking,
-                ..BlockConfig::default()
+                ..loose()
             });
             let mut got = Vec::new();
             for i in 0..8 {
@@ -470,7 +524,7 @@ fn missing_frames_are_evidence_unless_turned_off() {
         let mut d = BlockDetector::new(BlockConfig {
             interval: 0,
             missing_frames: on,
-            ..BlockConfig::default()
+            ..loose()
         });
         let mut got = Vec::new();
         for i in (0..10).chain(11..13) {
@@ -481,6 +535,7 @@ fn missing_frames_are_evidence_unless_turned_off() {
                         Transition::End { end, .. } => end,
                     };
                     got.push((i, at, damage.evidence, damage.blocks));
+                    assert_eq!(damage.confidence, 0.9);
                 }
             }
         }
@@ -498,7 +553,7 @@ fn missing_frames_are_evidence_unless_turned_off() {
         }
     }
     // and close() forgets the cadence (a flush, a caps change)
-    let mut d = BlockDetector::new(BlockConfig::default());
+    let mut d = BlockDetector::new(loose());
     for i in 0..10 {
         push(&mut d, &texture(i), i as u64);
     }
@@ -586,7 +641,7 @@ fn macroblock_halves_of_a_short_row() {
 
 #[test]
 fn tiny_and_empty_pictures() {
-    let mut d = BlockDetector::new(BlockConfig::default());
+    let mut d = BlockDetector::new(loose());
     for (w, h) in [(0, 0), (1, 1), (15, 15), (16, 16), (17, 40)] {
         let luma = vec![100u8; w * h];
         let p = LumaPlane::gray8(&luma, w, h).unwrap();
