@@ -81,6 +81,14 @@ pub struct Webhook {
     /// Which events (the `event` field) to send.
     #[serde(default = "webhook_events")]
     pub events: Vec<String>,
+    /// Detector events carrying a `confidence` (blockdetect's corruptions)
+    /// below this are not sent (they are still written to the event lines).
+    #[serde(default = "min_confidence")]
+    pub min_confidence: f64,
+}
+
+fn min_confidence() -> f64 {
+    0.5
 }
 
 fn queue() -> usize {
@@ -466,6 +474,9 @@ impl Webhook {
         if self.queue == 0 {
             return err("webhook.queue: must be above 0");
         }
+        if !(0.0..=1.0).contains(&self.min_confidence) {
+            return err("webhook.min-confidence: must be from 0 to 1");
+        }
         Ok(())
     }
 }
@@ -585,6 +596,10 @@ mod tests {
             (&format!("{base}[[alarm]]\nname = \"x\"\ndetector = \"blackdetect\"\nstreams = [\"b\"]\n"), "alarm[0].streams: no stream \"b\""),
             ("[[stream]]\nid = \"a\"\nuri = 5\n", "invalid type"),
             (&format!("{base}[webhook]\nurl = \"ftp://x/y\"\n"), "webhook.url"),
+            (
+                &format!("{base}[webhook]\nurl = \"http://x/y\"\nmin-confidence = 1.5\n"),
+                "webhook.min-confidence",
+            ),
         ] {
             let got = error(text);
             assert!(got.contains(want), "{text:?}: {got}");

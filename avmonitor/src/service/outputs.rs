@@ -72,7 +72,7 @@ impl Outputs {
         let line = json::line(record);
         self.line(&line);
         if let Some(w) = &self.webhook {
-            w.send(record.event(), &line);
+            w.send(record.event(), record.confidence(), &line);
         }
     }
 

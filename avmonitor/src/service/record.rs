@@ -20,6 +20,15 @@ pub struct Record<'a> {
 }
 
 impl Record<'_> {
+    /// The record's `confidence` field, if it has one (blockdetect's
+    /// corruptions), which webhook subscriptions filter on too.
+    pub fn confidence(&self) -> Option<f64> {
+        match &self.body {
+            Body::Detector { message, .. } => message.structure.get::<f64>("confidence").ok(),
+            _ => None,
+        }
+    }
+
     /// The record's `event` field, which webhook subscriptions filter on.
     pub fn event(&self) -> &str {
         match &self.body {

@@ -15,6 +15,7 @@ pub struct Webhook {
     tx: Option<SyncSender<String>>,
     done: Receiver<()>,
     events: Vec<String>,
+    min_confidence: f64,
     metrics: Arc<Metrics>,
 }
 
@@ -69,13 +70,15 @@ impl Webhook {
             tx: Some(tx),
             done,
             events: conf.events.clone(),
+            min_confidence: conf.min_confidence,
             metrics,
         }
     }
 
-    /// Queues `line` (event `event`) if the configuration wants it; never blocks.
-    pub fn send(&self, event: &str, line: &str) {
-        if !self.events.iter().any(|e| e == event) {
+    /// Queues `line` (event `event`, and its `confidence` if it has one)
+    /// if the configuration wants it; never blocks.
+    pub fn send(&self, event: &str, confidence: Option<f64>, line: &str) {
+        if !wanted(&self.events, self.min_confidence, event, confidence) {
             return;
         }
         if let Some(tx) = &self.tx {
@@ -92,5 +95,31 @@ impl Webhook {
     pub fn finish(&mut self, limit: Duration) {
         self.tx = None;
         let _ = self.done.recv_timeout(limit);
+    }
+}
+
+/// Whether a subscription to `events` with `min_confidence` wants an event
+/// `event` with `confidence`: the event must be one of them, and a
+/// confidence, where the event has one, must reach the minimum (an end
+/// carries the highest of its corruption, so a corruption that grew
+/// confident is sent from there on).
+fn wanted(events: &[String], min_confidence: f64, event: &str, confidence: Option<f64>) -> bool {
+    events.iter().any(|e| e == event) && confidence.is_none_or(|c| c >= min_confidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wanted;
+
+    #[test]
+    fn only_confident_corruptions_are_sent() {
+        let events = ["start".to_string(), "end".to_string()];
+        assert!(wanted(&events, 0.5, "start", Some(0.9)));
+        assert!(wanted(&events, 0.5, "start", Some(0.5)));
+        assert!(!wanted(&events, 0.5, "start", Some(0.25)));
+        // events without a confidence (every other detector's) go as before
+        assert!(wanted(&events, 0.5, "end", None));
+        assert!(!wanted(&events, 0.5, "alarm", None));
+        assert!(wanted(&events, 0.0, "start", Some(0.2)));
     }
 }
