@@ -11,6 +11,7 @@ PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  gstreamer1.0-x fonts-dejavu-core
 )
 # extra packages a caller asks for (e.g. ffmpeg for the comparison benchmark)
 PACKAGES+=("$@")

@@ -486,6 +486,9 @@ fn measure(e: &Encode, dir: &Path, work: &Path) -> [Score; 2] {
     let time = |k: usize| (ts.units[k].dts + first).saturating_sub(ts_first);
     // each damage's window: from its decode time (no picture decoded after
     // it shows earlier) to the next damage's
+    let last = m.truth.keys().last().copied().unwrap_or(0);
+    // (the events in the last second are left out: see `TAIL`; so are the
+    // damages there)
     let windows: Vec<(u64, u64, Damage)> = damage
         .iter()
         .enumerate()
@@ -493,12 +496,12 @@ fn measure(e: &Encode, dir: &Path, work: &Path) -> [Score; 2] {
             let end = damage.get(i + 1).map_or(u64::MAX, |&(n, _)| time(n));
             (time(k), end, d)
         })
+        .filter(|&(from, _, _)| from + TAIL <= last)
         .collect();
     let seconds = frames as f64 / e.footage.fps();
     if std::env::var_os("FOOTAGE_DEBUG").is_some() {
         debug(e, &events, &m.truth);
     }
-    let last = m.truth.keys().last().copied().unwrap_or(0);
     // holes in the clean decode itself (see `TAIL`): a frame missing there
     // is the pipeline's, reported rightly, and no false alarm
     let period = (1e9 / e.footage.fps()) as u64;
@@ -717,26 +720,27 @@ fn real_footage_quick() {
         &[0.06, 0.15],
     ));
     // Issue 15's bars are at most 1 false corruption an hour, 90% recall
-    // and 90% precision. Measured here last (2.1 min of clean video, 66
-    // visible damages): with slicecheck, no false start, 56 of 66 found
-    // (85%: bytes flipped are the misses), every event true; from the
-    // pixels alone 3 false starts (none confident enough to page), 56 of 66
-    // found. Guarded at that level, with a damage's worth of slack; the
-    // recall bar is not met yet.
+    // and 90% precision. Measured here last (2.1 min of clean video, 59
+    // visible damages): with slicecheck, no false start, 54 of 59 found
+    // (92%: bytes flipped are the misses), every event true; from the
+    // pixels alone 3 false starts (none confident enough to page), 55 of
+    // 59 found, every event true. Asserted: the bars with slicecheck (2.1
+    // min cannot show one an hour: none at all); the level reached from
+    // the pixels alone, with a damage's worth of slack.
     let sc = &bars["slicecheck"];
     let px = &bars["pixels"];
     let recall = |s: &Score| s.recall().0 as f64 / s.recall().1.max(1) as f64;
     assert!(sc.recall().1 >= 40, "too little visible damage to judge");
     assert_eq!(sc.false_starts, 0, "false corruptions with slicecheck");
     assert!(sc.precision() >= 0.9, "precision {}", sc.precision());
-    assert!(recall(sc) >= 0.82, "recall {}", recall(sc));
+    assert!(recall(sc) >= 0.9, "recall {}", recall(sc));
     assert_eq!(px.confident_false_starts, 0, "paging on the pixels alone");
     assert!(
         px.false_starts <= 4,
         "false corruptions on the pixels alone"
     );
     assert!(px.precision() >= 0.9, "precision {}", px.precision());
-    assert!(recall(px) >= 0.82, "recall {}", recall(px));
+    assert!(recall(px) >= 0.9, "recall {}", recall(px));
 }
 
 /// All of the corpus: five kinds of footage, both codecs, 0.03 to 0.3 bits

@@ -10,8 +10,12 @@ pub(super) const STEADY_FRAMES: u32 = 8;
 /// liveness), not data lost within the stream.
 pub(super) const MAX_MISSING: u64 = 5;
 /// A second, in ns: the longest gap that counts as missing frames when
-/// it holds more than [`MAX_MISSING`].
+/// it holds more than [`MAX_MISSING`], unless the coded stream shows the
+/// loss (see [`Cadence::push`]).
 const MAX_GAP: u64 = 1_000_000_000;
+/// Ten seconds, in ns: the longest gap [`Cadence::push`] measures at all (a
+/// decoder that lost a reference early in a long GOP drops the rest of it).
+const LONG_GAP: u64 = 10_000_000_000;
 
 /// Follows a stream's frame times to tell frames missing from it: a decoder
 /// drops a frame it cannot decode (one whose data was lost, or that lost its
@@ -32,15 +36,18 @@ impl Cadence {
     }
 
     /// How many frames are missing just before the frame at `pts` lasting
-    /// until `end`: the whole number of the previous frame's durations the
-    /// gap spans, when it spans 1 to [`MAX_MISSING`] (or up to a second's
-    /// worth, if more) within a quarter
+    /// until `end`, and whether so many count on their own: the whole
+    /// number of the previous frame's durations the gap spans, when it
+    /// spans up to ten seconds within a quarter
     /// duration and the stream kept that duration for [`STEADY_FRAMES`]
-    /// frames before. 0 otherwise (variable rates, frames without a
-    /// duration, time going backwards, long gaps).
-    pub fn push(&mut self, pts: u64, end: u64) -> u64 {
+    /// frames before; 0 otherwise (variable rates, frames without a
+    /// duration, time going backwards, longer gaps). Up to [`MAX_MISSING`]
+    /// frames, or a second's worth if more, count on their own; a longer
+    /// gap counts only where the coded stream shows data lost.
+    pub fn push(&mut self, pts: u64, end: u64) -> (u64, bool) {
         let dur = end.saturating_sub(pts);
         let mut missing = 0;
+        let mut short = false;
         let mut steady = 0;
         if let Some((prev, prev_dur)) = self.prev {
             let tolerance = prev_dur / 4;
@@ -52,17 +59,15 @@ impl Cadence {
                 && dur.abs_diff(prev_dur) <= tolerance;
             if on_beat && frames == 1 {
                 steady = self.steady.saturating_add(1);
-            } else if on_beat
-                && frames <= MAX_MISSING.max(MAX_GAP / prev_dur) + 1
-                && self.steady >= STEADY_FRAMES
-            {
+            } else if on_beat && frames <= LONG_GAP / prev_dur + 1 && self.steady >= STEADY_FRAMES {
                 missing = frames - 1;
+                short = missing <= MAX_MISSING.max(MAX_GAP / prev_dur);
                 // still the same rate
                 steady = self.steady;
             }
         }
         self.prev = (dur > 0).then_some((pts, dur));
         self.steady = if dur > 0 { steady } else { 0 };
-        missing
+        (missing, short)
     }
 }

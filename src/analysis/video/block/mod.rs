@@ -322,12 +322,14 @@ impl BlockDetector {
         self.grid_n_sum += self.map.grid_n;
         let seen = self.find_damage(plane.width(), plane.height(), t);
         let gap_start = self.cadence.last_end();
-        let missing = self.cadence.push(pts, end);
+        let (missing, short) = self.cadence.push(pts, end);
+        let bitstream = seen.is_some_and(|d| d.evidence.bitstream);
         let evidence = Evidence {
             pixels: seen.is_some_and(|d| d.evidence.pixels),
             decoder: std::mem::take(&mut self.flagged),
-            missing_frames: self.config.missing_frames && missing > 0,
-            bitstream: seen.is_some_and(|d| d.evidence.bitstream),
+            // a long gap only where the coded stream shows data lost
+            missing_frames: self.config.missing_frames && missing > 0 && (short || bitstream),
+            bitstream,
         };
         let damage = evidence.any().then(|| {
             let d = seen.unwrap_or(Damage::NONE);

@@ -458,6 +458,7 @@ fn cadence(times: &[u64], dur: u64) -> Vec<u64> {
     times
         .iter()
         .map(|&t| c.push(t * dur, (t + 1) * dur))
+        .map(|(missing, short)| if short { missing } else { 0 })
         .collect()
 }
 
@@ -484,6 +485,14 @@ fn cadence_counts_frames_missing_from_a_steady_rate() {
     assert_eq!(cadence(&t, slow)[9], MAX_MISSING);
     t.push(8 + MAX_MISSING + 1 + MAX_MISSING + 2);
     assert_eq!(cadence(&t, slow)[10], 0);
+    // longer gaps, up to ten seconds, are measured, for the coded stream to
+    // confirm
+    let mut c = Cadence::default();
+    for i in 0..9 {
+        c.push(i * F, (i + 1) * F);
+    }
+    assert_eq!(c.push((8 + 101) * F, (8 + 102) * F), (100, false));
+    assert_eq!(c.push((8 + 102 + 251) * F, (8 + 103 + 251) * F), (0, false));
 }
 
 #[test]
@@ -493,7 +502,7 @@ fn cadence_follows_ntsc_rounding_and_ignores_irregular_times() {
     let at = |i: u64| i * 1_001_000_000 / 30;
     let got: Vec<u64> = [0u64, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]
         .iter()
-        .map(|&i| c.push(at(i), at(i + 1)))
+        .map(|&i| c.push(at(i), at(i + 1)).0)
         .collect();
     assert_eq!(got, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
     // a variable rate never counts: intervals wander by half a frame
@@ -501,7 +510,7 @@ fn cadence_follows_ntsc_rounding_and_ignores_irregular_times() {
     let mut pts = 0;
     for i in 0..40u64 {
         let step = if i % 3 == 0 { F + F / 2 } else { F };
-        assert_eq!(c.push(pts, pts + F), 0, "frame {i}");
+        assert_eq!(c.push(pts, pts + F).0, 0, "frame {i}");
         pts += step;
     }
     // time going backwards, or frames without a duration, start over
@@ -509,13 +518,53 @@ fn cadence_follows_ntsc_rounding_and_ignores_irregular_times() {
     for i in 0..9 {
         c.push(i * F, (i + 1) * F);
     }
-    assert_eq!(c.push(3 * F, 4 * F), 0);
-    assert_eq!(c.push(5 * F, 6 * F), 0, "not steady again yet");
+    assert_eq!(c.push(3 * F, 4 * F).0, 0);
+    assert_eq!(c.push(5 * F, 6 * F).0, 0, "not steady again yet");
     let mut c = Cadence::default();
     for i in 0..9 {
         c.push(i * F, i * F);
     }
-    assert_eq!(c.push(10 * F, 11 * F), 0);
+    assert_eq!(c.push(10 * F, 11 * F).0, 0);
+}
+
+/// A gap longer than a second counts as missing frames only where the
+/// coded stream shows data lost (a decoder that lost a reference drops the
+/// rest of the GOP): back-dated to the gap's start then.
+#[test]
+fn a_long_gap_counts_where_the_coded_stream_shows_a_loss() {
+    for tainted in [false, true] {
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: 0,
+            ..loose()
+        });
+        let mut got = Vec::new();
+        // 10 frames, 40 missing (1.6 s at 25 fps), then 3 more
+        for i in (0..10).chain(50..53) {
+            if i == 50 {
+                d.set_lost_slices(&SliceLoss {
+                    tainted,
+                    ..SliceLoss::default()
+                });
+            }
+            for e in push(&mut d, &texture(i as usize), i) {
+                if let BlockEvent::Corruption {
+                    transition: Transition::Start { start },
+                    damage,
+                } = e
+                {
+                    got.push((start, damage.evidence));
+                }
+            }
+        }
+        if tainted {
+            assert_eq!(
+                got,
+                [(10 * F, Evidence::MISSING_FRAMES.union(Evidence::BITSTREAM))]
+            );
+        } else {
+            assert!(got.is_empty(), "{got:?}");
+        }
+    }
 }
 
 #[test]
