@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use gst::prelude::*;
-use gst_video::prelude::*;
 use gstavmonitor::analysis::coded::slices::SliceLoss;
 use gstavmonitor::slicemeta::lost_slices;
 use gstavmonitor::BlockDetectMessage;
@@ -145,15 +144,8 @@ pub fn collect(sink: &gst::Element, out: Arc<Mutex<Frames>>, losses: Losses) {
                 let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
                 let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
                 let buf = sample.buffer().unwrap();
-                let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &info).unwrap();
-                let stride = frame.plane_stride()[0] as usize;
-                let data = frame.plane_data(0).unwrap();
-                let mut l = Vec::with_capacity(W * H);
-                for y in 0..H {
-                    l.extend_from_slice(&data[y * stride..y * stride + W]);
-                }
                 let pts = buf.pts().unwrap().nseconds();
-                out.lock().unwrap().insert(pts, l);
+                out.lock().unwrap().insert(pts, packed_luma(buf, &info));
                 losses.lock().unwrap().insert(pts, lost_slices(buf));
                 Ok(gst::FlowSuccess::Ok)
             })

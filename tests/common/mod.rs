@@ -544,3 +544,17 @@ pub fn corruptions(
     out.extend(open.map(|(s, e)| (s, u64::MAX, e)));
     out
 }
+
+/// The luma plane of a decoded 8-bit picture, without its row padding.
+pub fn packed_luma(buf: &gst::BufferRef, info: &gst_video::VideoInfo) -> Vec<u8> {
+    use gst_video::prelude::*;
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf, info).unwrap();
+    let (w, h) = (info.width() as usize, info.height() as usize);
+    let stride = frame.plane_stride()[0] as usize;
+    let data = frame.plane_data(0).unwrap();
+    let mut l = Vec::with_capacity(w * h);
+    for y in 0..h {
+        l.extend_from_slice(&data[y * stride..y * stride + w]);
+    }
+    l
+}

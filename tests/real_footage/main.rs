@@ -44,7 +44,6 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use gst::prelude::*;
-use gst_video::prelude::*;
 use gstavmonitor::BlockDetectMessage;
 use ts::{Damage, Rng, Ts};
 
@@ -352,16 +351,8 @@ fn collect(sink: gst::Element, clean: bool, m: Arc<Mutex<Matcher>>) {
                 let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
                 let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
                 let buf = sample.buffer().unwrap();
-                let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &info).unwrap();
-                let (w, h) = (info.width() as usize, info.height() as usize);
-                let stride = frame.plane_stride()[0] as usize;
-                let data = frame.plane_data(0).unwrap();
-                let mut l = Vec::with_capacity(w * h);
-                for y in 0..h {
-                    l.extend_from_slice(&data[y * stride..y * stride + w]);
-                }
                 let pts = buf.pts().unwrap().nseconds();
-                m.lock().unwrap().frame(clean, pts, l);
+                m.lock().unwrap().frame(clean, pts, packed_luma(buf, &info));
                 Ok(gst::FlowSuccess::Ok)
             })
             .build(),
