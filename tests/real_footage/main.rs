@@ -33,7 +33,9 @@
 //! a minute) and guards the level reached; `real_footage` (ignored; x265
 //! is slow) on all of it, printing only:
 //! `cargo test --release --test real_footage -- --ignored --nocapture`.
-//! `FOOTAGE_PROPS="<property>=<value> ..."` sets blockdetect's properties.
+//! `FOOTAGE_PROPS="<property>=<value> ..."` sets blockdetect's properties,
+//! `FOOTAGE_ONLY=<name>` (street, street-news, trailer, bikes, bunny) keeps
+//! one footage, `FOOTAGE_DEBUG=1` prints every start and every miss.
 #[path = "../common/mod.rs"]
 mod common;
 mod ts;
@@ -687,7 +689,11 @@ fn run_corpus(encodes: &[Encode]) -> BTreeMap<&'static str, Score> {
 
 fn encodes(footage: &[(Footage, Option<f64>)], codecs: &[Codec], bpps: &[f64]) -> Vec<Encode> {
     let mut out = Vec::new();
+    let only = std::env::var("FOOTAGE_ONLY").ok();
     for &(footage, seconds) in footage {
+        if only.as_ref().is_some_and(|o| o != footage.name) {
+            continue;
+        }
         for &codec in codecs {
             for &bpp in bpps {
                 out.push(Encode {
