@@ -17,7 +17,8 @@
 //!
 //! A corruption starts when at least `min-breaks` segments break at once,
 //! well above the stream's running mean (ordinary blocking is there frame
-//! after frame), or when a tenth of the picture turns flat mid-grey from
+//! after frame), beside a group of at least five damaged macroblocks side
+//! by side, or when a tenth of the picture turns flat mid-grey from
 //! another level (an encoder short of bits flattens a block to its own
 //! mean, so noise averaging mid-grey turning flat does not count); it
 //! continues while its blocks stay broken or grey (steps the picture had

@@ -572,18 +572,20 @@ fn detection_quality() {
     // Generated patterns are an extra measure, not the bar (issue 15: the
     // bar is on real footage, tests/real_footage). Since blockdetect needs
     // eight broken segments to start from the pixels (min-breaks, set for
-    // real footage), with slicecheck before the decoder it finds 37 of 42
-    // here (it found 40 with two; the misses are bytes flipped that break
-    // few edges) with no event on the hard negatives and no false one on
-    // the damaged clips; that level is guarded, with a damage's worth of
+    // real footage) in a group of five macroblocks side by side, with
+    // slicecheck before the decoder it finds 36 of 42 here (it found 40
+    // with two and no group; the misses are bytes flipped that break few
+    // edges) with no event on the hard negatives and no false one on the
+    // damaged clips; that level is guarded, with a damage's worth of
     // slack. On the pixels alone (no slice losses, no quantiser) the same:
-    // 67% (28 of 42; 88% with two) and no false alarm (7 with two).
+    // 60% (25 of 42; 88% with two and no group) and no false alarm (7 with
+    // two).
     if std::env::var_os("BLOCK_PIXELS_ONLY").is_none() {
-        assert!(recall >= 0.85, "recall {recall}");
+        assert!(recall >= 0.83, "recall {recall}");
         assert_eq!(false_alarms, 0, "events on hard negatives");
         assert!(fa <= 1, "false alarms {fa}");
     } else {
-        assert!(recall >= 0.64, "recall {recall}");
+        assert!(recall >= 0.57, "recall {recall}");
         assert!(fa <= 1, "false alarms {fa}");
     }
 }

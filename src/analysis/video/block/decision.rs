@@ -89,7 +89,12 @@ impl BlockDetector {
             let weight = (1.0 / self.compared as f64).max(MEAN_WEIGHT);
             self.novel_mean += (f64::from(novel) - self.novel_mean) * weight;
         }
-        let from_breaks = fresh && sudden && novel >= self.config.min_breaks.max(1);
+        // damage bunches where concealment went wrong; coding artefacts
+        // break a segment here and there over the picture
+        let from_breaks = fresh
+            && sudden
+            && novel >= self.config.min_breaks.max(1)
+            && self.largest_group() >= MIN_GROUP;
         let starts = from_breaks || grey_start;
         // how sure the pixels are: decoder grey is plain; broken segments
         // by how far above the picture's usual count they are
@@ -240,6 +245,40 @@ impl BlockDetector {
             }
         }
         (lost, tainted)
+    }
+
+    /// The most damaged macroblocks marked so far that touch one another
+    /// side by side.
+    fn largest_group(&self) -> usize {
+        let cols = self.map.cols;
+        let n = self.damaged.len();
+        let mut seen = vec![false; n];
+        let mut stack = Vec::new();
+        let mut best = 0;
+        for first in 0..n {
+            if !self.damaged[first] || seen[first] {
+                continue;
+            }
+            seen[first] = true;
+            stack.push(first);
+            let mut size = 0;
+            while let Some(k) = stack.pop() {
+                size += 1;
+                let (r, c) = (k / cols, k % cols);
+                let left = (c > 0).then(|| k - 1);
+                let right = (c + 1 < cols).then(|| k + 1);
+                let up = (r > 0).then(|| k - cols);
+                let down = (k + cols < n).then(|| k + cols);
+                for q in [left, right, up, down].into_iter().flatten() {
+                    if self.damaged[q] && !seen[q] {
+                        seen[q] = true;
+                        stack.push(q);
+                    }
+                }
+            }
+            best = best.max(size);
+        }
+        best
     }
 
     /// The frame's damage: its marked blocks, their share of `mbs`, and the
@@ -442,6 +481,10 @@ pub(super) const GREY_TEXTURE: f64 = 2.0;
 /// How far from mid-grey a macroblock's level must have been (8-bit code
 /// values) to count as turning grey.
 pub(super) const GREY_LEVEL: f64 = 8.0;
+
+/// Macroblocks side by side that a corruption from broken segments needs
+/// damaged (two either side of one broken segment do not do).
+pub(super) const MIN_GROUP: usize = 5;
 
 /// The confidence of a corruption started by decoder grey, and of one
 /// shown by frames missing from a steady rate (lost data, or a variable

@@ -24,9 +24,12 @@
 //! - does not carry on a straight edge of one sign along three or more
 //!   segments of the line (a graphic lying on the grid).
 //!
-//! A corruption starts when at least `min_breaks` segments break at once and
+//! A corruption starts when at least `min_breaks` segments break at once,
 //! that is `sudden` times the stream's running mean (ordinary blocking is
-//! there frame after frame), or when a tenth of the analysed macroblocks turn
+//! there frame after frame), and the blocks beside them bunch into a group
+//! of at least five side by side (coding artefacts break a segment here
+//! and there over the picture; concealment gone wrong damages a region),
+//! or when a tenth of the analysed macroblocks turn
 //! flat mid-grey from another level (what decoders put where a reference or
 //! slice is missing; an encoder short of bits flattens a block to its own
 //! mean, so texture already averaging mid-grey turning flat is not
