@@ -62,3 +62,18 @@ pub fn min_duration_property(default: u64) -> glib::ParamSpec {
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+/// What a setter does with a property the element does not have: GObject
+/// checks names against the element's ParamSpecs before it calls the
+/// setter, so this cannot happen; should it, a warning, and no panic on a
+/// user's pipeline.
+pub fn unknown_property(pspec: &glib::ParamSpec) {
+    glib::g_warning!("avmonitor", "no property {} to set", pspec.name());
+}
+
+/// What a getter gives for a property the element does not have (see
+/// [`unknown_property`]): the ParamSpec's default, with a warning.
+pub fn unknown_property_value(pspec: &glib::ParamSpec) -> glib::Value {
+    glib::g_warning!("avmonitor", "no property {} to read", pspec.name());
+    pspec.default_value().clone()
+}

@@ -611,7 +611,7 @@ impl ObjectImpl for AvSyncDetect {
             "min-confidence" => c.min_confidence = value.get().expect("type checked upstream"),
             "stall-timeout" => c.stall_timeout = value.get().expect("type checked upstream"),
             "post-messages" => c.measurements = value.get().expect("type checked upstream"),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property(pspec),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -631,7 +631,7 @@ impl ObjectImpl for AvSyncDetect {
             "min-confidence" => c.min_confidence.to_value(),
             "stall-timeout" => c.stall_timeout.to_value(),
             "post-messages" => c.measurements.to_value(),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property_value(pspec),
         }
     }
 

@@ -93,7 +93,7 @@ impl ObjectImpl for BlackDetect {
             "region-x" | "region-y" | "region-width" | "region-height" => {
                 videodetect::set_region_property(&mut s.region, name, value)
             }
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property(pspec),
         }
         gst::info!(CAT, imp = self, "{name} set to {value:?}");
     }
@@ -107,7 +107,7 @@ impl ObjectImpl for BlackDetect {
             name @ ("region-x" | "region-y" | "region-width" | "region-height") => {
                 videodetect::region_property(&s.region, name)
             }
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property_value(pspec),
         }
     }
 }

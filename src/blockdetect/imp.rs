@@ -162,7 +162,7 @@ impl ObjectImpl for BlockDetect {
             "region-x" | "region-y" | "region-width" | "region-height" => {
                 videodetect::set_region_property(&mut c.region, name, value)
             }
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property(pspec),
         }
         gst::info!(CAT, imp = self, "{name} set to {value:?}");
     }
@@ -183,7 +183,7 @@ impl ObjectImpl for BlockDetect {
             name @ ("region-x" | "region-y" | "region-width" | "region-height") => {
                 videodetect::region_property(&c.region, name)
             }
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property_value(pspec),
         }
     }
 }

@@ -112,7 +112,7 @@ impl ObjectImpl for ClipDetect {
             }
             "min-run" => s.config.min_run = value.get().expect("type checked upstream"),
             "merge-gap" => s.config.merge_gap = value.get().expect("type checked upstream"),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property(pspec),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -123,7 +123,7 @@ impl ObjectImpl for ClipDetect {
             "level-db" => s.level_db.to_value(),
             "min-run" => s.config.min_run.to_value(),
             "merge-gap" => s.config.merge_gap.to_value(),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property_value(pspec),
         }
     }
 }

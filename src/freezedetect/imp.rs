@@ -84,7 +84,7 @@ impl ObjectImpl for FreezeDetect {
             "region-x" | "region-y" | "region-width" | "region-height" => {
                 videodetect::set_region_property(&mut s.region, name, value)
             }
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property(pspec),
         }
         gst::info!(CAT, imp = self, "{name} set to {value:?}");
     }
@@ -97,7 +97,7 @@ impl ObjectImpl for FreezeDetect {
             name @ ("region-x" | "region-y" | "region-width" | "region-height") => {
                 videodetect::region_property(&s.region, name)
             }
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property_value(pspec),
         }
     }
 }

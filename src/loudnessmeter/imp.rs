@@ -151,7 +151,7 @@ impl ObjectImpl for LoudnessMeter {
             "tolerance-lu" => m.tolerance_lu = value.get().expect("type checked upstream"),
             "min-duration" => m.min_duration = value.get().expect("type checked upstream"),
             "true-peak" => m.true_peak = value.get().expect("type checked upstream"),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property(pspec),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -168,7 +168,7 @@ impl ObjectImpl for LoudnessMeter {
             "max-true-peak-dbtp" => m.max_true_peak_dbtp.to_value(),
             "min-duration" => m.min_duration.to_value(),
             "true-peak" => m.true_peak.to_value(),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property_value(pspec),
         }
     }
 }

@@ -92,7 +92,7 @@ impl ObjectImpl for PhaseDetect {
             "threshold" => s.threshold = value.get().expect("type checked upstream"),
             "silence-db" => s.silence_db = value.get().expect("type checked upstream"),
             "min-duration" => s.min_duration = value.get().expect("type checked upstream"),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property(pspec),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -105,7 +105,7 @@ impl ObjectImpl for PhaseDetect {
             "threshold" => s.threshold.to_value(),
             "silence-db" => s.silence_db.to_value(),
             "min-duration" => s.min_duration.to_value(),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property_value(pspec),
         }
     }
 }

@@ -67,7 +67,7 @@ impl ObjectImpl for SilenceDetect {
         match pspec.name() {
             "threshold-db" => s.threshold_db = value.get().expect("type checked upstream"),
             "min-duration" => s.min_duration = value.get().expect("type checked upstream"),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property(pspec),
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -77,7 +77,7 @@ impl ObjectImpl for SilenceDetect {
         match pspec.name() {
             "threshold-db" => s.threshold_db.to_value(),
             "min-duration" => s.min_duration.to_value(),
-            _ => unimplemented!(),
+            _ => crate::glue::unknown_property_value(pspec),
         }
     }
 }

@@ -42,7 +42,7 @@ pub(super) const EVIDENCE_JOINED: [&str; 16] = [
 
 impl Evidence {
     /// None at all.
-    pub const NONE: Evidence = Evidence {
+    pub(crate) const NONE: Evidence = Evidence {
         pixels: false,
         decoder: false,
         missing_frames: false,
