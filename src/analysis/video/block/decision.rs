@@ -57,29 +57,22 @@ impl BlockDetector {
         let fresh = prev.is_some() && inside && self.change <= CUT;
         let cut = prev.is_some() && inside && !fresh;
         let continuing = self.tracker.in_defect() && self.was_damaged.len() == n;
-        let (novel, mut persisting) = if fresh {
+        let novel = if fresh {
             self.judge_grid(mbs, t, prev.as_ref(), continuing)
         } else {
-            (0, 0)
+            0
         };
-        let (greyed, kept) = self.judge_grey(mbs, prev.as_ref(), continuing);
-        persisting += kept;
+        let greyed = self.judge_grey(mbs, prev.as_ref(), continuing);
         // keep this frame's map for the next one, and reuse the old one
         let mut old = prev.unwrap_or_default();
         std::mem::swap(&mut old, &mut self.map);
         self.prev = inside.then_some(old);
-        let (lost, tainted) = self.mark_lost(mbs, width, height);
         let grey_start = f64::from(greyed) >= (GREY_SHARE * mbs.count() as f64).max(GREY_BLOCKS);
         // a cut while a corruption is open (often the key frame that ends
         // it, or brings new damage): held over the cut with the damage of
         // the frame before, and judged again on the next frame
         if cut && continuing {
             self.damaged.clone_from(&self.was_damaged);
-            persisting += 1;
-        }
-        if !fresh && !grey_start && persisting == 0 && lost == 0 && !tainted {
-            self.was_damaged.clear();
-            return None;
         }
         // sudden: well above what this picture usually has
         let sudden = f64::from(novel) >= self.config.sudden * self.novel_mean + 1.0;
@@ -96,6 +89,14 @@ impl BlockDetector {
             && novel >= self.config.min_breaks.max(1)
             && self.largest_group() >= MIN_GROUP;
         let starts = from_breaks || grey_start;
+        // an open corruption goes on where it was: segments broken far
+        // from its blocks are the picture's usual artefacts
+        let nearby = if continuing && !starts {
+            self.keep_near()
+        } else {
+            self.damaged.iter().filter(|&&d| d).count()
+        };
+        let (lost, tainted) = self.mark_lost(mbs, width, height);
         // how sure the pixels are: decoder grey is plain; broken segments
         // by how far above the picture's usual count they are
         let confidence = if grey_start {
@@ -106,7 +107,7 @@ impl BlockDetector {
         } else {
             0.0
         };
-        let corrupted = starts || (continuing && novel + persisting > 0);
+        let corrupted = starts || (continuing && nearby > 0);
         if !corrupted && lost == 0 && !tainted {
             self.was_damaged.clear();
             return None;
@@ -122,18 +123,18 @@ impl BlockDetector {
     }
 
     /// Judges the grid segments of the macroblocks `mbs` against the
-    /// previous frame's map: marks the damaged blocks, and returns the
-    /// segments newly broken and those still broken in a corruption's
-    /// blocks.
+    /// previous frame's map: marks the damaged blocks (newly broken
+    /// segments, and those still broken in a corruption's blocks), and
+    /// returns how many segments broke newly.
     fn judge_grid(
         &mut self,
         mbs: Mbs,
         t: f64,
         prev: Option<&BoundaryMap>,
         continuing: bool,
-    ) -> (u32, u32) {
+    ) -> u32 {
         let cols = self.map.cols;
-        let (mut novel, mut persisting) = (0u32, 0u32);
+        let mut novel = 0u32;
         for r in mbs.r0..mbs.r1 {
             for c in mbs.c0..mbs.c1 {
                 let k = r * cols + c;
@@ -163,7 +164,6 @@ impl BlockDetector {
                                     .as_ref()
                                     .is_some_and(|p| self.map.step_near(p, b.vertical, k)) =>
                         {
-                            persisting += 1;
                             true
                         }
                         _ => false,
@@ -175,19 +175,19 @@ impl BlockDetector {
                 }
             }
         }
-        (novel, persisting)
+        novel
     }
 
     /// Macroblocks of `mbs` that turned to decoder grey (a missing reference
-    /// or slice), which a cut to new content does not do: marks them, and
-    /// returns how many turned grey now and how many of a corruption's
-    /// blocks stayed grey.
-    fn judge_grey(&mut self, mbs: Mbs, prev: Option<&BoundaryMap>, continuing: bool) -> (u32, u32) {
+    /// or slice), which a cut to new content does not do: marks them (and a
+    /// corruption's blocks that stayed grey), and returns how many turned
+    /// grey now.
+    fn judge_grey(&mut self, mbs: Mbs, prev: Option<&BoundaryMap>, continuing: bool) -> u32 {
         let cols = self.map.cols;
         let n = cols * self.map.rows;
-        let (mut greyed, mut kept_grey) = (0u32, 0u32);
+        let mut greyed = 0u32;
         let Some(p) = prev.filter(|p| p.grey.len() == n && mbs.any()) else {
-            return (0, 0);
+            return 0;
         };
         let prev_content = p.activity.iter().any(|&a| a >= GREY_TEXTURE * p.unit);
         for r in mbs.r0..mbs.r1 {
@@ -204,11 +204,10 @@ impl BlockDetector {
                 if self.map.grey[k] && (fresh_grey || kept) {
                     greyed += u32::from(fresh_grey);
                     self.damaged[k] = true;
-                    kept_grey += u32::from(kept);
                 }
             }
         }
-        (greyed, kept_grey)
+        greyed
     }
 
     /// Marks the macroblocks of `mbs` lost in the coded stream (whatever the
@@ -245,6 +244,31 @@ impl BlockDetector {
             }
         }
         (lost, tainted)
+    }
+
+    /// Keeps the damaged macroblocks within `NEAR` blocks of the frame
+    /// before's damage, and returns how many.
+    fn keep_near(&mut self) -> usize {
+        let cols = self.map.cols;
+        let n = self.damaged.len();
+        if cols == 0 || self.was_damaged.len() != n {
+            return 0;
+        }
+        let rows = n / cols;
+        let mut kept = 0;
+        for k in 0..n {
+            if !self.damaged[k] {
+                continue;
+            }
+            let (r, c) = (k / cols, k % cols);
+            let near = (r.saturating_sub(NEAR)..(r + NEAR + 1).min(rows)).any(|rr| {
+                (c.saturating_sub(NEAR)..(c + NEAR + 1).min(cols))
+                    .any(|cc| self.was_damaged[rr * cols + cc])
+            });
+            self.damaged[k] = near;
+            kept += usize::from(near);
+        }
+        kept
     }
 
     /// The most damaged macroblocks marked so far that touch one another
@@ -485,6 +509,10 @@ pub(super) const GREY_LEVEL: f64 = 8.0;
 /// Macroblocks side by side that a corruption from broken segments needs
 /// damaged (two either side of one broken segment do not do).
 pub(super) const MIN_GROUP: usize = 5;
+
+/// How far (in macroblocks) an open corruption's damage may move or spread
+/// from one frame to the next.
+pub(super) const NEAR: usize = 2;
 
 /// The confidence of a corruption started by decoder grey, and of one
 /// shown by frames missing from a steady rate (lost data, or a variable

@@ -33,9 +33,11 @@
 //! flat mid-grey from another level (what decoders put where a reference or
 //! slice is missing; an encoder short of bits flattens a block to its own
 //! mean, so texture already averaging mid-grey turning flat is not
-//! counted). It continues while the damaged blocks stay broken or grey (a
-//! step the picture already had before the corruption, such as a graphic's
-//! edge, does not keep it going). A frame where most macroblocks
+//! counted). It continues while the damaged blocks stay broken or grey, or
+//! segments break within two macroblocks of them (a step the picture
+//! already had before the corruption, such as a graphic's edge, does not
+//! keep it going, nor do segments breaking elsewhere in the picture, as
+//! coding artefacts do frame after frame). A frame where most macroblocks
 //! changed texture (a scene cut) is not judged, except for grey; a
 //! corruption open at such a frame (often the key frame that ends it, or
 //! brings new damage) is held over it with the damage of the frame before,

@@ -143,6 +143,39 @@ fn misplaced_block_starts_and_ends() {
     );
 }
 
+/// An open corruption goes on only where its damage was: a macroblock
+/// broken afresh far from it in every later frame (as coding artefacts
+/// break one here and there) does not keep it open.
+#[test]
+fn corruption_ends_though_breaks_go_on_elsewhere() {
+    let got = transitions(10, |i| {
+        let mut luma = if i == 4 { damaged(i) } else { texture(i) };
+        if i > 4 {
+            // a misplaced macroblock at the right edge, at the top in odd
+            // frames and the bottom in even ones: four MBs from the damage
+            let other = texture(i + 57);
+            let y0 = if i % 2 == 1 { 0 } else { 112 };
+            for y in y0..y0 + 16 {
+                for x in 128..144 {
+                    luma[y * W + x] = other[(y + 40) % H * W + x];
+                }
+            }
+        }
+        luma
+    });
+    assert_eq!(
+        got,
+        [
+            Transition::Start { start: 4 * F },
+            Transition::End {
+                start: 4 * F,
+                end: 5 * F,
+                reason: EndReason::Recovered
+            }
+        ]
+    );
+}
+
 /// A corruption does not live on in a step the picture had before it: a
 /// bright 16x16 square on the grid, next to where the damage was.
 #[test]
