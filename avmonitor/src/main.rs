@@ -9,7 +9,8 @@
 //! Options: `--config FILE`, `--http ADDR:PORT`, `--no-http`, `--output FILE`
 //! (events appended there too), `--measurements` (log measurements too).
 //! Exit status: 0 when every stream ended or on SIGINT/SIGTERM, 2 for a bad
-//! configuration or command line.
+//! configuration or command line. SIGHUP reloads the configuration file;
+//! the control API (`/streams`) changes streams while it runs.
 
 use avmonitor::service::{self, config::Config};
 
@@ -64,16 +65,28 @@ fn run() -> Result<(), String> {
         (None, false) => Config::from_uris(&uris).map_err(|e| e.to_string())?,
     };
     let http_given = http.is_some();
-    match http {
-        Some(Some(addr)) => config.http.listen = addr,
-        Some(None) => config.http.enabled = false,
-        None => (),
-    }
-    if let Some(o) = output {
-        config.output.file = Some(o.into());
-    }
-    config.output.measurements |= measurements;
-    config.check().map_err(|e| e.to_string())?;
+    // the command line over the file's settings, now and at each reload
+    let overrides = move |config: &mut Config| -> Result<(), String> {
+        match &http {
+            Some(Some(addr)) => config.http.listen = addr.clone(),
+            Some(None) => config.http.enabled = false,
+            None => (),
+        }
+        if let Some(o) = &output {
+            config.output.file = Some(o.into());
+        }
+        config.output.measurements |= measurements;
+        config.check().map_err(|e| e.to_string())
+    };
+    overrides(&mut config)?;
+    let load: Option<service::Load> = config_file.map(|f| {
+        Box::new(move || {
+            let text = std::fs::read_to_string(&f).map_err(|e| format!("{f}: {e}"))?;
+            let mut config = Config::from_toml(&text).map_err(|e| format!("{f}: {e}"))?;
+            overrides(&mut config).map_err(|e| format!("{f}: {e}"))?;
+            Ok(config)
+        }) as service::Load
+    });
     if demo {
         eprintln!(
             "avmonitor: the built-in demo, three generated streams of 20 s in real time:\n  \
@@ -82,7 +95,7 @@ fn run() -> Result<(), String> {
              demo:3 bars and tones whose source fails at 5 s (restarted after 1 s)"
         );
     }
-    service::run(config, demo && !http_given, |addr| {
+    service::run(config, demo && !http_given, load, |addr| {
         if let Some(a) = addr {
             eprintln!("avmonitor: metrics on http://{a}/metrics, health on http://{a}/health");
         }

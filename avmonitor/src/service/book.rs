@@ -92,6 +92,11 @@ impl Book {
         self.open.get(key).filter(|o| o.id == id)
     }
 
+    /// The defects open now.
+    pub fn open(&self) -> impl Iterator<Item = &Open> {
+        self.open.values()
+    }
+
     /// Ends every open defect because of `cause`: each with whether it is
     /// the audio side of an outage.
     pub fn close_all(&mut self, cause: EndCause) -> Vec<(Open, bool)> {

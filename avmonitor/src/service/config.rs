@@ -49,7 +49,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
     #[serde(default)]
@@ -66,7 +66,7 @@ pub struct Config {
 }
 
 /// Events POSTed to a URL (http or https).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Webhook {
     pub url: String,
@@ -113,7 +113,7 @@ fn webhook_events() -> Vec<String> {
     .to_vec()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Output {
     /// Events as JSON Lines on standard output.
@@ -146,7 +146,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Http {
     /// Serve /metrics and /health.
@@ -155,6 +155,20 @@ pub struct Http {
     /// Where: loopback unless said otherwise.
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// The bearer token the control API (`/streams`) asks for; the
+    /// environment's `AVMONITOR_TOKEN` when not set here. Without one, the
+    /// control API answers only on a loopback listener.
+    pub token: Option<String>,
+}
+
+impl Http {
+    /// The control API's token: this configuration's, or the environment's.
+    pub fn token(&self) -> Option<String> {
+        self.token
+            .clone()
+            .or_else(|| std::env::var("AVMONITOR_TOKEN").ok())
+            .filter(|t| !t.is_empty())
+    }
 }
 
 fn default_listen() -> String {
@@ -166,11 +180,12 @@ impl Default for Http {
         Http {
             enabled: true,
             listen: default_listen(),
+            token: None,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Restart {
     /// First wait before restarting a failed stream, ms (doubled each time).
@@ -205,7 +220,7 @@ impl Default for Restart {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Stream {
     pub id: String,
@@ -242,7 +257,7 @@ impl Stream {
     }
 }
 
-fn value_string(v: &toml::Value) -> String {
+pub fn value_string(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -251,7 +266,7 @@ fn value_string(v: &toml::Value) -> String {
 
 /// An alarm rule: a defect of `detector` (on `streams`, or all) still open
 /// after `after-ms` becomes an `alarm` event with `name` and `severity`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Alarm {
     pub name: String,
@@ -314,7 +329,7 @@ impl Config {
         self.http.check()?;
         let mut ids = std::collections::HashSet::new();
         for (i, s) in self.streams.iter().enumerate() {
-            s.check(i, &mut ids)?;
+            s.check(&format!("stream[{i}]"), &mut ids)?;
         }
         if self.output.thumbnails && self.output.file.is_none() {
             return err("output.thumbnails: thumbnails are saved beside the event file: set output.file too");
@@ -383,14 +398,13 @@ impl Http {
 }
 
 impl Stream {
-    /// Stream `i`: its id (not in `ids` yet, and added), uri, detectors and
-    /// their properties.
-    fn check<'a>(
+    /// The stream, named `at` in errors: its id (not in `ids` yet, and
+    /// added), uri, detectors and their properties.
+    pub fn check<'a>(
         &'a self,
-        i: usize,
+        at: &str,
         ids: &mut std::collections::HashSet<&'a str>,
     ) -> Result<(), ConfigError> {
-        let at = format!("stream[{i}]");
         if self.id.is_empty()
             || !self
                 .id
@@ -420,13 +434,24 @@ impl Stream {
                 ));
             }
         }
-        for (det, props) in &self.properties {
+        self.check_properties(&at, &self.properties)
+    }
+
+    /// Each of `properties` (by detector) is a valid value of a property of
+    /// one of the stream's detectors; `at` names the stream in errors.
+    pub fn check_properties(
+        &self,
+        at: &str,
+        properties: &BTreeMap<String, BTreeMap<String, toml::Value>>,
+    ) -> Result<(), ConfigError> {
+        let detectors = self.detectors();
+        for (det, props) in properties {
             if !detectors.contains(det) {
                 return err(format!(
                     "{at}: properties.{det}: \"{det}\" is not among the stream's detectors"
                 ));
             }
-            check_properties(&at, det, props)?;
+            check_detector_properties(at, det, props)?;
         }
         Ok(())
     }
@@ -434,7 +459,7 @@ impl Stream {
 
 /// Each of `props` is a property of `det` and a valid value for it (asked
 /// of the element itself).
-fn check_properties(
+fn check_detector_properties(
     at: &str,
     det: &str,
     props: &BTreeMap<String, toml::Value>,

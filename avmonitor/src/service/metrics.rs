@@ -30,6 +30,11 @@ pub struct EventLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LoudnessLabels {
     pub stream: String,
     pub measure: String,
@@ -54,6 +59,10 @@ pub struct Metrics {
     pub webhook_sent: Counter,
     pub webhook_failed: Counter,
     pub webhook_dropped: Counter,
+    /// Streams this instance runs.
+    pub streams: Gauge,
+    /// Configuration reloads, `ok` or `failed`.
+    pub reloads: Family<ResultLabel, Counter>,
     /// Unix time (s) the main loop last ticked: `/health` is bad when stale.
     pub heartbeat: AtomicU64,
 }
@@ -83,6 +92,14 @@ impl Metrics {
         let webhook_sent = Counter::default();
         let webhook_failed = Counter::default();
         let webhook_dropped = Counter::default();
+        let streams = Gauge::default();
+        let reloads = Family::<ResultLabel, Counter>::default();
+        registry.register("streams", "Streams this instance runs", streams.clone());
+        registry.register(
+            "config_reloads",
+            "Configuration reloads (SIGHUP), by result (ok, failed)",
+            reloads.clone(),
+        );
         registry.register(
             "webhook_sent",
             "Events delivered to the webhook",
@@ -161,6 +178,8 @@ impl Metrics {
             webhook_sent,
             webhook_failed,
             webhook_dropped,
+            streams,
+            reloads,
             heartbeat: AtomicU64::new(now_s()),
         }
     }
@@ -227,6 +246,29 @@ impl Metrics {
         }
     }
 
+    /// A stream to run: its series, at 0.
+    pub fn add_stream(&self, id: &str) {
+        let label = Metrics::stream(id);
+        self.up.get_or_create(&label).set(0);
+        let _ = self.frames.get_or_create(&label);
+        let _ = self.samples.get_or_create(&label);
+        let _ = self.restarts.get_or_create(&label);
+        self.streams.inc();
+    }
+
+    /// A stream removed: its per-stream series go (its event counts stay).
+    pub fn remove_stream(&self, id: &str) {
+        let label = Metrics::stream(id);
+        for family in [&self.frames, &self.samples, &self.restarts] {
+            family.remove(&label);
+        }
+        self.up.remove(&label);
+        for family in [&self.lag, &self.av_offset, &self.av_confidence] {
+            family.remove(&label);
+        }
+        self.streams.dec();
+    }
+
     /// Whether `stream`'s media flows.
     pub fn stream_up(&self, stream: &str, up: bool) {
         self.up
@@ -257,18 +299,37 @@ impl Default for Metrics {
     }
 }
 
-/// Serves `/metrics` and `/health` on `listen` from a thread of its own.
-pub fn serve(listen: &str, metrics: Arc<Metrics>) -> Result<std::net::SocketAddr, String> {
+/// Serves `/metrics` and `/health` on `listen` from a thread of its own,
+/// and the control API with `control`.
+pub fn serve(
+    listen: &str,
+    metrics: Arc<Metrics>,
+    control: Option<super::control::Control>,
+) -> Result<std::net::SocketAddr, String> {
     let server =
         tiny_http::Server::http(listen).map_err(|e| format!("http.listen {listen}: {e}"))?;
     let addr = server
         .server_addr()
         .to_ip()
         .ok_or_else(|| format!("http.listen {listen}: not an IP address"))?;
+    let header = |name: &str, value: &str| {
+        tiny_http::Header::from_bytes(name, value).expect("a constant header is valid")
+    };
     std::thread::Builder::new()
         .name("avmonitor-http".into())
         .spawn(move || {
-            for request in server.incoming_requests() {
+            for mut request in server.incoming_requests() {
+                if let Some(reply) = control.as_ref().and_then(|c| c.answer(&mut request)) {
+                    let mut response =
+                        tiny_http::Response::from_string(format!("{}\n", reply.body))
+                            .with_status_code(reply.status)
+                            .with_header(header("Content-Type", "application/json"));
+                    if reply.status == 401 {
+                        response.add_header(header("WWW-Authenticate", "Bearer"));
+                    }
+                    let _ = request.respond(response);
+                    continue;
+                }
                 let (code, body, kind) = match request.url() {
                     "/metrics" => (
                         200,
@@ -279,16 +340,14 @@ pub fn serve(listen: &str, metrics: Arc<Metrics>) -> Result<std::net::SocketAddr
                     "/health" => (503, "main loop stalled\n".into(), "text/plain"),
                     _ => (
                         404,
-                        "not found: try /metrics or /health\n".into(),
+                        "not found: try /metrics, /health or /streams\n".into(),
                         "text/plain",
                     ),
                 };
-                let header = tiny_http::Header::from_bytes("Content-Type", kind)
-                    .expect("a constant header is valid");
                 let _ = request.respond(
                     tiny_http::Response::from_string(body)
                         .with_status_code(code)
-                        .with_header(header),
+                        .with_header(header("Content-Type", kind)),
                 );
             }
         })

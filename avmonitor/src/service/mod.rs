@@ -13,7 +13,9 @@
 //! their id.
 
 mod book;
+mod changes;
 pub mod config;
+pub mod control;
 pub mod metrics;
 mod outputs;
 mod record;
@@ -34,6 +36,7 @@ use gst::prelude::*;
 use gstavmonitor::{EventKind, Message};
 
 use book::{Book, Decision, Key, Open};
+pub use changes::Load;
 use config::{Config, VIDEO_DETECTORS};
 use metrics::Metrics;
 use outputs::Outputs;
@@ -54,6 +57,8 @@ fn utc() -> String {
 struct Stream {
     life: Supervised,
     book: Book,
+    /// From the configuration file (else added through the control API).
+    from_file: bool,
 }
 
 pub struct Runtime {
@@ -66,6 +71,8 @@ pub struct Runtime {
     main_loop: glib::MainLoop,
     me: Weak<RefCell<Runtime>>,
     stopping: bool,
+    /// Reads the configuration file again (SIGHUP), when there is one.
+    load: Option<changes::Load>,
 }
 
 impl Runtime {
@@ -136,7 +143,15 @@ impl Runtime {
         let id = id.to_string();
         glib::timeout_add_local_once(Duration::from_millis(wait), move || {
             if let Some(rt) = me.upgrade() {
-                rt.borrow_mut().start(&id);
+                // (not one removed, or replaced, meanwhile)
+                let down = rt
+                    .borrow()
+                    .streams
+                    .get(&id)
+                    .is_some_and(|s| s.life.phase == Phase::Down);
+                if down {
+                    rt.borrow_mut().start(&id);
+                }
             }
         });
     }
@@ -383,15 +398,27 @@ fn detector_body<'a>(
 /// Runs the service until every stream has ended, or a signal. Returns the
 /// HTTP address when it serves one.
 /// With `http_optional`, an address that cannot be listened on is a
-/// warning (the built-in demo), else an error.
+/// warning (the built-in demo), else an error. `load` reads the
+/// configuration file again on SIGHUP.
 pub fn run(
     config: Config,
     http_optional: bool,
+    load: Option<changes::Load>,
     on_http: impl FnOnce(Option<std::net::SocketAddr>),
 ) -> Result<(), String> {
     let metrics = Arc::new(Metrics::new());
+    let (calls, mut incoming) = futures_channel::mpsc::unbounded::<control::Call>();
     let addr = if config.http.enabled {
-        match metrics::serve(&config.http.listen, metrics.clone()) {
+        let control = control::Control {
+            calls,
+            token: config.http.token(),
+            loopback: config
+                .http
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .is_ok_and(|a| a.ip().is_loopback()),
+        };
+        match metrics::serve(&config.http.listen, metrics.clone(), Some(control)) {
             Ok(a) => Some(a),
             Err(e) if http_optional => {
                 eprintln!("avmonitor: no metrics endpoint: {e}");
@@ -403,45 +430,52 @@ pub fn run(
         None
     };
     on_http(addr);
-    for s in &config.streams {
-        let label = Metrics::stream(&s.id);
-        metrics.up.get_or_create(&label).set(0);
-        let _ = metrics.frames.get_or_create(&label);
-        let _ = metrics.samples.get_or_create(&label);
-        let _ = metrics.restarts.get_or_create(&label);
-    }
     let main_loop = glib::MainLoop::new(None, false);
     let rt = Rc::new_cyclic(|me| {
         RefCell::new(Runtime {
             outputs: Outputs::new(&config, metrics.clone()),
-            streams: config
-                .streams
-                .iter()
-                .map(|c| {
-                    let stream = Stream {
-                        life: Supervised::new(c.clone(), config.restart.initial_ms),
-                        book: Book::default(),
-                    };
-                    (c.id.clone(), stream)
-                })
-                .collect(),
-            order: config.streams.iter().map(|c| c.id.clone()).collect(),
+            streams: BTreeMap::new(),
+            order: Vec::new(),
             config: config.clone(),
             metrics: metrics.clone(),
             main_loop: main_loop.clone(),
             me: me.clone(),
             stopping: false,
+            load,
         })
     });
     for s in &config.streams {
+        rt.borrow_mut().insert(s.clone(), true);
+    }
+    for s in &config.streams {
         rt.borrow_mut().start(&s.id);
     }
-    // SIGINT/SIGTERM raise a flag the tick reads (a handler may do no more)
+    // control requests, answered on the main loop
+    let context = glib::MainContext::default();
+    let _owner = context
+        .acquire()
+        .map_err(|e| format!("the main context is another thread's: {e}"))?;
+    let weak = Rc::downgrade(&rt);
+    context.spawn_local(async move {
+        use futures_util::StreamExt;
+        while let Some((request, reply)) = incoming.next().await {
+            let Some(rt) = weak.upgrade() else {
+                break;
+            };
+            let answer = rt.borrow_mut().call(request);
+            let _ = reply.send(answer);
+        }
+    });
+    // SIGINT/SIGTERM and SIGHUP raise flags the tick reads (a handler may
+    // do no more)
     let signalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, signalled.clone())
             .map_err(|e| format!("cannot handle signal {sig}: {e}"))?;
     }
+    let hangup = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, hangup.clone())
+        .map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
     let weak = Rc::downgrade(&rt);
     let _tick = glib::timeout_add_local(Duration::from_millis(100), move || {
         let Some(rt) = weak.upgrade() else {
@@ -450,6 +484,9 @@ pub fn run(
         if signalled.load(Ordering::Relaxed) {
             rt.borrow_mut().shutdown();
             return glib::ControlFlow::Break;
+        }
+        if hangup.swap(false, Ordering::Relaxed) {
+            rt.borrow_mut().reload();
         }
         rt.borrow_mut().tick();
         glib::ControlFlow::Continue

@@ -112,6 +112,27 @@ pub enum StreamEvent {
     /// A file or other finite stream came to its end.
     #[serde(rename = "stream-ended")]
     Ended,
+    /// Added while the service runs (control API or reload), from `source`.
+    #[serde(rename = "stream-added")]
+    Added { source: Source },
+    /// Removed while the service runs.
+    #[serde(rename = "stream-removed")]
+    Removed { source: Source },
+    /// Its configuration changed while it runs: `restarted` when its
+    /// source or detectors changed (a new pipeline), else only detector
+    /// properties, set on the running pipeline.
+    #[serde(rename = "stream-changed")]
+    Changed { source: Source, restarted: bool },
+}
+
+/// What changed a stream while the service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// The control API.
+    Api,
+    /// The configuration file, reloaded (SIGHUP).
+    Reload,
 }
 
 impl StreamEvent {
@@ -120,6 +141,9 @@ impl StreamEvent {
             StreamEvent::Up { .. } => "stream-up",
             StreamEvent::Down { .. } => "stream-down",
             StreamEvent::Ended => "stream-ended",
+            StreamEvent::Added { .. } => "stream-added",
+            StreamEvent::Removed { .. } => "stream-removed",
+            StreamEvent::Changed { .. } => "stream-changed",
         }
     }
 }
@@ -131,6 +155,10 @@ pub enum EndCause {
     StreamDown,
     Shutdown,
     Eos,
+    /// The stream was removed while the service runs.
+    Removed,
+    /// The stream's source or detectors changed: a new pipeline.
+    Reconfigured,
 }
 
 /// The fields that tell one detector's defects apart (which channel, which

@@ -21,6 +21,17 @@ pub enum Phase {
     Ended,
 }
 
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Starting => "starting",
+            Phase::Up => "up",
+            Phase::Down => "down",
+            Phase::Ended => "ended",
+        }
+    }
+}
+
 /// One stream's pipeline and where it is in its life.
 pub struct Supervised {
     pub conf: config::Stream,
@@ -33,6 +44,11 @@ pub struct Supervised {
     backoff: u64,
     /// Restarted after a failure, and not yet up since.
     restarted: bool,
+    /// Restarts after a failure so far.
+    pub restarts: u64,
+    /// When its pipeline was built (wall clock): a pipeline left running
+    /// keeps it.
+    pub started_utc: Option<String>,
 }
 
 impl Supervised {
@@ -45,6 +61,8 @@ impl Supervised {
             phase: Phase::Starting,
             backoff,
             restarted: false,
+            restarts: 0,
+            started_utc: None,
         }
     }
 
@@ -65,6 +83,7 @@ impl Supervised {
         // start (uridecodebin tells only once media flows)
         self.live |= state == Ok(gst::StateChangeSuccess::NoPreroll);
         self.built = Some(built);
+        self.started_utc = Some(super::utc());
         state.map(|_| ()).map_err(|e| format!("cannot start: {e}"))
     }
 
@@ -125,6 +144,7 @@ impl Supervised {
             return None;
         }
         let restarted = self.restarted;
+        self.restarts += u64::from(restarted);
         // live or not, asked now that media flows (uridecodebin makes its
         // source only as it starts)
         self.live = self.live || self.built.as_ref().is_some_and(|b| b.live());
@@ -132,6 +152,26 @@ impl Supervised {
         self.backoff = initial_ms;
         self.restarted = false;
         Some((self.live, restarted))
+    }
+
+    /// Sets property `name` of detector `detector` in the running pipeline
+    /// (if it runs) to `value`, or to its default with `None`. The value
+    /// has been checked against the element's property.
+    pub fn set_property(&self, detector: &str, name: &str, value: Option<&str>) {
+        let Some(element) = self
+            .built
+            .as_ref()
+            .and_then(|b| b.pipeline.by_name(detector))
+        else {
+            return;
+        };
+        let Some(pspec) = element.find_property(name) else {
+            return;
+        };
+        match value {
+            Some(v) => element.set_property_from_str(name, v),
+            None => element.set_property_from_value(name, pspec.default_value()),
+        }
     }
 
     /// The frame a video detector was on when it posted message `seqnum`.

@@ -1,0 +1,194 @@
+//! What the service's tests share: the binary run as a user runs it, its
+//! stdout lines read as they come, HTTP requests to its listener, and
+//! configuration files.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_avmonitor");
+
+/// The binary running, its stdout lines arriving on a channel.
+pub struct Service {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Service {
+    pub fn start(args: &[&str]) -> Service {
+        Service::start_with(args, &[])
+    }
+
+    /// With environment variables `env` set too.
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Service {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("avmonitor runs");
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let err = child.stderr.take().unwrap();
+        let e2 = stderr.clone();
+        std::thread::spawn(move || {
+            for l in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = e2.lock().unwrap();
+                s.push_str(&l);
+                s.push('\n');
+            }
+        });
+        Service {
+            child,
+            lines,
+            seen: Vec::new(),
+            stderr,
+        }
+    }
+
+    /// Waits for a line containing every one of `parts`; returns it.
+    pub fn wait_for(&mut self, parts: &[&str], secs: u64) -> String {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if parts.iter().all(|p| l.contains(p)) {
+                        return l;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "no line with {parts:?} within {secs} s; lines:\n{}\nstderr:\n{}",
+            self.seen.join("\n"),
+            self.stderr.lock().unwrap()
+        );
+    }
+
+    /// Whether a line already read contains every one of `parts`.
+    pub fn saw(&self, parts: &[&str]) -> bool {
+        self.seen
+            .iter()
+            .any(|l| parts.iter().all(|p| l.contains(p)))
+    }
+
+    pub fn http_addr(&self) -> String {
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            let e = self.stderr.lock().unwrap().clone();
+            if let Some(rest) = e.split("metrics on http://").nth(1) {
+                return rest.split('/').next().unwrap().to_string();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no metrics address in {}", self.stderr.lock().unwrap());
+    }
+
+    /// What it wrote on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends `sig` (`-HUP`, ...) and goes on.
+    pub fn signal(&self, sig: &str) {
+        Command::new("sh")
+            .args(["-c", &format!("kill {sig} {}", self.child.id())])
+            .status()
+            .unwrap();
+    }
+
+    /// Sends `sig` and waits for the exit; the rest of stdout.
+    pub fn stop(mut self, sig: &str) -> (i32, Vec<String>) {
+        let pid = self.child.id().to_string();
+        // the shell's own kill: no procps needed
+        Command::new("sh")
+            .args(["-c", &format!("kill {sig} {pid}")])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        let mut rest: Vec<String> = self.seen;
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            rest.push(l);
+        }
+        (status.code().unwrap_or(-1), rest)
+    }
+}
+
+/// An HTTP/1.0 request with `headers` (each "Name: value") and `body`:
+/// the status, and the body of the response.
+pub fn http(addr: &str, method: &str, path: &str, headers: &[&str], body: &str) -> (u32, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("http connect");
+    let mut head = format!("{method} {path} HTTP/1.0\r\nHost: x\r\n");
+    for h in headers {
+        head.push_str(&format!("{h}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let code = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string());
+    (code, body)
+}
+
+pub fn get(addr: &str, path: &str) -> (u32, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("http connect");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    let code = body
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, body)
+}
+
+/// The value of a metric line that starts with `name{labels}`.
+pub fn metric(text: &str, name_and_labels: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name_and_labels} in\n{text}"))
+}
+
+pub fn have(factories: &[&str]) -> bool {
+    gst::init().unwrap();
+    factories.iter().all(|f| {
+        let ok = gst::ElementFactory::find(f).is_some();
+        if !ok {
+            eprintln!("skipping: no {f}");
+        }
+        ok
+    })
+}
+
+pub fn config_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("avmonitor-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
