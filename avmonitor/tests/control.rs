@@ -64,6 +64,17 @@ fn streams_are_added_retuned_and_removed_through_the_control_api() {
     let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
     let addr = svc.http_addr();
     assert_eq!(ids(&addr), ["a"]);
+    // a client that promises a body and never sends it holds up nothing
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(
+        &mut slow,
+        b"POST /streams HTTP/1.0\r\nContent-Length: 100\r\n\r\n{\"id\"",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(get(&addr, "/metrics").0, 200);
+    assert_eq!(ids(&addr), ["a"]);
+    drop(slow);
     // added: it runs, as its own stream, while a goes on
     let t0 = Instant::now();
     let (code, body) = http(

@@ -89,14 +89,15 @@ pub struct Control {
 }
 
 impl Control {
-    /// Answers `request` if it is the control API's (its path under
-    /// `/streams`).
-    pub fn answer(&self, request: &mut tiny_http::Request) -> Option<Reply> {
-        let path = request.url().split('?').next().unwrap_or_default();
-        let id = match path.strip_prefix("/streams") {
-            Some("" | "/") => None,
-            Some(rest) => Some(rest.strip_prefix('/')?.to_string()),
-            None => return None,
+    /// Whether `request` is the control API's (its path under `/streams`).
+    pub fn wants(&self, request: &tiny_http::Request) -> bool {
+        route(request.url()).is_some()
+    }
+
+    /// Answers a request of the control API's.
+    pub fn answer(&self, request: &mut tiny_http::Request) -> Reply {
+        let Some(id) = route(request.url()) else {
+            return Reply::error(404, "not the control API");
         };
         let auth = request
             .headers()
@@ -104,7 +105,7 @@ impl Control {
             .find(|h| h.field.equiv("Authorization"))
             .map(|h| h.value.as_str().to_string());
         if let Err(refused) = self.authorise(auth.as_deref()) {
-            return Some(refused);
+            return refused;
         }
         let method = request.method().clone();
         let mut body = || -> Result<String, Reply> {
@@ -133,10 +134,10 @@ impl Control {
                 format!("{m} /streams/ID: use GET, PATCH or DELETE"),
             )),
         };
-        Some(match call {
+        match call {
             Ok(call) => self.call(call),
             Err(refused) => refused,
-        })
+        }
     }
 
     /// Whether a request with `Authorization` header `auth` may use the API.
@@ -171,6 +172,16 @@ impl Control {
         }
         rx.recv_timeout(ANSWER_WITHIN)
             .unwrap_or_else(|_| Reply::error(503, "the service did not answer in time"))
+    }
+}
+
+/// The stream id a control API path names (`None` for `/streams`
+/// itself), if it is the control API's.
+fn route(url: &str) -> Option<Option<String>> {
+    let path = url.split('?').next().unwrap_or_default();
+    match path.strip_prefix("/streams")? {
+        "" | "/" => Some(None),
+        rest => rest.strip_prefix('/').map(|id| Some(id.to_string())),
     }
 }
 

@@ -299,6 +299,9 @@ impl Default for Metrics {
     }
 }
 
+/// Control requests answered at once; more are refused (503).
+const CONTROL_AT_ONCE: usize = 8;
+
 /// Serves `/metrics` and `/health` on `listen` from a thread of its own,
 /// and the control API with `control`.
 pub fn serve(
@@ -315,19 +318,42 @@ pub fn serve(
     let header = |name: &str, value: &str| {
         tiny_http::Header::from_bytes(name, value).expect("a constant header is valid")
     };
+    let control = control.map(Arc::new);
+    // control requests in threads of their own (a slow body must not hold
+    // up /metrics or /health), a few at a time
+    let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     std::thread::Builder::new()
         .name("avmonitor-http".into())
         .spawn(move || {
-            for mut request in server.incoming_requests() {
-                if let Some(reply) = control.as_ref().and_then(|c| c.answer(&mut request)) {
-                    let mut response =
-                        tiny_http::Response::from_string(format!("{}\n", reply.body))
-                            .with_status_code(reply.status)
-                            .with_header(header("Content-Type", "application/json"));
-                    if reply.status == 401 {
-                        response.add_header(header("WWW-Authenticate", "Bearer"));
+            for request in server.incoming_requests() {
+                if let Some(c) = control.as_ref().filter(|c| c.wants(&request)) {
+                    if busy.fetch_add(1, Ordering::SeqCst) >= CONTROL_AT_ONCE {
+                        busy.fetch_sub(1, Ordering::SeqCst);
+                        let _ = request.respond(
+                            tiny_http::Response::from_string("too many control requests at once\n")
+                                .with_status_code(503),
+                        );
+                        continue;
                     }
-                    let _ = request.respond(response);
+                    let (c, done) = (c.clone(), busy.clone());
+                    let spawned = std::thread::Builder::new()
+                        .name("avmonitor-control".into())
+                        .spawn(move || {
+                            let mut request = request;
+                            let reply = c.answer(&mut request);
+                            let mut response =
+                                tiny_http::Response::from_string(format!("{}\n", reply.body))
+                                    .with_status_code(reply.status)
+                                    .with_header(header("Content-Type", "application/json"));
+                            if reply.status == 401 {
+                                response.add_header(header("WWW-Authenticate", "Bearer"));
+                            }
+                            let _ = request.respond(response);
+                            done.fetch_sub(1, Ordering::SeqCst);
+                        });
+                    if spawned.is_err() {
+                        busy.fetch_sub(1, Ordering::SeqCst);
+                    }
                     continue;
                 }
                 let (code, body, kind) = match request.url() {
