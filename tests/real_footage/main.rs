@@ -723,8 +723,8 @@ fn real_footage_quick() {
     // clean video, 58 to 64 visible damages: the encodes and their damage
     // vary a little from run to run): with slicecheck no false start, 90%
     // to 92% found (bytes flipped are the misses), every event true; from
-    // the pixels alone 3 false starts (none confident enough to page), 92%
-    // to 95% found, every event true. Asserted: no false start and 90%
+    // the pixels alone 3 to 4 false starts (none confident enough to
+    // page), 92% to 95% found, 98% to 100% of events true. Asserted: no false start and 90%
     // precision with slicecheck (2.1 min cannot show one an hour: none at
     // all), recall with a margin for the run-to-run spread; the level
     // reached from the pixels alone.
@@ -737,7 +737,7 @@ fn real_footage_quick() {
     assert!(recall(sc) >= 0.85, "recall {}", recall(sc));
     assert_eq!(px.confident_false_starts, 0, "paging on the pixels alone");
     assert!(
-        px.false_starts <= 4,
+        px.false_starts <= 5,
         "false corruptions on the pixels alone"
     );
     assert!(px.precision() >= 0.9, "precision {}", px.precision());
@@ -762,5 +762,27 @@ fn real_footage() {
     ));
     for (a, s) in &bars {
         println!("{a}: {}", s.line());
+    }
+    // Issue 15's bars at >= 0.05 bits per pixel: 90% found and 90% of
+    // events true are met (92% and 99% measured, both analyses); no false
+    // corruption confident enough to page. At most 1 false corruption an
+    // hour counting every event is not met yet (about 5 with slicecheck,
+    // 10 from the pixels alone): printed against the bar, not asserted.
+    for (a, s) in &bars {
+        let (found, visible) = s.recall();
+        let recall = found as f64 / visible.max(1) as f64;
+        assert!(visible >= 500, "{a}: too little visible damage to judge");
+        assert!(recall >= 0.9, "{a}: recall {recall}");
+        assert!(s.precision() >= 0.9, "{a}: precision {}", s.precision());
+        assert_eq!(s.confident_false_starts, 0, "{a}: paging on clean footage");
+        println!(
+            "{a}: {:.1} false corruptions an hour against the bar of 1: {}",
+            s.per_hour(),
+            if s.per_hour() <= 1.0 {
+                "met"
+            } else {
+                "not met"
+            }
+        );
     }
 }
