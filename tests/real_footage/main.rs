@@ -378,7 +378,14 @@ struct Score {
     /// Corruption events on the damaged stream, and of them true.
     events: usize,
     true_events: usize,
+    /// For each of `FLOORS`, were starts below that confidence dropped:
+    /// (false starts, damages found).
+    floors: [(usize, usize); FLOORS.len()],
 }
+
+/// Start confidences the corpus reports the figures at, as if lower ones
+/// were not raised (a diagnostic for choosing a floor).
+const FLOORS: [f64; 4] = [0.25, 0.3, 0.35, 0.4];
 
 impl Score {
     fn add(&mut self, o: &Score) {
@@ -394,6 +401,26 @@ impl Score {
         self.invisible += o.invisible;
         self.events += o.events;
         self.true_events += o.true_events;
+        for (a, b) in self.floors.iter_mut().zip(&o.floors) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+    }
+
+    /// The figures at each of `FLOORS`.
+    fn floors_line(&self) -> String {
+        let visible = self.recall().1.max(1);
+        FLOORS
+            .iter()
+            .zip(&self.floors)
+            .map(|(f, (fa, found))| {
+                format!(
+                    "from {f:.2}: {fa} false, {found}/{visible} ({:.1}%)",
+                    100.0 * *found as f64 / visible as f64
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn per_hour(&self) -> f64 {
@@ -509,13 +536,14 @@ fn measure(e: &Encode, dir: &Path, work: &Path) -> [Score; 2] {
     if !holes.is_empty() {
         println!("{}: {} holes in the clean decode", e.label(), holes.len());
     }
-    let scored = |list: &[BlockDetectMessage]| -> Vec<(u64, u64, f64)> {
+    let scored = |list: &[BlockDetectMessage]| -> Vec<(u64, u64, f64, f64)> {
         corruptions(list)
             .into_iter()
             .zip(confidences(list))
-            .map(|((s, e, _), c)| (s, e, c))
-            .filter(|&(s, _, _)| s + TAIL <= last)
-            .filter(|&(s, _, _)| !holes.iter().any(|&(a, b)| s >= a && s <= b))
+            .zip(start_confidences(list))
+            .map(|(((s, e, _), c), c0)| (s, e, c, c0))
+            .filter(|&(s, ..)| s + TAIL <= last)
+            .filter(|&(s, ..)| !holes.iter().any(|&(a, b)| s >= a && s <= b))
             .collect()
     };
     ANALYSES.map(|a| {
@@ -542,6 +570,7 @@ fn debug(
                 damaged_blocks,
                 area,
                 evidence,
+                confidence,
                 ..
             } = m
             else {
@@ -555,7 +584,7 @@ fn debug(
             let true_ = name.starts_with("damaged")
                 && truth.range(at..end.max(at + 1)).any(|(_, &v)| v >= CLEAN);
             println!(
-                "DBG {} {name} {:.2}s len {:.2} blocks {damaged_blocks} area {}x{} {} {}",
+                "DBG {} {name} {:.2}s len {:.2} blocks {damaged_blocks} area {}x{} {} confidence {confidence:.2} {}",
                 e.label(),
                 at as f64 / 1e9,
                 end.saturating_sub(at) as f64 / 1e9,
@@ -593,19 +622,35 @@ fn confidences(events: &[BlockDetectMessage]) -> Vec<f64> {
     out
 }
 
+/// The confidence of each corruption of `events` at its start, in the
+/// order of `corruptions`.
+fn start_confidences(events: &[BlockDetectMessage]) -> Vec<f64> {
+    events
+        .iter()
+        .filter_map(|m| match m {
+            BlockDetectMessage::Corruption {
+                event, confidence, ..
+            } if event.kind == gstavmonitor::EventKind::Start => Some(*confidence),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Scores one analysis: `clean` and `damaged` are its corruptions on the
-/// clean and the damaged decode, `windows` the damages.
+/// clean and the damaged decode (start, end, confidence, confidence at
+/// the start), `windows` the damages.
 fn score(
     truth: &BTreeMap<u64, u32>,
     windows: &[(u64, u64, Damage)],
-    clean: &[(u64, u64, f64)],
-    damaged: &[(u64, u64, f64)],
+    clean: &[(u64, u64, f64, f64)],
+    damaged: &[(u64, u64, f64, f64)],
     seconds: f64,
 ) -> Score {
     let mut s = Score {
         clean_seconds: seconds,
         false_starts: clean.len(),
         confident_false_starts: clean.iter().filter(|c| c.2 >= PAGE).count(),
+        floors: FLOORS.map(|f| (clean.iter().filter(|c| c.3 >= f).count(), 0)),
         ..Score::default()
     };
     for &(from, to, d) in windows {
@@ -619,9 +664,17 @@ fn score(
             continue;
         }
         *s.visible.entry(d.name()).or_default() += 1;
-        let found = visible
-            .iter()
-            .any(|&p| damaged.iter().any(|&(a, b, _)| a <= p && p < b));
+        let found_from = |floor: f64| {
+            visible.iter().any(|&p| {
+                damaged
+                    .iter()
+                    .any(|&(a, b, _, c0)| c0 >= floor && a <= p && p < b)
+            })
+        };
+        let found = found_from(0.0);
+        for (k, f) in FLOORS.iter().enumerate() {
+            s.floors[k].1 += usize::from(found_from(*f));
+        }
         if !found && std::env::var_os("FOOTAGE_DEBUG").is_some() {
             println!(
                 "MISSED {} at {:.2}s: visible in {} frames from {:.2}s, lost {}",
@@ -637,7 +690,7 @@ fn score(
     s.events = damaged.len();
     s.true_events = damaged
         .iter()
-        .filter(|&&(a, b, _)| truth.range(a..b).any(|(_, &v)| v >= CLEAN))
+        .filter(|&&(a, b, ..)| truth.range(a..b).any(|(_, &v)| v >= CLEAN))
         .count();
     s
 }
@@ -685,6 +738,7 @@ fn run_corpus(encodes: &[Encode]) -> BTreeMap<&'static str, Score> {
             println!("{a:<10} {d:<24} found {f}/{v}");
         }
         println!("{a:<10} {:<24} {}", "(all)", s.line());
+        println!("{a:<10} {:<24} {}", "(start floor)", s.floors_line());
     }
     bars
 }

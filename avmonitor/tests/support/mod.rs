@@ -153,16 +153,7 @@ pub fn http(addr: &str, method: &str, path: &str, headers: &[&str], body: &str) 
 }
 
 pub fn get(addr: &str, path: &str) -> (u32, String) {
-    let mut s = std::net::TcpStream::connect(addr).expect("http connect");
-    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
-    let code = body
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (code, body)
+    http(addr, "GET", path, &[], "")
 }
 
 /// The value of a metric line that starts with `name{labels}`.
