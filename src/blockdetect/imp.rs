@@ -110,6 +110,14 @@ impl ObjectImpl for BlockDetect {
                     .default_value(d.min_breaks)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecDouble::builder("min-confidence")
+                    .nick("Minimum pixel confidence")
+                    .blurb("Smallest confidence (0.2 to 0.8: a tenth of the newly broken macroblock edges over the picture's running mean plus one) at which broken edges alone start a corruption; bitstream, decoder, grey and missing-frame evidence start one whatever")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(d.min_confidence)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecBoolean::builder("missing-frames")
                     .nick("Missing frames are evidence")
                     .blurb("Count 1 to 5 frames (or up to a second of frames, if more) missing from a stream that kept a steady frame rate (a decoder drops a frame it cannot decode) as corruption evidence; turn off for variable frame rates")
@@ -154,6 +162,7 @@ impl ObjectImpl for BlockDetect {
             "masking" => c.masking = value.get().expect("type checked upstream"),
             "texture" => c.texture = value.get().expect("type checked upstream"),
             "min-breaks" => c.min_breaks = value.get().expect("type checked upstream"),
+            "min-confidence" => c.min_confidence = value.get().expect("type checked upstream"),
             "missing-frames" => c.missing_frames = value.get().expect("type checked upstream"),
             "qp-masking" => c.qp_masking = value.get().expect("type checked upstream"),
             "min-duration" => c.min_duration = value.get().expect("type checked upstream"),
@@ -175,6 +184,7 @@ impl ObjectImpl for BlockDetect {
             "masking" => c.masking.to_value(),
             "texture" => c.texture.to_value(),
             "min-breaks" => c.min_breaks.to_value(),
+            "min-confidence" => c.min_confidence.to_value(),
             "missing-frames" => c.missing_frames.to_value(),
             "qp-masking" => c.qp_masking.to_value(),
             "min-duration" => c.min_duration.to_value(),

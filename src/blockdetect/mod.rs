@@ -17,12 +17,15 @@
 //!
 //! A corruption starts when at least `min-breaks` segments break at once,
 //! well above the stream's running mean (ordinary blocking is there frame
-//! after frame), beside a group of at least five damaged macroblocks side
-//! by side, or when a tenth of the picture turns flat mid-grey from
+//! after frame; how far above is the start's `confidence`, which must reach
+//! `min-confidence`), beside a group of at least five damaged macroblocks
+//! side by side, or when a tenth of the picture turns flat mid-grey from
 //! another level (an encoder short of bits flattens a block to its own
 //! mean, so noise averaging mid-grey turning flat does not count); it
-//! continues while its blocks stay broken or grey (steps the picture had
-//! before it do not count) and ends at the first clean frame. A buffer the
+//! continues while its blocks stay broken or grey, or segments break
+//! within two macroblocks of them (steps the picture had before it do not
+//! count, nor do breaks elsewhere in the picture) and ends at the first
+//! frame without. A buffer the
 //! decoder flagged `GST_BUFFER_FLAG_CORRUPTED` is corrupted too (avdec_h264
 //! 1.22 never sets it; other decoders do). So are frames missing from a
 //! stream that kept a steady frame rate for 8 frames (1 to 5 frames, or up to

@@ -74,8 +74,11 @@ impl BlockDetector {
         if cut && continuing {
             self.damaged.clone_from(&self.was_damaged);
         }
-        // sudden: well above what this picture usually has
+        // sudden: well above what this picture usually has; how sure the
+        // pixels are: broken segments by how far above that they are
         let sudden = f64::from(novel) >= self.config.sudden * self.novel_mean + 1.0;
+        let pixel_confidence = (CONFIDENCE_PER_SUDDEN * f64::from(novel) / (self.novel_mean + 1.0))
+            .clamp(PIXEL_CONFIDENCE.0, PIXEL_CONFIDENCE.1);
         if fresh {
             // a plain mean over the first frames, then a running one
             self.compared += 1;
@@ -87,6 +90,7 @@ impl BlockDetector {
         let from_breaks = fresh
             && sudden
             && novel >= self.config.min_breaks.max(1)
+            && pixel_confidence >= self.config.min_confidence
             && self.largest_group() >= MIN_GROUP;
         let starts = from_breaks || grey_start;
         // an open corruption goes on where it was: segments broken far
@@ -97,13 +101,11 @@ impl BlockDetector {
             self.damaged.iter().filter(|&&d| d).count()
         };
         let (lost, tainted) = self.mark_lost(mbs, width, height);
-        // how sure the pixels are: decoder grey is plain; broken segments
-        // by how far above the picture's usual count they are
+        // decoder grey is plain
         let confidence = if grey_start {
             GREY_CONFIDENCE
         } else if from_breaks {
-            (CONFIDENCE_PER_SUDDEN * f64::from(novel) / (self.novel_mean + 1.0))
-                .clamp(PIXEL_CONFIDENCE.0, PIXEL_CONFIDENCE.1)
+            pixel_confidence
         } else {
             0.0
         };

@@ -29,6 +29,9 @@
 //! there frame after frame), and the blocks beside them bunch into a group
 //! of at least five side by side (coding artefacts break a segment here
 //! and there over the picture; concealment gone wrong damages a region),
+//! with a confidence (a tenth of the breaks over the running mean before
+//! the frame, plus one) of at least `min_confidence` (real camera footage
+//! at ordinary rates breaks a group now and then at 2 to 3 times its mean),
 //! or when a tenth of the analysed macroblocks turn
 //! flat mid-grey from another level (what decoders put where a reference or
 //! slice is missing; an encoder short of bits flattens a block to its own
@@ -96,6 +99,10 @@ pub struct BlockConfig {
     /// How many times its running mean of newly broken segments a frame must
     /// have (plus one) to start a corruption.
     pub sudden: f64,
+    /// Smallest confidence at which broken segments alone start a
+    /// corruption (see [`Damage::confidence`]); other evidence starts one
+    /// whatever.
+    pub min_confidence: f64,
     /// Whether frames missing from a steady frame rate are evidence of
     /// corruption (see [`Cadence`]).
     pub missing_frames: bool,
@@ -120,6 +127,7 @@ impl Default for BlockConfig {
             texture: 1.0,
             min_breaks: 8,
             sudden: 3.0,
+            min_confidence: 0.3,
             missing_frames: true,
             qp_masking: 1.0,
             min_duration: 0,

@@ -37,12 +37,13 @@ fn damaged(dx: usize) -> Vec<u8> {
     out
 }
 
-/// The defaults, but one misplaced block (four broken segments) enough to
-/// start a corruption, as these tests make: the kernel's logic, not the
-/// default's margin.
+/// The defaults, but one misplaced block (four broken segments, confidence
+/// 0.2 or so) enough to start a corruption, as these tests make: the
+/// kernel's logic, not the default's margin.
 fn loose() -> BlockConfig {
     BlockConfig {
         min_breaks: 2,
+        min_confidence: 0.0,
         ..BlockConfig::default()
     }
 }
@@ -86,6 +87,34 @@ fn the_default_needs_eight_broken_segments() {
             // eight breaks over a usual count near 0: 0.8
             assert!((0.2..=0.8).contains(&got[0].confidence), "{got:?}");
         }
+    }
+}
+
+/// Broken segments alone start a corruption only from `min_confidence`
+/// (the misplaced square here: 0.6, its six breaks over a running mean of
+/// 0 plus one, a tenth of that).
+#[test]
+fn pixels_start_a_corruption_only_from_min_confidence() {
+    for (floor, starts) in [(0.0, true), (0.55, true), (0.65, false)] {
+        let mut d = BlockDetector::new(BlockConfig {
+            interval: 0,
+            min_confidence: floor,
+            ..loose()
+        });
+        let mut got = Vec::new();
+        for i in 0..8u64 {
+            let luma = if i == 4 {
+                damaged(i as usize)
+            } else {
+                texture(i as usize)
+            };
+            for e in push(&mut d, &luma, i) {
+                if let BlockEvent::Corruption { damage, .. } = e {
+                    got.push(damage.confidence);
+                }
+            }
+        }
+        assert_eq!(!got.is_empty(), starts, "floor {floor}: {got:?}");
     }
 }
 
