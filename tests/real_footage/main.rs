@@ -773,12 +773,12 @@ fn real_footage_quick() {
         &[0.06, 0.15],
     ));
     // Issue 15's bars are at most 1 false corruption an hour, 90% recall
-    // and 90% precision. Measured here in four runs (2.1 to 2.3 min of
-    // clean video, 58 to 64 visible damages: the encodes and their damage
-    // vary a little from run to run): with slicecheck no false start, 90%
-    // to 92% found (bytes flipped are the misses), every event true; from
-    // the pixels alone 3 to 4 false starts (none confident enough to
-    // page), 92% to 95% found, 98% to 100% of events true. Asserted: no false start and 90%
+    // and 90% precision. Measured here (2.1 to 2.3 min of clean video, 58
+    // to 64 visible damages: the encodes and their damage vary a little
+    // from run to run), with `min-confidence` 0.3: with slicecheck no false
+    // start, 90.5% found (bytes flipped are the misses), every event true;
+    // from the pixels alone 1 false start (not confident enough to page),
+    // 90.5% found, every event true. Asserted: no false start and 90%
     // precision with slicecheck (2.1 min cannot show one an hour: none at
     // all), recall with a margin for the run-to-run spread; the level
     // reached from the pixels alone.
@@ -791,7 +791,7 @@ fn real_footage_quick() {
     assert!(recall(sc) >= 0.85, "recall {}", recall(sc));
     assert_eq!(px.confident_false_starts, 0, "paging on the pixels alone");
     assert!(
-        px.false_starts <= 5,
+        px.false_starts <= 2,
         "false corruptions on the pixels alone"
     );
     assert!(px.precision() >= 0.9, "precision {}", px.precision());
@@ -818,10 +818,15 @@ fn real_footage() {
         println!("{a}: {}", s.line());
     }
     // Issue 15's bars at >= 0.05 bits per pixel: 90% found and 90% of
-    // events true are met (92% and 99% measured, both analyses); no false
-    // corruption confident enough to page. At most 1 false corruption an
-    // hour counting every event is not met yet (about 5 with slicecheck,
-    // 10 from the pixels alone): printed against the bar, not asserted.
+    // events true (both analyses), no false corruption confident enough to
+    // page, and with slicecheck (as the service runs blockdetect) at most 1
+    // false corruption an hour: 24.7 min of clean video, so none. From the
+    // pixels alone the false corruptions an hour are printed against the
+    // bar (one in the 24.7 min when last measured: 2.4 an hour).
+    assert_eq!(
+        bars["slicecheck"].false_starts, 0,
+        "false corruptions with slicecheck"
+    );
     for (a, s) in &bars {
         let (found, visible) = s.recall();
         let recall = found as f64 / visible.max(1) as f64;
