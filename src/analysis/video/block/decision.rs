@@ -95,11 +95,7 @@ impl BlockDetector {
         let starts = from_breaks || grey_start;
         // an open corruption goes on where it was: segments broken far
         // from its blocks are the picture's usual artefacts
-        let nearby = if continuing && !starts {
-            self.keep_near()
-        } else {
-            self.damaged.iter().filter(|&&d| d).count()
-        };
+        let goes_on = continuing && !starts && self.keep_near() > 0;
         let (lost, tainted) = self.mark_lost(mbs, width, height);
         // decoder grey is plain
         let confidence = if grey_start {
@@ -109,7 +105,7 @@ impl BlockDetector {
         } else {
             0.0
         };
-        let corrupted = starts || (continuing && nearby > 0);
+        let corrupted = starts || goes_on;
         if !corrupted && lost == 0 && !tainted {
             self.was_damaged.clear();
             return None;
