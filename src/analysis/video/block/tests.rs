@@ -58,12 +58,7 @@ fn the_default_needs_eight_broken_segments() {
     let one: &[(usize, usize, usize)] = &[(64, 48, 16)];
     let two: &[(usize, usize, usize)] = &[(32, 32, 32), (96, 64, 32)];
     for (pieces, starts) in [(one, false), (two, true)] {
-        let mut d = BlockDetector::new(BlockConfig {
-            interval: 0,
-            ..BlockConfig::default()
-        });
-        let mut got = Vec::new();
-        for i in 0..8usize {
+        let got = corruptions(BlockConfig::default(), 8, |i| {
             let mut luma = texture(i);
             if i == 4 {
                 let other = texture(i + 57);
@@ -75,17 +70,13 @@ fn the_default_needs_eight_broken_segments() {
                     }
                 }
             }
-            for e in push(&mut d, &luma, i as u64) {
-                if let BlockEvent::Corruption { damage, .. } = e {
-                    got.push(damage);
-                }
-            }
-        }
+            luma
+        });
         assert_eq!(!got.is_empty(), starts, "{pieces:?}: {got:?}");
         if starts {
-            assert_eq!(got[0].evidence, Evidence::PIXELS);
+            assert_eq!(got[0].1.evidence, Evidence::PIXELS);
             // eight breaks over a usual count near 0: 0.8
-            assert!((0.2..=0.8).contains(&got[0].confidence), "{got:?}");
+            assert!((0.2..=0.8).contains(&got[0].1.confidence), "{got:?}");
         }
     }
 }
@@ -96,24 +87,11 @@ fn the_default_needs_eight_broken_segments() {
 #[test]
 fn pixels_start_a_corruption_only_from_min_confidence() {
     for (floor, starts) in [(0.0, true), (0.55, true), (0.65, false)] {
-        let mut d = BlockDetector::new(BlockConfig {
-            interval: 0,
+        let config = BlockConfig {
             min_confidence: floor,
             ..loose()
-        });
-        let mut got = Vec::new();
-        for i in 0..8u64 {
-            let luma = if i == 4 {
-                damaged(i as usize)
-            } else {
-                texture(i as usize)
-            };
-            for e in push(&mut d, &luma, i) {
-                if let BlockEvent::Corruption { damage, .. } = e {
-                    got.push(damage.confidence);
-                }
-            }
-        }
+        };
+        let got = corruptions(config, 8, damaged_at_4);
         assert_eq!(!got.is_empty(), starts, "floor {floor}: {got:?}");
     }
 }
@@ -122,48 +100,55 @@ fn push(d: &mut BlockDetector, luma: &[u8], i: u64) -> Vec<BlockEvent> {
     d.push(&LumaPlane::gray8(luma, W, H).unwrap(), i * F, (i + 1) * F)
 }
 
-/// The corruption transitions of a fresh detector (no measurements) fed
-/// `frames` pictures made by `picture`, one 25 fps frame each.
-fn transitions(frames: usize, picture: impl Fn(usize) -> Vec<u8>) -> Vec<Transition> {
+/// The corruption events of a fresh detector with `config` (no
+/// measurements) fed `frames` pictures made by `picture`, one 25 fps frame
+/// each.
+fn corruptions(
+    config: BlockConfig,
+    frames: usize,
+    picture: impl Fn(usize) -> Vec<u8>,
+) -> Vec<(Transition, Damage)> {
     let mut d = BlockDetector::new(BlockConfig {
         interval: 0,
-        ..loose()
+        ..config
     });
     let mut got = Vec::new();
     for i in 0..frames {
         for e in push(&mut d, &picture(i), i as u64) {
-            if let BlockEvent::Corruption { transition, .. } = e {
-                got.push(transition);
+            if let BlockEvent::Corruption { transition, damage } = e {
+                got.push((transition, damage));
             }
         }
     }
     got
 }
 
+/// The corruption transitions of a fresh `loose()` detector fed `frames`
+/// pictures made by `picture`.
+fn transitions(frames: usize, picture: impl Fn(usize) -> Vec<u8>) -> Vec<Transition> {
+    corruptions(loose(), frames, picture)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// The texture, with the misplaced square in frame 4.
+fn damaged_at_4(i: usize) -> Vec<u8> {
+    if i == 4 {
+        damaged(i)
+    } else {
+        texture(i)
+    }
+}
+
 #[test]
 fn misplaced_block_starts_and_ends() {
-    let mut d = BlockDetector::new(BlockConfig {
-        interval: 0,
-        ..loose()
-    });
-    let mut got = Vec::new();
-    for i in 0..8u64 {
-        let luma = if i == 4 {
-            damaged(i as usize)
-        } else {
-            texture(i as usize)
-        };
-        for e in push(&mut d, &luma, i) {
-            if let BlockEvent::Corruption { transition, damage } = e {
-                got.push((i, transition, damage.evidence));
-            }
-        }
-    }
+    let got = corruptions(loose(), 8, damaged_at_4);
     assert_eq!(got.len(), 2, "{got:?}");
-    assert_eq!(got[0].1, Transition::Start { start: 4 * F });
-    assert_eq!(got[0].2, Evidence::PIXELS);
+    assert_eq!(got[0].0, Transition::Start { start: 4 * F });
+    assert_eq!(got[0].1.evidence, Evidence::PIXELS);
     assert_eq!(
-        got[1].1,
+        got[1].0,
         Transition::End {
             start: 4 * F,
             end: 5 * F,
@@ -178,7 +163,7 @@ fn misplaced_block_starts_and_ends() {
 #[test]
 fn corruption_ends_though_breaks_go_on_elsewhere() {
     let got = transitions(10, |i| {
-        let mut luma = if i == 4 { damaged(i) } else { texture(i) };
+        let mut luma = damaged_at_4(i);
         if i > 4 {
             // a misplaced macroblock at the right edge, at the top in odd
             // frames and the bottom in even ones: four MBs from the damage
@@ -215,7 +200,7 @@ fn corruption_does_not_persist_in_content_from_before() {
         }
         luma
     };
-    let got = transitions(10, |i| square(if i == 4 { damaged(i) } else { texture(i) }));
+    let got = transitions(10, |i| square(damaged_at_4(i)));
     assert_eq!(
         got,
         [
