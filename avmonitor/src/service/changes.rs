@@ -43,7 +43,7 @@ impl Runtime {
                     return Reply::error(400, e.0);
                 }
                 let id = conf.id.clone();
-                self.add(*conf, Source::Api, false);
+                self.add(*conf, Source::Api);
                 let mut reply = Reply::ok(self.describe(&id).unwrap_or_default());
                 reply.status = 201;
                 reply
@@ -99,7 +99,7 @@ impl Runtime {
             "source": if s.from_file { "file" } else { "api" },
             "state": s.life.phase.as_str(),
             "open": open,
-            "restarts": s.life.restarts,
+            "restarts": self.metrics.restarts.get_or_create(&label).get(),
             "frames": self.metrics.frames.get_or_create(&label).get(),
             "samples": self.metrics.samples.get_or_create(&label).get(),
             "started-utc": s.life.started_utc,
@@ -121,9 +121,9 @@ impl Runtime {
     }
 
     /// Adds stream `conf` (checked) while running, and starts it.
-    fn add(&mut self, conf: config::Stream, source: Source, from_file: bool) {
+    fn add(&mut self, conf: config::Stream, source: Source) {
         let id = conf.id.clone();
-        self.insert(conf, from_file);
+        self.insert(conf, source == Source::Reload);
         self.service_event(&id, StreamEvent::Added { source });
         self.start(&id);
     }
@@ -233,7 +233,7 @@ impl Runtime {
         }
         for conf in &new.streams {
             let Some(s) = self.streams.get_mut(&conf.id) else {
-                self.add(conf.clone(), Source::Reload, true);
+                self.add(conf.clone(), Source::Reload);
                 continue;
             };
             s.from_file = true;

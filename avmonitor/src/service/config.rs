@@ -257,7 +257,7 @@ impl Stream {
     }
 }
 
-pub fn value_string(v: &toml::Value) -> String {
+pub(crate) fn value_string(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -400,7 +400,7 @@ impl Http {
 impl Stream {
     /// The stream, named `at` in errors: its id (not in `ids` yet, and
     /// added), uri, detectors and their properties.
-    pub fn check<'a>(
+    pub(crate) fn check<'a>(
         &'a self,
         at: &str,
         ids: &mut std::collections::HashSet<&'a str>,
@@ -439,7 +439,7 @@ impl Stream {
 
     /// Each of `properties` (by detector) is a valid value of a property of
     /// one of the stream's detectors; `at` names the stream in errors.
-    pub fn check_properties(
+    pub(crate) fn check_properties(
         &self,
         at: &str,
         properties: &BTreeMap<String, BTreeMap<String, toml::Value>>,

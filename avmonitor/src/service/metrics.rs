@@ -304,7 +304,7 @@ const CONTROL_AT_ONCE: usize = 8;
 
 /// Serves `/metrics` and `/health` on `listen` from a thread of its own,
 /// and the control API with `control`.
-pub fn serve(
+pub(crate) fn serve(
     listen: &str,
     metrics: Arc<Metrics>,
     control: Option<super::control::Control>,

@@ -15,7 +15,7 @@
 mod book;
 mod changes;
 pub mod config;
-pub mod control;
+mod control;
 pub mod metrics;
 mod outputs;
 mod record;

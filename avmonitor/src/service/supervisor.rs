@@ -44,8 +44,6 @@ pub struct Supervised {
     backoff: u64,
     /// Restarted after a failure, and not yet up since.
     restarted: bool,
-    /// Restarts after a failure so far.
-    pub restarts: u64,
     /// When its pipeline was built (wall clock): a pipeline left running
     /// keeps it.
     pub started_utc: Option<String>,
@@ -61,7 +59,6 @@ impl Supervised {
             phase: Phase::Starting,
             backoff,
             restarted: false,
-            restarts: 0,
             started_utc: None,
         }
     }
@@ -144,7 +141,6 @@ impl Supervised {
             return None;
         }
         let restarted = self.restarted;
-        self.restarts += u64::from(restarted);
         // live or not, asked now that media flows (uridecodebin makes its
         // source only as it starts)
         self.live = self.live || self.built.as_ref().is_some_and(|b| b.live());
