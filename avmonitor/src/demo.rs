@@ -8,6 +8,9 @@
 //!   every 2 s), the audio 80 ms late.
 //! - `demo:3`: bars and tones whose source fails at 5 s the first time it
 //!   runs (the service restarts it; it then plays through).
+//! - `demo:0`: a small endless stream without defects (160x90 at 10 fps,
+//!   scrolling bars and a tone), light enough to run dozens (cluster tests,
+//!   trying a fleet).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,23 +29,32 @@ static DEMO3_RUNS: AtomicU32 = AtomicU32::new(0);
 pub fn which(uri: &str) -> Option<u32> {
     uri.strip_prefix("demo:")
         .and_then(|n| n.parse().ok())
-        .filter(|n| (1..=3).contains(n))
+        .filter(|n| (0..=3).contains(n))
 }
 
 /// The source bin of demo stream `n`, with "video" and "audio" pads.
 pub fn source(n: u32) -> Result<gst::Bin, String> {
+    let endless = "videotestsrc name=v pattern=smpte horizontal-speed=2 \
+         ! video/x-raw,format=I420,width=160,height=90,framerate=10/1 ! identity name=vout \
+         audiotestsrc name=a wave=sine volume=0.1 samplesperbuffer=4800 \
+         ! audio/x-raw,format=F32LE,rate=48000,channels=2,layout=interleaved ! identity name=aout"
+        .to_string();
     let bin = gst::parse::bin_from_description(
-        &format!(
-            "videotestsrc name=v pattern={} horizontal-speed={} num-buffers={FRAMES} \
+        &if n == 0 {
+            endless
+        } else {
+            format!(
+                "videotestsrc name=v pattern={} horizontal-speed={} num-buffers={FRAMES} \
              ! video/x-raw,format=I420,width={W},height={H},framerate={FPS}/1 \
              ! identity name=vout \
              audiotestsrc name=a wave=silence samplesperbuffer=1920 num-buffers={} \
              ! audio/x-raw,format=F32LE,rate={RATE},channels=2,layout=interleaved \
              ! identity name=aout",
-            if n == 2 { "black" } else { "smpte" },
-            if n == 2 { 0 } else { 4 },
-            FRAMES * RATE / FPS / 1920
-        ),
+                if n == 2 { "black" } else { "smpte" },
+                if n == 2 { 0 } else { 4 },
+                FRAMES * RATE / FPS / 1920
+            )
+        },
         false,
     )
     .map_err(|e| e.to_string())?;
@@ -91,6 +103,7 @@ pub fn source(n: u32) -> Result<gst::Bin, String> {
                 }
             });
         }
+        0 => (),
         _ => {
             audio(&apad, |_, v| v);
             if DEMO3_RUNS.fetch_add(1, Ordering::SeqCst) == 0 {

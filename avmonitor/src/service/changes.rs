@@ -13,10 +13,11 @@
 //! Alarm rules and restart settings take effect at once; `http`, `output`
 //! and `webhook` need a restart (a reload that changes them says so).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
+use super::cluster::{self, Command};
 use super::config::{self, Config};
 use super::control::{Properties, Reply, Request};
 use super::metrics::Metrics;
@@ -25,8 +26,33 @@ use super::supervisor::Supervised;
 use super::{book::Book, Runtime, Stream};
 
 impl Runtime {
-    /// Answers a control request.
-    pub(super) fn call(&mut self, request: Request) -> Reply {
+    /// Answers a control request on `reply` (at once, or from the cluster
+    /// thread once the shared streams have changed).
+    pub(super) fn answer(&mut self, request: Request, reply: std::sync::mpsc::Sender<Reply>) {
+        let Some(cluster) = &self.cluster else {
+            let _ = reply.send(self.call(request));
+            return;
+        };
+        // in a cluster, writes go to the shared streams (checked here as
+        // far as they can be without them)
+        match request {
+            Request::Add(conf) => match conf.check("stream", &mut HashSet::new()) {
+                Ok(()) => cluster.command(Command::Write(Request::Add(conf), reply)),
+                Err(e) => {
+                    let _ = reply.send(Reply::error(400, e.0));
+                }
+            },
+            r @ (Request::Remove(_) | Request::Patch(..)) => {
+                cluster.command(Command::Write(r, reply));
+            }
+            r @ (Request::List | Request::Get(_)) => {
+                let _ = reply.send(self.call(r));
+            }
+        }
+    }
+
+    /// Answers a control request on this instance's own streams.
+    fn call(&mut self, request: Request) -> Reply {
         match request {
             Request::List => Reply::ok(Value::Array(
                 self.order
@@ -64,9 +90,7 @@ impl Runtime {
                     return Reply::error(400, e.0);
                 }
                 let mut wanted = s.life.conf.properties.clone();
-                for (det, props) in properties {
-                    wanted.entry(det).or_default().extend(props);
-                }
+                cluster::merge(&mut wanted, properties);
                 self.set_properties(&id, wanted, Source::Api);
                 Reply::ok(self.describe(&id).unwrap_or_default())
             }
@@ -96,7 +120,11 @@ impl Runtime {
             "uri": conf.uri,
             "detectors": conf.detectors(),
             "properties": conf.properties,
-            "source": if s.from_file { "file" } else { "api" },
+            "source": match s.origin {
+                Source::Reload => "file",
+                Source::Api => "api",
+                Source::Cluster => "cluster",
+            },
             "state": s.life.phase.as_str(),
             "open": open,
             "restarts": self.metrics.restarts.get_or_create(&label).get(),
@@ -106,15 +134,15 @@ impl Runtime {
         }))
     }
 
-    /// Takes stream `conf` (checked) on, not started yet.
-    pub(super) fn insert(&mut self, conf: config::Stream, from_file: bool) {
+    /// Takes stream `conf` (checked) on, not started yet; `origin` added it.
+    pub(super) fn insert(&mut self, conf: config::Stream, origin: Source) {
         let id = conf.id.clone();
         self.metrics.add_stream(&id);
         let life = Supervised::new(conf, self.config.restart.initial_ms);
         let stream = Stream {
             life,
             book: Book::default(),
-            from_file,
+            origin,
         };
         self.streams.insert(id.clone(), stream);
         self.order.push(id);
@@ -123,7 +151,7 @@ impl Runtime {
     /// Adds stream `conf` (checked) while running, and starts it.
     fn add(&mut self, conf: config::Stream, source: Source) {
         let id = conf.id.clone();
-        self.insert(conf, source == Source::Reload);
+        self.insert(conf, source);
         self.service_event(&id, StreamEvent::Added { source });
         self.start(&id);
     }
@@ -174,7 +202,7 @@ impl Runtime {
     }
 
     /// Stream `id` with a new source or detectors: a new pipeline.
-    fn replace(&mut self, conf: config::Stream) {
+    fn replace(&mut self, conf: config::Stream, source: Source) {
         let id = conf.id.clone();
         self.close_all(&id, EndCause::Reconfigured);
         let initial = self.config.restart.initial_ms;
@@ -184,12 +212,12 @@ impl Runtime {
         s.life.stop();
         s.life = Supervised::new(conf, initial);
         s.book = Book::default();
-        s.from_file = true;
+        s.origin = source;
         self.metrics.stream_up(&id, false);
         self.service_event(
             &id,
             StreamEvent::Changed {
-                source: Source::Reload,
+                source,
                 restarted: true,
             },
         );
@@ -220,23 +248,50 @@ impl Runtime {
                 eprintln!("avmonitor: reload: [{what}] changed: it takes effect at the next start");
             }
         }
-        let wanted: BTreeMap<&str, &config::Stream> =
-            new.streams.iter().map(|s| (s.id.as_str(), s)).collect();
+        if let Some(cluster) = &self.cluster {
+            // the shared streams follow the file; this instance runs its
+            // share of them as the cluster assigns it
+            let dropped = self
+                .config
+                .streams
+                .iter()
+                .filter(|o| !new.streams.iter().any(|s| s.id == o.id))
+                .map(|o| o.id.clone())
+                .collect();
+            cluster.command(Command::Reseed {
+                streams: new.streams.clone(),
+                dropped,
+            });
+        } else {
+            self.converge(&new.streams, Source::Reload);
+        }
+        self.config.alarms = new.alarms;
+        self.config.restart = new.restart;
+        self.config.streams = new.streams;
+        self.count_reload("ok");
+        eprintln!("avmonitor: configuration reloaded");
+    }
+
+    /// Makes the streams that `source` gave this instance those of
+    /// `wanted` (see the module documentation): the others it gave are
+    /// removed, new ones added, changed ones changed, the same left alone.
+    pub(super) fn converge(&mut self, wanted: &[config::Stream], source: Source) {
+        let ids: HashSet<&str> = wanted.iter().map(|s| s.id.as_str()).collect();
         let gone: Vec<String> = self
             .order
             .iter()
-            .filter(|id| self.streams[id.as_str()].from_file && !wanted.contains_key(id.as_str()))
+            .filter(|id| self.streams[id.as_str()].origin == source && !ids.contains(id.as_str()))
             .cloned()
             .collect();
         for id in gone {
-            self.remove(&id, Source::Reload);
+            self.remove(&id, source);
         }
-        for conf in &new.streams {
+        for conf in wanted {
             let Some(s) = self.streams.get_mut(&conf.id) else {
-                self.add(conf.clone(), Source::Reload);
+                self.add(conf.clone(), source);
                 continue;
             };
-            s.from_file = true;
+            s.origin = source;
             let cur = &s.life.conf;
             if cur == conf {
                 continue;
@@ -246,16 +301,11 @@ impl Runtime {
                 ..cur.clone()
             } == *conf;
             if same_pipeline {
-                self.set_properties(&conf.id, conf.properties.clone(), Source::Reload);
+                self.set_properties(&conf.id, conf.properties.clone(), source);
             } else {
-                self.replace(conf.clone());
+                self.replace(conf.clone(), source);
             }
         }
-        self.config.alarms = new.alarms;
-        self.config.restart = new.restart;
-        self.config.streams = new.streams;
-        self.count_reload("ok");
-        eprintln!("avmonitor: configuration reloaded");
     }
 
     fn count_reload(&self, result: &str) {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use gst::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Picture detectors, in the order they are chained.
 pub const VIDEO_DETECTORS: &[&str] = &["blackdetect", "freezedetect", "blockdetect"];
@@ -63,6 +63,113 @@ pub struct Config {
     #[serde(default, rename = "alarm")]
     pub alarms: Vec<Alarm>,
     pub webhook: Option<Webhook>,
+    /// Many instances sharing the streams over NATS.
+    pub cluster: Option<Cluster>,
+}
+
+/// Cluster mode: the streams live in NATS's key-value store, shared by
+/// every instance of a group; each runs its share (see `service::cluster`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Cluster {
+    /// The NATS server, `nats://HOST:PORT` (with JetStream).
+    pub nats: String,
+    /// This instance's name among the members; unique per process when not
+    /// given (host name and process id).
+    pub instance: Option<String>,
+    /// Instances of one group share the streams; each group runs its own
+    /// `detectors` on every stream.
+    #[serde(default = "default_group")]
+    pub group: String,
+    /// The detectors this group runs (of each stream's own); all when not
+    /// given.
+    pub detectors: Option<Vec<String>>,
+    /// How often an instance says it is alive and renews its claims, ms.
+    #[serde(default = "heartbeat_ms")]
+    pub heartbeat_ms: u64,
+    /// An instance not heard from for this long is gone (its streams move);
+    /// one that cannot renew its claims for this long stops its streams, ms.
+    #[serde(default = "ttl_ms")]
+    pub ttl_ms: u64,
+    /// Keep running streams while NATS cannot be reached, however long
+    /// (never stopped for a lost lease: a partitioned instance and the one
+    /// that took its streams over then both run them).
+    #[serde(default)]
+    pub keep_streams_without_nats: bool,
+    /// Events held while NATS is away; beyond, dropped (counted).
+    #[serde(default = "queue")]
+    pub queue: usize,
+}
+
+fn default_group() -> String {
+    "all".into()
+}
+fn heartbeat_ms() -> u64 {
+    1000
+}
+fn ttl_ms() -> u64 {
+    10_000
+}
+
+impl Cluster {
+    /// This instance's name: the configuration's, or host name and
+    /// process id.
+    pub fn instance(&self) -> String {
+        self.instance.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_default();
+            let host: String = host
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            format!(
+                "{}-{}",
+                if host.is_empty() { "avmonitor" } else { &host },
+                std::process::id()
+            )
+        })
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !self.nats.starts_with("nats://") && !self.nats.starts_with("tls://") {
+            return err(format!(
+                "cluster.nats: \"{}\" is not a nats://HOST:PORT address",
+                self.nats
+            ));
+        }
+        for (key, name) in [
+            ("instance", self.instance.as_deref()),
+            ("group", Some(&self.group)),
+        ] {
+            if let Some(n) = name.filter(|n| !is_name(n)) {
+                return err(format!(
+                    "cluster.{key}: \"{n}\" must be letters, digits, '-' or '_'"
+                ));
+            }
+        }
+        for d in self.detectors.iter().flatten() {
+            if !known(d) {
+                return err(format!("cluster.detectors: unknown detector \"{d}\""));
+            }
+        }
+        if self.heartbeat_ms == 0 || self.ttl_ms < 3 * self.heartbeat_ms {
+            return err(format!(
+                "cluster.ttl-ms: {} must be at least three heartbeats (cluster.heartbeat-ms = {})",
+                self.ttl_ms, self.heartbeat_ms
+            ));
+        }
+        if self.queue == 0 {
+            return err("cluster.queue: must be above 0");
+        }
+        Ok(())
+    }
+}
+
+fn is_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
 }
 
 /// Events POSTed to a URL (http or https).
@@ -220,7 +327,7 @@ impl Default for Restart {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Stream {
     pub id: String,
@@ -228,12 +335,14 @@ pub struct Stream {
     /// generated stream.
     pub uri: String,
     /// Detectors to run; [`DEFAULT_DETECTORS`] when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detectors: Option<Vec<String>>,
     /// Detector properties: `[stream.properties.blackdetect]` `min-duration = 2000000000`.
     #[serde(default)]
     pub properties: BTreeMap<String, BTreeMap<String, toml::Value>>,
     /// Play at the media's own pace (as a live feed comes) rather than as
     /// fast as it decodes; the default for demo streams, not for files.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub realtime: Option<bool>,
 }
 
@@ -242,6 +351,26 @@ impl Stream {
         self.detectors
             .clone()
             .unwrap_or_else(|| DEFAULT_DETECTORS.iter().map(|s| s.to_string()).collect())
+    }
+
+    /// This stream with only the detectors of `only` (all when `None`),
+    /// and their properties; `None` when none of its detectors is there.
+    pub fn narrowed(&self, only: Option<&[String]>) -> Option<Stream> {
+        let Some(only) = only else {
+            return Some(self.clone());
+        };
+        let detectors: Vec<String> = self
+            .detectors()
+            .into_iter()
+            .filter(|d| only.contains(d))
+            .collect();
+        if detectors.is_empty() {
+            return None;
+        }
+        let mut s = self.clone();
+        s.properties.retain(|d, _| detectors.contains(d));
+        s.detectors = Some(detectors);
+        Some(s)
     }
 
     /// The properties of `detector` as (name, value as a string).
@@ -313,6 +442,7 @@ impl Config {
                 .collect(),
             alarms: Vec::new(),
             webhook: None,
+            cluster: None,
         };
         config.check()?;
         Ok(config)
@@ -322,8 +452,12 @@ impl Config {
     /// values (against the elements themselves, so the plugin must be
     /// registered).
     pub fn check(&self) -> Result<(), ConfigError> {
-        if self.streams.is_empty() {
+        // (in a cluster, the streams may all come from NATS)
+        if self.streams.is_empty() && self.cluster.is_none() {
             return err("stream: no stream configured (add a [[stream]] with id and uri)");
+        }
+        if let Some(c) = &self.cluster {
+            c.check()?;
         }
         self.restart.check()?;
         self.http.check()?;

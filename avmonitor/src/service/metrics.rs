@@ -35,6 +35,12 @@ pub struct ResultLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InstanceLabels {
+    pub instance: String,
+    pub group: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LoudnessLabels {
     pub stream: String,
     pub measure: String,
@@ -63,6 +69,16 @@ pub struct Metrics {
     pub streams: Gauge,
     /// Configuration reloads, `ok` or `failed`.
     pub reloads: Family<ResultLabel, Counter>,
+    /// Cluster mode: 1 while connected to NATS.
+    pub cluster_connected: Gauge,
+    /// Cluster mode: live members of this instance's group, itself included.
+    pub cluster_members: Gauge,
+    pub cluster_events_published: Counter,
+    pub cluster_events_dropped: Counter,
+    /// `instance` and `group` labels, value 1 (cluster mode).
+    pub instance: Family<InstanceLabels, Gauge>,
+    /// Whether `/health` asks for a NATS connection (cluster mode).
+    pub needs_nats: std::sync::atomic::AtomicBool,
     /// Unix time (s) the main loop last ticked: `/health` is bad when stale.
     pub heartbeat: AtomicU64,
 }
@@ -94,6 +110,36 @@ impl Metrics {
         let webhook_dropped = Counter::default();
         let streams = Gauge::default();
         let reloads = Family::<ResultLabel, Counter>::default();
+        let cluster_connected = Gauge::default();
+        let cluster_members = Gauge::default();
+        let cluster_events_published = Counter::default();
+        let cluster_events_dropped = Counter::default();
+        let instance = Family::<InstanceLabels, Gauge>::default();
+        registry.register(
+            "instance",
+            "This instance's id and group in cluster mode (value 1)",
+            instance.clone(),
+        );
+        registry.register(
+            "cluster_connected",
+            "1 while connected to NATS (cluster mode)",
+            cluster_connected.clone(),
+        );
+        registry.register(
+            "cluster_members",
+            "Live instances of this instance's group, itself included (cluster mode)",
+            cluster_members.clone(),
+        );
+        registry.register(
+            "cluster_events_published",
+            "Events published to NATS JetStream (cluster mode)",
+            cluster_events_published.clone(),
+        );
+        registry.register(
+            "cluster_events_dropped",
+            "Events dropped because the queue for NATS was full (cluster mode)",
+            cluster_events_dropped.clone(),
+        );
         registry.register("streams", "Streams this instance runs", streams.clone());
         registry.register(
             "config_reloads",
@@ -180,6 +226,12 @@ impl Metrics {
             webhook_dropped,
             streams,
             reloads,
+            cluster_connected,
+            cluster_members,
+            cluster_events_published,
+            cluster_events_dropped,
+            instance,
+            needs_nats: std::sync::atomic::AtomicBool::new(false),
             heartbeat: AtomicU64::new(now_s()),
         }
     }
@@ -288,8 +340,32 @@ impl Metrics {
         out
     }
 
-    pub fn healthy(&self) -> bool {
+    /// Whether the main loop ticks (liveness).
+    pub fn live(&self) -> bool {
         now_s().saturating_sub(self.heartbeat.load(Ordering::Relaxed)) <= 5
+    }
+
+    /// Why the instance is not ready to run streams, if it is not: a
+    /// stalled main loop, or (cluster mode) no connection to NATS.
+    pub fn not_ready(&self) -> Option<&'static str> {
+        if !self.live() {
+            Some("main loop stalled")
+        } else if self.needs_nats.load(Ordering::Relaxed) && self.cluster_connected.get() == 0 {
+            Some("not connected to NATS")
+        } else {
+            None
+        }
+    }
+
+    /// Cluster mode: this instance's id and group.
+    pub fn set_instance(&self, instance: &str, group: &str) {
+        self.needs_nats.store(true, Ordering::Relaxed);
+        self.instance
+            .get_or_create(&InstanceLabels {
+                instance: instance.into(),
+                group: group.into(),
+            })
+            .set(1);
     }
 }
 
@@ -362,11 +438,15 @@ pub(crate) fn serve(
                         metrics.text(),
                         "application/openmetrics-text; version=1.0.0; charset=utf-8",
                     ),
-                    "/health" if metrics.healthy() => (200, "ok\n".into(), "text/plain"),
-                    "/health" => (503, "main loop stalled\n".into(), "text/plain"),
+                    "/health" => match metrics.not_ready() {
+                        None => (200, "ok\n".into(), "text/plain"),
+                        Some(why) => (503, format!("{why}\n"), "text/plain"),
+                    },
+                    "/live" if metrics.live() => (200, "ok\n".into(), "text/plain"),
+                    "/live" => (503, "main loop stalled\n".into(), "text/plain"),
                     _ => (
                         404,
-                        "not found: try /metrics, /health or /streams\n".into(),
+                        "not found: try /metrics, /health, /live or /streams\n".into(),
                         "text/plain",
                     ),
                 };

@@ -14,6 +14,7 @@
 
 mod book;
 mod changes;
+pub mod cluster;
 pub mod config;
 mod control;
 pub mod metrics;
@@ -40,7 +41,7 @@ pub use changes::Load;
 use config::{Config, VIDEO_DETECTORS};
 use metrics::Metrics;
 use outputs::Outputs;
-use record::{Body, EndCause, Posted, Record, StreamEvent};
+use record::{Body, EndCause, Posted, Record, Source, StreamEvent};
 use supervisor::{Phase, Supervised};
 
 /// Wall-clock UTC, ISO 8601 with milliseconds.
@@ -57,8 +58,9 @@ fn utc() -> String {
 struct Stream {
     life: Supervised,
     book: Book,
-    /// From the configuration file (else added through the control API).
-    from_file: bool,
+    /// What added it: the configuration file (`Reload`), the control API
+    /// or the cluster.
+    origin: Source,
 }
 
 pub struct Runtime {
@@ -73,6 +75,8 @@ pub struct Runtime {
     stopping: bool,
     /// Reads the configuration file again (SIGHUP), when there is one.
     load: Option<changes::Load>,
+    /// Cluster mode: the thread that talks to NATS.
+    cluster: Option<cluster::Handle>,
 }
 
 impl Runtime {
@@ -163,7 +167,8 @@ impl Runtime {
         }
         self.metrics.stream_up(id, false);
         self.service_event(id, StreamEvent::Ended);
-        if self.streams.values().all(|s| s.life.phase == Phase::Ended) {
+        // (a cluster's streams come and go: it runs until stopped)
+        if self.cluster.is_none() && self.streams.values().all(|s| s.life.phase == Phase::Ended) {
             self.main_loop.quit();
         }
     }
@@ -376,6 +381,10 @@ impl Runtime {
                 s.life.stop();
             }
         }
+        if let Some(c) = &mut self.cluster {
+            // its events flushed, its claims given up for the others
+            c.leave(Duration::from_secs(3));
+        }
         self.main_loop.quit();
     }
 }
@@ -431,9 +440,19 @@ pub fn run(
     };
     on_http(addr);
     let main_loop = glib::MainLoop::new(None, false);
+    let (assign, mut assignments) = futures_channel::mpsc::unbounded::<cluster::Assignment>();
+    let cluster = config
+        .cluster
+        .as_ref()
+        .map(|c| cluster::Handle::start(c, config.streams.clone(), metrics.clone(), assign))
+        .transpose()?;
+    let mut outputs = Outputs::new(&config, metrics.clone());
+    if let Some(c) = &cluster {
+        outputs.publish_to(c.publisher());
+    }
     let rt = Rc::new_cyclic(|me| {
         RefCell::new(Runtime {
-            outputs: Outputs::new(&config, metrics.clone()),
+            outputs,
             streams: BTreeMap::new(),
             order: Vec::new(),
             config: config.clone(),
@@ -442,12 +461,19 @@ pub fn run(
             me: me.clone(),
             stopping: false,
             load,
+            cluster,
         })
     });
-    for s in &config.streams {
-        rt.borrow_mut().insert(s.clone(), true);
+    // in a cluster the file's streams are shared, and run where assigned
+    let local = if config.cluster.is_some() {
+        &[][..]
+    } else {
+        &config.streams[..]
+    };
+    for s in local {
+        rt.borrow_mut().insert(s.clone(), Source::Reload);
     }
-    for s in &config.streams {
+    for s in local {
         rt.borrow_mut().start(&s.id);
     }
     // control requests, answered on the main loop
@@ -462,8 +488,19 @@ pub fn run(
             let Some(rt) = weak.upgrade() else {
                 break;
             };
-            let answer = rt.borrow_mut().call(request);
-            let _ = reply.send(answer);
+            rt.borrow_mut().answer(request, reply);
+        }
+    });
+    // the cluster's assignments, applied on the main loop
+    let weak = Rc::downgrade(&rt);
+    context.spawn_local(async move {
+        use futures_util::StreamExt;
+        while let Some(streams) = assignments.next().await {
+            let Some(rt) = weak.upgrade() else {
+                break;
+            };
+            let streams: Vec<config::Stream> = streams.into_values().collect();
+            rt.borrow_mut().converge(&streams, Source::Cluster);
         }
     });
     // SIGINT/SIGTERM and SIGHUP raise flags the tick reads (a handler may

@@ -23,6 +23,8 @@ pub struct Outputs {
     failures: u64,
     webhook: Option<Webhook>,
     thumbnails: Option<Thumbnails>,
+    /// Cluster mode: every line to NATS as well.
+    nats: Option<super::cluster::Publisher>,
 }
 
 impl Outputs {
@@ -58,8 +60,14 @@ impl Outputs {
                 .then_some(out.file.as_ref())
                 .flatten()
                 .map(|f| Thumbnails::start(f, metrics.clone())),
+            nats: None,
             metrics,
         }
+    }
+
+    /// Publishes every line to NATS too (cluster mode).
+    pub fn publish_to(&mut self, nats: super::cluster::Publisher) {
+        self.nats = Some(nats);
     }
 
     /// Whether thumbnails are taken.
@@ -73,6 +81,9 @@ impl Outputs {
         self.line(&line);
         if let Some(w) = &self.webhook {
             w.send(record.event(), record.confidence(), &line);
+        }
+        if let Some(n) = &self.nats {
+            n.publish(record.stream, record.event(), &line);
         }
     }
 

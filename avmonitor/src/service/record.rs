@@ -133,6 +133,9 @@ pub enum Source {
     Api,
     /// The configuration file, reloaded (SIGHUP).
     Reload,
+    /// The cluster's shared streams (cluster mode): assigned to this
+    /// instance, or no longer.
+    Cluster,
 }
 
 impl StreamEvent {
