@@ -216,10 +216,25 @@ fn instances_share_the_streams_and_take_over_a_killed_ones() {
         r#"{"id": "extra", "uri": "demo:0", "detectors": ["blackdetect"]}"#,
     );
     assert_eq!(code, 201, "{body}");
+    // (polled every 10 ms wherever it may run)
+    loop {
+        let up = [&b, &c, &d].iter().any(|i| {
+            let (code, body) = get(&i.addr, "/streams/extra");
+            code == 200 && json(&body)["state"] == "up"
+        });
+        if up {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "extra not up");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!(
+        "POST /streams to the stream up on its owner: {:?}",
+        t0.elapsed()
+    );
     let mut with_extra = ids.clone();
     with_extra.push("extra".into());
     let (fourth, _) = settled(&[&b, &c, &d], &with_extra, 20);
-    eprintln!("POST /streams to running on its owner: {:?}", t0.elapsed());
     assert_eq!(
         owner("extra", ["b", "c", "d"]),
         Some(fourth["extra"].as_str())
@@ -336,4 +351,186 @@ fn instances_share_the_streams_and_take_over_a_killed_ones() {
     eprintln!("SIGTERM: {} streams handed over in {took:?}", leaving.len());
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(leaving.iter().all(|id| after.contains_key(*id)));
+}
+
+/// Every event line published to JetStream so far.
+fn published(url: &str) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = async_nats::connect(url).await.expect("connect to NATS");
+        let js = async_nats::jetstream::new(client);
+        let mut stream = js
+            .get_stream("AVMONITOR_EVENTS")
+            .await
+            .expect("events stream");
+        let last = stream
+            .info()
+            .await
+            .expect("stream info")
+            .state
+            .last_sequence;
+        let mut out = Vec::new();
+        for seq in 1..=last {
+            if let Ok(m) = stream.get_raw_message(seq).await {
+                out.push(String::from_utf8_lossy(&m.payload).to_string());
+            }
+        }
+        out
+    })
+}
+
+#[test]
+fn a_nats_restart_loses_no_stream_and_no_event() {
+    if !have(&["videotestsrc", "audiotestsrc"]) {
+        return;
+    }
+    let mut nats = Nats::start();
+    let url = nats.url();
+    // four 20 s demo streams with their defects, on two instances
+    let streams: String = (0..4)
+        .map(|i| format!("[[stream]]\nid = \"d{i}\"\nuri = \"demo:1\"\n"))
+        .collect();
+    let start = |name: &str| {
+        let file = config_file(
+            &format!("restart-{name}.toml"),
+            &format!(
+                "[http]\nlisten = \"127.0.0.1:0\"\n[cluster]\nnats = \"{url}\"\ninstance = \"{name}\"\n{streams}"
+            ),
+        );
+        Service::start(&["--config", file.to_str().unwrap()])
+    };
+    let mut a = start("ra");
+    let mut b = start("rb");
+    let (addr_a, addr_b) = (a.http_addr(), b.http_addr());
+    let t0 = Instant::now();
+    while snapshot_len(&[&addr_a, &addr_b]) < 4 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "streams not started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // NATS away for 4 s, while the streams' defects come and go
+    std::thread::sleep(Duration::from_secs(2));
+    nats.kill();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(get(&addr_a, "/health").0, 503, "ready without NATS");
+    assert!(get(&addr_a, "/health").1.contains("NATS"));
+    assert_eq!(get(&addr_a, "/live").0, 200);
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(
+        snapshot_len(&[&addr_a, &addr_b]),
+        4,
+        "a stream stopped while NATS was away"
+    );
+    nats.resume();
+    // every stream plays to its end, on one instance
+    let mut lines = Vec::new();
+    for (s, addr) in [(&mut a, &addr_a), (&mut b, &addr_b)] {
+        let n = listed(addr).len();
+        for _ in 0..n {
+            s.wait_for(&["stream-ended"], 40);
+        }
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let published_lines = published(&url);
+    let errs = format!("{}\n{}", a.stderr(), b.stderr());
+    for s in [a, b] {
+        let (_, out) = s.stop("-TERM");
+        lines.extend(out);
+    }
+    let ended = lines.iter().filter(|l| l.contains("stream-ended")).count();
+    let added = lines.iter().filter(|l| l.contains("stream-added")).count()
+        - lines
+            .iter()
+            .filter(|l| l.contains("stream-removed"))
+            .count();
+    assert_eq!(
+        (added, ended),
+        (4, 4),
+        "each stream run once:\n{}\n{errs}",
+        lines.join("\n")
+    );
+    let starts = lines
+        .iter()
+        .filter(|l| l.contains("\"event\":\"start\""))
+        .count();
+    assert_eq!(starts, 20, "five defects per stream");
+    // what stdout had, NATS has, once (the stop's own events aside, which
+    // may come after the read)
+    let lost: Vec<&String> = lines
+        .iter()
+        .filter(|l| {
+            !published_lines.contains(l) && !l.contains("shutdown") && !l.contains("stream-removed")
+        })
+        .collect();
+    let twice = published_lines.len()
+        - published_lines
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+    eprintln!(
+        "NATS restart: {} events written, {} published, {} lost, {} twice",
+        lines.len(),
+        published_lines.len(),
+        lost.len(),
+        twice
+    );
+    assert!(lost.is_empty(), "lost: {lost:#?}");
+    assert_eq!(twice, 0);
+}
+
+fn snapshot_len(addrs: &[&str]) -> usize {
+    addrs
+        .iter()
+        .map(|a| listed(a).values().filter(|s| s["state"] == "up").count())
+        .sum()
+}
+
+#[test]
+fn a_partitioned_instance_stops_its_streams_and_the_others_take_them() {
+    if !have(&["videotestsrc", "audiotestsrc"]) {
+        return;
+    }
+    let nats = Nats::start();
+    let url = nats.url();
+    let proxy = Proxy::start(nats.port);
+    let fast = "heartbeat-ms = 500\nttl-ms = 3000";
+    let ids = names(12);
+    let a = instance(&url, "pa", 12, fast);
+    let b = instance(&url, "pb", 12, fast);
+    // c reaches NATS only through the proxy
+    let c = instance(&proxy.url(), "pc", 12, fast);
+    let (first, _) = settled(&[&a, &b, &c], &ids, 30);
+    let on_c: Vec<&String> = ids.iter().filter(|id| first[*id] == "pc").collect();
+    assert!(!on_c.is_empty(), "pc runs nothing: {first:?}");
+
+    proxy.cut();
+    let t0 = Instant::now();
+    // c stops its streams once its lease lapses; a and b take them
+    while !listed(&c.addr).is_empty() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "pc still runs streams"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stopped = t0.elapsed();
+    let (during, _) = settled(&[&a, &b], &ids, 20);
+    let moved = t0.elapsed();
+    eprintln!(
+        "partition: pc stopped its {} streams after {stopped:?}; all running on pa and pb after {moved:?}",
+        on_c.len()
+    );
+    assert!(on_c.iter().all(|id| during.contains_key(*id)));
+    assert!(listed(&c.addr).is_empty());
+
+    // healed: c takes its share back, nothing runs twice for long
+    proxy.restore();
+    let (healed, took) = settled(&[&a, &b, &c], &ids, 30);
+    eprintln!("partition healed: settled again in {took:?}");
+    assert_eq!(healed, first);
 }

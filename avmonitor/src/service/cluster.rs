@@ -139,9 +139,12 @@ impl Handle {
             members: HashMap::new(),
             desired: BTreeMap::new(),
             replay: None,
+            members_replay: true,
             held: BTreeMap::new(),
             sent: None,
             last_beat_ok: None,
+            connected: false,
+            beats: 0,
             stop: stop.clone(),
         };
         metrics.set_instance(&node.me, &cluster.group);
@@ -212,19 +215,14 @@ pub fn owner<'a>(id: &str, members: impl IntoIterator<Item = &'a str>) -> Option
     members.into_iter().max_by_key(|m| (weight(m, id), *m))
 }
 
-/// FNV-1a of `member`, a zero byte and `id`, then a 64-bit finaliser (the
-/// same on every build and machine, unlike std's hasher).
+/// XXH64 of `member`, a zero byte and `id` (fixed by its specification:
+/// the same on every build and machine, unlike std's hasher).
 fn weight(member: &str, id: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in member.bytes().chain([0]).chain(id.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
+    let mut h = twox_hash::XxHash64::with_seed(0);
+    std::hash::Hasher::write(&mut h, member.as_bytes());
+    std::hash::Hasher::write(&mut h, &[0]);
+    std::hash::Hasher::write(&mut h, id.as_bytes());
+    std::hash::Hasher::finish(&h)
 }
 
 /// A claim's key: `GROUP.STREAM`.
@@ -249,12 +247,19 @@ struct Node {
     members: HashMap<String, (Member, Instant)>,
     /// The shared streams, by id, with their revisions.
     desired: BTreeMap<String, (u64, config::Stream)>,
+    /// The members' watch is replaying what the bucket holds.
+    members_replay: bool,
     /// The streams of a watch being replayed, until complete.
     replay: Option<BTreeMap<String, (u64, config::Stream)>>,
     /// Claims held: stream id to revision.
     held: BTreeMap<String, u64>,
     /// The assignment last sent to the main loop.
     sent: Option<Assignment>,
+    /// Connected to NATS at the last heartbeat.
+    connected: bool,
+    /// Heartbeats since the buckets were opened: nothing is claimed in the
+    /// first two, so that instances started together see each other first.
+    beats: u32,
     /// When membership was last renewed.
     last_beat_ok: Option<Instant>,
     stop: Arc<AtomicBool>,
@@ -277,6 +282,7 @@ impl Node {
         let heartbeat = Duration::from_millis(self.cluster.heartbeat_ms);
         let reconnected = Arc::new(AtomicBool::new(false));
         let flag = reconnected.clone();
+        let metrics = self.metrics.clone();
         let client = async_nats::ConnectOptions::new()
             .name(format!("avmonitor {}", self.me))
             .retry_on_initial_connect()
@@ -286,14 +292,16 @@ impl Node {
                 Duration::from_millis((attempts as u64 * 100).min(1000))
             })
             .event_callback(move |e| {
-                let flag = flag.clone();
+                let (flag, metrics) = (flag.clone(), metrics.clone());
                 async move {
                     match e {
                         async_nats::Event::Connected => {
+                            metrics.cluster_connected.set(1);
                             flag.store(true, Ordering::SeqCst);
                             eprintln!("avmonitor: cluster: connected to NATS");
                         }
                         async_nats::Event::Disconnected => {
+                            metrics.cluster_connected.set(0);
                             eprintln!("avmonitor: cluster: NATS connection lost")
                         }
                         _ => (),
@@ -329,6 +337,7 @@ impl Node {
                     let connected =
                         client.connection_state() == async_nats::connection::State::Connected;
                     self.metrics.cluster_connected.set(i64::from(connected));
+                    self.connected = connected;
                     if self.stop.load(Ordering::SeqCst) {
                         break;
                     }
@@ -352,17 +361,18 @@ impl Node {
                         streams_watch = None;
                     }
                     if connected && members_watch.is_none() {
+                        // nothing is claimed until the members are known
+                        self.members_replay = held(&js, MEMBERS).await != Some(0);
                         members_watch = b.members.watch_with_history(">").await.ok();
                     }
                     if connected && streams_watch.is_none() {
                         // replayed into a fresh list, which replaces the
                         // old one once complete
-                        self.replay = match b.streams.status().await {
-                            Ok(s) if s.values() == 0 => {
-                                self.desired.clear();
-                                None
-                            }
-                            _ => Some(BTreeMap::new()),
+                        self.replay = if held(&js, STREAMS).await == Some(0) {
+                            self.desired.clear();
+                            None
+                        } else {
+                            Some(BTreeMap::new())
                         };
                         streams_watch = b.streams.watch_with_history(">").await.ok();
                     }
@@ -406,6 +416,9 @@ impl Node {
 
     /// A member's heartbeat (or its leaving).
     fn member_seen(&mut self, e: kv::Entry) {
+        if e.delta == 0 || e.seen_current {
+            self.members_replay = false;
+        }
         match e.operation {
             kv::Operation::Put => match serde_json::from_slice::<Member>(&e.value) {
                 Ok(m) => {
@@ -451,6 +464,9 @@ impl Node {
 
     /// Renews this instance's membership.
     async fn beat(&mut self, b: &Buckets) {
+        if !self.connected {
+            return;
+        }
         let me = Member {
             group: self.cluster.group.clone(),
             detectors: self.cluster.detectors.clone(),
@@ -458,6 +474,7 @@ impl Node {
         let value = serde_json::to_vec(&me).unwrap_or_default();
         if b.members.put(&self.me, value.into()).await.is_ok() {
             self.last_beat_ok = Some(Instant::now());
+            self.beats = self.beats.saturating_add(1);
         }
     }
 
@@ -503,11 +520,13 @@ impl Node {
             self.assign(Assignment::new());
             return;
         }
-        let Some(b) = b else {
+        // (nothing to ask while NATS is away: the lease runs out, or NATS
+        // returns and the claims are renewed)
+        let Some(b) = b.filter(|_| self.connected) else {
             return;
         };
-        if self.replay.is_some() {
-            // the list is not known yet
+        if self.replay.is_some() || self.members_replay || self.beats < 2 {
+            // the streams or the members are not known yet
             return;
         }
         let live: Vec<String> = self.live().into_iter().map(String::from).collect();
@@ -747,6 +766,13 @@ async fn make_buckets(js: &jetstream::Context, c: &Cluster) -> Result<Buckets, S
     })
 }
 
+/// How many messages bucket `name` holds now (`Store::status` only
+/// repeats what it was when opened).
+async fn held(js: &jetstream::Context, name: &str) -> Option<u64> {
+    let mut stream = js.get_stream(format!("KV_{name}")).await.ok()?;
+    Some(stream.info().await.ok()?.state.messages)
+}
+
 /// Puts the configuration file's streams that are not there yet.
 async fn seed_streams(kv: &kv::Store, streams: &[config::Stream]) {
     for s in streams {
@@ -789,5 +815,36 @@ async fn publish(
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn share(ids: &[String], members: &[&str]) -> BTreeMap<String, String> {
+        ids.iter()
+            .map(|id| {
+                let o = owner(id, members.iter().copied()).unwrap();
+                (id.clone(), o.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rendezvous_spreads_streams_and_moves_only_a_joiners_share() {
+        let ids: Vec<String> = (0..3000).map(|i| format!("channel-{i}")).collect();
+        let three = share(&ids, &["a", "b", "c"]);
+        for m in ["a", "b", "c"] {
+            let n = three.values().filter(|o| *o == m).count();
+            assert!((900..1100).contains(&n), "{m}: {n} of 3000");
+        }
+        let four = share(&ids, &["a", "b", "c", "d"]);
+        let moved: Vec<&String> = ids.iter().filter(|id| three[*id] != four[*id]).collect();
+        assert!(moved.iter().all(|id| four[*id] == "d"));
+        assert!((650..850).contains(&moved.len()), "{} moved", moved.len());
+        // the order members are listed in does not matter
+        assert_eq!(share(&ids, &["c", "a", "b"]), three);
+        assert_eq!(owner("x", std::iter::empty()), None);
     }
 }
