@@ -325,7 +325,7 @@ fn instances_share_the_streams_and_take_over_a_killed_ones() {
         for i in [&b, &c, &d] {
             now.extend(started(i));
         }
-        if now.get("s7") != before.get("s7") && now.get("s7").is_some() {
+        if now.get("s7") != before.get("s7") && now.contains_key("s7") {
             for id in &ids {
                 if id != "s7" {
                     assert_eq!(
