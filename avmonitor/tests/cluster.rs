@@ -534,3 +534,88 @@ fn a_partitioned_instance_stops_its_streams_and_the_others_take_them() {
     eprintln!("partition healed: settled again in {took:?}");
     assert_eq!(healed, first);
 }
+
+#[test]
+fn instance_groups_each_run_their_detectors_on_every_stream() {
+    if !have(&["videotestsrc", "audiotestsrc"]) {
+        return;
+    }
+    let nats = Nats::start();
+    let url = nats.url();
+    let streams: String = (0..4)
+        .map(|i| format!("[[stream]]\nid = \"g{i}\"\nuri = \"demo:0\"\n"))
+        .collect();
+    let start = |name: &str, group: &str, detectors: &str| {
+        let file = config_file(
+            &format!("group-{name}.toml"),
+            &format!(
+                "[http]\nlisten = \"127.0.0.1:0\"\n[cluster]\nnats = \"{url}\"\ninstance = \"{name}\"\n\
+                 group = \"{group}\"\ndetectors = {detectors}\n{streams}"
+            ),
+        );
+        Service::start(&["--config", file.to_str().unwrap()])
+    };
+    let video = start(
+        "v1",
+        "video",
+        r#"["blackdetect", "freezedetect", "blockdetect"]"#,
+    );
+    let audio = start("a1", "audio", r#"["silencedetect", "loudnessmeter"]"#);
+    let (va, aa) = (video.http_addr(), audio.http_addr());
+    let t0 = Instant::now();
+    loop {
+        let (v, a) = (listed(&va), listed(&aa));
+        if v.len() == 4 && a.len() == 4 {
+            for s in v.values() {
+                assert_eq!(
+                    s["detectors"],
+                    serde_json::json!(["blackdetect", "freezedetect"])
+                );
+            }
+            for s in a.values() {
+                assert_eq!(
+                    s["detectors"],
+                    serde_json::json!(["silencedetect", "loudnessmeter"])
+                );
+            }
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "{v:?} {a:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // each group counts only its own members
+    let m = get(&va, "/metrics").1;
+    assert_eq!(metric(&m, "avmonitor_cluster_members "), 1.0);
+}
+
+#[test]
+#[ignore = "about two minutes: cargo test -p avmonitor --release --test cluster failover_after_sigkill_ten_times -- --ignored --nocapture"]
+fn failover_after_sigkill_ten_times() {
+    let nats = Nats::start();
+    let url = nats.url();
+    let ids = names(30);
+    let mut live: Vec<Instance> = ["f0", "f1", "f2"]
+        .iter()
+        .map(|n| instance(&url, n, 30, ""))
+        .collect();
+    settled(&live.iter().collect::<Vec<_>>(), &ids, 30);
+    let mut times = Vec::new();
+    for round in 0..10 {
+        let victim = live.remove(0);
+        let (_, _) = victim.service.stop("-KILL");
+        let t0 = Instant::now();
+        settled(&live.iter().collect::<Vec<_>>(), &ids, 40);
+        let t = t0.elapsed();
+        eprintln!("round {round}: failover in {t:?}");
+        times.push(t);
+        live.push(instance(&url, &format!("f{}", round + 3), 30, ""));
+        settled(&live.iter().collect::<Vec<_>>(), &ids, 30);
+    }
+    times.sort();
+    eprintln!(
+        "failover after SIGKILL, 10 rounds, 30 streams on 3 instances (ttl-ms 10000): median {:?}, worst {:?}",
+        (times[4] + times[5]) / 2,
+        times[9]
+    );
+    assert!(times[9] < Duration::from_secs(15));
+}
