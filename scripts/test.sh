@@ -4,7 +4,8 @@
 # and a run of the service on its built-in demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# (nats-server: the cluster tests start their own on 127.0.0.1)
+bash scripts/setup.sh nats-server
 export PATH="$HOME/.cargo/bin:$PATH"
 # the real footage the detection-quality corpus measures on (fetched once)
 AVMONITOR_FOOTAGE=$(bash scripts/footage.sh)
@@ -12,6 +13,8 @@ export AVMONITOR_FOOTAGE
 echo "[test] cargo test" >&2
 cargo test --quiet --workspace --all-features --all-targets 2>&1
 cargo test --quiet --workspace --all-features --doc 2>&1
+echo "[test] Kubernetes manifests" >&2
+bash scripts/check-deploy.sh
 echo "[test] the service on its built-in demo" >&2
 cargo build --quiet --release -p avmonitor --bin avmonitor
 out=$(./target/release/avmonitor --no-http 2>/dev/null)

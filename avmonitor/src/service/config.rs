@@ -668,6 +668,59 @@ mod tests {
         gstavmonitor::plugin_register_static().unwrap();
     }
 
+    #[test]
+    fn the_kubernetes_example_configuration_is_valid() {
+        init();
+        let c =
+            Config::from_toml(include_str!("../../../deploy/kubernetes/avmonitor.toml")).unwrap();
+        let cluster = c.cluster.unwrap();
+        assert_eq!(cluster.nats, "nats://nats:4222");
+        assert_eq!((cluster.heartbeat_ms, cluster.ttl_ms), (1000, 10_000));
+        assert_eq!(cluster.group, "all");
+    }
+
+    #[test]
+    fn cluster_settings_are_checked() {
+        let base = "[cluster]\nnats = \"nats://127.0.0.1:4222\"\n";
+        // (a cluster needs no stream of its own)
+        init();
+        assert!(Config::from_toml(base).is_ok());
+        for (extra, says) in [
+            ("instance = \"a b\"\n", "cluster.instance"),
+            ("group = \"\"\n", "cluster.group"),
+            ("detectors = [\"nope\"]\n", "cluster.detectors"),
+            ("ttl-ms = 2000\n", "cluster.ttl-ms"),
+            ("queue = 0\n", "cluster.queue"),
+            ("color = 1\n", "unknown field"),
+        ] {
+            let e = error(&format!("{base}{extra}"));
+            assert!(e.contains(says), "{extra}: {e}");
+        }
+        assert!(error("[cluster]\nnats = \"http://x\"\n").contains("cluster.nats"));
+    }
+
+    #[test]
+    fn a_stream_narrowed_to_a_groups_detectors() {
+        let s = Stream {
+            id: "a".into(),
+            uri: "demo:0".into(),
+            detectors: None,
+            properties: [
+                ("blackdetect".to_string(), BTreeMap::new()),
+                ("silencedetect".to_string(), BTreeMap::new()),
+            ]
+            .into(),
+            realtime: None,
+        };
+        let video = s
+            .narrowed(Some(&["blackdetect".into(), "blockdetect".into()]))
+            .unwrap();
+        assert_eq!(video.detectors, Some(vec!["blackdetect".to_string()]));
+        assert_eq!(video.properties.keys().collect::<Vec<_>>(), ["blackdetect"]);
+        assert_eq!(s.narrowed(None), Some(s.clone()));
+        assert_eq!(s.narrowed(Some(&["phasedetect".into()])), None);
+    }
+
     fn error(text: &str) -> String {
         init();
         Config::from_toml(text).unwrap_err().0
