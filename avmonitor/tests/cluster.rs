@@ -353,7 +353,8 @@ fn instances_share_the_streams_and_take_over_a_killed_ones() {
     assert!(leaving.iter().all(|id| after.contains_key(*id)));
 }
 
-/// Every event line published to JetStream so far.
+/// Every event line published to JetStream so far (by instance `ra` or
+/// `rb`).
 fn published(url: &str) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -375,6 +376,12 @@ fn published(url: &str) -> Vec<String> {
         let mut out = Vec::new();
         for seq in 1..=last {
             if let Ok(m) = stream.get_raw_message(seq).await {
+                // every event says which instance published it
+                let by = m.headers.get("Avmonitor-Instance").map(|v| v.to_string());
+                assert!(
+                    matches!(by.as_deref(), Some("ra" | "rb")),
+                    "{by:?} published {seq}"
+                );
                 out.push(String::from_utf8_lossy(&m.payload).to_string());
             }
         }

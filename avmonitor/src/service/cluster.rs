@@ -22,7 +22,7 @@
 //!
 //! Events are published to JetStream (`avmonitor.events.STREAM`, stream
 //! `AVMONITOR_EVENTS`, each with a message id so a retry is not stored
-//! twice), measurements to plain NATS (`avmonitor.measurements.STREAM`).
+//! twice, and the instance in header `Avmonitor-Instance`), measurements to plain NATS (`avmonitor.measurements.STREAM`).
 //! While NATS is away events wait in a bounded queue; beyond it they are
 //! dropped and counted.
 //!
@@ -323,7 +323,7 @@ impl Node {
             client.clone(),
             events,
             self.metrics.clone(),
-            format!("{}-{}", self.me, super::stream::now_ms()),
+            self.me.clone(),
         ));
         let mut buckets: Option<Buckets> = None;
         let mut seed = Some(seed);
@@ -509,6 +509,9 @@ impl Node {
     /// gives up the others, and tells the main loop what to run. Without
     /// the buckets (never connected) only the lease is checked.
     async fn converge(&mut self, b: Option<&Buckets>) {
+        // members long gone are forgotten (pods come and go by name)
+        let forget = Duration::from_millis(self.cluster.ttl_ms * 10);
+        self.members.retain(|_, (_, seen)| seen.elapsed() < forget);
         self.metrics.cluster_members.set(self.live().len() as i64);
         if !self.lease_holds() {
             if self.sent.as_ref().is_some_and(|s| !s.is_empty()) {
@@ -793,8 +796,10 @@ async fn publish(
     client: async_nats::Client,
     mut lines: tmpsc::Receiver<Outgoing>,
     metrics: Arc<Metrics>,
-    prefix: String,
+    instance: String,
 ) {
+    // message ids unique across restarts of an instance of the same name
+    let prefix = format!("{instance}-{}", super::stream::now_ms());
     let mut n = 0u64;
     while let Some(o) = lines.recv().await {
         if !o.event {
@@ -806,6 +811,7 @@ async fn publish(
         loop {
             let publish = jetstream::context::Publish::build()
                 .message_id(&id)
+                .header("Avmonitor-Instance", instance.as_str())
                 .payload(o.payload.clone());
             if let Ok(ack) = js.send_publish(o.subject.clone(), publish).await {
                 if ack.await.is_ok() {
