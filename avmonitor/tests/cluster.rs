@@ -22,21 +22,18 @@ fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
-/// A configuration of instance `name` in the cluster at `nats`, with
-/// streams `s0` ... of `demo:0`, and `extra` TOML for `[cluster]`.
-fn config(nats: &str, name: &str, streams: usize, extra: &str) -> String {
-    let mut c = format!(
-        "[http]\nlisten = \"127.0.0.1:0\"\n[cluster]\nnats = \"{nats}\"\ninstance = \"{name}\"\n{extra}\n"
-    );
-    for i in 0..streams {
-        c.push_str(&format!(
-            "[[stream]]\nid = \"s{i}\"\nuri = \"demo:0\"\ndetectors = [\"blackdetect\", \"silencedetect\"]\n"
-        ));
-    }
-    c
+/// Streams `s0` ... of `demo:0` with two detectors, as `[[stream]]` tables.
+fn demo_streams(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[[stream]]\nid = \"s{i}\"\nuri = \"demo:0\"\ndetectors = [\"blackdetect\", \"silencedetect\"]\n"
+            )
+        })
+        .collect()
 }
 
-/// One instance: its name, process and HTTP address.
+/// One instance: its name, process, HTTP address and configuration file.
 struct Instance {
     name: String,
     service: Service,
@@ -44,8 +41,13 @@ struct Instance {
     file: std::path::PathBuf,
 }
 
-fn instance(nats: &str, name: &str, streams: usize, extra: &str) -> Instance {
-    let file = config_file(&format!("{name}.toml"), &config(nats, name, streams, extra));
+/// Starts instance `name` of the cluster at `nats`, with `extra` TOML for
+/// `[cluster]` and `streams` (`[[stream]]` tables).
+fn member(nats: &str, name: &str, extra: &str, streams: &str) -> Instance {
+    let text = format!(
+        "[http]\nlisten = \"127.0.0.1:0\"\n[cluster]\nnats = \"{nats}\"\ninstance = \"{name}\"\n{extra}\n{streams}"
+    );
+    let file = config_file(&format!("{name}.toml"), &text);
     let service = Service::start(&["--config", file.to_str().unwrap()]);
     let addr = service.http_addr();
     Instance {
@@ -54,6 +56,11 @@ fn instance(nats: &str, name: &str, streams: usize, extra: &str) -> Instance {
         addr,
         file,
     }
+}
+
+/// Instance `name` with `streams` demo streams (`demo_streams`).
+fn instance(nats: &str, name: &str, streams: usize, extra: &str) -> Instance {
+    member(nats, name, extra, &demo_streams(streams))
 }
 
 /// The streams an instance lists, with their descriptions.
@@ -400,18 +407,9 @@ fn a_nats_restart_loses_no_stream_and_no_event() {
     let streams: String = (0..4)
         .map(|i| format!("[[stream]]\nid = \"d{i}\"\nuri = \"demo:1\"\n"))
         .collect();
-    let start = |name: &str| {
-        let file = config_file(
-            &format!("restart-{name}.toml"),
-            &format!(
-                "[http]\nlisten = \"127.0.0.1:0\"\n[cluster]\nnats = \"{url}\"\ninstance = \"{name}\"\n{streams}"
-            ),
-        );
-        Service::start(&["--config", file.to_str().unwrap()])
-    };
-    let mut a = start("ra");
-    let mut b = start("rb");
-    let (addr_a, addr_b) = (a.http_addr(), b.http_addr());
+    let mut a = member(&url, "ra", "", &streams);
+    let mut b = member(&url, "rb", "", &streams);
+    let (addr_a, addr_b) = (a.addr.clone(), b.addr.clone());
     let t0 = Instant::now();
     while snapshot_len(&[&addr_a, &addr_b]) < 4 {
         assert!(
@@ -436,17 +434,17 @@ fn a_nats_restart_loses_no_stream_and_no_event() {
     nats.resume();
     // every stream plays to its end, on one instance
     let mut lines = Vec::new();
-    for (s, addr) in [(&mut a, &addr_a), (&mut b, &addr_b)] {
-        let n = listed(addr).len();
+    for i in [&mut a, &mut b] {
+        let n = listed(&i.addr).len();
         for _ in 0..n {
-            s.wait_for(&["stream-ended"], 40);
+            i.service.wait_for(&["stream-ended"], 40);
         }
     }
     std::thread::sleep(Duration::from_secs(2));
     let published_lines = published(&url);
-    let errs = format!("{}\n{}", a.stderr(), b.stderr());
-    for s in [a, b] {
-        let (_, out) = s.stop("-TERM");
+    let errs = format!("{}\n{}", a.service.stderr(), b.service.stderr());
+    for i in [a, b] {
+        let (_, out) = i.service.stop("-TERM");
         lines.extend(out);
     }
     let ended = lines.iter().filter(|l| l.contains("stream-ended")).count();
@@ -553,14 +551,12 @@ fn instance_groups_each_run_their_detectors_on_every_stream() {
         .map(|i| format!("[[stream]]\nid = \"g{i}\"\nuri = \"demo:0\"\n"))
         .collect();
     let start = |name: &str, group: &str, detectors: &str| {
-        let file = config_file(
-            &format!("group-{name}.toml"),
-            &format!(
-                "[http]\nlisten = \"127.0.0.1:0\"\n[cluster]\nnats = \"{url}\"\ninstance = \"{name}\"\n\
-                 group = \"{group}\"\ndetectors = {detectors}\n{streams}"
-            ),
-        );
-        Service::start(&["--config", file.to_str().unwrap()])
+        member(
+            &url,
+            name,
+            &format!("group = \"{group}\"\ndetectors = {detectors}"),
+            &streams,
+        )
     };
     let video = start(
         "v1",
@@ -568,7 +564,7 @@ fn instance_groups_each_run_their_detectors_on_every_stream() {
         r#"["blackdetect", "freezedetect", "blockdetect"]"#,
     );
     let audio = start("a1", "audio", r#"["silencedetect", "loudnessmeter"]"#);
-    let (va, aa) = (video.http_addr(), audio.http_addr());
+    let (va, aa) = (video.addr.clone(), audio.addr.clone());
     let t0 = Instant::now();
     loop {
         let (v, a) = (listed(&va), listed(&aa));
