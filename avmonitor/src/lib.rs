@@ -8,6 +8,7 @@
 //!   injected defects; `bench:raw` and `bench:h264` for the scale benchmark);
 //! - [`json`]: bus message structures as JSON lines.
 
+pub mod check;
 pub mod demo;
 pub mod json;
 pub mod loadgen;

@@ -5,6 +5,7 @@
 //! avmonitor                          # the built-in demo: three generated streams with defects
 //! avmonitor URI_OR_FILE...           # each a stream with the default detectors
 //! avmonitor --config avmonitor.toml  # streams, detectors, properties, alarm rules, outputs
+//! avmonitor check FILE...            # file QC: a verdict per file (see `avmonitor::check`)
 //! ```
 //! Options: `--config FILE`, `--http ADDR:PORT`, `--no-http`, `--output FILE`
 //! (events appended there too), `--measurements` (log measurements too).
@@ -15,9 +16,18 @@
 use avmonitor::service::{self, config::Config};
 
 const USAGE: &str = "usage: avmonitor [--config FILE] [--http ADDR:PORT | --no-http] [--output FILE] [--measurements] [URI_OR_FILE...]
-  with neither a configuration nor URIs: the built-in demo (demo:1 demo:2 demo:3)";
+  with neither a configuration nor URIs: the built-in demo (demo:1 demo:2 demo:3)
+       avmonitor check FILE_OR_URI... [--profile broadcast|streaming|NAME] [--config FILE] [--json out.json]";
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "check") {
+        if let Err(e) = init() {
+            eprintln!("avmonitor: {e}");
+            std::process::exit(2);
+        }
+        std::process::exit(avmonitor::check::main(&args[1..]));
+    }
     std::process::exit(match run() {
         Ok(()) => 0,
         Err(e) => {
@@ -27,9 +37,13 @@ fn main() {
     });
 }
 
-fn run() -> Result<(), String> {
+fn init() -> Result<(), String> {
     gst::init().map_err(|e| e.to_string())?;
-    gstavmonitor::plugin_register_static().map_err(|e| e.to_string())?;
+    gstavmonitor::plugin_register_static().map_err(|e| e.to_string())
+}
+
+fn run() -> Result<(), String> {
+    init()?;
     let mut args = std::env::args().skip(1);
     let mut config_file = None;
     let mut uris = Vec::new();

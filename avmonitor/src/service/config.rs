@@ -65,6 +65,9 @@ pub struct Config {
     pub webhook: Option<Webhook>,
     /// Many instances sharing the streams over NATS.
     pub cluster: Option<Cluster>,
+    /// File QC profiles of one's own (`avmonitor check --profile NAME`).
+    #[serde(default, rename = "profile")]
+    pub profiles: BTreeMap<String, crate::check::profile::Profile>,
 }
 
 /// Cluster mode: the streams live in NATS's key-value store, shared by
@@ -443,6 +446,7 @@ impl Config {
             alarms: Vec::new(),
             webhook: None,
             cluster: None,
+            profiles: BTreeMap::new(),
         };
         config.check()?;
         Ok(config)
@@ -458,6 +462,9 @@ impl Config {
         }
         if let Some(c) = &self.cluster {
             c.check()?;
+        }
+        for (name, p) in &self.profiles {
+            check_detectors(&format!("profile.{name}.detectors"), &p.detectors)?;
         }
         self.restart.check()?;
         self.http.check()?;
@@ -558,16 +565,7 @@ impl Stream {
             return err(format!("{at}: uri is empty"));
         }
         // an empty list only decodes (a baseline to measure against)
-        let detectors = self.detectors();
-        for d in &detectors {
-            if !known(d) {
-                return err(format!(
-                    "{at}: detectors: unknown detector \"{d}\" (known: {}, {}, {SYNC_DETECTOR})",
-                    VIDEO_DETECTORS.join(", "),
-                    AUDIO_DETECTORS.join(", ")
-                ));
-            }
-        }
+        check_detectors(&format!("{at}: detectors"), &self.detectors())?;
         self.check_properties(&at, &self.properties)
     }
 
@@ -589,6 +587,20 @@ impl Stream {
         }
         Ok(())
     }
+}
+
+/// Each of `detectors` (named `at` in errors) is a detector.
+pub(crate) fn check_detectors(at: &str, detectors: &[String]) -> Result<(), ConfigError> {
+    for d in detectors {
+        if !known(d) {
+            return err(format!(
+                "{at}: unknown detector \"{d}\" (known: {}, {}, {SYNC_DETECTOR})",
+                VIDEO_DETECTORS.join(", "),
+                AUDIO_DETECTORS.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Each of `props` is a property of `det` and a valid value for it (asked

@@ -12,14 +12,14 @@
 //! read into its typed form once, at the bus, and streams are addressed by
 //! their id.
 
-mod book;
+pub(crate) mod book;
 mod changes;
 pub mod cluster;
 pub mod config;
 mod control;
 pub mod metrics;
 mod outputs;
-mod record;
+pub(crate) mod record;
 pub mod stream;
 mod supervisor;
 pub mod thumbnails;

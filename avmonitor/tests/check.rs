@@ -1,0 +1,174 @@
+//! `avmonitor check`: the verdict, the exit status and the events on files
+//! with known defects; a profile of one's own; missing and undecodable
+//! files said clearly while the others are still checked.
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::Value;
+use support::*;
+
+/// Runs `avmonitor check ARGS`: exit status, stdout, stderr.
+fn check(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .arg("check")
+        .args(args)
+        .output()
+        .expect("avmonitor runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn json_file(p: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// The rule of `file` whose text starts with `starts`.
+fn rule<'a>(file: &'a Value, starts: &str) -> &'a Value {
+    file["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"].as_str().unwrap().starts_with(starts))
+        .unwrap_or_else(|| panic!("no rule {starts}: {}", file["rules"]))
+}
+
+#[test]
+fn a_file_with_defects_fails_on_the_rules_it_breaks() {
+    if !have(&["videotestsrc", "audiotestsrc"]) {
+        return;
+    }
+    let json = config_file("demo1-check.json", "");
+    // demo:1: clipped 2-2.5 s, black 4-7 s, frozen 10-14 s, silent 15-18 s
+    let (code, out, err) = check(&["demo:1", "--json", json.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.starts_with("FAIL  demo:1"), "{out}");
+    assert!(
+        out.contains("FAIL  black over 2 s outside the first and last 1 s\n        00:00:04:00 4.000-7.000 s (3.0 s)"),
+        "{out}"
+    );
+    let doc = json_file(&json);
+    assert_eq!(doc["profile"], "broadcast");
+    let f = &doc["files"][0];
+    assert_eq!(f["verdict"], "fail");
+    assert_eq!(f["frame-rate"], 25.0);
+    assert!((f["duration-s"].as_f64().unwrap() - 20.0).abs() < 0.2, "{}", f["duration-s"]);
+    let events: Vec<(String, f64, f64)> = f["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["detector"].as_str().unwrap().to_string(),
+                e["start-s"].as_f64().unwrap(),
+                e["end-s"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let has = |d: &str, s: f64, e: f64| {
+        events
+            .iter()
+            .any(|(x, a, b)| x == d && (a - s).abs() < 0.05 && (b - e).abs() < 0.05)
+    };
+    assert!(has("clipdetect", 2.0, 2.5), "{events:?}");
+    assert!(has("blackdetect", 4.0, 7.0), "{events:?}");
+    assert!(has("freezedetect", 10.0, 14.0), "{events:?}");
+    assert!(has("silencedetect", 15.0, 18.0), "{events:?}");
+    // each failed rule names its events, by index
+    for (starts, detector) in [
+        ("black", "blackdetect"),
+        ("freeze", "freezedetect"),
+        ("silence", "silencedetect"),
+        ("any clipping", "clipdetect"),
+    ] {
+        let r = rule(f, starts);
+        assert_eq!(r["pass"], false, "{r}");
+        let i = r["events"][0].as_u64().unwrap() as usize;
+        assert_eq!(f["events"][i]["detector"], detector);
+    }
+    assert_eq!(rule(f, "any block corruption")["pass"], true);
+    // the loudness judged on what the meter measured
+    let loud = rule(f, "integrated loudness");
+    assert_eq!(loud["value"], f["loudness"]["integrated-lufs"]);
+    assert!(f["series"]["short-term-lufs"].as_array().unwrap().len() >= 15);
+    // no progress bar when stderr is not a terminal
+    assert!(!err.contains('['), "{err}");
+}
+
+#[test]
+fn a_profile_of_ones_own_and_a_clean_file_pass() {
+    if !have(&["videotestsrc", "x264enc", "mp4mux", "avdec_h264", "qtdemux"]) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("avmonitor-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("clean.mp4");
+    let made = Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            "num-buffers=75",
+            "pattern=ball",
+            "!",
+            "video/x-raw,width=320,height=240,framerate=25/1",
+            "!",
+            "x264enc",
+            "!",
+            "mp4mux",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", file.display()))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let conf = config_file(
+        "check-profiles.toml",
+        "[profile.picture]\ndetectors = [\"blackdetect\", \"freezedetect\", \"blockdetect\"]\nfreeze-max-ms = 1000\n",
+    );
+    let (code, out, err) = check(&[
+        file.to_str().unwrap(),
+        "--config",
+        conf.to_str().unwrap(),
+        "--profile",
+        "picture",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.starts_with("PASS  "), "{out}");
+    assert!(out.contains("pass  freeze over 1 s"), "{out}");
+    assert!(!out.contains("loudness"), "{out}");
+    // an unknown profile, or a bad one, is a usage error
+    let (code, _, err) = check(&[file.to_str().unwrap(), "--profile", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no profile \"nope\""), "{err}");
+    let bad = config_file("check-bad.toml", "[profile.x]\ndetectors = [\"blakdetect\"]\n");
+    let (code, _, err) = check(&[file.to_str().unwrap(), "--config", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("profile.x.detectors: unknown detector \"blakdetect\""), "{err}");
+}
+
+#[test]
+fn missing_and_undecodable_files_are_errors_and_the_others_are_still_checked() {
+    if !have(&["videotestsrc", "audiotestsrc"]) {
+        return;
+    }
+    let junk = config_file("junk.mp4", "this is not a video file at all\n");
+    let (code, out, err) = check(&[
+        "/no/such/file.mp4",
+        junk.to_str().unwrap(),
+        "demo:1",
+        "--profile",
+        "streaming",
+    ]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("ERROR  /no/such/file.mp4  (0.0 s)\n  error: /no/such/file.mp4: no such file"), "{out}");
+    assert!(out.contains(&format!("ERROR  {}", junk.display())), "{out}");
+    assert!(out.contains("FAIL  demo:1"), "{out}");
+    let (code, _, err) = check(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no file to check"), "{err}");
+}
