@@ -56,7 +56,11 @@ fn a_file_with_defects_fails_on_the_rules_it_breaks() {
     let f = &doc["files"][0];
     assert_eq!(f["verdict"], "fail");
     assert_eq!(f["frame-rate"], 25.0);
-    assert!((f["duration-s"].as_f64().unwrap() - 20.0).abs() < 0.2, "{}", f["duration-s"]);
+    assert!(
+        (f["duration-s"].as_f64().unwrap() - 20.0).abs() < 0.2,
+        "{}",
+        f["duration-s"]
+    );
     let events: Vec<(String, f64, f64)> = f["events"]
         .as_array()
         .unwrap()
@@ -145,10 +149,16 @@ fn a_profile_of_ones_own_and_a_clean_file_pass() {
     let (code, _, err) = check(&[file.to_str().unwrap(), "--profile", "nope"]);
     assert_eq!(code, 2);
     assert!(err.contains("no profile \"nope\""), "{err}");
-    let bad = config_file("check-bad.toml", "[profile.x]\ndetectors = [\"blakdetect\"]\n");
+    let bad = config_file(
+        "check-bad.toml",
+        "[profile.x]\ndetectors = [\"blakdetect\"]\n",
+    );
     let (code, _, err) = check(&[file.to_str().unwrap(), "--config", bad.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("profile.x.detectors: unknown detector \"blakdetect\""), "{err}");
+    assert!(
+        err.contains("profile.x.detectors: unknown detector \"blakdetect\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -165,7 +175,10 @@ fn missing_and_undecodable_files_are_errors_and_the_others_are_still_checked() {
         "streaming",
     ]);
     assert_eq!(code, 2, "{out}\n{err}");
-    assert!(out.contains("ERROR  /no/such/file.mp4  (0.0 s)\n  error: /no/such/file.mp4: no such file"), "{out}");
+    assert!(
+        out.contains("ERROR  /no/such/file.mp4  (0.0 s)\n  error: /no/such/file.mp4: no such file"),
+        "{out}"
+    );
     assert!(out.contains(&format!("ERROR  {}", junk.display())), "{out}");
     assert!(out.contains("FAIL  demo:1"), "{out}");
     let (code, _, err) = check(&[]);

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! avmonitor check FILE_OR_URI... [--profile broadcast|streaming|NAME] [--config FILE]
-//!                                [--json out.json]
+//!                                [--json out.json] [--report out.html]
 //! ```
 //! Exit status: 0 when every file passes, 1 when any fails, 2 when any
 //! could not be checked (missing, undecodable: said on stderr; the others
@@ -15,6 +15,7 @@
 
 pub mod profile;
 mod progress;
+pub mod report;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,7 +32,7 @@ use crate::service::metrics::Metrics;
 use crate::service::{book, stream};
 use profile::{Findings, Found, Judged, Profile};
 
-const USAGE: &str = "usage: avmonitor check FILE_OR_URI... [--profile broadcast|streaming|NAME] [--config FILE] [--json out.json]
+const USAGE: &str = "usage: avmonitor check FILE_OR_URI... [--profile broadcast|streaming|NAME] [--config FILE] [--json out.json] [--report out.html]
   exit status: 0 every file passes, 1 any fails, 2 any could not be checked";
 
 /// One file checked.
@@ -51,7 +52,7 @@ pub struct Checked {
     pub events: Vec<Event>,
     pub loudness: Loudness,
     /// Measurements over time, one point per measurement.
-    pub series: BTreeMap<&'static str, Vec<[f64; 2]>>,
+    pub series: BTreeMap<String, Vec<[f64; 2]>>,
 }
 
 /// A defect in a file.
@@ -70,6 +71,9 @@ pub struct Event {
     pub open_at_end: bool,
     /// The detector's own fields at the start (channel, alarm, confidence...).
     pub details: Value,
+    /// The frame at the start, as a `data:` JPEG URI (report only).
+    #[serde(skip)]
+    pub thumbnail: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -110,6 +114,7 @@ struct Options {
     profile_name: String,
     profile: Profile,
     json: Option<std::path::PathBuf>,
+    report: Option<std::path::PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -117,6 +122,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut profile_name = "broadcast".to_string();
     let mut config_file = None;
     let mut json = None;
+    let mut report = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |what: &str| it.next().cloned().ok_or(format!("{a} needs {what}"));
@@ -124,6 +130,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--profile" => profile_name = value("a name")?,
             "--config" => config_file = Some(value("a file")?),
             "--json" => json = Some(value("a file")?.into()),
+            "--report" => report = Some(value("a file")?.into()),
             "-h" | "--help" => return Err("help".into()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => inputs.push(a.clone()),
@@ -155,6 +162,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         profile_name,
         profile,
         json,
+        report,
     })
 }
 
@@ -197,6 +205,14 @@ fn run(opts: &Options) -> i32 {
         });
         let written = serde_json::to_string_pretty(&doc)
             .map_err(|e| e.to_string())
+            .and_then(|t| std::fs::write(path, t).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!("avmonitor check: {}: {e}", path.display());
+            return 2;
+        }
+    }
+    if let Some(path) = &opts.report {
+        let written = report::html(&opts.profile_name, &opts.profile, &results)
             .and_then(|t| std::fs::write(path, t).map_err(|e| e.to_string()));
         if let Err(e) = written {
             eprintln!("avmonitor check: {}: {e}", path.display());
@@ -296,13 +312,14 @@ struct Run {
     /// The furthest position seen, s (the length when the source has none).
     position_s: f64,
     frame_rate: Option<f64>,
-    /// Defects as found, with the detector's fields at the start.
-    found: Vec<(Found, Value, bool)>,
+    /// Defects as found, with the detector's fields at the start, whether
+    /// open at the end, and the frame at the start.
+    found: Vec<(Found, Value, bool, Option<String>)>,
     integrated: Option<f64>,
     range: Option<f64>,
     true_peak: Option<f64>,
     offsets: Vec<f64>,
-    series: BTreeMap<&'static str, Vec<[f64; 2]>>,
+    series: BTreeMap<String, Vec<[f64; 2]>>,
 }
 
 impl Run {
@@ -314,7 +331,12 @@ impl Run {
         progress: &progress::Progress,
     ) -> Result<(), String> {
         let metrics = Arc::new(Metrics::new());
-        let built = stream::build(conf, &metrics, false)?;
+        let video = conf
+            .detectors()
+            .iter()
+            .any(|d| config::VIDEO_DETECTORS.contains(&d.as_str()));
+        let built = stream::build(conf, &metrics, video)?;
+        let snapshots = built.snapshots;
         let pipeline = built.pipeline;
         let bus = pipeline.bus().ok_or("no bus")?;
         pipeline
@@ -345,7 +367,29 @@ impl Run {
                 }
                 gst::MessageView::Element(e) => {
                     if let Some(Ok(m)) = e.structure().and_then(Message::from_structure) {
+                        let frame = snapshots
+                            .lock()
+                            .ok()
+                            .and_then(|mut s| s.remove(&msg.seqnum()));
+                        let before = self.found.len();
                         self.message(&m, e.structure(), &mut book, &mut open);
+                        // (a start that opened a defect: the frame is its)
+                        let started = self.found.len() > before;
+                        if let (Some((buffer, caps)), Some(last), true) =
+                            (frame, self.found.last_mut(), started)
+                        {
+                            last.3 = super::service::thumbnails::jpeg(&buffer, &caps, 240)
+                                .ok()
+                                .map(|j| {
+                                    format!(
+                                        "data:image/jpeg;base64,{}",
+                                        base64::Engine::encode(
+                                            &base64::engine::general_purpose::STANDARD,
+                                            j
+                                        )
+                                    )
+                                });
+                        }
                     }
                 }
                 _ => (),
@@ -359,7 +403,7 @@ impl Run {
         outcome?;
         // a defect still open at the end lasts to the end
         for (_, i) in open {
-            if let Some((f, _, at_end)) = self.found.get_mut(i) {
+            if let Some((f, _, at_end, _)) = self.found.get_mut(i) {
                 f.end_s = f.end_s.max(self.duration_s);
                 *at_end = true;
             }
@@ -368,7 +412,7 @@ impl Run {
             self.duration_s = self
                 .found
                 .iter()
-                .map(|(f, _, _)| f.end_s)
+                .map(|(f, ..)| f.end_s)
                 .fold(self.position_s, f64::max);
         }
         Ok(())
@@ -406,6 +450,7 @@ impl Run {
                     },
                     details,
                     false,
+                    None,
                 ));
                 open.insert(key, self.found.len() - 1);
             } else if ended && d.kind == EventKind::End {
@@ -422,8 +467,8 @@ impl Run {
                 short_term,
                 integrated,
                 loudness_range,
+                sample_peak_db,
                 true_peak_db,
-                ..
             }) => {
                 let t = secs(at);
                 for (name, v) in [
@@ -431,12 +476,22 @@ impl Run {
                     ("short-term-lufs", short_term),
                 ] {
                     if v.is_finite() {
-                        self.series.entry(name).or_default().push([t, *v]);
+                        self.series
+                            .entry(name.to_string())
+                            .or_default()
+                            .push([t, *v]);
                     }
                 }
                 if integrated.is_finite() {
                     self.integrated = Some(*integrated);
                     self.range = Some(*loudness_range);
+                }
+                for (ch, v) in sample_peak_db.iter().enumerate() {
+                    let name = format!("peak-db-ch{}", ch + 1);
+                    self.series
+                        .entry(name)
+                        .or_default()
+                        .push([t, v.max(-120.0)]);
                 }
                 if let Some(tp) = true_peak_db
                     .iter()
@@ -445,7 +500,7 @@ impl Run {
                     .reduce(f64::max)
                 {
                     self.series
-                        .entry("true-peak-dbtp")
+                        .entry("true-peak-dbtp".into())
                         .or_default()
                         .push([t, tp]);
                     self.true_peak = Some(self.true_peak.map_or(tp, |p: f64| p.max(tp)));
@@ -459,7 +514,7 @@ impl Run {
             }) => {
                 if *confidence > 0.0 {
                     self.series
-                        .entry("av-offset-ms")
+                        .entry("av-offset-ms".into())
                         .or_default()
                         .push([secs(at), *offset_ms]);
                 }
@@ -473,7 +528,7 @@ impl Run {
                 ..
             }) => {
                 self.series
-                    .entry("blockiness")
+                    .entry("blockiness".into())
                     .or_default()
                     .push([secs(at), *blockiness]);
             }
@@ -492,7 +547,7 @@ impl Run {
         };
         let mut found = self.found;
         found.sort_by(|a, b| a.0.start_s.total_cmp(&b.0.start_s));
-        findings.events = found.iter().map(|(f, _, _)| f.clone()).collect();
+        findings.events = found.iter().map(|(f, ..)| f.clone()).collect();
         checked.rules = profile::judge(profile, &findings);
         checked.verdict = if checked.rules.iter().all(|r| r.pass) {
             "pass"
@@ -503,7 +558,7 @@ impl Run {
         checked.frame_rate = self.frame_rate;
         checked.events = found
             .into_iter()
-            .map(|(f, details, open_at_end)| Event {
+            .map(|(f, details, open_at_end, thumbnail)| Event {
                 detector: leak(&f.detector),
                 start_s: f.start_s,
                 end_s: f.end_s,
@@ -511,6 +566,7 @@ impl Run {
                 timecode: timecode(f.start_s, fps),
                 open_at_end,
                 details,
+                thumbnail,
             })
             .collect();
         checked.loudness = Loudness {

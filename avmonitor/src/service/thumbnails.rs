@@ -61,12 +61,18 @@ impl Thumbnails {
 }
 
 fn save(buffer: gst::Buffer, caps: gst::Caps, path: &Path) -> Result<(), String> {
-    let info = gst_video::VideoInfo::from_caps(&caps).map_err(|e| e.to_string())?;
-    let height = (i64::from(WIDTH) * i64::from(info.height()) / i64::from(info.width().max(1)))
+    std::fs::write(path, jpeg(&buffer, &caps, WIDTH)?).map_err(|e| e.to_string())
+}
+
+/// The frame `buffer` of `caps` as a JPEG `width` pixels wide (the height
+/// keeps the aspect ratio).
+pub fn jpeg(buffer: &gst::Buffer, caps: &gst::Caps, width: i32) -> Result<Vec<u8>, String> {
+    let info = gst_video::VideoInfo::from_caps(caps).map_err(|e| e.to_string())?;
+    let height = (i64::from(width) * i64::from(info.height()) / i64::from(info.width().max(1)))
         .max(2) as i32;
-    let sample = gst::Sample::builder().buffer(&buffer).caps(&caps).build();
+    let sample = gst::Sample::builder().buffer(buffer).caps(caps).build();
     let jpeg = gst::Caps::builder("image/jpeg")
-        .field("width", WIDTH)
+        .field("width", width)
         .field("height", height)
         .build();
     let out = gst_video::convert_sample(&sample, &jpeg, Some(gst::ClockTime::from_seconds(5)))
@@ -76,5 +82,5 @@ fn save(buffer: gst::Buffer, caps: gst::Caps, path: &Path) -> Result<(), String>
         .ok_or("no JPEG")?
         .map_readable()
         .map_err(|e| e.to_string())?;
-    std::fs::write(path, map.as_slice()).map_err(|e| e.to_string())
+    Ok(map.as_slice().to_vec())
 }
