@@ -4,8 +4,9 @@
 # and a run of the service on its built-in demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# (nats-server: the cluster tests start their own on 127.0.0.1)
-bash scripts/setup.sh nats-server
+# (nats-server: the cluster tests start their own on 127.0.0.1; chromium:
+# the QC report is opened in it)
+bash scripts/setup.sh nats-server chromium
 export PATH="$HOME/.cargo/bin:$PATH"
 # the real footage the detection-quality corpus measures on (fetched once)
 AVMONITOR_FOOTAGE=$(bash scripts/footage.sh)

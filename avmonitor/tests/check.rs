@@ -185,3 +185,119 @@ fn missing_and_undecodable_files_are_errors_and_the_others_are_still_checked() {
     assert_eq!(code, 2);
     assert!(err.contains("no file to check"), "{err}");
 }
+
+/// The URLs a page asked for (not chromium's own requests, which have no
+/// origin, nor `file:` and `data:`), from a chromium net log.
+fn page_requests(netlog: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(netlog).unwrap_or_default();
+    let log: Value = serde_json::from_str(&text)
+        .or_else(|_| serde_json::from_str(&format!("{}]}}", text.trim_end().trim_end_matches(','))))
+        .unwrap_or(Value::Null);
+    let start = &log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"];
+    log["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"] == *start)
+        .filter(|e| e["params"]["initiator"] != "not an origin")
+        .filter_map(|e| e["params"]["url"].as_str())
+        .filter(|u| !u.starts_with("file:") && !u.starts_with("data:"))
+        .map(String::from)
+        .collect()
+}
+
+/// Chromium as Debian names it, if installed.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser"].into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn the_report_renders_offline_in_a_real_browser() {
+    if !have(&["videotestsrc", "audiotestsrc"]) {
+        return;
+    }
+    let Some(browser) = chromium() else {
+        panic!("chromium is needed for this test (scripts/setup.sh installs it)");
+    };
+    let dir = std::env::temp_dir().join(format!("avmonitor-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.html");
+    let (code, out, err) = check(&["demo:1", "demo:2", "--report", report.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    // self-contained: nothing to fetch, no script
+    for outside in ["src=\"http", "href=\"http", "<script", "@import", "url("] {
+        assert!(!html.contains(outside), "{outside} in the report");
+    }
+    // what the page asks of the network and says on the console, and its
+    // DOM (or a screenshot, with `extra`)
+    let browse = |page: &std::path::Path, extra: &[&str]| -> (String, Vec<String>, Vec<String>) {
+        let netlog = dir.join("net.json");
+        let out = Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=1200,2400",
+                "--disable-background-networking",
+                "--no-first-run",
+            ])
+            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+            .arg(format!("--log-net-log={}", netlog.display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .expect("chromium runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let console = stderr
+            .lines()
+            .filter(|l| l.contains("CONSOLE"))
+            .map(String::from)
+            .collect();
+        (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            console,
+            page_requests(&netlog),
+        )
+    };
+    // the test can fail: a page that fetches an image is caught
+    let bad = dir.join("bad.html");
+    std::fs::write(
+        &bad,
+        html.replacen("<body>", "<body><img src=\"http://127.0.0.1:9/x.png\">", 1),
+    )
+    .unwrap();
+    let (_, console, requests) = browse(&bad, &["--dump-dom"]);
+    assert!(
+        !console.is_empty() || !requests.is_empty(),
+        "a fetching page not caught"
+    );
+    let (dom, console, requests) = browse(&report, &["--dump-dom"]);
+    assert!(console.is_empty(), "console: {console:#?}");
+    assert!(requests.is_empty(), "requests: {requests:?}");
+    // the verdicts, rules, event rows and charts are in the rendered page
+    assert_eq!(
+        dom.matches("class=\"file\"").count(),
+        2,
+        "{}",
+        &dom[..dom.len().min(2000)]
+    );
+    assert!(dom.matches("<tr class=\"event\">").count() >= 6);
+    assert!(dom.matches("<tr class=\"rule\">").count() >= 16);
+    assert!(dom.matches("<svg").count() >= 8);
+    assert!(dom.contains("data:image/jpeg;base64,"));
+    // a screenshot for a person to look at
+    let png = dir.join("report.png");
+    browse(&report, &[&format!("--screenshot={}", png.display())]);
+    let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 10_000, "no screenshot");
+    eprintln!("report screenshot: {}", png.display());
+}
