@@ -374,7 +374,9 @@ impl Run {
                         let before = self.found.len();
                         self.message(&m, e.structure(), &mut book, &mut open);
                         // (a start that opened a defect: the frame is its)
-                        let started = self.found.len() > before;
+                        // (and the report keeps to MAX_THUMBNAILS frames)
+                        let started =
+                            self.found.len() > before && self.found.len() <= report::MAX_THUMBNAILS;
                         if let (Some((buffer, caps)), Some(last), true) =
                             (frame, self.found.last_mut(), started)
                         {

@@ -15,6 +15,8 @@ use super::Checked;
 
 /// Points kept per series at most.
 pub const MAX_POINTS: usize = 2000;
+/// Frames shown per file at most (those of its first events).
+pub const MAX_THUMBNAILS: usize = 100;
 
 const WIDTH: u32 = 1100;
 const HEIGHT: u32 = 170;
@@ -427,5 +429,64 @@ mod tests {
         assert_eq!((lo, hi), (-500.0, 900.0));
         // short series as they are
         assert_eq!(reduce(&points[..100], MAX_POINTS), points[..100].to_vec());
+    }
+
+    #[test]
+    fn a_two_hour_files_report_stays_under_5_mb() {
+        let frames = 2 * 3600 * 25;
+        let per = |n: usize, step: f64, f: &dyn Fn(f64) -> f64| -> Vec<[f64; 2]> {
+            (0..n)
+                .map(|i| [i as f64 * step, f(i as f64 * step)])
+                .collect()
+        };
+        let mut series = std::collections::BTreeMap::new();
+        for (name, n, step) in [
+            ("luma-min", frames, 0.04),
+            ("luma-mean", frames, 0.04),
+            ("luma-max", frames, 0.04),
+            ("freeze-difference", frames, 0.04),
+            ("blockiness", 7200, 1.0),
+            ("momentary-lufs", 72_000, 0.1),
+            ("short-term-lufs", 72_000, 0.1),
+            ("true-peak-dbtp", 72_000, 0.1),
+            ("peak-db-ch1", 72_000, 0.1),
+            ("peak-db-ch2", 72_000, 0.1),
+            ("av-offset-ms", 7200, 1.0),
+            ("av-confidence", 7200, 1.0),
+        ] {
+            series.insert(
+                name.to_string(),
+                per(n, step, &|t| (t * 0.37).sin() * 20.0 - 23.0),
+            );
+        }
+        // 300 events, frames for the first 100 (8 KB JPEGs)
+        let jpeg = format!("data:image/jpeg;base64,{}", "A".repeat(8 * 1024 * 4 / 3));
+        let events = (0..300)
+            .map(|i| super::super::Event {
+                detector: "blackdetect",
+                start_s: i as f64 * 24.0,
+                end_s: i as f64 * 24.0 + 3.0,
+                duration_s: 3.0,
+                timecode: super::super::timecode(i as f64 * 24.0, 25.0),
+                open_at_end: false,
+                details: serde_json::json!({"black-ratio": 1.0, "mean-luma": 16.0}),
+                thumbnail: (i < MAX_THUMBNAILS).then(|| jpeg.clone()),
+            })
+            .collect();
+        let c = Checked {
+            input: "two-hours.mp4".into(),
+            verdict: "fail",
+            error: None,
+            duration_s: 7200.0,
+            frame_rate: Some(25.0),
+            rules: crate::check::profile::judge(&Profile::broadcast(), &Default::default()),
+            events,
+            loudness: Default::default(),
+            series,
+        };
+        let page = html("broadcast", &Profile::broadcast(), &[c]).unwrap();
+        eprintln!("a two-hour file's report: {} bytes", page.len());
+        assert!(page.len() < 5 << 20, "{} bytes", page.len());
+        assert_eq!(page.matches("<svg").count(), 8);
     }
 }
