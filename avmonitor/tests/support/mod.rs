@@ -120,11 +120,19 @@ impl Service {
             .status()
             .unwrap();
         let status = self.child.wait().unwrap();
-        let mut rest: Vec<String> = self.seen;
+        let mut rest: Vec<String> = std::mem::take(&mut self.seen);
         while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(2)) {
             rest.push(l);
         }
         (status.code().unwrap_or(-1), rest)
+    }
+}
+
+/// A test that ends (or fails) never leaves the service running.
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
