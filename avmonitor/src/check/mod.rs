@@ -477,11 +477,12 @@ impl Run {
                     ("momentary-lufs", momentary),
                     ("short-term-lufs", short_term),
                 ] {
+                    // (silence reads hundreds of LUFS down: kept from -70)
                     if v.is_finite() {
                         self.series
                             .entry(name.to_string())
                             .or_default()
-                            .push([t, *v]);
+                            .push([t, v.max(-70.0)]);
                     }
                 }
                 if integrated.is_finite() {
