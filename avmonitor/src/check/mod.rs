@@ -528,12 +528,17 @@ impl Run {
             Message::Block(gstavmonitor::BlockDetectMessage::Measurement {
                 at,
                 blockiness,
+                corrupted_frames,
                 ..
             }) => {
                 self.series
                     .entry("blockiness".into())
                     .or_default()
                     .push([secs(at), *blockiness]);
+                self.series
+                    .entry("corrupted-frames".into())
+                    .or_default()
+                    .push([secs(at), *corrupted_frames as f64]);
             }
             _ => (),
         }
