@@ -100,12 +100,15 @@ pub struct Cluster {
     #[serde(default)]
     pub keep_streams_without_nats: bool,
     /// Events held while NATS is away; beyond, dropped (counted).
-    #[serde(default = "queue")]
+    #[serde(default = "cluster_queue")]
     pub queue: usize,
 }
 
 fn default_group() -> String {
     "all".into()
+}
+fn cluster_queue() -> usize {
+    10_000
 }
 fn heartbeat_ms() -> u64 {
     1000
@@ -688,6 +691,7 @@ mod tests {
         let cluster = c.cluster.unwrap();
         assert_eq!(cluster.nats, "nats://nats:4222");
         assert_eq!((cluster.heartbeat_ms, cluster.ttl_ms), (1000, 10_000));
+        assert_eq!(cluster.queue, 10_000);
         assert_eq!(cluster.group, "all");
     }
 
