@@ -53,10 +53,10 @@ const EVENTS: &str = "AVMONITOR_EVENTS";
 
 /// The streams this instance is to run now, by id (detectors narrowed to
 /// its group's).
-pub type Assignment = BTreeMap<String, config::Stream>;
+pub(crate) type Assignment = BTreeMap<String, config::Stream>;
 
 /// What the main loop asks of the cluster thread.
-pub enum Command {
+pub(crate) enum Command {
     /// A control API write (add, remove, patch), answered on `reply`.
     Write(Request, mpsc::Sender<Reply>),
     /// The configuration file was reloaded: its streams are put (changed
@@ -77,7 +77,7 @@ struct Outgoing {
 
 /// Hands output lines to the cluster thread (for `Outputs`).
 #[derive(Clone)]
-pub struct Publisher {
+pub(crate) struct Publisher {
     events: tmpsc::Sender<Outgoing>,
     metrics: Arc<Metrics>,
 }
@@ -103,11 +103,10 @@ impl Publisher {
 }
 
 /// The main loop's side of the cluster thread.
-pub struct Handle {
+pub(crate) struct Handle {
     commands: tmpsc::UnboundedSender<Command>,
     events: tmpsc::Sender<Outgoing>,
     metrics: Arc<Metrics>,
-    stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -130,7 +129,6 @@ impl Handle {
     ) -> Result<Handle, String> {
         let (commands, commands_rx) = tmpsc::unbounded_channel();
         let (events, events_rx) = tmpsc::channel(cluster.queue);
-        let stop = Arc::new(AtomicBool::new(false));
         let node = Node {
             me: cluster.instance(),
             cluster: cluster.clone(),
@@ -145,7 +143,6 @@ impl Handle {
             last_beat_ok: None,
             connected: false,
             beats: 0,
-            stop: stop.clone(),
         };
         metrics.set_instance(&node.me, &cluster.group);
         let thread = std::thread::Builder::new()
@@ -168,7 +165,6 @@ impl Handle {
             commands,
             events,
             metrics,
-            stop,
             thread: Some(thread),
         })
     }
@@ -194,9 +190,8 @@ impl Handle {
         while self.events.capacity() < self.events.max_capacity() && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
-        self.stop.store(true, Ordering::SeqCst);
+        // closing the command channel ends the thread's loop
         let (tx, _) = tmpsc::unbounded_channel();
-        // closing the command channel wakes the thread
         drop(std::mem::replace(&mut self.commands, tx));
         if let Some(t) = self.thread.take() {
             let until = Instant::now() + Duration::from_secs(3);
@@ -262,7 +257,6 @@ struct Node {
     beats: u32,
     /// When membership was last renewed.
     last_beat_ok: Option<Instant>,
-    stop: Arc<AtomicBool>,
 }
 
 async fn next_entry(w: &mut Option<kv::Watch>) -> Option<Result<kv::Entry, kv::WatcherError>> {
@@ -338,9 +332,6 @@ impl Node {
                         client.connection_state() == async_nats::connection::State::Connected;
                     self.metrics.cluster_connected.set(i64::from(connected));
                     self.connected = connected;
-                    if self.stop.load(Ordering::SeqCst) {
-                        break;
-                    }
                     if connected && buckets.is_none() {
                         match make_buckets(&js, &self.cluster).await {
                             Ok(b) => buckets = Some(b),
@@ -699,7 +690,7 @@ async fn current(
 
 /// Adds `more` detector properties to `to` (a value given again replaces
 /// the old).
-pub fn merge(to: &mut Properties, more: Properties) {
+pub(crate) fn merge(to: &mut Properties, more: Properties) {
     for (det, props) in more {
         to.entry(det).or_default().extend(props);
     }
