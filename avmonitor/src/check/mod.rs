@@ -15,7 +15,7 @@
 
 pub mod profile;
 mod progress;
-pub mod report;
+mod report;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -38,7 +38,7 @@ const USAGE: &str = "usage: avmonitor check FILE_OR_URI... [--profile broadcast|
 /// One file checked.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Checked {
+pub(crate) struct Checked {
     pub input: String,
     /// `pass`, `fail` or `error`.
     pub verdict: &'static str,
@@ -58,7 +58,7 @@ pub struct Checked {
 /// A defect in a file.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Event {
+pub(crate) struct Event {
     pub detector: &'static str,
     pub start_s: f64,
     pub end_s: f64,
@@ -78,14 +78,14 @@ pub struct Event {
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Loudness {
+pub(crate) struct Loudness {
     pub integrated_lufs: Option<f64>,
     pub loudness_range_lu: Option<f64>,
     pub true_peak_dbtp: Option<f64>,
 }
 
 /// `HH:MM:SS:FF` of `s` seconds at `fps` frames a second.
-pub fn timecode(s: f64, fps: f64) -> String {
+pub(crate) fn timecode(s: f64, fps: f64) -> String {
     let fps = if fps > 0.0 { fps } else { 25.0 };
     let whole = s.max(0.0).floor() as u64;
     let frames = ((s.max(0.0) - whole as f64) * fps).floor() as u64;
@@ -446,7 +446,7 @@ impl Run {
                 }
                 self.found.push((
                     Found {
-                        detector: m.element().to_string(),
+                        detector: m.element(),
                         start_s: at,
                         end_s: at,
                     },
@@ -567,7 +567,7 @@ impl Run {
         checked.events = found
             .into_iter()
             .map(|(f, details, open_at_end, thumbnail)| Event {
-                detector: leak(&f.detector),
+                detector: f.detector,
                 start_s: f.start_s,
                 end_s: f.end_s,
                 duration_s: f.duration_s(),
@@ -598,17 +598,6 @@ fn measured_at(m: &Message) -> Option<&gstavmonitor::Times> {
         | Message::Block(gstavmonitor::BlockDetectMessage::Measurement { at, .. }) => Some(at),
         _ => None,
     }
-}
-
-/// A detector's name as the static string the plugin knows it by.
-fn leak(name: &str) -> &'static str {
-    config::VIDEO_DETECTORS
-        .iter()
-        .chain(config::AUDIO_DETECTORS)
-        .chain(std::iter::once(&config::SYNC_DETECTOR))
-        .find(|d| **d == name)
-        .copied()
-        .unwrap_or("unknown")
 }
 
 /// A structure's fields as JSON (as the service's event lines write them).

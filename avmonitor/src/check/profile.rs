@@ -121,7 +121,7 @@ pub struct Findings {
 /// A defect found: which detector, where (s), and its kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
-    pub detector: String,
+    pub detector: &'static str,
     pub start_s: f64,
     /// Where it ended (the file's end when it never did).
     pub end_s: f64,
@@ -267,9 +267,9 @@ pub fn judge(p: &Profile, f: &Findings) -> Vec<Judged> {
 mod tests {
     use super::*;
 
-    fn found(detector: &str, start_s: f64, end_s: f64) -> Found {
+    fn found(detector: &'static str, start_s: f64, end_s: f64) -> Found {
         Found {
-            detector: detector.into(),
+            detector,
             start_s,
             end_s,
         }
