@@ -13,9 +13,13 @@ fn bench(c: &mut Criterion) {
         let data = picture(w, h);
         g.throughput(Throughput::Elements((w * h) as u64));
         let mut d = BlackDetector::new(BlackConfig::default());
+        let mut out = Vec::new();
         let plane = LumaPlane::gray8(&data, w, h).unwrap();
         g.bench_with_input(BenchmarkId::new("8bit", name), &plane, |b, p| {
-            b.iter(|| d.push(p, 0, 40_000_000))
+            b.iter(|| {
+                d.push(p, 0, 40_000_000, &mut out);
+                out.clear()
+            })
         });
         // a black frame is scanned to the end (other frames stop early)
         let black = vec![16u8; w * h];
@@ -23,12 +27,32 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(
             BenchmarkId::new("8bit-black-frame", name),
             &plane,
-            |b, p| b.iter(|| d.push(p, 0, 40_000_000)),
+            |b, p| {
+                b.iter(|| {
+                    d.push(p, 0, 40_000_000, &mut out);
+                    out.clear()
+                })
+            },
         );
+        // with luma measurements on, every frame is scanned to the end
+        let mut m = BlackDetector::new(BlackConfig {
+            measurements: Some(0),
+            ..BlackConfig::default()
+        });
+        let plane = LumaPlane::gray8(&data, w, h).unwrap();
+        g.bench_with_input(BenchmarkId::new("8bit-measured", name), &plane, |b, p| {
+            b.iter(|| {
+                m.push(p, 0, 40_000_000, &mut out);
+                out.clear()
+            })
+        });
         let data16 = words10(&data);
         let plane = plane10(&data16, w, h);
         g.bench_with_input(BenchmarkId::new("10bit", name), &plane, |b, p| {
-            b.iter(|| d.push(p, 0, 40_000_000))
+            b.iter(|| {
+                d.push(p, 0, 40_000_000, &mut out);
+                out.clear()
+            })
         });
     }
     g.finish();

@@ -14,9 +14,13 @@ fn bench(c: &mut Criterion) {
         let data = picture(w, h);
         g.throughput(Throughput::Elements((w * h) as u64));
         let mut d = FreezeDetector::new(FreezeConfig::default());
+        let mut out = Vec::new();
         let plane = LumaPlane::gray8(&data, w, h).unwrap();
         g.bench_with_input(BenchmarkId::new("8bit", name), &plane, |b, p| {
-            b.iter(|| d.push(p, 0, 40_000_000))
+            b.iter(|| {
+                d.push(p, 0, 40_000_000, &mut out);
+                out.clear()
+            })
         });
         let rect = Region::default().to_rect(w, h);
         let mut grid = CellGrid::default();
@@ -30,7 +34,10 @@ fn bench(c: &mut Criterion) {
         let data16 = words10(&data);
         let plane = plane10(&data16, w, h);
         g.bench_with_input(BenchmarkId::new("10bit", name), &plane, |b, p| {
-            b.iter(|| d.push(p, 0, 40_000_000))
+            b.iter(|| {
+                d.push(p, 0, 40_000_000, &mut out);
+                out.clear()
+            })
         });
     }
     g.finish();

@@ -53,6 +53,74 @@ pub fn min_duration_property(default: u64) -> glib::ParamSpec {
         .build()
 }
 
+/// The `post-messages` and `interval` properties of a detector whose
+/// measurements are off by default because they cost time (`blackdetect`'s
+/// luma, `freezedetect`'s difference).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measurements {
+    pub post: bool,
+    /// Nanoseconds; 0 for one measurement per frame.
+    pub interval: u64,
+}
+
+impl Default for Measurements {
+    fn default() -> Self {
+        Measurements {
+            post: false,
+            interval: 1_000_000_000,
+        }
+    }
+}
+
+impl Measurements {
+    /// The kernel's setting: the interval, or `None` when they are off.
+    pub fn every(&self) -> Option<u64> {
+        self.post.then_some(self.interval)
+    }
+
+    /// The two properties; `what` says what is measured.
+    pub fn properties(what: &str) -> Vec<glib::ParamSpec> {
+        let d = Measurements::default();
+        let blurb = format!(
+            "Post a measurement of {what} every interval (off by default: it costs a full scan of each frame)"
+        );
+        vec![
+            glib::ParamSpecBoolean::builder("post-messages")
+                .nick("Post measurements")
+                .blurb(&blurb)
+                .default_value(d.post)
+                .mutable_playing()
+                .build(),
+            glib::ParamSpecUInt64::builder("interval")
+                .nick("Measurement interval")
+                .blurb("Time between measurements, in nanoseconds (0 = one per frame)")
+                .maximum(u64::MAX - 1)
+                .default_value(d.interval)
+                .mutable_playing()
+                .build(),
+        ]
+    }
+
+    /// Sets `post-messages` or `interval`; false for any other name.
+    pub fn set(&mut self, name: &str, value: &glib::Value) -> bool {
+        match name {
+            "post-messages" => self.post = value.get().expect("type checked upstream"),
+            "interval" => self.interval = value.get().expect("type checked upstream"),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Reads `post-messages` or `interval`.
+    pub fn get(&self, name: &str) -> Option<glib::Value> {
+        match name {
+            "post-messages" => Some(self.post.to_value()),
+            "interval" => Some(self.interval.to_value()),
+            _ => None,
+        }
+    }
+}
+
 /// Locks an element's settings or stream state without a panic on the
 /// streaming path. A lock is poisoned only by a panic while it was held;
 /// gstreamer-rs then marks the element as panicked and calls none of its

@@ -80,8 +80,10 @@ impl Message {
     /// The start or end of a defect it reports; `None` for a measurement.
     pub fn defect(&self) -> Option<&DefectEvent> {
         match self {
-            Message::Black(m) => Some(&m.event),
-            Message::Freeze(m) => Some(&m.event),
+            Message::Black(BlackDetectMessage::Black { event, .. })
+            | Message::Freeze(FreezeDetectMessage::Freeze { event, .. }) => Some(event),
+            Message::Black(BlackDetectMessage::Measurement { .. })
+            | Message::Freeze(FreezeDetectMessage::Measurement { .. }) => None,
             Message::Block(BlockDetectMessage::Corruption { event, .. }) => Some(event),
             Message::Block(BlockDetectMessage::Measurement { .. }) => None,
             Message::Silence(m) => Some(&m.event),

@@ -282,7 +282,7 @@ mod tests {
     fn black_round_trip() {
         init();
         for m in [
-            BlackDetectMessage {
+            BlackDetectMessage::Black {
                 event: DefectEvent {
                     kind: EventKind::Start,
                     at: at(40, Some(40), None),
@@ -292,7 +292,7 @@ mod tests {
                 black_ratio: 0.99,
                 mean_luma: 0.01,
             },
-            BlackDetectMessage {
+            BlackDetectMessage::Black {
                 event: DefectEvent {
                     kind: EventKind::End,
                     at: at(80, Some(80), Some(1080)),
@@ -301,6 +301,13 @@ mod tests {
                 },
                 black_ratio: 1.0,
                 mean_luma: -0.01,
+            },
+            BlackDetectMessage::Measurement {
+                at: at(120, Some(120), Some(1120)),
+                luma_min: -0.02,
+                luma_mean: 0.4,
+                luma_max: 1.05,
+                frames: 25,
             },
         ] {
             let s = m.to_structure();
@@ -312,7 +319,7 @@ mod tests {
     #[test]
     fn freeze_round_trip_and_errors() {
         init();
-        let m = FreezeDetectMessage {
+        let m = FreezeDetectMessage::Freeze {
             event: DefectEvent {
                 kind: EventKind::End,
                 at: at(5, None, Some(7)),
@@ -326,6 +333,18 @@ mod tests {
         assert_eq!(s.get::<&str>("reason").unwrap(), "eos");
         assert_eq!(FreezeDetectMessage::from_structure(&s).unwrap(), m);
         assert!(BlackDetectMessage::from_structure(&s).is_err());
+        let m = FreezeDetectMessage::Measurement {
+            at: at(9, Some(9), Some(9)),
+            difference: 0.3,
+            frames: 1,
+        };
+        let s = m.to_structure();
+        assert_eq!(s.get::<&str>("event").unwrap(), "measurement");
+        assert_eq!(FreezeDetectMessage::from_structure(&s).unwrap(), m);
+        assert_eq!(m.difference(), 0.3);
+        let mut bad = s.clone();
+        bad.remove_field("frames");
+        assert!(FreezeDetectMessage::from_structure(&bad).is_err());
         let start = DefectEvent {
             kind: EventKind::Start,
             at: at(1, Some(1), Some(1)),

@@ -5,6 +5,7 @@ use common::contract::Spec;
 use common::*;
 use gst::prelude::*;
 use gst_video::VideoFormat;
+use gstavmonitor::BlackDetectMessage;
 
 fn defect(info: &gst_video::VideoInfo, _i: usize) -> gst::Buffer {
     let (w, h) = (info.width() as usize, info.height() as usize);
@@ -40,13 +41,25 @@ fn start_and_end_fields() {
     let mut luma = vec![16u8; 100 * 100];
     luma[..100].fill(235); // one white row: 99% black
     let m = r.push(timed(yuv_buffer(&info, &luma), Some(0), Some(F)));
-    let s = gstavmonitor::BlackDetectMessage::from_structure(&m[0]).unwrap();
-    assert!((s.black_ratio - 0.99).abs() < 1e-9);
-    assert!((s.mean_luma - 0.01).abs() < 1e-9);
+    let BlackDetectMessage::Black {
+        black_ratio,
+        mean_luma,
+        ..
+    } = BlackDetectMessage::from_structure(&m[0]).unwrap()
+    else {
+        panic!("{m:?}")
+    };
+    assert!((black_ratio - 0.99).abs() < 1e-9);
+    assert!((mean_luma - 0.01).abs() < 1e-9);
     let m = r.push(flat(&info, 126, Some(F), Some(F)));
-    let s = gstavmonitor::BlackDetectMessage::from_structure(&m[0]).unwrap();
-    assert_eq!(s.event.duration, Some(F));
-    assert!((s.black_ratio - 0.99).abs() < 1e-9);
+    let BlackDetectMessage::Black {
+        event, black_ratio, ..
+    } = BlackDetectMessage::from_structure(&m[0]).unwrap()
+    else {
+        panic!("{m:?}")
+    };
+    assert_eq!(event.duration, Some(F));
+    assert!((black_ratio - 0.99).abs() < 1e-9);
 }
 
 /// The thresholds follow the caps' range: limited (16..235) and full (0..255).
@@ -136,4 +149,64 @@ fn real_pipeline() {
             }
         ]
     );
+}
+
+/// With `post-messages` on, a luma measurement ends each interval at the
+/// exact end of its last frame; off (the default), there is none.
+#[test]
+fn luma_measurements_when_asked() {
+    let info = info(VideoFormat::I420, 64, 48);
+    let caps = info.to_caps().unwrap();
+    let mut quiet = Run::new("blackdetect", &[], &caps);
+    for i in 0..30 {
+        assert!(quiet
+            .push(flat(&info, 126, Some(i * F), Some(F)))
+            .is_empty());
+    }
+    let mut r = Run::new(
+        "blackdetect",
+        &[("post-messages", &true), ("interval", &(10 * F))],
+        &caps,
+    );
+    let mut got = Vec::new();
+    for i in 0..25u64 {
+        // code 16 + 8 i, with one pixel at 235 in every frame
+        let mut luma = vec![16 + 8 * i as u8; 64 * 48];
+        luma[100] = 235;
+        for m in r.push(timed(yuv_buffer(&info, &luma), Some(i * F), Some(F))) {
+            got.push((i, BlackDetectMessage::from_structure(&m).unwrap()));
+        }
+    }
+    let measured: Vec<_> = got
+        .iter()
+        .filter_map(|(i, m)| match m {
+            BlackDetectMessage::Measurement {
+                at,
+                luma_min,
+                luma_max,
+                frames,
+                ..
+            } => Some((*i, at.timestamp, *frames, *luma_min, *luma_max)),
+            BlackDetectMessage::Black { .. } => None,
+        })
+        .collect();
+    assert_eq!(measured.len(), 2, "{got:?}");
+    // (frame posting it, timestamp, frames measured)
+    assert_eq!(
+        (measured[0].0, measured[0].1, measured[0].2),
+        (9, 10 * F, 10)
+    );
+    assert_eq!(
+        (measured[1].0, measured[1].1, measured[1].2),
+        (19, 20 * F, 10)
+    );
+    assert!(measured[0].3.abs() < 1e-9);
+    assert!((measured[0].4 - 1.0).abs() < 1e-9);
+    assert!((measured[1].3 - 80.0 / 219.0).abs() < 1e-9);
+    // switched off while playing: no more measurements
+    r.element().set_property("post-messages", false);
+    for i in 25..60u64 {
+        let m = r.push(flat(&info, 126, Some(i * F), Some(F)));
+        assert!(m.iter().all(|s| !is_measurement(s)), "{m:?}");
+    }
 }

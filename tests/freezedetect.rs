@@ -79,7 +79,7 @@ fn ticker_and_region() {
     }
     assert_eq!(kinds(&evs), vec![start(0)]);
     let m = gstavmonitor::FreezeDetectMessage::from_structure(&evs[0]).unwrap();
-    assert_eq!(m.difference, 0.0);
+    assert_eq!(m.difference(), 0.0);
 }
 
 /// The threshold property decides how much grain still counts as frozen.
@@ -109,9 +109,9 @@ fn threshold_property() {
     assert_eq!(kinds(&evs), vec![start(9 * F)]);
     let m = gstavmonitor::FreezeDetectMessage::from_structure(&evs[0]).unwrap();
     assert!(
-        m.difference > 0.02 && m.difference <= 0.2,
+        m.difference() > 0.02 && m.difference() <= 0.2,
         "{}",
-        m.difference
+        m.difference()
     );
 }
 
@@ -144,4 +144,46 @@ fn real_pipelines() {
     ))
     .unwrap();
     assert!(run_to_eos(&p).is_empty());
+}
+
+/// With `post-messages` on and `interval` 0, every compared frame posts its
+/// difference: high while the picture moves, 0 once it repeats.
+#[test]
+fn difference_per_frame_when_asked() {
+    let info = info(VideoFormat::I420, 160, 120);
+    let caps = info.to_caps().unwrap();
+    let mut r = Run::new(
+        "freezedetect",
+        &[("post-messages", &true), ("interval", &0u64)],
+        &caps,
+    );
+    let mut got = Vec::new();
+    for i in 0..8u64 {
+        let luma = picture(&info, 4 * i.min(4) as usize);
+        for m in r.push(timed(yuv_buffer(&info, &luma), Some(i * F), Some(F))) {
+            got.push((
+                i,
+                gstavmonitor::FreezeDetectMessage::from_structure(&m).unwrap(),
+            ));
+        }
+    }
+    let per_frame: Vec<(u64, u64, f64)> = got
+        .iter()
+        .filter_map(|(i, m)| match m {
+            gstavmonitor::FreezeDetectMessage::Measurement {
+                at,
+                difference,
+                frames,
+            } => {
+                assert_eq!(*frames, 1);
+                Some((*i, at.timestamp, *difference))
+            }
+            _ => None,
+        })
+        .collect();
+    // frame 0 has nothing to be compared with
+    let frames: Vec<(u64, u64)> = per_frame.iter().map(|p| (p.0, p.1)).collect();
+    assert_eq!(frames, (1..8).map(|i| (i, (i + 1) * F)).collect::<Vec<_>>());
+    assert!(per_frame[..4].iter().all(|p| p.2 > 0.02), "{per_frame:?}");
+    assert!(per_frame[4..].iter().all(|p| p.2 == 0.0), "{per_frame:?}");
 }

@@ -99,8 +99,58 @@ fn a_file_with_defects_fails_on_the_rules_it_breaks() {
     let loud = rule(f, "integrated loudness");
     assert_eq!(loud["value"], f["loudness"]["integrated-lufs"]);
     assert!(f["series"]["short-term-lufs"].as_array().unwrap().len() >= 15);
+    // luma and freeze difference per frame (percent of the nominal range),
+    // each point at the end of its frame
+    let series = |k: &str| -> Vec<(f64, f64)> {
+        f["series"][k]
+            .as_array()
+            .unwrap_or_else(|| panic!("no series {k}"))
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect()
+    };
+    let at = |k: &str, t: f64| {
+        series(k)
+            .into_iter()
+            .find(|p| (p.0 - t).abs() < 0.001)
+            .unwrap_or_else(|| panic!("{k} has no point at {t}"))
+            .1
+    };
+    assert_eq!(series("luma-mean").len(), 500);
+    assert_eq!(series("luma-mean")[0].0, 0.04);
+    assert!(at("luma-max", 5.52) < 1.0 && at("luma-mean", 5.52).abs() < 1.0);
+    assert!(at("luma-mean", 8.52) > 10.0 && at("luma-max", 8.52) > 90.0);
+    assert!(at("luma-min", 8.52) < at("luma-mean", 8.52));
+    // frame 0 is compared with nothing
+    assert_eq!(series("freeze-difference").len(), 499);
+    assert_eq!(at("freeze-difference", 12.0), 0.0);
+    assert!(at("freeze-difference", 9.0) > 2.0);
     // no progress bar when stderr is not a terminal
     assert!(!err.contains('['), "{err}");
+}
+
+/// demo:2's audio is 80 ms late: outside EBU R37's 60 ms, inside the
+/// streaming profile's 80 ms; the offset and its confidence are series.
+#[test]
+fn a_late_audio_track_fails_broadcast_lip_sync() {
+    if !have(&["videotestsrc", "audiotestsrc"]) {
+        return;
+    }
+    let json = config_file("demo2-check.json", "");
+    let (code, out, err) = check(&["demo:2", "--json", json.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let doc = json_file(&json);
+    let f = &doc["files"][0];
+    let av = rule(f, "A/V offset");
+    assert_eq!(av["pass"], false, "{av}");
+    let offset = av["value"].as_f64().unwrap();
+    assert!((offset - 80.0).abs() <= 5.0, "{av}");
+    let confidence = f["series"]["av-confidence"].as_array().unwrap();
+    assert!(!confidence.is_empty());
+    assert!(confidence
+        .iter()
+        .all(|p| (0.0..=1.0).contains(&p[1].as_f64().unwrap())));
+    assert!(!f["series"]["av-offset-ms"].as_array().unwrap().is_empty());
 }
 
 #[test]

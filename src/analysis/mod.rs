@@ -66,7 +66,7 @@ impl VideoDetector for black::BlackDetector {
     }
     type Event = black::BlackEvent;
     fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
-        out.extend(black::BlackDetector::push(self, plane, pts, end));
+        black::BlackDetector::push(self, plane, pts, end, out);
     }
     fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
         out.extend(black::BlackDetector::close(self, reason));
@@ -86,7 +86,7 @@ impl VideoDetector for freeze::FreezeDetector {
     }
     type Event = freeze::FreezeEvent;
     fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
-        out.extend(freeze::FreezeDetector::push(self, plane, pts, end));
+        freeze::FreezeDetector::push(self, plane, pts, end, out);
     }
     fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
         out.extend(freeze::FreezeDetector::close(self, reason));

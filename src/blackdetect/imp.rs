@@ -19,24 +19,33 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-/// The properties are the kernel's config, whose `Default` is every default.
+/// What `post-messages` measures.
+const WHAT: &str = "luma (minimum, mean and maximum of the analysed pixels)";
+
+/// The properties are the kernel's config, whose `Default` is every
+/// default, and whether and how often to measure.
 pub struct BlackDetect {
-    settings: Mutex<BlackConfig>,
+    settings: Mutex<(BlackConfig, glue::Measurements)>,
     core: Core<BlackDetector>,
 }
 
 impl Default for BlackDetect {
     fn default() -> Self {
         BlackDetect {
-            settings: Mutex::new(BlackConfig::default()),
+            settings: Mutex::new(Default::default()),
             core: Core::new(*CAT),
         }
     }
 }
 
 impl BlackDetect {
+    /// The kernel's config, measurements included.
     fn settings(&self) -> BlackConfig {
-        *crate::glue::lock(&self.settings)
+        let (config, measure) = *crate::glue::lock(&self.settings);
+        BlackConfig {
+            measurements: measure.every(),
+            ..config
+        }
     }
 }
 
@@ -78,13 +87,15 @@ impl ObjectImpl for BlackDetect {
                 glue::min_duration_property(d.min_duration),
             ];
             v.extend(videodetect::region_properties());
+            v.extend(glue::Measurements::properties(WHAT));
             v
         });
         PROPERTIES.as_ref()
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = crate::glue::lock(&self.settings);
+        let mut guard = crate::glue::lock(&self.settings);
+        let (s, measure) = &mut *guard;
         let name = pspec.name();
         match name {
             "pixel-threshold" => s.pixel_threshold = value.get().expect("type checked upstream"),
@@ -93,13 +104,18 @@ impl ObjectImpl for BlackDetect {
             "region-x" | "region-y" | "region-width" | "region-height" => {
                 videodetect::set_region_property(&mut s.region, name, value)
             }
+            _ if measure.set(name, value) => (),
             _ => crate::glue::unknown_property(pspec),
         }
+        drop(guard);
         gst::info!(CAT, imp = self, "{name} set to {value:?}");
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = self.settings();
+        let (s, measure) = *crate::glue::lock(&self.settings);
+        if let Some(v) = measure.get(pspec.name()) {
+            return v;
+        }
         match pspec.name() {
             "pixel-threshold" => s.pixel_threshold.to_value(),
             "ratio" => s.ratio.to_value(),
@@ -119,7 +135,7 @@ impl ElementImpl for BlackDetect {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             videodetect::metadata(
                 "Black picture detector",
-                "Posts start/end messages for stretches of black picture; passes buffers through untouched",
+                "Posts start/end messages for stretches of black picture, and luma measurements when post-messages is on; passes buffers through untouched",
             )
         });
         Some(&METADATA)

@@ -1,37 +1,82 @@
-//! The `blackdetect` message.
+//! The `blackdetect` message: black starts and ends, and luma measurements.
 
 use crate::analysis::video::black::BlackEvent;
 use crate::glue::ToMessage;
-use crate::messages::{check_name, field, DefectEvent, MessageError};
+use crate::messages::{check_name, field, DefectEvent, MessageError, Times};
 
-/// `blackdetect` message.
+/// `blackdetect` message: a black stretch (`event` = "start" / "end") or,
+/// when `post-messages` is on, a luma measurement (`event` = "measurement").
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BlackDetectMessage {
-    pub event: DefectEvent,
-    /// `black-ratio`: fraction of analysed pixels at or below the pixel
-    /// threshold: of the first black frame for a start, mean over the black
-    /// stretch for an end.
-    pub black_ratio: f64,
-    /// `mean-luma`: mean luma of the analysed pixels, 0.0 = nominal black,
-    /// 1.0 = nominal white (slightly below 0 for sub-black); first frame for a
-    /// start, mean over the stretch for an end.
-    pub mean_luma: f64,
+pub enum BlackDetectMessage {
+    Black {
+        event: DefectEvent,
+        /// `black-ratio` (f64): fraction of analysed pixels at or below the
+        /// pixel threshold: of the first black frame for a start, mean over
+        /// the black stretch for an end.
+        black_ratio: f64,
+        /// `mean-luma` (f64): mean luma of the analysed pixels, 0.0 = nominal
+        /// black, 1.0 = nominal white (slightly below 0 for sub-black); first
+        /// frame for a start, mean over the stretch for an end.
+        mean_luma: f64,
+    },
+    Measurement {
+        /// `timestamp`: end of the measured interval; `stream-time`, `running-time`.
+        at: Times,
+        /// `luma-min`, `luma-mean`, `luma-max` (f64): the lowest pixel, the
+        /// mean of the frames' means, and the highest pixel of the analysed
+        /// region over the interval, as fractions of the nominal range (0.0
+        /// = nominal black, 1.0 = nominal white; below 0 and above 1 for
+        /// sub-black and super-white).
+        luma_min: f64,
+        luma_mean: f64,
+        luma_max: f64,
+        /// `frames` (u64): frames measured.
+        frames: u64,
+    },
 }
 
 impl BlackDetectMessage {
     pub const NAME: &'static str = "blackdetect";
 
     pub fn to_structure(&self) -> gst::Structure {
-        self.event
-            .write(gst::Structure::builder(Self::NAME))
-            .field("black-ratio", self.black_ratio)
-            .field("mean-luma", self.mean_luma)
-            .build()
+        match self {
+            BlackDetectMessage::Black {
+                event,
+                black_ratio,
+                mean_luma,
+            } => event
+                .write(gst::Structure::builder(Self::NAME))
+                .field("black-ratio", *black_ratio)
+                .field("mean-luma", *mean_luma)
+                .build(),
+            BlackDetectMessage::Measurement {
+                at,
+                luma_min,
+                luma_mean,
+                luma_max,
+                frames,
+            } => at
+                .write(gst::Structure::builder(Self::NAME).field("event", "measurement"))
+                .field("luma-min", *luma_min)
+                .field("luma-mean", *luma_mean)
+                .field("luma-max", *luma_max)
+                .field("frames", *frames)
+                .build(),
+        }
     }
 
     pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
         check_name(s, Self::NAME)?;
-        Ok(BlackDetectMessage {
+        if field::<&str>(s, "event")? == "measurement" {
+            return Ok(BlackDetectMessage::Measurement {
+                at: Times::read(s)?,
+                luma_min: field(s, "luma-min")?,
+                luma_mean: field(s, "luma-mean")?,
+                luma_max: field(s, "luma-max")?,
+                frames: field(s, "frames")?,
+            });
+        }
+        Ok(BlackDetectMessage::Black {
             event: DefectEvent::read(s)?,
             black_ratio: field(s, "black-ratio")?,
             mean_luma: field(s, "mean-luma")?,
@@ -56,11 +101,19 @@ impl TryFrom<&gst::StructureRef> for BlackDetectMessage {
 /// The message of one kernel event, with times from `segment`.
 impl ToMessage for BlackEvent {
     fn structure(&self, segment: &gst::Segment) -> gst::Structure {
-        let common = DefectEvent::from_transition(self.transition, segment);
-        BlackDetectMessage {
-            event: common,
-            black_ratio: self.stats.black_ratio,
-            mean_luma: self.stats.mean_luma,
+        match *self {
+            BlackEvent::Black { transition, stats } => BlackDetectMessage::Black {
+                event: DefectEvent::from_transition(transition, segment),
+                black_ratio: stats.black_ratio,
+                mean_luma: stats.mean_luma,
+            },
+            BlackEvent::Measurement(m) => BlackDetectMessage::Measurement {
+                at: Times::in_segment(m.timestamp, segment),
+                luma_min: m.min,
+                luma_mean: m.mean,
+                luma_max: m.max,
+                frames: m.frames,
+            },
         }
         .to_structure()
     }

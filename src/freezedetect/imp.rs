@@ -19,24 +19,33 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-/// The properties are the kernel's config, whose `Default` is every default.
+/// What `post-messages` measures.
+const WHAT: &str = "the largest picture difference from frame to frame";
+
+/// The properties are the kernel's config, whose `Default` is every
+/// default, and whether and how often to measure.
 pub struct FreezeDetect {
-    settings: Mutex<FreezeConfig>,
+    settings: Mutex<(FreezeConfig, glue::Measurements)>,
     core: Core<FreezeDetector>,
 }
 
 impl Default for FreezeDetect {
     fn default() -> Self {
         FreezeDetect {
-            settings: Mutex::new(FreezeConfig::default()),
+            settings: Mutex::new(Default::default()),
             core: Core::new(*CAT),
         }
     }
 }
 
 impl FreezeDetect {
+    /// The kernel's config, measurements included.
     fn settings(&self) -> FreezeConfig {
-        *crate::glue::lock(&self.settings)
+        let (config, measure) = *crate::glue::lock(&self.settings);
+        FreezeConfig {
+            measurements: measure.every(),
+            ..config
+        }
     }
 }
 
@@ -70,13 +79,15 @@ impl ObjectImpl for FreezeDetect {
                 glue::min_duration_property(d.min_duration),
             ];
             v.extend(videodetect::region_properties());
+            v.extend(glue::Measurements::properties(WHAT));
             v
         });
         PROPERTIES.as_ref()
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = crate::glue::lock(&self.settings);
+        let mut guard = crate::glue::lock(&self.settings);
+        let (s, measure) = &mut *guard;
         let name = pspec.name();
         match name {
             "threshold" => s.threshold = value.get().expect("type checked upstream"),
@@ -84,13 +95,18 @@ impl ObjectImpl for FreezeDetect {
             "region-x" | "region-y" | "region-width" | "region-height" => {
                 videodetect::set_region_property(&mut s.region, name, value)
             }
+            _ if measure.set(name, value) => (),
             _ => crate::glue::unknown_property(pspec),
         }
+        drop(guard);
         gst::info!(CAT, imp = self, "{name} set to {value:?}");
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = self.settings();
+        let (s, measure) = *crate::glue::lock(&self.settings);
+        if let Some(v) = measure.get(pspec.name()) {
+            return v;
+        }
         match pspec.name() {
             "threshold" => s.threshold.to_value(),
             "min-duration" => s.min_duration.to_value(),
@@ -109,7 +125,7 @@ impl ElementImpl for FreezeDetect {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             videodetect::metadata(
                 "Frozen picture detector",
-                "Posts start/end messages for stretches of frozen picture; passes buffers through untouched",
+                "Posts start/end messages for stretches of frozen picture, and difference measurements when post-messages is on; passes buffers through untouched",
             )
         });
         Some(&METADATA)

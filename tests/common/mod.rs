@@ -216,42 +216,10 @@ pub struct Ev {
 /// Reads the shared fields of a detector message through the typed messages.
 pub fn ev(s: &gst::StructureRef) -> Ev {
     use gstavmonitor::*;
-    let e: DefectEvent = match s.name().as_str() {
-        "blackdetect" => {
-            BlackDetectMessage::from_structure(s)
-                .expect("blackdetect")
-                .event
-        }
-        "freezedetect" => {
-            FreezeDetectMessage::from_structure(s)
-                .expect("freezedetect")
-                .event
-        }
-        "silencedetect" => {
-            SilenceDetectMessage::from_structure(s)
-                .expect("silencedetect")
-                .event
-        }
-        "clipdetect" => {
-            ClipDetectMessage::from_structure(s)
-                .expect("clipdetect")
-                .event
-        }
-        "phasedetect" => {
-            PhaseDetectMessage::from_structure(s)
-                .expect("phasedetect")
-                .event
-        }
-        "blockdetect" => match BlockDetectMessage::from_structure(s).expect("blockdetect") {
-            BlockDetectMessage::Corruption { event, .. } => event,
-            BlockDetectMessage::Measurement { .. } => panic!("a measurement is not an event"),
-        },
-        "loudnessmeter" => match LoudnessMeterMessage::from_structure(s).expect("loudnessmeter") {
-            LoudnessMeterMessage::Alarm { event, .. } => event,
-            LoudnessMeterMessage::Measurement { .. } => panic!("a measurement is not an event"),
-        },
-        other => panic!("unexpected message {other}"),
-    };
+    let m = Message::from_structure(s)
+        .unwrap_or_else(|| panic!("unexpected message {}", s.name()))
+        .unwrap_or_else(|e| panic!("malformed {}: {e}", s.name()));
+    let e: DefectEvent = *m.defect().expect("a measurement is not an event");
     Ev {
         kind: match e.kind {
             EventKind::Start => "start",

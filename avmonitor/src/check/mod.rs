@@ -290,7 +290,7 @@ fn check(input: &str, index: usize, profile: &Profile, progress: &progress::Prog
         id: format!("check-{index}"),
         uri: input.to_string(),
         detectors: Some(profile.detectors.clone()),
-        properties: BTreeMap::new(),
+        properties: measured_per_frame(),
         realtime: Some(false),
     };
     let mut run = Run::default();
@@ -303,6 +303,21 @@ fn check(input: &str, index: usize, profile: &Profile, progress: &progress::Prog
         }
         Ok(()) => run.verdict(checked, profile),
     }
+}
+
+/// The charts' per-frame measurements, off by default in the elements:
+/// blackdetect's luma and freezedetect's difference.
+fn measured_per_frame() -> BTreeMap<String, BTreeMap<String, toml::Value>> {
+    ["blackdetect", "freezedetect"]
+        .into_iter()
+        .map(|d| {
+            let props = BTreeMap::from([
+                ("post-messages".to_string(), toml::Value::Boolean(true)),
+                ("interval".to_string(), toml::Value::Integer(0)),
+            ]);
+            (d.to_string(), props)
+        })
+        .collect()
 }
 
 /// What one file's pipeline gave.
@@ -515,15 +530,50 @@ impl Run {
                 confidence,
                 ..
             }) => {
+                let t = secs(at);
+                self.series
+                    .entry("av-confidence".into())
+                    .or_default()
+                    .push([t, *confidence]);
                 if *confidence > 0.0 {
                     self.series
                         .entry("av-offset-ms".into())
                         .or_default()
-                        .push([secs(at), *offset_ms]);
+                        .push([t, *offset_ms]);
                 }
                 if *confidence >= 0.5 {
                     self.offsets.push(*offset_ms);
                 }
+            }
+            Message::Black(gstavmonitor::BlackDetectMessage::Measurement {
+                at,
+                luma_min,
+                luma_mean,
+                luma_max,
+                ..
+            }) => {
+                let t = secs(at);
+                for (name, v) in [
+                    ("luma-min", luma_min),
+                    ("luma-mean", luma_mean),
+                    ("luma-max", luma_max),
+                ] {
+                    // as a percentage of the nominal range, as EBU R103 gives limits
+                    self.series
+                        .entry(name.into())
+                        .or_default()
+                        .push([t, 100.0 * v]);
+                }
+            }
+            Message::Freeze(gstavmonitor::FreezeDetectMessage::Measurement {
+                at,
+                difference,
+                ..
+            }) => {
+                self.series
+                    .entry("freeze-difference".into())
+                    .or_default()
+                    .push([secs(at), 100.0 * difference]);
             }
             Message::Block(gstavmonitor::BlockDetectMessage::Measurement {
                 at,
@@ -594,6 +644,8 @@ fn measured_at(m: &Message) -> Option<&gstavmonitor::Times> {
     }
     match m {
         Message::Loudness(LoudnessMeterMessage::Measurement { at, .. })
+        | Message::Black(gstavmonitor::BlackDetectMessage::Measurement { at, .. })
+        | Message::Freeze(gstavmonitor::FreezeDetectMessage::Measurement { at, .. })
         | Message::AvSync(AvSyncDetectMessage::Measurement { at, .. })
         | Message::Block(gstavmonitor::BlockDetectMessage::Measurement { at, .. }) => Some(at),
         _ => None,

@@ -204,7 +204,7 @@ fn charts(c: &Checked, p: &Profile) -> Vec<String> {
     };
     push(
         "Luma per frame",
-        "8-bit code value",
+        "% of nominal range (0 = black, 100 = white)",
         lines(&[
             ("luma-min", "minimum"),
             ("luma-mean", "mean"),
@@ -213,8 +213,8 @@ fn charts(c: &Checked, p: &Profile) -> Vec<String> {
         None,
     );
     push(
-        "Freeze difference per frame",
-        "mean absolute luma difference",
+        "Freeze difference per frame (freezes shaded)",
+        "% of nominal luma range",
         lines(&[("freeze-difference", "difference")]),
         None,
     );
@@ -270,10 +270,16 @@ fn charts(c: &Checked, p: &Profile) -> Vec<String> {
             _ => None,
         },
     );
+    // (a file with no offset found has nothing behind its confidences)
+    let offsets = !get("av-offset-ms").is_empty();
     push(
         "A/V offset confidence",
         "0 to 1",
-        lines(&[("av-confidence", "confidence")]),
+        if offsets {
+            lines(&[("av-confidence", "confidence")])
+        } else {
+            Vec::new()
+        },
         None,
     );
     out

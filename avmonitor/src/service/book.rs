@@ -128,7 +128,7 @@ mod tests {
     }
 
     fn black(kind: EventKind) -> Message {
-        Message::Black(BlackDetectMessage {
+        Message::Black(BlackDetectMessage::Black {
             event: event(kind),
             black_ratio: 1.0,
             mean_luma: 0.0,
@@ -136,7 +136,7 @@ mod tests {
     }
 
     fn freeze(kind: EventKind) -> Message {
-        Message::Freeze(FreezeDetectMessage {
+        Message::Freeze(FreezeDetectMessage::Freeze {
             event: event(kind),
             difference: 0.0,
         })

@@ -17,6 +17,10 @@ pub struct BlackConfig {
     pub min_duration: u64,
     /// The analysed part of the picture.
     pub region: Region,
+    /// Nanoseconds between luma measurements (`Some(0)`: one per frame);
+    /// `None`: no measurements, and frames that cannot be black are only
+    /// scanned until that is sure.
+    pub measurements: Option<u64>,
 }
 
 impl Default for BlackConfig {
@@ -26,6 +30,7 @@ impl Default for BlackConfig {
             ratio: 0.98,
             min_duration: 2_000_000_000,
             region: Region::default(),
+            measurements: None,
         }
     }
 }
@@ -39,12 +44,78 @@ pub struct BlackStats {
     pub mean_luma: f64,
 }
 
-/// A start or end of a black stretch, with its measurements: for a start,
-/// those of the first black frame; for an end, the means over the stretch.
+/// What the detector reports: a start or end of a black stretch, or a luma
+/// measurement.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BlackEvent {
-    pub transition: Transition,
-    pub stats: BlackStats,
+pub enum BlackEvent {
+    /// A start or end of a black stretch, with its measurements: for a
+    /// start, those of the first black frame; for an end, the means over
+    /// the stretch.
+    Black {
+        transition: Transition,
+        stats: BlackStats,
+    },
+    /// Luma over one measurement interval.
+    Measurement(LumaMeasurement),
+}
+
+/// Luma of the analysed pixels over one measurement interval, each value a
+/// fraction of the nominal range (0.0 = nominal black, 1.0 = nominal white;
+/// below 0 or above 1 for sub-black and super-white).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LumaMeasurement {
+    /// End of the interval (end of its last frame), ns.
+    pub timestamp: u64,
+    /// The lowest pixel of any frame of the interval.
+    pub min: f64,
+    /// The mean over the interval's frames of each frame's mean.
+    pub mean: f64,
+    /// The highest pixel of any frame of the interval.
+    pub max: f64,
+    /// Frames measured.
+    pub frames: u64,
+}
+
+/// The luma measurement being gathered, in code values.
+#[derive(Debug, Clone, Copy)]
+struct LumaSums {
+    start: u64,
+    min: u32,
+    max: u32,
+    mean_sum: f64,
+    frames: u64,
+}
+
+/// The lowest and highest luma code value in `rect`.
+pub fn extremes(plane: &LumaPlane<'_>, rect: Rect, scratch: &mut Vec<u16>) -> (u32, u32) {
+    let mut lo = u32::MAX;
+    let mut hi = 0u32;
+    for y in rect.y0..rect.y1 {
+        let (l, h) = match plane.row(y, rect.x0, rect.x1, scratch) {
+            Row::U8(r) => min_max(r).map_or((u32::MAX, 0), |(l, h)| (l.into(), h.into())),
+            Row::U16(r) => min_max(r).map_or((u32::MAX, 0), |(l, h)| (l.into(), h.into())),
+        };
+        lo = lo.min(l);
+        hi = hi.max(h);
+    }
+    (lo, hi)
+}
+
+/// The smallest and largest of `row` (folded in 32 lanes, so it vectorises).
+fn min_max<T: Copy + Ord>(row: &[T]) -> Option<(T, T)> {
+    let first = *row.first()?;
+    let mut lo = [first; LANES];
+    let mut hi = [first; LANES];
+    let mut it = row.chunks_exact(LANES);
+    for c in &mut it {
+        for i in 0..LANES {
+            lo[i] = lo[i].min(c[i]);
+            hi[i] = hi[i].max(c[i]);
+        }
+    }
+    let lo = it.remainder().iter().chain(&lo).copied().min()?;
+    let hi = it.remainder().iter().chain(&hi).copied().max()?;
+    Some((lo, hi))
 }
 
 /// What a scan of the analysed rectangle found.
@@ -194,6 +265,7 @@ pub struct BlackDetector {
     ratio_sum: f64,
     luma_sum: f64,
     frames: u64,
+    luma: Option<LumaSums>,
 }
 
 impl BlackDetector {
@@ -206,6 +278,7 @@ impl BlackDetector {
             ratio_sum: 0.0,
             luma_sum: 0.0,
             frames: 0,
+            luma: None,
         }
     }
 
@@ -213,8 +286,12 @@ impl BlackDetector {
         self.config
     }
 
-    /// Takes new settings; a black stretch in progress carries on under them.
+    /// Takes new settings; a black stretch in progress carries on under
+    /// them (a measurement in progress too, unless measurements stop).
     pub fn set_config(&mut self, config: BlackConfig) {
+        if config.measurements.is_none() {
+            self.luma = None;
+        }
         self.config = config;
         self.tracker.set_min_duration(config.min_duration);
     }
@@ -250,11 +327,45 @@ impl BlackDetector {
         (stats, black)
     }
 
-    /// One frame covering `pts..end` nanoseconds. An empty picture is never
-    /// black. A frame that cannot be black is only scanned until that is sure.
-    pub fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64) -> Option<BlackEvent> {
-        let (stats, black) = self.scan(plane, true);
-        self.push_stats(black, stats, pts, end)
+    /// One frame covering `pts..end` nanoseconds; events go to `out`. An
+    /// empty picture is never black. Without measurements, a frame that
+    /// cannot be black is only scanned until that is sure.
+    pub fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<BlackEvent>) {
+        let Some(interval) = self.config.measurements else {
+            let (stats, black) = self.scan(plane, true);
+            out.extend(self.push_stats(black, stats, pts, end));
+            return;
+        };
+        let (stats, black) = self.scan(plane, false);
+        out.extend(self.push_stats(black, stats, pts, end));
+        let rect = self.config.region.to_rect(plane.width(), plane.height());
+        if rect.is_empty() {
+            return;
+        }
+        let (lo, hi) = extremes(plane, rect, &mut self.scratch);
+        let sums = self.luma.get_or_insert(LumaSums {
+            start: pts,
+            min: u32::MAX,
+            max: 0,
+            mean_sum: 0.0,
+            frames: 0,
+        });
+        sums.min = sums.min.min(lo);
+        sums.max = sums.max.max(hi);
+        sums.mean_sum += stats.mean_luma;
+        sums.frames += 1;
+        if end.saturating_sub(sums.start) >= interval {
+            let range = plane.range();
+            let n = sums.frames as f64;
+            out.push(BlackEvent::Measurement(LumaMeasurement {
+                timestamp: end,
+                min: range.normalise(f64::from(sums.min)),
+                mean: sums.mean_sum / n,
+                max: range.normalise(f64::from(sums.max)),
+                frames: sums.frames,
+            }));
+            self.luma = None;
+        }
     }
 
     fn push_stats(
@@ -290,11 +401,13 @@ impl BlackDetector {
                 }
             }
         };
-        BlackEvent { transition, stats }
+        BlackEvent::Black { transition, stats }
     }
 
-    /// Ends a reported black stretch because the stream was interrupted.
+    /// Ends a reported black stretch because the stream was interrupted;
+    /// a partial measurement interval is dropped.
     pub fn close(&mut self, reason: EndReason) -> Option<BlackEvent> {
+        self.luma = None;
         let t = self.tracker.close(reason)?;
         Some(self.event(t))
     }
@@ -306,6 +419,23 @@ mod tests {
     use crate::analysis::video::frame::{LumaLayout, LumaRange};
 
     const F: u64 = 40_000_000;
+
+    /// Pushes one frame of a detector without measurements: its black
+    /// start or end, if any.
+    fn push(
+        d: &mut BlackDetector,
+        plane: &LumaPlane<'_>,
+        pts: u64,
+        end: u64,
+    ) -> Option<(Transition, BlackStats)> {
+        let mut out = Vec::new();
+        d.push(plane, pts, end, &mut out);
+        assert!(out.len() <= 1, "{out:?}");
+        out.pop().map(|e| match e {
+            BlackEvent::Black { transition, stats } => (transition, stats),
+            BlackEvent::Measurement(m) => panic!("measurement {m:?}"),
+        })
+    }
 
     fn frame(w: usize, h: usize, luma: u8) -> Vec<u8> {
         vec![luma; w * h]
@@ -345,7 +475,7 @@ mod tests {
             min_duration: 0,
             ..config
         });
-        d.push(plane, 0, F).is_some()
+        push(&mut d, plane, 0, F).is_some()
     }
 
     #[test]
@@ -397,23 +527,28 @@ mod tests {
         let mut events = Vec::new();
         for i in 0..10u64 {
             let f = if (3..7).contains(&i) { &black } else { &grey };
-            if let Some(e) = d.push(&LumaPlane::gray8(f, 16, 16).unwrap(), i * F, (i + 1) * F) {
+            if let Some(e) = push(
+                &mut d,
+                &LumaPlane::gray8(f, 16, 16).unwrap(),
+                i * F,
+                (i + 1) * F,
+            ) {
                 events.push((i, e));
             }
         }
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].0, 4);
-        assert_eq!(events[0].1.transition, Transition::Start { start: 3 * F });
-        assert_eq!(events[0].1.stats.black_ratio, 1.0);
+        assert_eq!(events[0].1 .0, Transition::Start { start: 3 * F });
+        assert_eq!(events[0].1 .1.black_ratio, 1.0);
         assert_eq!(
-            events[1].1.transition,
+            events[1].1 .0,
             Transition::End {
                 start: 3 * F,
                 end: 7 * F,
                 reason: EndReason::Recovered
             }
         );
-        assert!(events[1].1.stats.mean_luma.abs() < 1e-12);
+        assert!(events[1].1 .1.mean_luma.abs() < 1e-12);
     }
 
     #[test]
@@ -455,11 +590,9 @@ mod tests {
             *v = 200;
         }
         // 50 of 2500 bright = exactly 98% black: black
-        assert!(d.push(&LumaPlane::gray8(&f, w, h).unwrap(), 0, F).is_some());
+        assert!(push(&mut d, &LumaPlane::gray8(&f, w, h).unwrap(), 0, F).is_some());
         f[0] = 200; // one more: not black
-        assert!(d
-            .push(&LumaPlane::gray8(&f, w, h).unwrap(), F, 2 * F)
-            .is_some());
+        assert!(push(&mut d, &LumaPlane::gray8(&f, w, h).unwrap(), F, 2 * F).is_some());
         assert!(!d.tracker.in_defect());
     }
 
@@ -470,13 +603,10 @@ mod tests {
             ..BlackConfig::default()
         });
         let empty = LumaPlane::gray8(&[], 0, 0).unwrap();
-        assert_eq!(d.push(&empty, 0, F), None);
+        assert_eq!(push(&mut d, &empty, 0, F), None);
         let one = [16u8];
-        let e = d.push(&LumaPlane::gray8(&one, 1, 1).unwrap(), F, 2 * F);
-        assert_eq!(
-            e.map(|e| e.transition),
-            Some(Transition::Start { start: F })
-        );
+        let e = push(&mut d, &LumaPlane::gray8(&one, 1, 1).unwrap(), F, 2 * F);
+        assert_eq!(e.map(|e| e.0), Some(Transition::Start { start: F }));
     }
 
     #[test]
@@ -490,5 +620,109 @@ mod tests {
             (sc.black, sc.sum, sc.scanned),
             (0, 255 * w as u64, w as u64)
         );
+    }
+
+    #[test]
+    fn luma_measurements_every_interval_with_exact_times() {
+        let mut d = BlackDetector::new(BlackConfig {
+            min_duration: 2 * F,
+            measurements: Some(3 * F),
+            ..BlackConfig::default()
+        });
+        // frame i: code 16 + 10 i everywhere but one pixel at 16 + 10 i + 5
+        // and one at 16 (so min 16, max 16 + 10 i + 5, mean just above 16 + 10 i)
+        let mut out = Vec::new();
+        let mut at = Vec::new();
+        for i in 0..7u64 {
+            let v = 16 + 10 * i as u8;
+            let mut f = frame(10, 10, v);
+            f[3] = v + 5;
+            f[7] = 16;
+            let n = out.len();
+            d.push(
+                &LumaPlane::gray8(&f, 10, 10).unwrap(),
+                i * F,
+                (i + 1) * F,
+                &mut out,
+            );
+            at.extend(std::iter::repeat_n(i, out.len() - n));
+        }
+        let m: Vec<(u64, LumaMeasurement)> = at
+            .iter()
+            .zip(&out)
+            .filter_map(|(&i, e)| match e {
+                BlackEvent::Measurement(m) => Some((i, *m)),
+                BlackEvent::Black { .. } => None,
+            })
+            .collect();
+        // frames 0-2 end at 3F (measured as frame 2 ends), 3-5 at 6F; frame 6 pending
+        assert_eq!(m.len(), 2, "{out:?}");
+        assert_eq!((m[0].0, m[0].1.timestamp, m[0].1.frames), (2, 3 * F, 3));
+        assert_eq!((m[1].0, m[1].1.timestamp, m[1].1.frames), (5, 6 * F, 3));
+        let code = |c: f64| (c - 16.0) / 219.0;
+        assert!((m[0].1.min - code(16.0)).abs() < 1e-12);
+        assert!((m[0].1.max - code(41.0)).abs() < 1e-12);
+        let mean = |v: f64| code((98.0 * v + v + 5.0 + 16.0) / 100.0);
+        let expect = (mean(16.0) + mean(26.0) + mean(36.0)) / 3.0;
+        assert!((m[0].1.mean - expect).abs() < 1e-12, "{}", m[0].1.mean);
+        assert!((m[1].1.max - code(71.0)).abs() < 1e-12);
+        // the black frames 0 and 1 (16 and 26 are under the 10% threshold
+        // of 37) still make their event: measuring leaves decisions alone
+        assert!(out.iter().any(|e| matches!(e, BlackEvent::Black { .. })));
+        // a flush drops the partial interval: the next one starts afresh
+        assert_eq!(d.close(EndReason::Flush), None);
+        out.clear();
+        let f = frame(10, 10, 235);
+        d.push(
+            &LumaPlane::gray8(&f, 10, 10).unwrap(),
+            20 * F,
+            21 * F,
+            &mut out,
+        );
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn one_measurement_per_frame_and_10_bit_extremes() {
+        let mut d = BlackDetector::new(BlackConfig {
+            measurements: Some(0),
+            ..BlackConfig::default()
+        });
+        // 10-bit limited range: 64 is black, 940 white, 4 and 1019 beyond
+        let px: Vec<u16> = [64u16, 940, 4, 1019, 502, 502].repeat(4);
+        let bytes: Vec<u8> = px.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let plane = LumaPlane::new(
+            &bytes,
+            12,
+            6,
+            4,
+            LumaLayout::U16 {
+                offset: 0,
+                step: 2,
+                shift: 0,
+            },
+            LumaRange::new(10, false),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        d.push(&plane, 0, F, &mut out);
+        d.push(&plane, F, 2 * F, &mut out);
+        assert_eq!(out.len(), 2);
+        let BlackEvent::Measurement(m) = out[1] else {
+            panic!("{out:?}")
+        };
+        assert_eq!((m.timestamp, m.frames), (2 * F, 1));
+        assert!((m.min - (4.0 - 64.0) / 876.0).abs() < 1e-12);
+        assert!((m.max - (1019.0 - 64.0) / 876.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn min_max_handles_remainders() {
+        for n in [1usize, 31, 32, 33, 100] {
+            let v: Vec<u8> = (0..n).map(|i| ((i * 37 + 11) % 251) as u8).collect();
+            let expect = (*v.iter().min().unwrap(), *v.iter().max().unwrap());
+            assert_eq!(min_max(&v), Some(expect));
+        }
+        assert_eq!(min_max::<u8>(&[]), None);
     }
 }

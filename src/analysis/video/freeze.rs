@@ -30,6 +30,9 @@ pub struct FreezeConfig {
     pub min_duration: u64,
     /// The analysed part of the picture.
     pub region: Region,
+    /// Nanoseconds between difference measurements (`Some(0)`: one per
+    /// frame); `None`: no measurements.
+    pub measurements: Option<u64>,
 }
 
 impl Default for FreezeConfig {
@@ -38,17 +41,47 @@ impl Default for FreezeConfig {
             threshold: 0.02,
             min_duration: 2_000_000_000,
             region: Region::default(),
+            measurements: None,
         }
     }
 }
 
-/// A start or end of a freeze. `difference` is the largest tile difference
-/// from the reference seen so far in the freeze (for a start) or over the
-/// whole freeze (for an end), as a fraction of the nominal range.
+/// What the detector reports: a start or end of a freeze, or a difference
+/// measurement.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FreezeEvent {
-    pub transition: Transition,
+pub enum FreezeEvent {
+    /// A start or end of a freeze. `difference` is the largest tile
+    /// difference from the reference seen so far in the freeze (for a
+    /// start) or over the whole freeze (for an end), as a fraction of the
+    /// nominal range.
+    Freeze {
+        transition: Transition,
+        difference: f64,
+    },
+    /// The difference over one measurement interval.
+    Measurement(DifferenceMeasurement),
+}
+
+/// How much the picture changed over one measurement interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DifferenceMeasurement {
+    /// End of the interval (end of its last frame), ns.
+    pub timestamp: u64,
+    /// The largest tile difference of any frame of the interval from its
+    /// reference, as a fraction of the nominal range: at most `threshold`
+    /// when every frame of the interval repeated the picture before it.
     pub difference: f64,
+    /// Frames compared (a frame with no reference before it, the first
+    /// after a start, flush or region change, is not).
+    pub frames: u64,
+}
+
+/// The difference measurement being gathered.
+#[derive(Debug, Clone, Copy)]
+struct DifferenceSums {
+    start: u64,
+    max: f64,
+    frames: u64,
 }
 
 /// Cell sums of `rect`, row-major, `ceil(w/4) x ceil(h/4)` cells. Each cell
@@ -388,6 +421,7 @@ pub struct FreezeDetector {
     /// Largest difference within the current candidate freeze.
     max_diff: f64,
     last_diff: f64,
+    measured: Option<DifferenceSums>,
 }
 
 impl FreezeDetector {
@@ -402,6 +436,7 @@ impl FreezeDetector {
             ref_end: 0,
             max_diff: 0.0,
             last_diff: 0.0,
+            measured: None,
         }
     }
 
@@ -414,6 +449,9 @@ impl FreezeDetector {
         if config.region != self.config.region {
             self.has_reference = false;
         }
+        if config.measurements.is_none() {
+            self.measured = None;
+        }
         self.config = config;
         self.tracker.set_min_duration(config.min_duration);
     }
@@ -424,15 +462,49 @@ impl FreezeDetector {
         self.last_diff
     }
 
-    /// One frame covering `pts..end` nanoseconds.
-    pub fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64) -> Option<FreezeEvent> {
+    /// One frame covering `pts..end` nanoseconds; events go to `out`.
+    pub fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<FreezeEvent>) {
+        let (event, diff) = self.compare(plane, pts, end);
+        out.extend(event);
+        let Some(interval) = self.config.measurements else {
+            return;
+        };
+        let m = self.measured.get_or_insert(DifferenceSums {
+            start: pts,
+            max: 0.0,
+            frames: 0,
+        });
+        if let Some(d) = diff {
+            m.max = m.max.max(d);
+            m.frames += 1;
+        }
+        if end.saturating_sub(m.start) >= interval {
+            if m.frames > 0 {
+                out.push(FreezeEvent::Measurement(DifferenceMeasurement {
+                    timestamp: end,
+                    difference: m.max,
+                    frames: m.frames,
+                }));
+            }
+            self.measured = None;
+        }
+    }
+
+    /// Compares one frame with the reference: the freeze start or end it
+    /// makes, and its difference (`None` when there was no reference).
+    fn compare(
+        &mut self,
+        plane: &LumaPlane<'_>,
+        pts: u64,
+        end: u64,
+    ) -> (Option<FreezeEvent>, Option<f64>) {
         let rect = self.config.region.to_rect(plane.width(), plane.height());
         if rect.is_empty() {
             // Nothing to compare: never frozen, and the next picture is a new reference.
             self.has_reference = false;
             self.last_diff = 0.0;
-            let t = self.tracker.push(false, pts, end)?;
-            return Some(self.event(t));
+            let t = self.tracker.push(false, pts, end);
+            return (t.map(|t| self.event(t)), None);
         }
         let range = plane.range();
         let depth = range.depth;
@@ -460,7 +532,7 @@ impl FreezeDetector {
                     let b = self.tracker.push(true, pts, end);
                     a.or(b)
                 };
-                t.map(|t| self.event(t))
+                (t.map(|t| self.event(t)), diff)
             }
             _ => {
                 self.last_diff = diff.unwrap_or(0.0);
@@ -471,22 +543,23 @@ impl FreezeDetector {
                 self.ref_pts = pts;
                 self.ref_end = end;
                 self.max_diff = 0.0;
-                ev
+                (ev, diff)
             }
         }
     }
 
     fn event(&self, transition: Transition) -> FreezeEvent {
-        FreezeEvent {
+        FreezeEvent::Freeze {
             transition,
             difference: self.max_diff,
         }
     }
 
     /// Ends a reported freeze because the stream was interrupted, and forgets
-    /// the reference.
+    /// the reference and a partial measurement interval.
     pub fn close(&mut self, reason: EndReason) -> Option<FreezeEvent> {
         self.has_reference = false;
+        self.measured = None;
         let t = self.tracker.close(reason)?;
         Some(self.event(t))
     }
@@ -529,12 +602,40 @@ mod tests {
             .collect()
     }
 
-    fn run(d: &mut FreezeDetector, frames: &[Vec<u8>]) -> Vec<(usize, FreezeEvent)> {
+    /// A freeze start or end, as the tests read it.
+    #[derive(Debug, PartialEq)]
+    struct Ev {
+        transition: Transition,
+        difference: f64,
+    }
+
+    fn ev(e: FreezeEvent) -> Ev {
+        match e {
+            FreezeEvent::Freeze {
+                transition,
+                difference,
+            } => Ev {
+                transition,
+                difference,
+            },
+            FreezeEvent::Measurement(m) => panic!("measurement {m:?}"),
+        }
+    }
+
+    /// One frame of a detector without measurements: its freeze start or end.
+    fn push(d: &mut FreezeDetector, p: &LumaPlane<'_>, pts: u64, end: u64) -> Option<Ev> {
+        let mut out = Vec::new();
+        d.push(p, pts, end, &mut out);
+        assert!(out.len() <= 1, "{out:?}");
+        out.pop().map(ev)
+    }
+
+    fn run(d: &mut FreezeDetector, frames: &[Vec<u8>]) -> Vec<(usize, Ev)> {
         let mut out = Vec::new();
         for (i, f) in frames.iter().enumerate() {
             let p = LumaPlane::gray8(f, W, H).unwrap();
             let pts = i as u64 * F;
-            if let Some(e) = d.push(&p, pts, pts + F) {
+            if let Some(e) = push(d, &p, pts, pts + F) {
                 out.push((i, e));
             }
         }
@@ -623,7 +724,7 @@ mod tests {
         let frames = vec![f.clone(); 6];
         let mut d = det(2);
         assert_eq!(run(&mut d, &frames).len(), 1);
-        let e = d.close(EndReason::Eos).unwrap();
+        let e = ev(d.close(EndReason::Eos).unwrap());
         assert_eq!(
             e.transition,
             Transition::End {
@@ -635,10 +736,56 @@ mod tests {
         // a different size is a new reference, never compared
         let small = vec![16u8; 8 * 8];
         let p = LumaPlane::gray8(&small, 8, 8).unwrap();
-        assert_eq!(d.push(&p, 10 * F, 11 * F), None);
+        assert_eq!(push(&mut d, &p, 10 * F, 11 * F), None);
         assert_eq!(d.last_difference(), 0.0);
         let empty = LumaPlane::gray8(&[], 0, 0).unwrap();
-        assert_eq!(d.push(&empty, 11 * F, 12 * F), None);
+        assert_eq!(push(&mut d, &empty, 11 * F, 12 * F), None);
+    }
+
+    #[test]
+    fn difference_measurements_with_exact_times() {
+        let mut d = FreezeDetector::new(FreezeConfig {
+            measurements: Some(2 * F),
+            min_duration: 2 * F,
+            ..FreezeConfig::default()
+        });
+        // frames 0-3 move (texture shifted 8 px a frame), 4-7 repeat frame 3
+        let frames: Vec<Vec<u8>> = (0..8).map(|i| texture(8 * i.min(3))).collect();
+        let mut out = Vec::new();
+        let mut at = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            let n = out.len();
+            let pts = i as u64 * F;
+            d.push(&LumaPlane::gray8(f, W, H).unwrap(), pts, pts + F, &mut out);
+            at.extend(std::iter::repeat_n(i, out.len() - n));
+        }
+        let m: Vec<(usize, DifferenceMeasurement)> = at
+            .iter()
+            .zip(&out)
+            .filter_map(|(&i, e)| match e {
+                FreezeEvent::Measurement(m) => Some((i, *m)),
+                FreezeEvent::Freeze { .. } => None,
+            })
+            .collect();
+        // intervals end with frames 1, 3, 5, 7; frame 0 had no reference
+        let times: Vec<(usize, u64, u64)> =
+            m.iter().map(|(i, m)| (*i, m.timestamp, m.frames)).collect();
+        assert_eq!(
+            times,
+            [(1, 2 * F, 1), (3, 4 * F, 2), (5, 6 * F, 2), (7, 8 * F, 2)]
+        );
+        assert!(m[0].1.difference > 0.1 && m[1].1.difference > 0.1, "{m:?}");
+        // frame 4 repeats frame 3: the interval of frames 4-5 is still
+        assert_eq!(m[2].1.difference, 0.0);
+        assert_eq!(m[3].1.difference, 0.0);
+        // measuring leaves the freeze decision alone: it began with frame 3
+        assert!(out.iter().any(|e| matches!(
+            e,
+            FreezeEvent::Freeze {
+                transition: Transition::Start { start },
+                ..
+            } if *start == 3 * F
+        )));
     }
 
     #[test]
