@@ -13,7 +13,8 @@
 //! `gst::Structure`, with the enums they carry, and [`Message`] over them
 //! all; and
 //! [`attach_slicecheck_to_parser`], which does `slicecheck`'s work on a parser
-//! inside `uridecodebin`. Everything else is private. The feature `internals`
+//! inside `uridecodebin`; and [`skip_nonreference_frames`], which makes a
+//! software decoder leave out the frames nothing refers to. Everything else is private. The feature `internals`
 //! opens the pure kernels ([`analysis`] and a few glue items) to this
 //! repository's benches and tests only: it is not part of the promise.
 
@@ -28,6 +29,7 @@ mod avsyncdetect;
 mod blackdetect;
 mod blockdetect;
 mod clipdetect;
+mod decoding;
 mod freezedetect;
 mod glue;
 mod loudnessmeter;
@@ -54,6 +56,7 @@ pub use avsyncdetect::AvSyncDetectMessage;
 pub use blackdetect::BlackDetectMessage;
 pub use blockdetect::BlockDetectMessage;
 pub use clipdetect::ClipDetectMessage;
+pub use decoding::skip_nonreference_frames;
 pub use freezedetect::FreezeDetectMessage;
 pub use loudnessmeter::LoudnessMeterMessage;
 pub use message::Message;

@@ -3,9 +3,16 @@
 //! encode and decode, plus hard negatives that must stay quiet. Prints recall
 //! and false alarms per detector and clip; passes only with every injected
 //! defect found (start and end within one frame) and no false alarm.
+//!
+//! The encodes with B-frames are decoded twice: every frame, and with the
+//! non-reference frames skipped (`skip_nonreference_frames`, what the
+//! service does for streams whose detectors allow it); skipping may move a
+//! start or end to the nearest decoded frame, so there the bar is the
+//! distance between reference frames (4 frames for 3 B-frames).
 mod common;
 
 use common::*;
+use gst::prelude::*;
 use gst_video::VideoFormat;
 
 const W: usize = 320;
@@ -170,7 +177,13 @@ struct Score {
 /// stretch's first frame and its end within one frame of its end, in running
 /// time (the encoder and decoder move buffer times by 1000 hours and put that
 /// in the segment, as real streams do).
-fn score(events: &[(String, Ev)], detector: &str, truth: &[(usize, usize)], clip: &str) -> Score {
+fn score(
+    events: &[(String, Ev)],
+    detector: &str,
+    truth: &[(usize, usize)],
+    clip: &str,
+    tolerance: u64,
+) -> Score {
     let evs: Vec<&Ev> = events
         .iter()
         .filter(|(n, _)| n == detector)
@@ -183,7 +196,7 @@ fn score(events: &[(String, Ev)], detector: &str, truth: &[(usize, usize)], clip
     let mut used = vec![false; evs.len()];
     for &(a, b) in truth {
         let (ta, tb) = (a as u64 * F, b as u64 * F);
-        let near = |e: &Ev, t: u64| e.running.is_some_and(|r| r.abs_diff(t) <= F);
+        let near = |e: &Ev, t: u64| e.running.is_some_and(|r| r.abs_diff(t) <= tolerance * F);
         let st = evs.iter().position(|e| e.kind == "start" && near(e, ta));
         let en = evs
             .iter()
@@ -204,7 +217,40 @@ fn score(events: &[(String, Ev)], detector: &str, truth: &[(usize, usize)], clip
     s
 }
 
-fn run_clip(t: &Texture, clip: &Clip, encode: bool) -> Vec<(String, Ev)> {
+/// How a clip reaches the detectors.
+#[derive(Clone, Copy, PartialEq)]
+enum Codec {
+    Raw,
+    /// x264 without B-frames, decoded.
+    X264,
+    /// x264 with 3 B-frames (IBBBP), every frame decoded.
+    X264B,
+    /// The same with the non-reference frames skipped by the decoder.
+    X264BSkip,
+}
+
+impl Codec {
+    fn label(self) -> &'static str {
+        match self {
+            Codec::Raw => "raw",
+            Codec::X264 => "x264 600 kb/s",
+            Codec::X264B => "x264 B-frames",
+            Codec::X264BSkip => "x264 B-frames skipped",
+        }
+    }
+
+    /// Frames an event's start or end may be off by.
+    fn tolerance(self) -> u64 {
+        if self == Codec::X264BSkip {
+            4
+        } else {
+            1
+        }
+    }
+}
+
+/// The clip's events, and the frames the detectors saw.
+fn run_clip(t: &Texture, clip: &Clip, codec: Codec) -> (Vec<(String, Ev)>, usize) {
     let info = info(VideoFormat::I420, W as u32, H as u32);
     let frames: Vec<gst::Buffer> = (0..clip.frames)
         .map(|i| {
@@ -215,74 +261,118 @@ fn run_clip(t: &Texture, clip: &Clip, encode: bool) -> Vec<(String, Ev)> {
             )
         })
         .collect();
-    let codec = if encode {
-        "x264enc tune=zerolatency speed-preset=ultrafast bitrate=600 key-int-max=50 ! avdec_h264 ! "
-    } else {
-        ""
+    let launch = match codec {
+        Codec::Raw => "",
+        Codec::X264 => {
+            "x264enc tune=zerolatency speed-preset=ultrafast bitrate=600 key-int-max=50 ! avdec_h264 name=dec ! "
+        }
+        Codec::X264B | Codec::X264BSkip => {
+            "x264enc speed-preset=ultrafast bitrate=600 key-int-max=50 bframes=3 b-adapt=false b-pyramid=false ! avdec_h264 name=dec ! "
+        }
     };
-    run_frames(
+    let p = appsrc_pipeline(
         &info.to_caps().unwrap(),
         frames,
-        &format!("{codec}blackdetect ! freezedetect"),
-    )
+        &format!("{launch}blackdetect name=black ! freezedetect"),
+    );
+    let bin = p.downcast_ref::<gst::Bin>().unwrap();
+    if codec == Codec::X264BSkip {
+        gstavmonitor::skip_nonreference_frames(&bin.by_name("dec").unwrap());
+    }
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    bin.by_name("black")
+        .unwrap()
+        .static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            gst::PadProbeReturn::Ok
+        });
+    let events = run_named(&p);
+    (events, seen.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 #[test]
 fn detection_quality() {
     init();
     let t = Texture::new();
-    let mut clips: Vec<(Clip, bool)> = vec![
-        (defects("exact defects, raw", 0), false),
-        (defects("grainy defects, raw", 4), false),
-        (defects("heavy grain (+-10) defects, raw", 10), false),
-        (
-            defects("heavy grain (+-10) defects, x264 600 kb/s", 10),
-            true,
-        ),
-        (defects("grainy defects, x264 600 kb/s", 4), true),
-        (defects("clean defects, x264 600 kb/s", 0), true),
+    let mut clips: Vec<(Clip, Codec)> = vec![
+        (defects("exact defects", 0), Codec::Raw),
+        (defects("grainy defects", 4), Codec::Raw),
+        (defects("heavy grain (+-10) defects", 10), Codec::Raw),
     ];
-    for c in negatives() {
-        clips.push((c, false));
+    for codec in [Codec::X264, Codec::X264B, Codec::X264BSkip] {
+        clips.push((defects("heavy grain (+-10) defects", 10), codec));
+        clips.push((defects("grainy defects", 4), codec));
+        clips.push((defects("clean defects", 0), codec));
     }
-    for c in negatives() {
-        let c = Clip {
-            name: Box::leak(format!("{}, x264", c.name).into_boxed_str()),
-            ..c
-        };
-        clips.push((c, true));
+    for codec in [Codec::Raw, Codec::X264, Codec::X264BSkip] {
+        for c in negatives() {
+            clips.push((c, codec));
+        }
     }
     println!(
-        "{:<50} {:<13} {:>8} {:>6} {:>12}",
-        "clip", "detector", "injected", "found", "false alarms"
+        "{:<45} {:<22} {:<13} {:>8} {:>6} {:>12} {:>7}",
+        "clip", "codec", "detector", "injected", "found", "false alarms", "frames"
     );
-    let mut total = [Score::default(), Score::default()];
+    // per decoding: (every frame, B-frames skipped) x (black, freeze)
+    let mut total: [[Score; 2]; 2] = Default::default();
+    let mut frames = [[0usize; 2]; 2];
     let mut failed = false;
-    for (clip, encode) in &clips {
-        let events = run_clip(&t, clip, *encode);
+    for (clip, codec) in &clips {
+        let (events, seen) = run_clip(&t, clip, *codec);
+        let skip = usize::from(*codec == Codec::X264BSkip);
+        if *codec == Codec::X264B || *codec == Codec::X264BSkip {
+            frames[skip][0] += clip.frames;
+            frames[skip][1] += seen;
+        }
         for (k, (det, truth)) in [("blackdetect", &clip.black), ("freezedetect", &clip.freeze)]
             .into_iter()
             .enumerate()
         {
-            let s = score(&events, det, truth, clip.name);
+            let s = score(&events, det, truth, clip.name, codec.tolerance());
             println!(
-                "{:<50} {:<13} {:>8} {:>6} {:>12}",
-                clip.name, det, s.injected, s.found, s.false_alarms
+                "{:<45} {:<22} {:<13} {:>8} {:>6} {:>12} {:>7}",
+                clip.name,
+                codec.label(),
+                det,
+                s.injected,
+                s.found,
+                s.false_alarms,
+                seen
             );
             failed |= s.found != s.injected || s.false_alarms != 0;
-            total[k].injected += s.injected;
-            total[k].found += s.found;
-            total[k].false_alarms += s.false_alarms;
+            total[skip][k].injected += s.injected;
+            total[skip][k].found += s.found;
+            total[skip][k].false_alarms += s.false_alarms;
         }
     }
-    for (det, s) in ["blackdetect", "freezedetect"].iter().zip(&total) {
-        println!(
-            "TOTAL {det}: recall {}/{} = {:.0}%, false alarms {}",
-            s.found,
-            s.injected,
-            100.0 * s.found as f64 / s.injected.max(1) as f64,
-            s.false_alarms
-        );
+    for (skip, how) in ["every frame decoded", "non-reference frames skipped"]
+        .iter()
+        .enumerate()
+    {
+        for (det, s) in ["blackdetect", "freezedetect"].iter().zip(&total[skip]) {
+            println!(
+                "TOTAL {how}, {det}: recall {}/{} = {:.0}%, false alarms {}",
+                s.found,
+                s.injected,
+                100.0 * s.found as f64 / s.injected.max(1) as f64,
+                s.false_alarms
+            );
+        }
     }
+    println!(
+        "B-frame encodes: {} of {} frames analysed with every frame decoded, {} of {} with the non-reference frames skipped",
+        frames[0][1], frames[0][0], frames[1][1], frames[1][0]
+    );
     assert!(!failed, "see the table above");
+    // skipping must skip: about 3 frames in 4 of an IBBBP stream
+    assert!(
+        frames[1][1] * 2 < frames[1][0],
+        "{} of {} frames decoded with skipping",
+        frames[1][1],
+        frames[1][0]
+    );
+    assert_eq!(frames[0][1], frames[0][0]);
 }

@@ -292,6 +292,8 @@ fn check(input: &str, index: usize, profile: &Profile, progress: &progress::Prog
         detectors: Some(profile.detectors.clone()),
         properties: measured_per_frame(),
         realtime: Some(false),
+        // a QC report gives each defect's first frame: decode them all
+        skip_frames: Some(false),
     };
     let mut run = Run::default();
     let result = run.play(&conf, index, progress);

@@ -146,6 +146,7 @@ impl Runtime {
         };
         self.streams.insert(id.clone(), stream);
         self.order.push(id);
+        super::stream::plan_decoder_threads(self.streams.len(), self.config.decode.threads);
     }
 
     /// Adds stream `conf` (checked) while running, and starts it.

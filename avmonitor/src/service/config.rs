@@ -68,7 +68,24 @@ pub struct Config {
     /// File QC profiles of one's own (`avmonitor check --profile NAME`).
     #[serde(default, rename = "profile")]
     pub profiles: BTreeMap<String, crate::check::profile::Profile>,
+    #[serde(default)]
+    pub decode: Decode,
 }
+
+/// How streams are decoded.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Decode {
+    /// Threads per software video decoder (`avdec_*`'s `max-threads`).
+    /// When not given: one once the process has at least as many streams
+    /// as it may use cores (threads within a stream then add memory and
+    /// latency and buy nothing), else the decoder's own choice.
+    pub threads: Option<u32>,
+}
+
+/// Detectors whose results need every decoded frame: the others are as
+/// good on the reference frames alone (see [`Stream::skips_frames`]).
+pub const EVERY_FRAME_DETECTORS: &[&str] = &["blockdetect", SYNC_DETECTOR];
 
 /// Cluster mode: the streams live in NATS's key-value store, shared by
 /// every instance of a group; each runs its share (see `service::cluster`).
@@ -350,9 +367,26 @@ pub struct Stream {
     /// fast as it decodes; the default for demo streams, not for files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realtime: Option<bool>,
+    /// Decode only reference frames (software decoders skip the
+    /// non-reference B-frames); by default, when none of the stream's
+    /// detectors needs every frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_frames: Option<bool>,
 }
 
 impl Stream {
+    /// Whether its video decoder skips non-reference frames: as
+    /// `skip-frames` says, else when none of its detectors is one of
+    /// [`EVERY_FRAME_DETECTORS`].
+    pub fn skips_frames(&self) -> bool {
+        self.skip_frames.unwrap_or_else(|| {
+            !self
+                .detectors()
+                .iter()
+                .any(|d| EVERY_FRAME_DETECTORS.contains(&d.as_str()))
+        })
+    }
+
     pub fn detectors(&self) -> Vec<String> {
         self.detectors
             .clone()
@@ -444,12 +478,14 @@ impl Config {
                     detectors: None,
                     properties: BTreeMap::new(),
                     realtime: None,
+                    skip_frames: None,
                 })
                 .collect(),
             alarms: Vec::new(),
             webhook: None,
             cluster: None,
             profiles: BTreeMap::new(),
+            decode: Decode::default(),
         };
         config.check()?;
         Ok(config)
@@ -727,6 +763,7 @@ mod tests {
             ]
             .into(),
             realtime: None,
+            skip_frames: None,
         };
         let video = s
             .narrowed(Some(&["blackdetect".into(), "blockdetect".into()]))
@@ -740,6 +777,26 @@ mod tests {
     fn error(text: &str) -> String {
         init();
         Config::from_toml(text).unwrap_err().0
+    }
+
+    #[test]
+    fn decoding_settings() {
+        init();
+        let c = Config::from_toml(
+            "[decode]\nthreads = 1\n[[stream]]\nid = \"a\"\nuri = \"demo:1\"\nskip-frames = false\ndetectors = [\"blackdetect\"]\n[[stream]]\nid = \"b\"\nuri = \"demo:1\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.decode.threads, Some(1));
+        // said, or decided from the detectors (the defaults include avsyncdetect)
+        assert!(!c.streams[0].skips_frames());
+        assert_eq!(c.streams[1].skip_frames, None);
+        assert!(!c.streams[1].skips_frames());
+        let audio = Stream {
+            detectors: Some(vec!["silencedetect".into()]),
+            ..c.streams[1].clone()
+        };
+        assert!(audio.skips_frames(), "an audio monitor needs no B-frame");
+        assert!(error("[decode]\nthread = 1\n").contains("unknown field"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! detectors (and `avsyncdetect` across both), and a sink whose pad counts
 //! what flows.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use gst::prelude::*;
@@ -193,25 +193,55 @@ fn add_generated(
     Ok(())
 }
 
+/// Threads per software video decoder in the pipelines built from now on;
+/// 0 leaves the decoder its own choice.
+static DECODER_THREADS: AtomicU32 = AtomicU32::new(0);
+
+/// Decides the threads of the video decoders built from now on, for a
+/// process of `streams` streams: `threads` when given, else one per
+/// decoder once there are at least as many streams as cores this process
+/// may use (each core already has a stream: threads within one add memory
+/// and latency and buy nothing), else the decoder's own choice.
+pub fn plan_decoder_threads(streams: usize, threads: Option<u32>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let n = threads.unwrap_or(if streams >= cores { 1 } else { 0 });
+    DECODER_THREADS.store(n, Ordering::Relaxed);
+}
+
 /// `uridecodebin` on the stream's URI, each decoded pad linked to its chain
 /// as it comes; with `slices`, slicecheck's work done on the H.264 or HEVC
 /// parser it plugs before the decoder (lost slices and the quantiser for
-/// blockdetect).
+/// blockdetect). Software video decoders get the planned threads (see
+/// [`plan_decoder_threads`]) and, when the stream skips frames, skip the
+/// non-reference ones.
 fn add_decoder(pipeline: &gst::Pipeline, chain: Chain, slices: bool) -> Result<(), String> {
     let uri = resolve_uri(&chain.conf.uri)?;
     let dec = make("uridecodebin", None)?;
     dec.set_property("uri", &uri);
-    if slices {
-        if let Some(bin) = dec.downcast_ref::<gst::Bin>() {
-            bin.connect_deep_element_added(|_, _, element| {
-                let parser = element
-                    .factory()
-                    .is_some_and(|f| matches!(f.name().as_str(), "h264parse" | "h265parse"));
-                if parser {
-                    gstavmonitor::attach_slicecheck_to_parser(element);
-                }
-            });
-        }
+    let skip = chain.conf.skips_frames();
+    let threads = DECODER_THREADS.load(Ordering::Relaxed);
+    if let Some(bin) = dec.downcast_ref::<gst::Bin>() {
+        bin.connect_deep_element_added(move |_, _, element| {
+            let Some(factory) = element.factory() else {
+                return;
+            };
+            let name = factory.name();
+            if slices && matches!(name.as_str(), "h264parse" | "h265parse") {
+                gstavmonitor::attach_slicecheck_to_parser(element);
+            }
+            let video = factory
+                .metadata("klass")
+                .is_some_and(|k| k.contains("Decoder/Video"));
+            if !(video && name.starts_with("avdec_")) {
+                return;
+            }
+            if threads > 0 && element.has_property("max-threads") {
+                element.set_property("max-threads", threads.min(i32::MAX as u32) as i32);
+            }
+            if skip {
+                gstavmonitor::skip_nonreference_frames(element);
+            }
+        });
     }
     pipeline.add(&dec).map_err(|e| e.to_string())?;
     let chain = Arc::new(chain);
@@ -430,5 +460,81 @@ impl Chain {
             }
             gst::PadProbeReturn::Ok
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An H.264 file of `frames` 25 fps frames with 3 B-frames between
+    /// reference frames (none of them a reference), or `None` without x264.
+    fn ibbbp_file(frames: u32) -> Option<std::path::PathBuf> {
+        gst::init().ok()?;
+        gst::ElementFactory::find("x264enc")?;
+        gst::ElementFactory::find("avdec_h264")?;
+        let path = std::env::temp_dir().join(format!("avmonitor-ibbbp-{}.mp4", std::process::id()));
+        let p = gst::parse::launch(&format!(
+            "videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,width=320,height=240,framerate=25/1 \
+             ! x264enc speed-preset=ultrafast bframes=3 b-adapt=false b-pyramid=false \
+             ! mp4mux ! filesink location={}",
+            path.display()
+        ))
+        .ok()?;
+        play_to_end(&p);
+        Some(path)
+    }
+
+    fn play_to_end(p: &gst::Element) {
+        p.set_state(gst::State::Playing).unwrap();
+        let bus = p.bus().unwrap();
+        for m in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
+            match m.view() {
+                gst::MessageView::Eos(_) => break,
+                gst::MessageView::Error(e) => panic!("{}", e.error()),
+                _ => (),
+            }
+        }
+        p.set_state(gst::State::Null).unwrap();
+    }
+
+    /// Frames the video chain of `conf` saw, played to the end.
+    fn frames_seen(conf: &config::Stream) -> u64 {
+        gstavmonitor::plugin_register_static().unwrap();
+        let metrics = Arc::new(Metrics::new());
+        metrics.add_stream(&conf.id);
+        let built = build(conf, &metrics, false).unwrap();
+        play_to_end(built.pipeline.upcast_ref());
+        let label = crate::service::metrics::StreamLabel {
+            stream: conf.id.clone(),
+        };
+        let seen = metrics.frames.get_or_create(&label).get();
+        seen
+    }
+
+    #[test]
+    fn black_and_freeze_streams_skip_the_non_reference_frames() {
+        let Some(file) = ibbbp_file(100) else {
+            return;
+        };
+        let conf = |id: &str, detectors: &[&str], skip: Option<bool>| config::Stream {
+            id: id.into(),
+            uri: file.display().to_string(),
+            detectors: Some(detectors.iter().map(|d| d.to_string()).collect()),
+            properties: Default::default(),
+            realtime: Some(false),
+            skip_frames: skip,
+        };
+        let picture = conf("a", &["blackdetect", "freezedetect"], None);
+        assert!(picture.skips_frames());
+        let skipped = frames_seen(&picture);
+        // 100 frames, 3 in 4 of them non-reference B-frames
+        assert!((20..=35).contains(&skipped), "{skipped} frames");
+        // blockdetect needs them all; so does the setting
+        let block = conf("b", &["blackdetect", "blockdetect"], None);
+        assert!(!block.skips_frames());
+        assert_eq!(frames_seen(&block), 100);
+        assert_eq!(frames_seen(&conf("c", &["freezedetect"], Some(false))), 100);
+        let _ = std::fs::remove_file(file);
     }
 }
