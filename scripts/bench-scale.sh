@@ -16,6 +16,16 @@
 #
 #   scripts/bench-scale.sh [N...]        e.g. scripts/bench-scale.sh 1 10 40 60
 #   WINDOW=10 WARMUP=4 H264_N="1 2" scripts/bench-scale.sh
+#
+# `scripts/bench-scale.sh cost` prints instead the cost table a deployment
+# is planned from (docs/cost.md): for H.264 and HEVC at 1080p25 and 720p50
+# (8/6 Mb/s and 4/3 Mb/s, 3 B-frames, 2 s GOP, made once from the real
+# footage of scripts/footage.sh, with AAC stereo at 128 kb/s) played in
+# real time from files, one core (taskset -c 0): per detector set and
+# decoding option, the CPU and memory per stream, and the number of
+# streams one core holds before any falls behind (found by running that
+# many and one more). COST_MEDIA and COST_SETS pick rows, e.g.
+#   COST_MEDIA="h264-1080p25" COST_SETS="default skip" scripts/bench-scale.sh cost
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -35,11 +45,13 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 TICK=$(getconf CLK_TCK)
 
-config() { # kind n detectors
+config() { # kind-or-file n detectors [stream lines] [global lines]
+  local uri="bench:$1"
+  [ -f "$1" ] && uri="$1"
   {
-    printf '[http]\nlisten = "127.0.0.1:%s"\n' "$PORT"
+    printf '[http]\nlisten = "127.0.0.1:%s"\n%b' "$PORT" "${5:-}"
     for i in $(seq 1 "$2"); do
-      printf '[[stream]]\nid = "s%s"\nuri = "bench:%s"\ndetectors = %s\n' "$i" "$1" "$3"
+      printf '[[stream]]\nid = "s%s"\nuri = "%s"\ndetectors = %s\n%b' "$i" "$uri" "$3" "${4:-}"
     done
   } > "$TMP/c.toml"
 }
@@ -49,9 +61,9 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 metrics() { curl -s "http://127.0.0.1:$PORT/metrics" 2>/dev/null || true; }
 frames() { printf '%s\n' "$1" | awk -F'[ }]' '/^avmonitor_frames_total/ {print $0}' | sed 's/.*stream="\([^"]*\)"} /\1 /'; }
 
-# run kind n detectors -> prints "cpu_share rss_kb min_fps max_lag"
+# run kind n detectors [stream lines] [global lines] -> prints "cpu_share rss_kb min_fps max_lag downs"
 run() {
-  config "$1" "$2" "$3"
+  config "$@"
   taskset -c 0 "$BIN" --config "$TMP/c.toml" > "$TMP/out" 2> "$TMP/err" &
   local pid=$!
   sleep "$WARMUP"
@@ -70,6 +82,145 @@ run() {
   awk -v c="$((c1 - c0))" -v t="$TICK" -v w="$WINDOW" -v r="$rss" -v f="$minfps" -v l="$lag" -v d="$downs" \
     'BEGIN {printf "%.4f %d %.2f %.3f %d\n", c / t / w, r, f, l, d}'
 }
+
+
+MEDIA_DIR=${AVMONITOR_BENCH_MEDIA:-$HOME/.cache/avmonitor/bench}
+
+# media NAME CODEC WIDTH HEIGHT FPS KBPS -> prints the file, made once: the
+# three real clips of scripts/footage.sh one after the other (26.5 s),
+# scaled and brought to the frame rate, 3 B-frames, a 2 s GOP; AAC stereo
+media() {
+  local out="$MEDIA_DIR/$1.mp4"
+  if [ ! -s "$out" ]; then
+    mkdir -p "$MEDIA_DIR"
+    local f enc parse scale
+    f=$(bash scripts/footage.sh)
+    case $2 in
+      h264) enc="x264enc bitrate=$6 bframes=3 key-int-max=$(($5 * 2)) speed-preset=veryfast"; parse=h264parse ;;
+      hevc) enc="x265enc bitrate=$6 key-int-max=$(($5 * 2)) speed-preset=veryfast option-string=bframes=3"; parse=h265parse ;;
+    esac
+    scale="videoconvert ! videoscale ! video/x-raw,width=$3,height=$4,pixel-aspect-ratio=1/1"
+    echo "bench-scale: making $out (once)" >&2
+    # shellcheck disable=SC2086
+    gst-launch-1.0 -q -e concat name=c ! videoconvert ! videorate \
+      ! "video/x-raw,format=I420,width=$3,height=$4,framerate=$5/1,pixel-aspect-ratio=1/1" \
+      ! $enc ! $parse ! queue ! mux. \
+      audiotestsrc wave=pink-noise volume=0.1 num-buffers=1240 samplesperbuffer=1024 \
+      ! audio/x-raw,rate=48000,channels=2 ! voaacenc bitrate=128000 ! aacparse ! queue ! mux. \
+      mp4mux name=mux ! filesink location="$out.part" \
+      filesrc location="$f/bikes.mp4" ! decodebin ! $scale ! c. \
+      filesrc location="$f/Megamind.avi" ! decodebin ! $scale ! c. \
+      filesrc location="$f/bigbuckbunny.mp4" ! decodebin ! $scale ! c. >&2
+    mv "$out.part" "$out"
+  fi
+  echo "$out"
+}
+
+# behind BASE_FPS min_fps lag downs -> "YES" or "no": a stream analysed
+# fewer frames a second than each of two streams did (frames skipped by the
+# decoder are not counted, so the rate of two streams is the measure), or
+# lags, or went down
+behind() {
+  awk -v n="$1" -v f="$2" -v l="$3" -v d="$4" \
+    'BEGIN {print (f < 0.97 * n || l > 0.5 || d > 0) ? "YES" : "no"}'
+}
+
+# decode_only FILE PARSER N -> "cpu_share rss_kb": the same decoding in
+# plain GStreamer (gst-launch-1.0, N paced copies, one decoder thread), what
+# the service's figures compare with
+decode_only() {
+  local p="" i
+  for i in $(seq 1 "$3"); do
+    p="$p filesrc location=$1 ! qtdemux name=d$i d$i.video_0 ! queue ! $2 ! decodebin ! fakesink sync=true"
+    p="$p d$i.audio_0 ! queue ! aacparse ! avdec_aac ! fakesink sync=true"
+  done
+  # shellcheck disable=SC2086
+  taskset -c 0 gst-launch-1.0 -q $p > /dev/null 2>&1 &
+  local pid=$!
+  sleep "$WARMUP"
+  local c0 c1 rss
+  c0=$(cpu_ticks "$pid")
+  sleep "$WINDOW"
+  c1=$(cpu_ticks "$pid")
+  rss=$(rss_kb "$pid")
+  kill "$pid"; wait "$pid" 2> /dev/null || true
+  awk -v c="$((c1 - c0))" -v t="$TICK" -v w="$WINDOW" -v r="$rss" 'BEGIN {printf "%.4f %d\n", c / t / w, r}'
+}
+
+cost() {
+  local defaults='["blackdetect", "freezedetect", "silencedetect", "clipdetect", "loudnessmeter", "avsyncdetect"]'
+  local all='["blackdetect", "freezedetect", "blockdetect", "silencedetect", "clipdetect", "phasedetect", "loudnessmeter", "avsyncdetect"]'
+  local noframes='["blackdetect", "freezedetect", "silencedetect", "clipdetect", "loudnessmeter"]'
+  local audio='["silencedetect", "clipdetect", "loudnessmeter"]'
+  local medias=${COST_MEDIA:-h264-1080p25 h264-720p50 hevc-1080p25 hevc-720p50}
+  local sets=${COST_SETS:-default threads all skip audio}
+  echo "one core (taskset -c 0); live-paced files; window ${WINDOW} s after ${WARMUP} s; $(nproc --all) cores here"
+  echo
+  echo "| media | detectors | decoding | CPU per stream | memory per stream | streams per core |"
+  echo "|---|---|---|---|---|---|"
+  for m in $medias; do
+    local codec=${m%%-*} shape=${m#*-} file w h fps kbps
+    case $shape in
+      1080p25) w=1920 h=1080 fps=25 ;;
+      720p50) w=1280 h=720 fps=50 ;;
+    esac
+    case $m in
+      h264-1080p25) kbps=8000 ;;
+      h264-720p50) kbps=6000 ;;
+      hevc-1080p25) kbps=4000 ;;
+      hevc-720p50) kbps=3000 ;;
+    esac
+    file=$(media "$m" "$codec" "$w" "$h" "$fps" "$kbps")
+    local parser=h264parse
+    [ "$codec" = hevc ] && parser=h265parse
+    local dc2 dr2 dc6 dr6
+    read -r dc2 dr2 < <(decode_only "$file" "$parser" 2)
+    read -r dc6 dr6 < <(decode_only "$file" "$parser" 6)
+    awk -v m="$m" -v c="$dc2" -v a="$dr2" -v b="$dr6" \
+      'BEGIN {printf "| %s | none: gst-launch-1.0 decoding alone | every frame, 1 thread | %.1f%% | %.1f MB | - |\n", m, c * 50, (b - a) / 1024 / 4}'
+    for set in $sets; do
+      local dets stream_lines="realtime = true\n" global="" label decoding
+      case $set in
+        default) dets=$defaults label="default" decoding="every frame, 1 thread" ;;
+        threads) dets=$defaults label="default" decoding="every frame, $(nproc --all) threads (libav's choice unpinned)"
+          global="[decode]\nthreads = $(nproc --all)\n" ;;
+        all) dets=$all label="all eight" decoding="every frame, 1 thread" ;;
+        skip) dets=$noframes label="default without avsyncdetect" decoding="reference frames only, 1 thread" ;;
+        audio) dets=$audio label="audio only" decoding="reference frames only, 1 thread" ;;
+      esac
+      local cpu rss base_fps lag downs
+      read -r cpu rss base_fps lag downs < <(run "$file" 2 "$dets" "$stream_lines" "$global")
+      local per n
+      per=$(awk -v c="$cpu" 'BEGIN {printf "%.4f", c / 2}')
+      n=$(awk -v p="$per" 'BEGIN {n = int(0.95 / p); print (n < 1) ? 1 : n}')
+      # from the estimate, up while it holds, or down until it does
+      local held=0 tries=0 dir=0 rss_n=$rss n_rss=2
+      while [ "$tries" -lt 5 ] && [ "$n" -ge 1 ]; do
+        tries=$((tries + 1))
+        local c2 r2 f2 l2 d2 b
+        read -r c2 r2 f2 l2 d2 < <(run "$file" "$n" "$dets" "$stream_lines" "$global")
+        b=$(behind "$base_fps" "$f2" "$l2" "$d2")
+        echo "  $m $set: $n streams: CPU $(awk -v c="$c2" 'BEGIN {printf "%.0f%%", c * 100}'), min fps $f2, lag $l2 s, behind $b" >&2
+        if [ "$b" = no ]; then
+          held=$n rss_n=$r2 n_rss=$n
+          [ "$dir" = -1 ] && break
+          dir=1 n=$((n + 1))
+        else
+          [ "$dir" = 1 ] && break
+          dir=-1 n=$((n - 1))
+        fi
+      done
+      local mem
+      mem=$(awk -v a="$rss" -v b="$rss_n" -v n="$n_rss" 'BEGIN {if (n > 2) printf "%.1f MB", (b - a) / 1024 / (n - 2); else printf "-"}')
+      printf '| %s | %s | %s | %.1f%% | %s | %s |\n' "$m" "$label" "$decoding" "$(awk -v p="$per" 'BEGIN {print p * 100}')" "$mem" "$held"
+    done
+  done
+}
+
+if [ "${1:-}" = cost ]; then
+  cost
+  exit 0
+fi
 
 echo "one core (taskset -c 0), window ${WINDOW} s after ${WARMUP} s"
 echo

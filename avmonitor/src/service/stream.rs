@@ -193,6 +193,9 @@ fn add_generated(
     Ok(())
 }
 
+/// Decoded pictures the queue before the picture detectors holds.
+const VIDEO_QUEUE: u32 = 2;
+
 /// Threads per software video decoder in the pipelines built from now on;
 /// 0 leaves the decoder its own choice.
 static DECODER_THREADS: AtomicU32 = AtomicU32::new(0);
@@ -344,7 +347,17 @@ impl Chain {
             Medium::Audio => ("audioconvert", AUDIO_DETECTORS),
         };
         let detectors = self.conf.detectors();
-        let mut chain = vec![make("queue", None)?, make(convert, None)?];
+        let queue = make("queue", None)?;
+        if medium == Medium::Video {
+            // a few decoded pictures let decoding run ahead of the detectors
+            // on another core; more only hold memory (3 MB a 1080p picture:
+            // the default 10 MB and 1 s kept the decoder 3 pictures ahead
+            // of a paced stream, and its pool that much larger)
+            queue.set_property("max-size-buffers", VIDEO_QUEUE);
+            queue.set_property("max-size-bytes", 0u32);
+            queue.set_property("max-size-time", 0u64);
+        }
+        let mut chain = vec![queue, make(convert, None)?];
         for d in order.iter().filter(|d| detectors.iter().any(|x| x == *d)) {
             let e = make(d, Some(d))?;
             for (k, v) in self.conf.properties_of(d) {
@@ -468,16 +481,21 @@ mod tests {
     use super::*;
 
     /// An H.264 file of `frames` 25 fps frames with 3 B-frames between
-    /// reference frames (none of them a reference), or `None` without x264.
-    fn ibbbp_file(frames: u32) -> Option<std::path::PathBuf> {
+    /// reference frames (none of them a reference) and AAC stereo, or
+    /// `None` without the encoders.
+    fn ibbbp_file(name: &str, frames: u32) -> Option<std::path::PathBuf> {
         gst::init().ok()?;
-        gst::ElementFactory::find("x264enc")?;
-        gst::ElementFactory::find("avdec_h264")?;
-        let path = std::env::temp_dir().join(format!("avmonitor-ibbbp-{}.mp4", std::process::id()));
+        for e in ["x264enc", "avdec_h264", "voaacenc", "avdec_aac"] {
+            gst::ElementFactory::find(e)?;
+        }
+        let path =
+            std::env::temp_dir().join(format!("avmonitor-{name}-{}.mp4", std::process::id()));
         let p = gst::parse::launch(&format!(
             "videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,width=320,height=240,framerate=25/1 \
-             ! x264enc speed-preset=ultrafast bframes=3 b-adapt=false b-pyramid=false \
-             ! mp4mux ! filesink location={}",
+             ! x264enc speed-preset=ultrafast bframes=3 b-adapt=false b-pyramid=false ! queue ! m. \
+             audiotestsrc num-buffers={} samplesperbuffer=1920 ! audio/x-raw,rate=48000,channels=2 \
+             ! voaacenc ! queue ! m. mp4mux name=m ! filesink location={}",
+            frames,
             path.display()
         ))
         .ok()?;
@@ -512,9 +530,62 @@ mod tests {
         seen
     }
 
+    /// The decoders' own formats go to the detectors: I420 from avdec_h264,
+    /// planar F32 from avdec_aac; the converters stay in passthrough.
+    #[test]
+    fn converters_stay_in_passthrough_for_the_decoders_formats() {
+        use gst_base::prelude::*;
+        let Some(file) = ibbbp_file("passthrough", 25) else {
+            return;
+        };
+        gstavmonitor::plugin_register_static().unwrap();
+        let conf = config::Stream {
+            id: "p".into(),
+            uri: file.display().to_string(),
+            detectors: Some(vec!["blackdetect".into(), "silencedetect".into()]),
+            properties: Default::default(),
+            realtime: Some(false),
+            skip_frames: None,
+        };
+        let metrics = Arc::new(Metrics::new());
+        let built = build(&conf, &metrics, false).unwrap();
+        let p = built.pipeline;
+        p.set_state(gst::State::Playing).unwrap();
+        let bus = p.bus().unwrap();
+        let mut converters = Vec::new();
+        for m in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
+            match m.view() {
+                gst::MessageView::Eos(_) => break,
+                gst::MessageView::Error(e) => panic!("{}", e.error()),
+                _ => (),
+            }
+        }
+        for e in p.iterate_recurse().into_iter().flatten() {
+            let name = match e.type_().name() {
+                "GstVideoConvert" => "videoconvert".to_string(),
+                "GstAudioConvert" => "audioconvert".to_string(),
+                _ => continue,
+            };
+            {
+                let t = e.downcast_ref::<gst_base::BaseTransform>().unwrap();
+                converters.push((name, t.is_passthrough()));
+            }
+        }
+        p.set_state(gst::State::Null).unwrap();
+        converters.sort();
+        assert_eq!(
+            converters,
+            [
+                ("audioconvert".to_string(), true),
+                ("videoconvert".to_string(), true)
+            ]
+        );
+        let _ = std::fs::remove_file(file);
+    }
+
     #[test]
     fn black_and_freeze_streams_skip_the_non_reference_frames() {
-        let Some(file) = ibbbp_file(100) else {
+        let Some(file) = ibbbp_file("skip", 100) else {
             return;
         };
         let conf = |id: &str, detectors: &[&str], skip: Option<bool>| config::Stream {
