@@ -210,3 +210,26 @@ fn luma_measurements_when_asked() {
         assert!(m.iter().all(|s| !is_measurement(s)), "{m:?}");
     }
 }
+
+/// With `frame-step` 4 only frames 0, 4, 8, ... are analysed: black over
+/// frames 10 to 69 starts at frame 12 and ends at frame 72, and the frames
+/// between pass through untouched.
+#[test]
+fn frame_step_analyses_one_frame_in_n() {
+    let info = info(VideoFormat::I420, 64, 48);
+    let mut r = Run::new(
+        "blackdetect",
+        &[("min-duration", &(20 * F)), ("frame-step", &4u32)],
+        &info.to_caps().unwrap(),
+    );
+    let mut evs = Vec::new();
+    for i in 0..100u64 {
+        let luma = if (10..70).contains(&i) { 16 } else { 126 };
+        for m in r.push(flat(&info, luma, Some(i * F), Some(F))) {
+            evs.push((i, ev(&m)));
+        }
+    }
+    let got: Vec<(u64, &str, u64)> = evs.iter().map(|(i, e)| (*i, e.kind, e.ts)).collect();
+    // the start is known at frame 32 (frames 12..=32 span 20 frames' time)
+    assert_eq!(got, [(32, "start", 12 * F), (72, "end", 72 * F)]);
+}

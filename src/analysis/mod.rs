@@ -51,6 +51,11 @@ pub trait VideoDetector: Sized {
     /// A new segment began without a flush: frame times before it say
     /// nothing about the ones after it.
     fn new_segment(&mut self) {}
+
+    /// Analyse one frame in this many (the others pass unlooked at).
+    fn frame_step(_config: &Self::Config) -> u32 {
+        1
+    }
 }
 
 impl VideoDetector for black::BlackDetector {
@@ -65,6 +70,9 @@ impl VideoDetector for black::BlackDetector {
         black::BlackDetector::set_config(self, config)
     }
     type Event = black::BlackEvent;
+    fn frame_step(config: &Self::Config) -> u32 {
+        config.frame_step
+    }
     fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
         black::BlackDetector::push(self, plane, pts, end, out);
     }
@@ -85,6 +93,9 @@ impl VideoDetector for freeze::FreezeDetector {
         freeze::FreezeDetector::set_config(self, config)
     }
     type Event = freeze::FreezeEvent;
+    fn frame_step(config: &Self::Config) -> u32 {
+        config.frame_step
+    }
     fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
         freeze::FreezeDetector::push(self, plane, pts, end, out);
     }

@@ -87,6 +87,7 @@ impl ObjectImpl for BlackDetect {
                 glue::min_duration_property(d.min_duration),
             ];
             v.extend(videodetect::region_properties());
+            v.push(videodetect::frame_step_property());
             v.extend(glue::Measurements::properties(WHAT));
             v
         });
@@ -101,6 +102,7 @@ impl ObjectImpl for BlackDetect {
             "pixel-threshold" => s.pixel_threshold = value.get().expect("type checked upstream"),
             "ratio" => s.ratio = value.get().expect("type checked upstream"),
             "min-duration" => s.min_duration = value.get().expect("type checked upstream"),
+            "frame-step" => s.frame_step = value.get().expect("type checked upstream"),
             "region-x" | "region-y" | "region-width" | "region-height" => {
                 videodetect::set_region_property(&mut s.region, name, value)
             }
@@ -120,6 +122,7 @@ impl ObjectImpl for BlackDetect {
             "pixel-threshold" => s.pixel_threshold.to_value(),
             "ratio" => s.ratio.to_value(),
             "min-duration" => s.min_duration.to_value(),
+            "frame-step" => s.frame_step.to_value(),
             name @ ("region-x" | "region-y" | "region-width" | "region-height") => {
                 videodetect::region_property(&s.region, name)
             }

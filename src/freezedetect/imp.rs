@@ -79,6 +79,7 @@ impl ObjectImpl for FreezeDetect {
                 glue::min_duration_property(d.min_duration),
             ];
             v.extend(videodetect::region_properties());
+            v.push(videodetect::frame_step_property());
             v.extend(glue::Measurements::properties(WHAT));
             v
         });
@@ -92,6 +93,7 @@ impl ObjectImpl for FreezeDetect {
         match name {
             "threshold" => s.threshold = value.get().expect("type checked upstream"),
             "min-duration" => s.min_duration = value.get().expect("type checked upstream"),
+            "frame-step" => s.frame_step = value.get().expect("type checked upstream"),
             "region-x" | "region-y" | "region-width" | "region-height" => {
                 videodetect::set_region_property(&mut s.region, name, value)
             }
@@ -110,6 +112,7 @@ impl ObjectImpl for FreezeDetect {
         match pspec.name() {
             "threshold" => s.threshold.to_value(),
             "min-duration" => s.min_duration.to_value(),
+            "frame-step" => s.frame_step.to_value(),
             name @ ("region-x" | "region-y" | "region-width" | "region-height") => {
                 videodetect::region_property(&s.region, name)
             }

@@ -221,6 +221,36 @@ fn add_decoder(pipeline: &gst::Pipeline, chain: Chain, slices: bool) -> Result<(
     let uri = resolve_uri(&chain.conf.uri)?;
     let dec = make("uridecodebin", None)?;
     dec.set_property("uri", &uri);
+    // a medium no detector watches is not decoded at all (an audio
+    // monitor does not pay for decoding the picture): it leaves
+    // uridecodebin coded, for a sink
+    let detectors = chain.conf.detectors();
+    let watches = |list: &[&str]| {
+        detectors
+            .iter()
+            .any(|d| list.contains(&d.as_str()) || d == SYNC_DETECTOR)
+    };
+    let unwatched = match (watches(VIDEO_DETECTORS), watches(AUDIO_DETECTORS)) {
+        (true, false) => Some("Decoder/Audio"),
+        (false, true) => Some("Decoder/Video"),
+        _ => None,
+    };
+    if let Some(klass) = unwatched {
+        // instead of plugging that medium's decoder, uridecodebin exposes
+        // its coded pad (GST_AUTOPLUG_SELECT_EXPOSE), which goes to a sink
+        let choice = gst::glib::Type::from_name("GstAutoplugSelectResult")
+            .and_then(gst::glib::EnumClass::with_type);
+        if let Some(choice) = choice {
+            dec.connect("autoplug-select", false, move |args| {
+                let decoder = args
+                    .get(3)
+                    .and_then(|v| v.get::<gst::ElementFactory>().ok())
+                    .and_then(|f| f.metadata("klass").map(|k| k.contains(klass)))
+                    .unwrap_or(false);
+                choice.to_value(if decoder { 1 } else { 0 })
+            });
+        }
+    }
     let skip = chain.conf.skips_frames();
     let threads = DECODER_THREADS.load(Ordering::Relaxed);
     if let Some(bin) = dec.downcast_ref::<gst::Bin>() {
@@ -300,12 +330,13 @@ impl Chain {
             .as_ref()
             .and_then(|c| c.structure(0).map(|s| s.name().to_string()))
             .unwrap_or_default();
-        let medium = if name.starts_with("video/") {
+        let medium = if name == "video/x-raw" {
             Medium::Video
-        } else if name.starts_with("audio/") {
+        } else if name == "audio/x-raw" {
             Medium::Audio
         } else {
-            // subtitles, data: to a sink, so the demuxer never sees not-linked
+            // subtitles, data, a medium left coded: to a sink, so the
+            // demuxer never sees not-linked
             if let Ok(sink) = self.sink_only() {
                 let _ = pad.link(&sink);
             }
@@ -480,6 +511,13 @@ impl Chain {
 mod tests {
     use super::*;
 
+    /// Registers the plugin once per process (again would give its
+    /// elements' classes a factory that is gone).
+    fn register() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| gstavmonitor::plugin_register_static().unwrap());
+    }
+
     /// An H.264 file of `frames` 25 fps frames with 3 B-frames between
     /// reference frames (none of them a reference) and AAC stereo, or
     /// `None` without the encoders.
@@ -518,7 +556,7 @@ mod tests {
 
     /// Frames the video chain of `conf` saw, played to the end.
     fn frames_seen(conf: &config::Stream) -> u64 {
-        gstavmonitor::plugin_register_static().unwrap();
+        register();
         let metrics = Arc::new(Metrics::new());
         metrics.add_stream(&conf.id);
         let built = build(conf, &metrics, false).unwrap();
@@ -538,7 +576,7 @@ mod tests {
         let Some(file) = ibbbp_file("passthrough", 25) else {
             return;
         };
-        gstavmonitor::plugin_register_static().unwrap();
+        register();
         let conf = config::Stream {
             id: "p".into(),
             uri: file.display().to_string(),
@@ -580,6 +618,64 @@ mod tests {
                 ("videoconvert".to_string(), true)
             ]
         );
+        let _ = std::fs::remove_file(file);
+    }
+
+    /// The decoders a played stream had, by klass.
+    fn decoders_of(conf: &config::Stream) -> (bool, bool, u64) {
+        register();
+        let metrics = Arc::new(Metrics::new());
+        metrics.add_stream(&conf.id);
+        let built = build(conf, &metrics, false).unwrap();
+        let p = built.pipeline;
+        p.set_state(gst::State::Playing).unwrap();
+        let bus = p.bus().unwrap();
+        for m in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
+            match m.view() {
+                gst::MessageView::Eos(_) => break,
+                gst::MessageView::Error(e) => panic!("{}", e.error()),
+                _ => (),
+            }
+        }
+        let klass = |k: &str| {
+            p.iterate_recurse()
+                .into_iter()
+                .flatten()
+                .any(|e| e.metadata("klass").is_some_and(|m| m.contains(k)))
+        };
+        let found = (klass("Decoder/Video"), klass("Decoder/Audio"));
+        p.set_state(gst::State::Null).unwrap();
+        let label = crate::service::metrics::StreamLabel {
+            stream: conf.id.clone(),
+        };
+        let samples = metrics.samples.get_or_create(&label).get();
+        (found.0, found.1, samples)
+    }
+
+    /// A medium no detector watches is not decoded: an audio monitor gets
+    /// no video decoder, a picture monitor no audio decoder.
+    #[test]
+    fn an_unwatched_medium_is_not_decoded() {
+        let Some(file) = ibbbp_file("unwatched", 25) else {
+            return;
+        };
+        let conf = |detectors: &[&str]| config::Stream {
+            id: "u".into(),
+            uri: file.display().to_string(),
+            detectors: Some(detectors.iter().map(|d| d.to_string()).collect()),
+            properties: Default::default(),
+            realtime: Some(false),
+            skip_frames: None,
+        };
+        let (video, audio, samples) = decoders_of(&conf(&["silencedetect", "loudnessmeter"]));
+        assert!(
+            !video && audio && samples > 40_000,
+            "{video} {audio} {samples}"
+        );
+        let (video, audio, _) = decoders_of(&conf(&["blackdetect"]));
+        assert!(video && !audio);
+        let (video, audio, _) = decoders_of(&conf(&["blackdetect", "silencedetect"]));
+        assert!(video && audio);
         let _ = std::fs::remove_file(file);
     }
 

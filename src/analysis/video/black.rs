@@ -21,6 +21,9 @@ pub struct BlackConfig {
     /// `None`: no measurements, and frames that cannot be black are only
     /// scanned until that is sure.
     pub measurements: Option<u64>,
+    /// The element analyses one frame in this many (1: every frame); the
+    /// detector sees only those.
+    pub frame_step: u32,
 }
 
 impl Default for BlackConfig {
@@ -31,6 +34,7 @@ impl Default for BlackConfig {
             min_duration: 2_000_000_000,
             region: Region::default(),
             measurements: None,
+            frame_step: 1,
         }
     }
 }

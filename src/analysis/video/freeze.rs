@@ -33,6 +33,9 @@ pub struct FreezeConfig {
     /// Nanoseconds between difference measurements (`Some(0)`: one per
     /// frame); `None`: no measurements.
     pub measurements: Option<u64>,
+    /// The element analyses one frame in this many (1: every frame); the
+    /// detector sees only those.
+    pub frame_step: u32,
 }
 
 impl Default for FreezeConfig {
@@ -42,6 +45,7 @@ impl Default for FreezeConfig {
             min_duration: 2_000_000_000,
             region: Region::default(),
             measurements: None,
+            frame_step: 1,
         }
     }
 }
