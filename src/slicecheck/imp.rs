@@ -123,6 +123,13 @@ impl BaseTransformImpl for SliceCheck {
                     .map(|l| (l.first, l.end))
                     .collect::<Vec<_>>()
             );
+        } else if loss.tainted {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "frame at {} refers to a picture that lost slices or was skipped",
+                buf.pts().display()
+            );
         }
         Ok(gst::FlowSuccess::Ok)
     }
