@@ -541,7 +541,8 @@ mod tests {
         Some(path)
     }
 
-    fn play_to_end(p: &gst::Element) {
+    /// Plays `p` to its EOS (left in PLAYING, for a look inside).
+    fn play(p: &gst::Element) {
         p.set_state(gst::State::Playing).unwrap();
         let bus = p.bus().unwrap();
         for m in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
@@ -551,6 +552,10 @@ mod tests {
                 _ => (),
             }
         }
+    }
+
+    fn play_to_end(p: &gst::Element) {
+        play(p);
         p.set_state(gst::State::Null).unwrap();
     }
 
@@ -588,16 +593,8 @@ mod tests {
         let metrics = Arc::new(Metrics::new());
         let built = build(&conf, &metrics, false).unwrap();
         let p = built.pipeline;
-        p.set_state(gst::State::Playing).unwrap();
-        let bus = p.bus().unwrap();
+        play(p.upcast_ref());
         let mut converters = Vec::new();
-        for m in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
-            match m.view() {
-                gst::MessageView::Eos(_) => break,
-                gst::MessageView::Error(e) => panic!("{}", e.error()),
-                _ => (),
-            }
-        }
         for e in p.iterate_recurse().into_iter().flatten() {
             let name = match e.type_().name() {
                 "GstVideoConvert" => "videoconvert".to_string(),
@@ -628,15 +625,7 @@ mod tests {
         metrics.add_stream(&conf.id);
         let built = build(conf, &metrics, false).unwrap();
         let p = built.pipeline;
-        p.set_state(gst::State::Playing).unwrap();
-        let bus = p.bus().unwrap();
-        for m in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
-            match m.view() {
-                gst::MessageView::Eos(_) => break,
-                gst::MessageView::Error(e) => panic!("{}", e.error()),
-                _ => (),
-            }
-        }
+        play(p.upcast_ref());
         let klass = |k: &str| {
             p.iterate_recurse()
                 .into_iter()
