@@ -4,8 +4,8 @@
 use gst::prelude::*;
 
 /// Makes a software decoder (`avdec_*`) skip the frames no other frame
-/// refers to: the non-reference B-frames of an IBBP stream, up to two
-/// thirds of its frames, at no cost to black, freeze or audio detection
+/// refers to: the non-reference B-frames, three frames in four of an IBBBP
+/// stream without B-pyramid (fewer with it), at no cost to black, freeze or audio detection
 /// beyond their timing (a defect's start and end then fall on the nearest
 /// decoded frame, at most the distance between reference frames away).
 /// Not for `blockdetect` (corruption shows in any frame) nor
