@@ -16,8 +16,7 @@ use gst::prelude::*;
 /// property cannot do it: gst-libav 1.22 hands the property's values (1
 /// "Skip B-frames", 2, 5 "Skip everything") to libav unchanged, where
 /// skipping starts at 8 (`AVDISCARD_NONREF`), so every value skips nothing.
-/// Other decoders ignore the mark (only `TRICKMODE_KEY_UNITS` is acted on by
-/// GStreamer's video decoder base class), and their frames are all decoded.
+/// Meant for `avdec_*` (what other decoders make of the mark is theirs).
 /// Downstream elements see the segment with the trick-mode flag.
 pub fn skip_nonreference_frames(decoder: &gst::Element) {
     let Some(pad) = decoder.static_pad("sink") else {
