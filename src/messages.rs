@@ -91,6 +91,22 @@ impl Times {
             running_time: time_from_field(field(s, "running-time")?),
         })
     }
+
+    /// The start of element `name`'s measurement message at these times
+    /// (`event` = "measurement"), for its own fields to follow.
+    pub(crate) fn measurement(&self, name: &str) -> gst::structure::Builder {
+        self.write(gst::Structure::builder(name).field("event", "measurement"))
+    }
+
+    /// The times of `s` when it is a measurement message; `None` for a
+    /// start or end.
+    pub(crate) fn read_measurement(s: &gst::StructureRef) -> Result<Option<Self>, MessageError> {
+        if field::<&str>(s, "event")? == "measurement" {
+            Times::read(s).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
 }
 
 /// Start or end of a defect.

@@ -46,7 +46,7 @@ impl AvSyncDetectMessage {
                 observations,
                 method,
             } => at
-                .write(gst::Structure::builder(Self::NAME).field("event", "measurement"))
+                .measurement(Self::NAME)
                 .field("offset-ms", *offset_ms)
                 .field("confidence", *confidence)
                 .field("observations", *observations)
@@ -67,9 +67,9 @@ impl AvSyncDetectMessage {
 
     pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
         check_name(s, Self::NAME)?;
-        if field::<&str>(s, "event")? == "measurement" {
+        if let Some(at) = Times::read_measurement(s)? {
             return Ok(AvSyncDetectMessage::Measurement {
-                at: Times::read(s)?,
+                at,
                 offset_ms: field(s, "offset-ms")?,
                 confidence: field(s, "confidence")?,
                 observations: field(s, "observations")?,

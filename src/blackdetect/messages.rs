@@ -56,7 +56,7 @@ impl BlackDetectMessage {
                 luma_max,
                 frames,
             } => at
-                .write(gst::Structure::builder(Self::NAME).field("event", "measurement"))
+                .measurement(Self::NAME)
                 .field("luma-min", *luma_min)
                 .field("luma-mean", *luma_mean)
                 .field("luma-max", *luma_max)
@@ -67,9 +67,9 @@ impl BlackDetectMessage {
 
     pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
         check_name(s, Self::NAME)?;
-        if field::<&str>(s, "event")? == "measurement" {
+        if let Some(at) = Times::read_measurement(s)? {
             return Ok(BlackDetectMessage::Measurement {
-                at: Times::read(s)?,
+                at,
                 luma_min: field(s, "luma-min")?,
                 luma_mean: field(s, "luma-mean")?,
                 luma_max: field(s, "luma-max")?,

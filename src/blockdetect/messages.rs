@@ -72,7 +72,7 @@ impl BlockDetectMessage {
                 frames,
                 corrupted_frames,
             } => at
-                .write(gst::Structure::builder(Self::NAME).field("event", "measurement"))
+                .measurement(Self::NAME)
                 .field("blockiness", *blockiness)
                 .field("frames", *frames)
                 .field("corrupted-frames", *corrupted_frames)
@@ -82,9 +82,9 @@ impl BlockDetectMessage {
 
     pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
         check_name(s, Self::NAME)?;
-        if field::<&str>(s, "event")? == "measurement" {
+        if let Some(at) = Times::read_measurement(s)? {
             return Ok(BlockDetectMessage::Measurement {
-                at: Times::read(s)?,
+                at,
                 blockiness: field(s, "blockiness")?,
                 frames: field(s, "frames")?,
                 corrupted_frames: field(s, "corrupted-frames")?,

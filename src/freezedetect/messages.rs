@@ -53,7 +53,7 @@ impl FreezeDetectMessage {
                 difference,
                 frames,
             } => at
-                .write(gst::Structure::builder(Self::NAME).field("event", "measurement"))
+                .measurement(Self::NAME)
                 .field("difference", *difference)
                 .field("frames", *frames)
                 .build(),
@@ -62,9 +62,9 @@ impl FreezeDetectMessage {
 
     pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
         check_name(s, Self::NAME)?;
-        if field::<&str>(s, "event")? == "measurement" {
+        if let Some(at) = Times::read_measurement(s)? {
             return Ok(FreezeDetectMessage::Measurement {
-                at: Times::read(s)?,
+                at,
                 difference: field(s, "difference")?,
                 frames: field(s, "frames")?,
             });

@@ -48,7 +48,7 @@ impl LoudnessMeterMessage {
                 sample_peak_db,
                 true_peak_db,
             } => at
-                .write(gst::Structure::builder(Self::NAME).field("event", "measurement"))
+                .measurement(Self::NAME)
                 .field("momentary", *momentary)
                 .field("short-term", *short_term)
                 .field("integrated", *integrated)
@@ -70,9 +70,9 @@ impl LoudnessMeterMessage {
 
     pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
         check_name(s, Self::NAME)?;
-        if field::<&str>(s, "event")? == "measurement" {
+        if let Some(at) = Times::read_measurement(s)? {
             return Ok(LoudnessMeterMessage::Measurement {
-                at: Times::read(s)?,
+                at,
                 momentary: field(s, "momentary")?,
                 short_term: field(s, "short-term")?,
                 integrated: field(s, "integrated")?,

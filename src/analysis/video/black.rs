@@ -91,7 +91,7 @@ struct LumaSums {
 }
 
 /// The lowest and highest luma code value in `rect`.
-pub fn extremes(plane: &LumaPlane<'_>, rect: Rect, scratch: &mut Vec<u16>) -> (u32, u32) {
+fn extremes(plane: &LumaPlane<'_>, rect: Rect, scratch: &mut Vec<u16>) -> (u32, u32) {
     let mut lo = u32::MAX;
     let mut hi = 0u32;
     for y in rect.y0..rect.y1 {
