@@ -78,12 +78,11 @@ impl Measurements {
         self.post.then_some(self.interval)
     }
 
-    /// The two properties; `what` says what is measured.
-    pub fn properties(what: &str) -> Vec<glib::ParamSpec> {
+    /// The two properties; `what` says what is measured, `cost` why
+    /// it is off by default.
+    pub fn properties(what: &str, cost: &str) -> Vec<glib::ParamSpec> {
         let d = Measurements::default();
-        let blurb = format!(
-            "Post a measurement of {what} every interval (off by default: it costs a full scan of each frame)"
-        );
+        let blurb = format!("Post a measurement of {what} every interval ({cost})");
         vec![
             glib::ParamSpecBoolean::builder("post-messages")
                 .nick("Post measurements")

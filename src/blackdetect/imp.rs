@@ -22,6 +22,9 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 /// What `post-messages` measures.
 const WHAT: &str = "luma (minimum, mean and maximum of the analysed pixels)";
 
+/// Why `post-messages` is off by default.
+const COST: &str = "off by default: it costs a full scan of each frame, where black detection mostly stops early";
+
 /// The properties are the kernel's config, whose `Default` is every
 /// default, and whether and how often to measure.
 pub struct BlackDetect {
@@ -88,7 +91,7 @@ impl ObjectImpl for BlackDetect {
             ];
             v.extend(videodetect::region_properties());
             v.push(videodetect::frame_step_property());
-            v.extend(glue::Measurements::properties(WHAT));
+            v.extend(glue::Measurements::properties(WHAT, COST));
             v
         });
         PROPERTIES.as_ref()

@@ -22,6 +22,10 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 /// What `post-messages` measures.
 const WHAT: &str = "the largest picture difference from frame to frame";
 
+/// Why `post-messages` is off by default: not the cost, which is a message
+/// a second, but the bus traffic nobody asked for.
+const COST: &str = "off by default to keep the bus quiet; it costs little, as the difference is computed anyway";
+
 /// The properties are the kernel's config, whose `Default` is every
 /// default, and whether and how often to measure.
 pub struct FreezeDetect {
@@ -80,7 +84,7 @@ impl ObjectImpl for FreezeDetect {
             ];
             v.extend(videodetect::region_properties());
             v.push(videodetect::frame_step_property());
-            v.extend(glue::Measurements::properties(WHAT));
+            v.extend(glue::Measurements::properties(WHAT, COST));
             v
         });
         PROPERTIES.as_ref()
