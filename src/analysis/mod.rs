@@ -11,7 +11,7 @@ pub mod video;
 
 use audio::{clip, loudness, phase, silence};
 use coded::slices;
-use video::{black, block, freeze};
+use video::{area, black, block, freeze};
 
 use audio::samples::AudioView;
 use audio::timing::AudioTime;
@@ -101,6 +101,26 @@ impl VideoDetector for freeze::FreezeDetector {
     }
     fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
         out.extend(freeze::FreezeDetector::close(self, reason));
+    }
+}
+
+impl VideoDetector for area::AreaDetector {
+    type Config = area::AreaConfig;
+    fn new(config: Self::Config) -> Self {
+        area::AreaDetector::new(config)
+    }
+    fn config(&self) -> Self::Config {
+        area::AreaDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        area::AreaDetector::set_config(self, config)
+    }
+    type Event = area::AreaEvent;
+    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
+        area::AreaDetector::push(self, plane, pts, end, out);
+    }
+    fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
+        area::AreaDetector::close(self, reason, out);
     }
 }
 

@@ -284,6 +284,29 @@ impl<'a> LumaPlane<'a> {
         }
     }
 
+    /// The luma code value of one pixel (`x < width`, `y < height`), for
+    /// kernels that read a sparse sample rather than whole rows.
+    #[inline]
+    pub fn at(&self, x: usize, y: usize) -> u32 {
+        let line = &self.data[y * self.stride..];
+        match self.layout {
+            LumaLayout::U8 { offset, step } => u32::from(line[offset + x * step]),
+            LumaLayout::U16 {
+                offset,
+                step,
+                shift,
+            } => {
+                let i = offset + x * step;
+                u32::from(u16::from_le_bytes([line[i], line[i + 1]]) >> shift)
+            }
+            LumaLayout::Rgb8 { r, g, b, step } => {
+                let p = x * step;
+                u32::from(rgb_to_luma(line[p + r], line[p + g], line[p + b]))
+            }
+            LumaLayout::V210 => u32::from(v210_luma(line, x)),
+        }
+    }
+
     /// Luma samples `x0..x1` of row `y`: borrowed when the layout is contiguous
     /// 8-bit, otherwise converted into `scratch`. Callers keep `rect` inside
     /// the picture (see [`Region::to_rect`]).
@@ -431,6 +454,7 @@ mod tests {
             Row::U16(r) => assert_eq!(r, &[20, 30, 40]),
             Row::U8(_) => panic!("packed rows are converted"),
         }
+        assert_eq!((p.at(0, 0), p.at(3, 0)), (10, 40));
         // P010: 10 bits in the high bits of each word
         let p010: Vec<u8> = [64u16 << 6, 940 << 6]
             .iter()
@@ -453,6 +477,7 @@ mod tests {
             Row::U16(r) => assert_eq!(r, &[64, 940]),
             Row::U8(_) => panic!(),
         }
+        assert_eq!((p.at(0, 0), p.at(1, 0)), (64, 940));
         // BGRx white and black
         let bgrx = [255u8, 255, 255, 0, 0, 0, 0, 0];
         let p = LumaPlane::new(
@@ -473,6 +498,7 @@ mod tests {
             Row::U16(r) => assert_eq!(r, &[255, 0]),
             Row::U8(_) => panic!(),
         }
+        assert_eq!((p.at(0, 0), p.at(1, 0)), (255, 0));
         // v210: one group, luma 1..6 * 100
         let y = [100u32, 200, 300, 400, 500, 600];
         let words = [
@@ -488,5 +514,6 @@ mod tests {
             Row::U16(r) => assert_eq!(r, &[100, 200, 300, 400, 500, 600]),
             Row::U8(_) => panic!(),
         }
+        assert_eq!((0..6).map(|x| p.at(x, 0)).collect::<Vec<_>>(), y);
     }
 }

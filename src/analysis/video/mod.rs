@@ -1,6 +1,7 @@
 //! Picture kernels: luma views of every format ([`frame`]), and the black,
-//! freeze and block-corruption detectors.
+//! freeze, block-corruption and active-area detectors.
 
+pub mod area;
 pub mod black;
 pub mod block;
 pub mod frame;
