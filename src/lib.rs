@@ -1,7 +1,7 @@
 //! avmonitor: GStreamer elements that watch media for defects and post bus
 //! messages, passing the media through untouched.
 //!
-//! Elements: `blackdetect`, `freezedetect`, `blockdetect` (video);
+//! Elements: `blackdetect`, `freezedetect`, `blockdetect`, `areadetect` (video);
 //! `silencedetect`, `clipdetect`, `phasedetect`, `loudnessmeter` (audio);
 //! `avsyncdetect` (both); `slicecheck` (coded H.264 and HEVC, before the
 //! decoder, for `blockdetect`). Loaded as a plugin (`libgstavmonitor.so`) or
@@ -24,6 +24,7 @@ use gst::glib;
 pub mod analysis;
 #[cfg(not(feature = "internals"))]
 mod analysis;
+mod areadetect;
 mod audiodetect;
 mod avsyncdetect;
 mod blackdetect;
@@ -51,7 +52,9 @@ pub use analysis::audio::loudness::AlarmKind as LoudnessAlarm;
 pub use analysis::audio::phase::PhaseKind;
 pub use analysis::avsync::{Media, Method};
 pub use analysis::event::EndReason;
+pub use analysis::video::area::{Area, AreaChange};
 pub use analysis::video::block::{BoxPx, Evidence};
+pub use areadetect::AreaDetectMessage;
 pub use avsyncdetect::AvSyncDetectMessage;
 pub use blackdetect::BlackDetectMessage;
 pub use blockdetect::BlockDetectMessage;
@@ -69,6 +72,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     blackdetect::register(plugin)?;
     freezedetect::register(plugin)?;
     blockdetect::register(plugin)?;
+    areadetect::register(plugin)?;
     avsyncdetect::register(plugin)?;
     silencedetect::register(plugin)?;
     clipdetect::register(plugin)?;

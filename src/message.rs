@@ -1,5 +1,6 @@
 //! Any of the plugin's messages, read once from a bus message.
 
+use crate::areadetect::AreaDetectMessage;
 use crate::avsyncdetect::AvSyncDetectMessage;
 use crate::blackdetect::BlackDetectMessage;
 use crate::blockdetect::BlockDetectMessage;
@@ -17,6 +18,7 @@ pub enum Message {
     Black(BlackDetectMessage),
     Freeze(FreezeDetectMessage),
     Block(BlockDetectMessage),
+    Area(AreaDetectMessage),
     Silence(SilenceDetectMessage),
     Clip(ClipDetectMessage),
     Phase(PhaseDetectMessage),
@@ -34,6 +36,7 @@ impl Message {
                 FreezeDetectMessage::from_structure(s).map(Message::Freeze)
             }
             BlockDetectMessage::NAME => BlockDetectMessage::from_structure(s).map(Message::Block),
+            AreaDetectMessage::NAME => AreaDetectMessage::from_structure(s).map(Message::Area),
             SilenceDetectMessage::NAME => {
                 SilenceDetectMessage::from_structure(s).map(Message::Silence)
             }
@@ -55,6 +58,7 @@ impl Message {
             Message::Black(m) => m.to_structure(),
             Message::Freeze(m) => m.to_structure(),
             Message::Block(m) => m.to_structure(),
+            Message::Area(m) => m.to_structure(),
             Message::Silence(m) => m.to_structure(),
             Message::Clip(m) => m.to_structure(),
             Message::Phase(m) => m.to_structure(),
@@ -69,6 +73,7 @@ impl Message {
             Message::Black(_) => BlackDetectMessage::NAME,
             Message::Freeze(_) => FreezeDetectMessage::NAME,
             Message::Block(_) => BlockDetectMessage::NAME,
+            Message::Area(_) => AreaDetectMessage::NAME,
             Message::Silence(_) => SilenceDetectMessage::NAME,
             Message::Clip(_) => ClipDetectMessage::NAME,
             Message::Phase(_) => PhaseDetectMessage::NAME,
@@ -86,6 +91,8 @@ impl Message {
             | Message::Freeze(FreezeDetectMessage::Measurement { .. }) => None,
             Message::Block(BlockDetectMessage::Corruption { event, .. }) => Some(event),
             Message::Block(BlockDetectMessage::Measurement { .. }) => None,
+            Message::Area(AreaDetectMessage::Change { event, .. }) => Some(event),
+            Message::Area(AreaDetectMessage::Measurement { .. }) => None,
             Message::Silence(m) => Some(&m.event),
             Message::Clip(m) => Some(&m.event),
             Message::Phase(m) => Some(&m.event),

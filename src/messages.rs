@@ -333,6 +333,47 @@ mod tests {
     }
 
     #[test]
+    fn area_round_trip_and_errors() {
+        use crate::analysis::video::area::{Area, AreaChange};
+        use crate::areadetect::AreaDetectMessage;
+        init();
+        let area = |x, y, width, height| Area {
+            x,
+            y,
+            width,
+            height,
+        };
+        for m in [
+            AreaDetectMessage::Change {
+                event: DefectEvent {
+                    kind: EventKind::End,
+                    at: at(80, Some(80), Some(1080)),
+                    duration: Some(40),
+                    reason: Some(EndReason::Recovered),
+                },
+                change: AreaChange::Changed,
+                area: area(0, 138, 1920, 804),
+                reference: area(240, 0, 1440, 1080),
+            },
+            AreaDetectMessage::Measurement {
+                at: at(120, None, Some(1120)),
+                area: area(0, 0, 1920, 1080),
+            },
+        ] {
+            let s = m.to_structure();
+            assert_eq!(s.name(), "areadetect");
+            assert_eq!(AreaDetectMessage::from_structure(&s).unwrap(), m);
+        }
+        let mut s = AreaDetectMessage::Measurement {
+            at: at(0, None, None),
+            area: area(0, 0, 1, 1),
+        }
+        .to_structure();
+        s.set("event", "start");
+        assert!(AreaDetectMessage::from_structure(&s).is_err());
+    }
+
+    #[test]
     fn freeze_round_trip_and_errors() {
         init();
         let m = FreezeDetectMessage::Freeze {

@@ -23,7 +23,8 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 const WHAT: &str = "luma (minimum, mean and maximum of the analysed pixels)";
 
 /// Why `post-messages` is off by default.
-const COST: &str = "off by default: it costs a full scan of each frame, where black detection mostly stops early";
+const COST: &str =
+    "off by default: it costs a full scan of each frame, where black detection mostly stops early";
 
 /// The properties are the kernel's config, whose `Default` is every
 /// default, and whether and how often to measure.

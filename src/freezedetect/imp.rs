@@ -24,7 +24,8 @@ const WHAT: &str = "the largest picture difference from frame to frame";
 
 /// Why `post-messages` is off by default: not the cost, which is a message
 /// a second, but the bus traffic nobody asked for.
-const COST: &str = "off by default to keep the bus quiet; it costs little, as the difference is computed anyway";
+const COST: &str =
+    "off by default to keep the bus quiet; it costs little, as the difference is computed anyway";
 
 /// The properties are the kernel's config, whose `Default` is every
 /// default, and whether and how often to measure.

@@ -268,6 +268,7 @@ pub const DETECTORS: &[&str] = &[
     "blackdetect",
     "freezedetect",
     "blockdetect",
+    "areadetect",
     "silencedetect",
     "clipdetect",
     "phasedetect",
