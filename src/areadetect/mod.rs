@@ -7,11 +7,12 @@
 //! the border is the median depth, and counts only when at least half of the
 //! lines end within a 64th of the picture of it (a straight edge). A side
 //! whose lines disagree (a dark scene, a fade, a black frame) keeps its last
-//! value; borders under `min-border` count as none. The reference area is
-//! the whole picture once a frame shows it, or else the first area the
-//! stream holds for `min-duration` (a letterboxed film from its start). An
-//! area away from the reference is reported once the same area has lasted
-//! `min-duration`. The buffers pass through untouched.
+//! value; borders under `min-border` count as none. A side's reference is no
+//! border once a frame shows that, or the border the stream holds from its
+//! first frame for `min-duration` (a letterboxed film). An area away from
+//! the reference is reported once the same area has lasted `min-duration`,
+//! each side that moved measured in at least half of its frames. The
+//! buffers pass through untouched.
 //!
 //! ```text
 //! gst-launch-1.0 -m uridecodebin uri=file:///media/in.mp4 ! areadetect ! fakesink

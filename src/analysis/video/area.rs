@@ -9,15 +9,19 @@
 //! a real border has a straight edge, while the dark edges of a night scene
 //! or a fade end raggedly, and a subtitle or logo in a bar covers too few
 //! lines to move the median. A side that does not count keeps its last
-//! value, so a dark scene or a black frame changes nothing.
+//! value (none until it is first measured), so a dark scene or a black
+//! frame changes nothing.
 //!
-//! The reference is the whole picture, confirmed by the first frame that
-//! shows it; until then an area the stream holds for `min_duration` becomes
-//! the reference instead (a letterboxed film from its first frame). A defect
-//! is an area away from the reference: it starts once the same area (within
-//! the tolerance) has lasted `min_duration`, back-dated to its first frame,
-//! and ends at the first frame back at the reference. Each area the stream holds for `min_duration` is
-//! also reported as a measurement, once.
+//! Each side's reference is no border, confirmed by the first frame that
+//! measures it so; a side whose border the stream has held from its first
+//! measured frame for `min_duration` takes that border as its reference
+//! instead (a letterboxed film). A defect is an area with a side away from
+//! its confirmed reference: it starts once the same area (within the
+//! tolerance) has lasted `min_duration`, each side away measured in at
+//! least half of its frames (a border measured once in a dark scene and
+//! held since is no evidence), back-dated to the area's first frame; it
+//! ends at the first frame back at the reference. Each area the stream
+//! holds for `min_duration` is also reported as a measurement, once.
 
 use crate::analysis::event::{EndReason, EventTracker, Transition};
 use crate::analysis::video::frame::LumaPlane;
@@ -42,7 +46,7 @@ pub struct AreaConfig {
 impl Default for AreaConfig {
     fn default() -> Self {
         AreaConfig {
-            pixel_threshold: 0.10,
+            pixel_threshold: 0.05,
             min_border: 0.02,
             min_duration: 2_000_000_000,
         }
@@ -207,6 +211,26 @@ fn side(
     (agree >= half).then_some(median)
 }
 
+/// The area of the latest frames (each side measured or held), where it
+/// began, and how often each side was measured at it.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    borders: Borders,
+    since: u64,
+    frames: u32,
+    /// Frames in which each side was measured (not held) at its value.
+    seen: [u32; 4],
+}
+
+impl Candidate {
+    /// Whether side `s` was measured in at least half of the frames: a
+    /// border measured once in a dark scene and held since is no evidence
+    /// of a change.
+    fn evident(&self, s: usize) -> bool {
+        2 * self.seen[s] >= self.frames
+    }
+}
+
 /// Finds the active area of each frame and reports when it leaves the
 /// reference.
 #[derive(Debug, Clone)]
@@ -214,16 +238,19 @@ pub struct AreaDetector {
     config: AreaConfig,
     tracker: EventTracker,
     size: (usize, usize),
-    /// Each side's last counted border.
+    /// Each side's last measured border.
     held: [Option<u32>; 4],
+    /// Which sides this frame measured.
+    measured: [bool; 4],
     reference: Borders,
-    /// Whether a frame has shown the reference (or the stream held its
-    /// first area for `min_duration`).
-    confirmed: bool,
-    /// The area of the latest frames, and where it began.
-    candidate: Option<(Borders, u64)>,
-    /// The last area measured.
-    measured: Option<Borders>,
+    /// Which sides of the reference a frame has shown (or the stream held
+    /// for `min_duration` before any frame showed the whole picture's).
+    confirmed: [bool; 4],
+    candidate: Option<Candidate>,
+    /// The first frame with a side measured.
+    first: Option<u64>,
+    /// The last area posted as a measurement.
+    posted: Option<Borders>,
     /// The first and the latest frame's area of the defect.
     first_away: Borders,
     last_away: Borders,
@@ -239,10 +266,12 @@ impl AreaDetector {
             tracker: EventTracker::new(config.min_duration),
             size: (0, 0),
             held: [None; 4],
+            measured: [false; 4],
             reference: Borders::default(),
-            confirmed: false,
+            confirmed: [false; 4],
             candidate: None,
-            measured: None,
+            first: None,
+            posted: None,
             first_away: Borders::default(),
             last_away: Borders::default(),
             reported: false,
@@ -266,8 +295,9 @@ impl AreaDetector {
         [v, v, hz, hz]
     }
 
-    /// The borders of one frame, each side measured or held; `None` until
-    /// every side has been measured once.
+    /// The borders of one frame, each side measured or held (a side never
+    /// measured has none: a dark film's edges may never show); `None` until
+    /// a side has been measured.
     fn borders(&mut self, plane: &LumaPlane<'_>) -> Option<Borders> {
         let threshold = plane.range().code_at(self.config.pixel_threshold);
         let tol = self.tolerance();
@@ -275,12 +305,14 @@ impl AreaDetector {
         let min = [h, h, w, w].map(|d| (self.config.min_border * d as f64).ceil() as u32);
         let mut b = [0u32; 4];
         for s in [TOP, BOTTOM, LEFT, RIGHT] {
-            if let Some(d) = side(plane, s, threshold, tol[s], &mut self.depths) {
+            let d = side(plane, s, threshold, tol[s], &mut self.depths);
+            self.measured[s] = d.is_some();
+            if let Some(d) = d {
                 self.held[s] = Some(if d < min[s] { 0 } else { d });
             }
-            b[s] = self.held[s]?;
+            b[s] = self.held[s].unwrap_or(0);
         }
-        Some(Borders(b))
+        self.held.iter().any(Option::is_some).then_some(Borders(b))
     }
 
     /// One frame covering `pts..end`; events go to `out`.
@@ -297,42 +329,83 @@ impl AreaDetector {
             return;
         };
         let tol = self.tolerance();
-        let since = match self.candidate {
-            Some((c, since)) if c.near(&b, &tol) => since,
+        self.first.get_or_insert(pts);
+        let c = match self.candidate {
+            Some(c) if c.borders.near(&b, &tol) => c,
             _ => {
-                self.candidate = Some((b, pts));
                 if self.tracker.in_defect() && !self.reported {
                     // an area that keeps moving is no change of area (a
                     // dark scene's edges): the pending one is dropped, and
                     // the new area must last min-duration itself
                     self.tracker.close(EndReason::Recovered);
                 }
-                pts
+                Candidate {
+                    borders: b,
+                    since: pts,
+                    frames: 0,
+                    seen: [0; 4],
+                }
             }
         };
-        if end.saturating_sub(since) >= self.config.min_duration {
-            if !self.measured.is_some_and(|m| m.near(&b, &tol)) {
-                self.measured = Some(b);
+        let mut c = Candidate {
+            frames: c.frames + 1,
+            ..c
+        };
+        for s in 0..4 {
+            c.seen[s] += u32::from(self.measured[s]);
+        }
+        self.candidate = Some(c);
+        let held = end.saturating_sub(c.since) >= self.config.min_duration;
+        if held {
+            // a new area, each side that moved measured in most frames
+            let moved = |s: usize| {
+                self.posted
+                    .is_none_or(|p| c.borders.0[s].abs_diff(p.0[s]) > tol[s])
+            };
+            let new = (0..4).any(moved);
+            if new && (0..4).all(|s| !moved(s) || c.evident(s)) {
+                self.posted = Some(b);
                 out.push(AreaEvent::Measurement {
-                    timestamp: since,
+                    timestamp: c.since,
                     area: b.area(size.0, size.1),
                 });
             }
-            if !self.confirmed {
-                self.reference = b;
-                self.confirmed = true;
+        }
+        let mut away = false;
+        for (s, tol) in tol.into_iter().enumerate() {
+            let at_reference = b.0[s].abs_diff(self.reference.0[s]) <= tol;
+            if self.measured[s] && at_reference {
+                self.confirmed[s] = true;
+            } else if !self.confirmed[s] && held && c.evident(s) && Some(c.since) == self.first {
+                // the stream has held this side's border from its first
+                // measured frame, before any frame showed it at the edge:
+                // that is the reference (a letterboxed film). A side never
+                // confirmed either way (too dark to measure when the stream
+                // began) is not judged: it may be bars that were always
+                // there
+                self.reference.0[s] = b.0[s];
+                self.confirmed[s] = true;
+            } else if self.confirmed[s] && !at_reference && c.evident(s) {
+                // a border measured once in a dark scene and held since is
+                // no evidence of a change
+                away = true;
             }
         }
-        let at_reference = b.near(&self.reference, &tol);
-        self.confirmed |= at_reference;
-        let away = self.confirmed && !at_reference;
-        if away {
-            if !self.tracker.in_defect() {
-                self.first_away = b;
-            }
-            self.last_away = b;
+        if !away {
+            let t = self.tracker.push(false, pts, end);
+            self.emit(t, out);
+            return;
         }
-        let t = self.tracker.push(away, pts, end);
+        self.last_away = b;
+        // a defect begins where its area did, even if the evidence for it
+        // took some frames to come
+        let from = if self.tracker.in_defect() {
+            pts
+        } else {
+            self.first_away = c.borders;
+            c.since
+        };
+        let t = self.tracker.push(true, from, end);
         self.emit(t, out);
     }
 
@@ -533,6 +606,26 @@ mod tests {
                 .into_iter()
                 .map(|v| 16 + ((v - 16) as usize * (25 - k) / 25) as u8)
                 .collect()
+        }));
+        let evs = run(&mut d, &frames, 0);
+        assert!(changes(&evs).is_empty(), "{evs:?}");
+    }
+
+    #[test]
+    fn a_border_seen_once_is_no_change() {
+        let mut d = AreaDetector::new(config());
+        let mut frames: Vec<_> = (0..5).map(|i| picture([0; 4], i)).collect();
+        // one frame shows a pillarbox, then the sides go too dark to measure
+        // (a ragged dark margin) for 40 frames
+        frames.push(picture([0, 0, 30, 30], 5));
+        frames.extend((6..46).map(|i| {
+            let mut p = picture([0; 4], i);
+            for y in 0..H {
+                let m = 20 + (y * 7) % 25;
+                p[y * W..y * W + m].fill(20);
+                p[(y + 1) * W - m..(y + 1) * W].fill(20);
+            }
+            p
         }));
         let evs = run(&mut d, &frames, 0);
         assert!(changes(&evs).is_empty(), "{evs:?}");
