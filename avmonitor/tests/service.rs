@@ -479,3 +479,126 @@ fn a_lost_slice_in_a_file_is_reported_with_bitstream_evidence() {
     assert_eq!(starts.len(), 1, "{starts:?}");
     assert!(start.contains("\"running-time\":1400000000"), "{start}");
 }
+
+/// The broadcast preset runs areadetect: a letterbox that appears in a
+/// file for two seconds is an event with its area, and the area is a
+/// metric while it lasts.
+#[test]
+fn the_broadcast_preset_reports_a_changed_active_area() {
+    if !have(&["x264enc", "mp4mux", "videobox"]) {
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("avmonitor-area-{}.mp4", std::process::id()));
+    let p = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=125 pattern=snow ! video/x-raw,width=320,height=240,framerate=25/1 \
+         ! videobox name=box fill=black ! videoscale add-borders=false \
+         ! video/x-raw,format=I420,width=320,height=240,pixel-aspect-ratio=1/1 \
+         ! x264enc speed-preset=faster bitrate=3000 key-int-max=25 ! mp4mux ! filesink location={}",
+        path.display()
+    ))
+    .unwrap();
+    // a letterbox of 30 rows top and bottom on frames 25 to 74 (1 s to 3 s)
+    let vbox = p
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .by_name("box")
+        .unwrap();
+    let weak = vbox.downgrade();
+    let count = std::sync::atomic::AtomicU32::new(0);
+    vbox.static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let rows = match n {
+                25 => -40i32,
+                75 => 0,
+                _ => return gst::PadProbeReturn::Ok,
+            };
+            if let Some(v) = weak.upgrade() {
+                v.set_property("top", rows);
+                v.set_property("bottom", rows);
+            }
+            gst::PadProbeReturn::Ok
+        });
+    let bus = p.bus().unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(30),
+        &[gst::MessageType::Eos, gst::MessageType::Error],
+    )
+    .unwrap();
+    p.set_state(gst::State::Null).unwrap();
+    let conf = config_file(
+        "area.toml",
+        &format!(
+            r#"
+            [output]
+            measurements = true
+            [http]
+            listen = "127.0.0.1:0"
+            [[stream]]
+            id = "file"
+            uri = "{}"
+            realtime = true
+            detectors = ["broadcast"]
+            [stream.properties.areadetect]
+            min-duration = 1000000000
+            "#,
+            path.display()
+        ),
+    );
+    let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    let addr = svc.http_addr();
+    let start = svc.wait_for(
+        &["\"stream\":\"file\"", "areadetect", "\"event\":\"start\""],
+        20,
+    );
+    let (_, body) = get(&addr, "/metrics");
+    let gauge = |d: &str| {
+        metric(
+            &body,
+            &format!("avmonitor_active_area_pixels{{stream=\"file\",dimension=\"{d}\"}}"),
+        )
+    };
+    assert_eq!((gauge("y"), gauge("height")), (30.0, 180.0), "{body}");
+    assert_eq!(
+        metric(
+            &body,
+            "avmonitor_defect_active{stream=\"file\",detector=\"areadetect\"}"
+        ),
+        1.0
+    );
+    let end = svc.wait_for(
+        &["\"stream\":\"file\"", "areadetect", "\"event\":\"end\""],
+        20,
+    );
+    // the whole picture again, held for min-duration
+    svc.wait_for(
+        &[
+            "\"stream\":\"file\"",
+            "areadetect",
+            "\"event\":\"measurement\"",
+            "\"running-time\":3000000000",
+        ],
+        20,
+    );
+    let (code, lines) = svc.stop("-INT");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0);
+    for field in [
+        "\"running-time\":1000000000",
+        "\"change\":\"borders-appeared\"",
+        "\"y\":30",
+        "\"height\":180",
+        "\"reference-height\":240",
+    ] {
+        assert!(start.contains(field), "{field}: {start}");
+    }
+    assert!(end.contains("\"running-time\":3000000000"), "{end}");
+    // the letterbox, then the whole picture again, each measured once
+    let measured = lines
+        .iter()
+        .filter(|l| l.contains("areadetect") && l.contains("\"event\":\"measurement\""))
+        .count();
+    assert_eq!(measured, 3, "{lines:#?}");
+}

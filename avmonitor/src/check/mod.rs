@@ -148,6 +148,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 .map_err(|e| format!("{f}: {e}"))?;
         }
         profiles = c.profiles;
+        for p in profiles.values_mut() {
+            p.detectors = config::expand_presets(&p.detectors);
+        }
     }
     let profile = match profiles.remove(&profile_name) {
         Some(p) => p,

@@ -9,7 +9,7 @@ use gst::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Picture detectors, in the order they are chained.
-pub const VIDEO_DETECTORS: &[&str] = &["blackdetect", "freezedetect", "blockdetect"];
+pub const VIDEO_DETECTORS: &[&str] = &["blackdetect", "freezedetect", "areadetect", "blockdetect"];
 /// Audio detectors, in the order they are chained.
 pub const AUDIO_DETECTORS: &[&str] = &[
     "silencedetect",
@@ -29,8 +29,47 @@ pub const DEFAULT_DETECTORS: &[&str] = &[
     "avsyncdetect",
 ];
 
+/// What a broadcast probe watches for: the defaults, and the quiet failures
+/// that cost little to find (the active area).
+pub const BROADCAST_DETECTORS: &[&str] = &[
+    "blackdetect",
+    "freezedetect",
+    "areadetect",
+    "silencedetect",
+    "clipdetect",
+    "loudnessmeter",
+    "avsyncdetect",
+];
+
+/// Names that stand for a set of detectors in a `detectors` list.
+pub const PRESETS: &[(&str, &[&str])] = &[
+    ("default", DEFAULT_DETECTORS),
+    ("broadcast", BROADCAST_DETECTORS),
+];
+
 fn known(d: &str) -> bool {
-    VIDEO_DETECTORS.contains(&d) || AUDIO_DETECTORS.contains(&d) || d == SYNC_DETECTOR
+    VIDEO_DETECTORS.contains(&d)
+        || AUDIO_DETECTORS.contains(&d)
+        || d == SYNC_DETECTOR
+        || PRESETS.iter().any(|(name, _)| *name == d)
+}
+
+/// `detectors` with each preset name replaced by its detectors, each
+/// detector once, in the order first named.
+pub fn expand_presets(detectors: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in detectors {
+        let set = PRESETS.iter().find(|(name, _)| name == d).map_or_else(
+            || vec![d.clone()],
+            |(_, set)| set.iter().map(|s| s.to_string()).collect(),
+        );
+        for d in set {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+    }
+    out
 }
 
 /// A configuration that cannot be used: the key and the problem.
@@ -387,10 +426,12 @@ impl Stream {
         })
     }
 
+    /// Its detectors, presets expanded.
     pub fn detectors(&self) -> Vec<String> {
-        self.detectors
-            .clone()
-            .unwrap_or_else(|| DEFAULT_DETECTORS.iter().map(|s| s.to_string()).collect())
+        self.detectors.as_deref().map_or_else(
+            || DEFAULT_DETECTORS.iter().map(|s| s.to_string()).collect(),
+            expand_presets,
+        )
     }
 
     /// This stream with only the detectors of `only` (all when `None`),
@@ -399,6 +440,7 @@ impl Stream {
         let Some(only) = only else {
             return Some(self.clone());
         };
+        let only = expand_presets(only);
         let detectors: Vec<String> = self
             .detectors()
             .into_iter()
@@ -633,9 +675,14 @@ pub(crate) fn check_detectors(at: &str, detectors: &[String]) -> Result<(), Conf
     for d in detectors {
         if !known(d) {
             return err(format!(
-                "{at}: unknown detector \"{d}\" (known: {}, {}, {SYNC_DETECTOR})",
+                "{at}: unknown detector \"{d}\" (known: {}, {}, {SYNC_DETECTOR}; presets: {})",
                 VIDEO_DETECTORS.join(", "),
-                AUDIO_DETECTORS.join(", ")
+                AUDIO_DETECTORS.join(", "),
+                PRESETS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
     }
@@ -777,6 +824,37 @@ mod tests {
     fn error(text: &str) -> String {
         init();
         Config::from_toml(text).unwrap_err().0
+    }
+
+    #[test]
+    fn presets_stand_for_their_detectors() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            expand_presets(&names(&["broadcast"])),
+            names(BROADCAST_DETECTORS)
+        );
+        // each detector once, in the order first named
+        assert_eq!(
+            expand_presets(&names(&["blockdetect", "default", "blackdetect"]))[..3],
+            names(&["blockdetect", "blackdetect", "freezedetect"])[..]
+        );
+        let s = Stream {
+            id: "a".into(),
+            uri: "demo:1".into(),
+            detectors: Some(names(&["broadcast", "blockdetect"])),
+            properties: BTreeMap::new(),
+            realtime: None,
+            skip_frames: None,
+        };
+        assert!(s.detectors().contains(&"areadetect".to_string()));
+        assert!(s.detectors().contains(&"blockdetect".to_string()));
+        assert_eq!(
+            s.narrowed(Some(&names(&["default"]))).unwrap().detectors(),
+            names(DEFAULT_DETECTORS)
+        );
+        assert!(check_detectors("x", &names(&["broadcast"])).is_ok());
+        let e = check_detectors("x", &names(&["broadcasts"])).unwrap_err();
+        assert!(e.0.contains("presets: default, broadcast"), "{e}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use gstavmonitor::{AvSyncDetectMessage, LoudnessMeterMessage, Message};
+use gstavmonitor::{AreaDetectMessage, AvSyncDetectMessage, LoudnessMeterMessage, Message};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -46,6 +46,13 @@ pub struct LoudnessLabels {
     pub measure: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AreaLabels {
+    pub stream: String,
+    /// `x`, `y`, `width` or `height`.
+    pub dimension: String,
+}
+
 type FGauge = Gauge<f64, AtomicU64>;
 
 /// Every metric the service keeps.
@@ -61,6 +68,8 @@ pub struct Metrics {
     pub loudness: Family<LoudnessLabels, FGauge>,
     pub av_offset: Family<StreamLabel, FGauge>,
     pub av_confidence: Family<StreamLabel, FGauge>,
+    /// The active picture area areadetect measured last.
+    pub area: Family<AreaLabels, Gauge>,
     pub output_errors: Counter,
     pub webhook_sent: Counter,
     pub webhook_failed: Counter,
@@ -81,6 +90,16 @@ pub struct Metrics {
     pub needs_nats: std::sync::atomic::AtomicBool,
     /// Unix time (s) the main loop last ticked: `/health` is bad when stale.
     pub heartbeat: AtomicU64,
+}
+
+/// An area's four numbers by name, as the gauge labels them.
+fn area_dimensions(a: &gstavmonitor::Area) -> [(&'static str, u32); 4] {
+    [
+        ("x", a.x),
+        ("y", a.y),
+        ("width", a.width),
+        ("height", a.height),
+    ]
 }
 
 pub fn now_s() -> u64 {
@@ -104,6 +123,7 @@ impl Metrics {
         let loudness = Family::<LoudnessLabels, FGauge>::default();
         let av_offset = Family::<StreamLabel, FGauge>::default();
         let av_confidence = Family::<StreamLabel, FGauge>::default();
+        let area = Family::<AreaLabels, Gauge>::default();
         let output_errors = Counter::default();
         let webhook_sent = Counter::default();
         let webhook_failed = Counter::default();
@@ -204,6 +224,11 @@ impl Metrics {
             av_confidence.clone(),
         );
         registry.register(
+            "active_area_pixels",
+            "The active picture area (inside black borders) the stream holds: x, y, width, height (areadetect)",
+            area.clone(),
+        );
+        registry.register(
             "output_errors",
             "Event lines that could not be written",
             output_errors.clone(),
@@ -220,6 +245,7 @@ impl Metrics {
             loudness,
             av_offset,
             av_confidence,
+            area,
             output_errors,
             webhook_sent,
             webhook_failed,
@@ -260,8 +286,9 @@ impl Metrics {
             .inc();
     }
 
-    /// The gauges a measurement sets: loudness, and the A/V offset with its
-    /// confidence (the offset only when there is some confidence).
+    /// The gauges a measurement sets: loudness, the A/V offset with its
+    /// confidence (the offset only when there is some confidence), and the
+    /// active picture area.
     pub fn measured(&self, stream: &str, m: &Message) {
         match m {
             Message::Loudness(LoudnessMeterMessage::Measurement {
@@ -294,6 +321,16 @@ impl Metrics {
                     self.av_offset.get_or_create(&label).set(*offset_ms);
                 }
             }
+            Message::Area(AreaDetectMessage::Measurement { area, .. }) => {
+                for (dimension, v) in area_dimensions(area) {
+                    self.area
+                        .get_or_create(&AreaLabels {
+                            stream: stream.to_string(),
+                            dimension: dimension.to_string(),
+                        })
+                        .set(i64::from(v));
+                }
+            }
             _ => (),
         }
     }
@@ -317,6 +354,12 @@ impl Metrics {
         self.up.remove(&label);
         for family in [&self.lag, &self.av_offset, &self.av_confidence] {
             family.remove(&label);
+        }
+        for (dimension, _) in area_dimensions(&gstavmonitor::Area::default()) {
+            self.area.remove(&AreaLabels {
+                stream: id.to_string(),
+                dimension: dimension.to_string(),
+            });
         }
         self.streams.dec();
     }
