@@ -4,6 +4,7 @@ use gstavmonitor::analysis::video::frame::{LumaLayout, LumaPlane, LumaRange};
 pub const SIZES: [(&str, usize, usize); 2] = [("1080p", 1920, 1080), ("2160p", 3840, 2160)];
 
 /// A `w` x `h` 8-bit luma plane with texture everywhere.
+#[allow(dead_code)] // the areadetect bench uses the smooth texture instead
 pub fn picture(w: usize, h: usize) -> Vec<u8> {
     (0..w * h)
         .map(|i| (16 + (i * 7 + i / w * 13) % 200) as u8)
@@ -29,7 +30,7 @@ pub fn plane10(words: &[u8], w: usize, h: usize) -> LumaPlane<'_> {
 
 /// A `w` x `h` 8-bit luma plane of smooth natural-looking texture (sums of
 /// sinusoids), shifted `dx` pixels.
-#[allow(dead_code)] // only the blockdetect bench uses it
+#[allow(dead_code)] // the blockdetect and areadetect benches use it
 pub fn texture(w: usize, h: usize, dx: usize) -> Vec<u8> {
     use std::f64::consts::TAU;
     let mut out = vec![0u8; w * h];
