@@ -11,7 +11,7 @@ pub mod video;
 
 use audio::{clip, loudness, phase, silence};
 use coded::slices;
-use video::{area, black, block, freeze};
+use video::{area, black, block, cadence, freeze};
 
 use audio::samples::AudioView;
 use audio::timing::AudioTime;
@@ -121,6 +121,26 @@ impl VideoDetector for area::AreaDetector {
     }
     fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
         area::AreaDetector::close(self, reason, out);
+    }
+}
+
+impl VideoDetector for cadence::CadenceDetector {
+    type Config = cadence::CadenceConfig;
+    fn new(config: Self::Config) -> Self {
+        cadence::CadenceDetector::new(config)
+    }
+    fn config(&self) -> Self::Config {
+        cadence::CadenceDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        cadence::CadenceDetector::set_config(self, config)
+    }
+    type Event = cadence::CadenceEvent;
+    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>) {
+        cadence::CadenceDetector::push(self, plane, pts, end, out);
+    }
+    fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
+        cadence::CadenceDetector::close(self, reason, out);
     }
 }
 
