@@ -78,11 +78,16 @@ impl Measurements {
         self.post.then_some(self.interval)
     }
 
-    /// The two properties; `what` says what is measured, `cost` why
-    /// it is off by default.
+    /// The two properties, with the defaults of [`Measurements::default`];
+    /// `what` says what is measured, `cost` why it is off by default.
     pub fn properties(what: &str, cost: &str) -> Vec<glib::ParamSpec> {
-        let d = Measurements::default();
-        let blurb = format!("Post a measurement of {what} every interval ({cost})");
+        Self::properties_from(Measurements::default(), what, cost)
+    }
+
+    /// The two properties with defaults `d`; `why` says why `post-messages`
+    /// defaults as it does.
+    pub fn properties_from(d: Measurements, what: &str, why: &str) -> Vec<glib::ParamSpec> {
+        let blurb = format!("Post a measurement of {what} every interval ({why})");
         vec![
             glib::ParamSpecBoolean::builder("post-messages")
                 .nick("Post measurements")

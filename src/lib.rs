@@ -1,7 +1,8 @@
 //! avmonitor: GStreamer elements that watch media for defects and post bus
 //! messages, passing the media through untouched.
 //!
-//! Elements: `blackdetect`, `freezedetect`, `blockdetect`, `areadetect` (video);
+//! Elements: `blackdetect`, `freezedetect`, `blockdetect`, `areadetect`,
+//! `cadencedetect` (video);
 //! `silencedetect`, `clipdetect`, `phasedetect`, `loudnessmeter` (audio);
 //! `avsyncdetect` (both); `slicecheck` (coded H.264 and HEVC, before the
 //! decoder, for `blockdetect`). Loaded as a plugin (`libgstavmonitor.so`) or
@@ -29,6 +30,7 @@ mod audiodetect;
 mod avsyncdetect;
 mod blackdetect;
 mod blockdetect;
+mod cadencedetect;
 mod clipdetect;
 mod decoding;
 mod freezedetect;
@@ -54,10 +56,12 @@ pub use analysis::avsync::{Media, Method};
 pub use analysis::event::EndReason;
 pub use analysis::video::area::{Area, AreaChange};
 pub use analysis::video::block::{BoxPx, Evidence};
+pub use analysis::video::cadence::{CadenceKind, CadenceMeasurement};
 pub use areadetect::AreaDetectMessage;
 pub use avsyncdetect::AvSyncDetectMessage;
 pub use blackdetect::BlackDetectMessage;
 pub use blockdetect::BlockDetectMessage;
+pub use cadencedetect::CadenceDetectMessage;
 pub use clipdetect::ClipDetectMessage;
 pub use decoding::skip_nonreference_frames;
 pub use freezedetect::FreezeDetectMessage;
@@ -73,6 +77,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     freezedetect::register(plugin)?;
     blockdetect::register(plugin)?;
     areadetect::register(plugin)?;
+    cadencedetect::register(plugin)?;
     avsyncdetect::register(plugin)?;
     silencedetect::register(plugin)?;
     clipdetect::register(plugin)?;

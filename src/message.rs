@@ -4,6 +4,7 @@ use crate::areadetect::AreaDetectMessage;
 use crate::avsyncdetect::AvSyncDetectMessage;
 use crate::blackdetect::BlackDetectMessage;
 use crate::blockdetect::BlockDetectMessage;
+use crate::cadencedetect::CadenceDetectMessage;
 use crate::clipdetect::ClipDetectMessage;
 use crate::freezedetect::FreezeDetectMessage;
 use crate::loudnessmeter::LoudnessMeterMessage;
@@ -19,6 +20,7 @@ pub enum Message {
     Freeze(FreezeDetectMessage),
     Block(BlockDetectMessage),
     Area(AreaDetectMessage),
+    Cadence(CadenceDetectMessage),
     Silence(SilenceDetectMessage),
     Clip(ClipDetectMessage),
     Phase(PhaseDetectMessage),
@@ -37,6 +39,9 @@ impl Message {
             }
             BlockDetectMessage::NAME => BlockDetectMessage::from_structure(s).map(Message::Block),
             AreaDetectMessage::NAME => AreaDetectMessage::from_structure(s).map(Message::Area),
+            CadenceDetectMessage::NAME => {
+                CadenceDetectMessage::from_structure(s).map(Message::Cadence)
+            }
             SilenceDetectMessage::NAME => {
                 SilenceDetectMessage::from_structure(s).map(Message::Silence)
             }
@@ -59,6 +64,7 @@ impl Message {
             Message::Freeze(m) => m.to_structure(),
             Message::Block(m) => m.to_structure(),
             Message::Area(m) => m.to_structure(),
+            Message::Cadence(m) => m.to_structure(),
             Message::Silence(m) => m.to_structure(),
             Message::Clip(m) => m.to_structure(),
             Message::Phase(m) => m.to_structure(),
@@ -74,6 +80,7 @@ impl Message {
             Message::Freeze(_) => FreezeDetectMessage::NAME,
             Message::Block(_) => BlockDetectMessage::NAME,
             Message::Area(_) => AreaDetectMessage::NAME,
+            Message::Cadence(_) => CadenceDetectMessage::NAME,
             Message::Silence(_) => SilenceDetectMessage::NAME,
             Message::Clip(_) => ClipDetectMessage::NAME,
             Message::Phase(_) => PhaseDetectMessage::NAME,
@@ -93,6 +100,8 @@ impl Message {
             Message::Block(BlockDetectMessage::Measurement { .. }) => None,
             Message::Area(AreaDetectMessage::Change { event, .. }) => Some(event),
             Message::Area(AreaDetectMessage::Measurement { .. }) => None,
+            Message::Cadence(CadenceDetectMessage::Fault { event, .. }) => Some(event),
+            Message::Cadence(CadenceDetectMessage::Measurement { .. }) => None,
             Message::Silence(m) => Some(&m.event),
             Message::Clip(m) => Some(&m.event),
             Message::Phase(m) => Some(&m.event),

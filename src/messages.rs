@@ -374,6 +374,40 @@ mod tests {
     }
 
     #[test]
+    fn cadence_round_trip() {
+        use crate::analysis::video::cadence::{CadenceKind, CadenceMeasurement};
+        use crate::cadencedetect::CadenceDetectMessage;
+        init();
+        for m in [
+            CadenceDetectMessage::Fault {
+                event: DefectEvent {
+                    kind: EventKind::Start,
+                    at: at(40, Some(40), Some(1040)),
+                    duration: None,
+                    reason: None,
+                },
+                kind: CadenceKind::Judder,
+                count: 3,
+                period: 5,
+            },
+            CadenceDetectMessage::Measurement {
+                at: at(120, None, Some(1120)),
+                counts: CadenceMeasurement {
+                    timestamp: 120,
+                    frames: 25,
+                    repeated: 5,
+                    dropped: 1,
+                    timestamp_faults: 2,
+                },
+            },
+        ] {
+            let s = m.to_structure();
+            assert_eq!(s.name(), "cadencedetect");
+            assert_eq!(CadenceDetectMessage::from_structure(&s).unwrap(), m);
+        }
+    }
+
+    #[test]
     fn freeze_round_trip_and_errors() {
         init();
         let m = FreezeDetectMessage::Freeze {

@@ -269,6 +269,7 @@ pub const DETECTORS: &[&str] = &[
     "freezedetect",
     "blockdetect",
     "areadetect",
+    "cadencedetect",
     "silencedetect",
     "clipdetect",
     "phasedetect",
