@@ -602,3 +602,75 @@ fn the_broadcast_preset_reports_a_changed_active_area() {
         .count();
     assert_eq!(measured, 3, "{lines:#?}");
 }
+
+/// cadencedetect in the service: a file converted from 25 to 30 frames a
+/// second by repeating one frame in six is judder, and its repeats are
+/// counted in the metrics.
+#[test]
+fn a_frame_rate_conversion_is_judder_in_events_and_metrics() {
+    if !have(&["x264enc", "mp4mux", "videorate"]) {
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("avmonitor-judder-{}.mp4", std::process::id()));
+    let p = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=125 pattern=ball motion=sweep \
+         ! video/x-raw,width=320,height=240,framerate=25/1 ! videorate \
+         ! video/x-raw,framerate=30/1 ! x264enc speed-preset=faster bitrate=2000 \
+         ! mp4mux ! filesink location={}",
+        path.display()
+    ))
+    .unwrap();
+    let bus = p.bus().unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(30),
+        &[gst::MessageType::Eos, gst::MessageType::Error],
+    )
+    .unwrap();
+    p.set_state(gst::State::Null).unwrap();
+    let conf = config_file(
+        "judder.toml",
+        &format!(
+            r#"
+            [http]
+            listen = "127.0.0.1:0"
+            [[stream]]
+            id = "file"
+            uri = "{}"
+            realtime = true
+            detectors = ["cadencedetect"]
+            "#,
+            path.display()
+        ),
+    );
+    let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    let addr = svc.http_addr();
+    let start = svc.wait_for(
+        &[
+            "\"stream\":\"file\"",
+            "cadencedetect",
+            "\"event\":\"start\"",
+        ],
+        20,
+    );
+    assert!(start.contains("\"kind\":\"judder\""), "{start}");
+    assert!(start.contains("\"period\":6"), "{start}");
+    // a measurement a second: after two, at least 5 repeats counted
+    std::thread::sleep(Duration::from_millis(2000));
+    let (_, body) = get(&addr, "/metrics");
+    let repeated = metric(
+        &body,
+        "avmonitor_cadence_frames_total{stream=\"file\",kind=\"repeated\"}",
+    );
+    assert!(repeated >= 5.0, "{body}");
+    assert_eq!(
+        metric(
+            &body,
+            "avmonitor_cadence_frames_total{stream=\"file\",kind=\"dropped\"}"
+        ),
+        0.0
+    );
+    let (code, _) = svc.stop("-INT");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0);
+}

@@ -90,6 +90,7 @@ fn shade(detector: &str) -> RGBColor {
         "freezedetect" => RGBColor(31, 119, 180),
         "blockdetect" => RGBColor(214, 39, 40),
         "areadetect" => RGBColor(44, 160, 44),
+        "cadencedetect" => RGBColor(227, 119, 194),
         "silencedetect" => RGBColor(148, 103, 189),
         "clipdetect" => RGBColor(255, 127, 14),
         "loudnessmeter" => RGBColor(188, 189, 34),

@@ -9,7 +9,13 @@ use gst::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Picture detectors, in the order they are chained.
-pub const VIDEO_DETECTORS: &[&str] = &["blackdetect", "freezedetect", "areadetect", "blockdetect"];
+pub const VIDEO_DETECTORS: &[&str] = &[
+    "blackdetect",
+    "freezedetect",
+    "areadetect",
+    "cadencedetect",
+    "blockdetect",
+];
 /// Audio detectors, in the order they are chained.
 pub const AUDIO_DETECTORS: &[&str] = &[
     "silencedetect",
@@ -30,11 +36,12 @@ pub const DEFAULT_DETECTORS: &[&str] = &[
 ];
 
 /// What a broadcast probe watches for: the defaults, and the quiet failures
-/// that cost little to find (the active area).
+/// that cost little to find (the active area, the frame cadence).
 pub const BROADCAST_DETECTORS: &[&str] = &[
     "blackdetect",
     "freezedetect",
     "areadetect",
+    "cadencedetect",
     "silencedetect",
     "clipdetect",
     "loudnessmeter",
@@ -124,7 +131,8 @@ pub struct Decode {
 
 /// Detectors whose results need every decoded frame: the others are as
 /// good on the reference frames alone (see [`Stream::skips_frames`]).
-pub const EVERY_FRAME_DETECTORS: &[&str] = &["blockdetect", SYNC_DETECTOR];
+/// cadencedetect would take the skipped frames for dropped ones.
+pub const EVERY_FRAME_DETECTORS: &[&str] = &["blockdetect", "cadencedetect", SYNC_DETECTOR];
 
 /// Cluster mode: the streams live in NATS's key-value store, shared by
 /// every instance of a group; each runs its share (see `service::cluster`).
@@ -847,6 +855,13 @@ mod tests {
             skip_frames: None,
         };
         assert!(s.detectors().contains(&"areadetect".to_string()));
+        // cadencedetect would take skipped frames for dropped ones
+        assert!(!s.skips_frames());
+        let area_only = Stream {
+            detectors: Some(names(&["blackdetect", "areadetect"])),
+            ..s.clone()
+        };
+        assert!(area_only.skips_frames());
         assert!(s.detectors().contains(&"blockdetect".to_string()));
         assert_eq!(
             s.narrowed(Some(&names(&["default"]))).unwrap().detectors(),

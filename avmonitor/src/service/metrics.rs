@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use gstavmonitor::{AreaDetectMessage, AvSyncDetectMessage, LoudnessMeterMessage, Message};
+use gstavmonitor::{
+    AreaDetectMessage, AvSyncDetectMessage, CadenceDetectMessage, LoudnessMeterMessage, Message,
+};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -53,6 +55,13 @@ pub struct AreaLabels {
     pub dimension: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CadenceLabels {
+    pub stream: String,
+    /// `repeated`, `dropped` or `timestamp-faults`.
+    pub kind: String,
+}
+
 type FGauge = Gauge<f64, AtomicU64>;
 
 /// Every metric the service keeps.
@@ -70,6 +79,8 @@ pub struct Metrics {
     pub av_confidence: Family<StreamLabel, FGauge>,
     /// The active picture area areadetect measured last.
     pub area: Family<AreaLabels, Gauge>,
+    /// Repeated and dropped frames and timestamp faults cadencedetect counted.
+    pub cadence: Family<CadenceLabels, Counter>,
     pub output_errors: Counter,
     pub webhook_sent: Counter,
     pub webhook_failed: Counter,
@@ -124,6 +135,7 @@ impl Metrics {
         let av_offset = Family::<StreamLabel, FGauge>::default();
         let av_confidence = Family::<StreamLabel, FGauge>::default();
         let area = Family::<AreaLabels, Gauge>::default();
+        let cadence = Family::<CadenceLabels, Counter>::default();
         let output_errors = Counter::default();
         let webhook_sent = Counter::default();
         let webhook_failed = Counter::default();
@@ -229,6 +241,11 @@ impl Metrics {
             area.clone(),
         );
         registry.register(
+            "cadence_frames",
+            "Frames repeated (judder and stutter) and dropped, and timestamp faults, by kind (cadencedetect)",
+            cadence.clone(),
+        );
+        registry.register(
             "output_errors",
             "Event lines that could not be written",
             output_errors.clone(),
@@ -246,6 +263,7 @@ impl Metrics {
             av_offset,
             av_confidence,
             area,
+            cadence,
             output_errors,
             webhook_sent,
             webhook_failed,
@@ -288,7 +306,7 @@ impl Metrics {
 
     /// The gauges a measurement sets: loudness, the A/V offset with its
     /// confidence (the offset only when there is some confidence), and the
-    /// active picture area.
+    /// active picture area; and the cadence counts it adds to.
     pub fn measured(&self, stream: &str, m: &Message) {
         match m {
             Message::Loudness(LoudnessMeterMessage::Measurement {
@@ -329,6 +347,20 @@ impl Metrics {
                             dimension: dimension.to_string(),
                         })
                         .set(i64::from(v));
+                }
+            }
+            Message::Cadence(CadenceDetectMessage::Measurement { counts, .. }) => {
+                for (kind, n) in [
+                    ("repeated", counts.repeated),
+                    ("dropped", counts.dropped),
+                    ("timestamp-faults", counts.timestamp_faults),
+                ] {
+                    self.cadence
+                        .get_or_create(&CadenceLabels {
+                            stream: stream.to_string(),
+                            kind: kind.to_string(),
+                        })
+                        .inc_by(n);
                 }
             }
             _ => (),
