@@ -84,9 +84,9 @@ fn every_frame(n: usize) -> Vec<Option<u64>> {
     (0..n as u64).map(|i| Some(i * F)).collect()
 }
 
-/// One repeat in five frames: judder, started when the pattern has lasted
-/// min-duration and back-dated to its first regular repeat; ended hold
-/// after the last repeat.
+/// One repeat in five frames: judder, started when the third repeat shows
+/// the pattern (it has lasted min-duration by then) and back-dated to its
+/// first repeat; ended hold after the last repeat, at the frame after it.
 #[test]
 fn judder_exact_timing() {
     let info = info(VideoFormat::I420, 160, 120);
@@ -97,8 +97,8 @@ fn judder_exact_timing() {
     assert_eq!(
         got,
         vec![
-            (25, "judder", "start", 14 * F, 3, 5),
-            (57, "judder", "end", 50 * F, 8, 5),
+            (15, "judder", "start", 4 * F, 3, 5),
+            (57, "judder", "end", 50 * F, 10, 5),
         ]
     );
 }
@@ -217,7 +217,7 @@ fn every_format_gives_the_same_events() {
         .collect()
     };
     let reference = summary("I420");
-    assert_eq!(reference, vec![("start", 14 * F), ("end", 40 * F)]);
+    assert_eq!(reference, vec![("start", 4 * F), ("end", 40 * F)]);
     let failures: Vec<_> = gstavmonitor::videodetect::FORMATS
         .iter()
         .filter_map(|f| {

@@ -10,8 +10,9 @@
 //! picture (or a freeze, freezedetect's), and a scene with no motion at all
 //! repeats nothing. A repeat whose run starts the same number of frames
 //! (within one) after the previous run as that one did after the run before
-//! is *judder*; any other is *stutter*. Runs are judged when they end, so
-//! repeats are reported up to [`MAX_RUN`] frames late.
+//! is *judder*, back-dated to the first of those three runs; any other is
+//! *stutter*. Runs are judged when they end, so repeats are reported up to
+//! [`MAX_RUN`] frames late.
 //!
 //! **Timestamps.** Each frame's PTS is compared with where the previous
 //! frame ended: up to a second later by half a frame or more is frames
@@ -149,8 +150,9 @@ pub struct CadenceDetector {
     still: bool,
     /// Frames received since the stream began (the run start index).
     index: u64,
-    /// Where the last two runs of repeats began (frame index).
-    last_runs: [Option<u64>; 2],
+    /// The last two runs of repeats: where they began (frame index, PTS)
+    /// and their length.
+    last_runs: [Option<(u64, u64, u64)>; 2],
     period: u64,
     /// The previous frame's PTS and end.
     last: Option<(u64, u64)>,
@@ -226,7 +228,7 @@ impl CadenceDetector {
         out: &mut Vec<CadenceEvent>,
     ) {
         let k = kind as usize;
-        if times > 0 && !self.trackers[k].in_defect() {
+        if !self.trackers[k].in_defect() && times == 0 {
             self.counts[k] = 0;
         }
         self.counts[k] += times;
@@ -251,21 +253,23 @@ impl CadenceDetector {
     /// The frames of the run just ended: repeats or not.
     fn flush_run(&mut self, repeats: bool, out: &mut Vec<CadenceEvent>) {
         let run = std::mem::take(&mut self.run);
-        let judder = repeats && {
+        // judder: where its pattern began, the first of the three runs
+        // and the repeats of its first two runs
+        let mut judder_from = None;
+        if let (true, Some(h)) = (repeats, run.first()) {
             let first = self.index - run.len() as u64;
-            let regular = match self.last_runs {
-                [Some(a), Some(b)] => {
-                    let (s1, s2) = (b - a, first - b);
-                    s2 <= MAX_PERIOD && s1.abs_diff(s2) <= 1
+            if let [Some((a, a_pts, a_len)), Some((b, _, b_len))] = self.last_runs {
+                let (s1, s2) = (b - a, first - b);
+                if s2 <= MAX_PERIOD && s1.abs_diff(s2) <= 1 {
+                    judder_from = Some((a_pts, a_len + b_len));
                 }
-                _ => false,
-            };
-            if let Some(b) = self.last_runs[1] {
+            }
+            if let Some((b, _, _)) = self.last_runs[1] {
                 self.period = first - b;
             }
-            self.last_runs = [self.last_runs[1], Some(first)];
-            regular
-        };
+            self.last_runs = [self.last_runs[1], Some((first, h.pts, run.len() as u64))];
+        }
+        let judder = judder_from.is_some();
         if let (true, Some(h)) = (repeats, run.first()) {
             if let Some(m) = self.sums(h.pts) {
                 m.repeated += run.len() as u64;
@@ -277,7 +281,16 @@ impl CadenceDetector {
                 (true, true) => (1, 0),
                 (true, false) => (0, 1),
             };
-            self.note(CadenceKind::Judder, j, h.pts, h.end, out);
+            // a judder found now began with the pattern's first run
+            let k = CadenceKind::Judder as usize;
+            let from = match judder_from {
+                Some((p, earlier)) if !self.trackers[k].in_defect() => {
+                    self.counts[k] = earlier;
+                    p
+                }
+                _ => h.pts,
+            };
+            self.note(CadenceKind::Judder, j, from, h.end, out);
             self.note(CadenceKind::Stutter, s, h.pts, h.end, out);
         }
         self.run = run;
@@ -486,14 +499,15 @@ mod tests {
         let mut pictures: Vec<usize> = (0..50).map(|i| i - (i + 1) / 5).collect();
         pictures.extend(50..80);
         let got = play(&mut d, &pictures, &regular(80));
-        // the third repeat makes the pattern; occurrences span 10 frames by
-        // the fifth (frame 24, judged when frame 25 arrives); 8 frames
-        // after the last (49) the judder ends, at frame 50
+        // the third repeat (14, judged when frame 15 arrives) makes the
+        // pattern, which began with the first (4): it has spanned 10 frames
+        // already; 8 frames after the last repeat (49) the judder ends, at
+        // frame 50
         assert_eq!(
             got,
             vec![
-                (25, "judder", "start", 14 * F, 3, 5),
-                (57, "judder", "end", 50 * F, 8, 5),
+                (15, "judder", "start", 4 * F, 3, 5),
+                (57, "judder", "end", 50 * F, 10, 5),
             ]
         );
     }
