@@ -5,14 +5,16 @@
 //! **Repeats.** Each frame is compared with the one before it on freeze's
 //! grid of 4x4-pixel means ([`CellGrid`]): the largest 16x16 tile
 //! difference. A repeat is a frame at most `repeat_threshold` from the one
-//! before it, in a run of at most [`MAX_RUN`] such frames with motion (four
-//! times the threshold) on both sides: a picture held longer is a still
-//! picture (or a freeze, freezedetect's), and a scene with no motion at all
-//! repeats nothing. A repeat whose run starts the same number of frames
+//! before it, in a run of at most [`MAX_RUN`] such frames with motion on
+//! both sides ([`MOTION`] times the run's own largest difference, which is
+//! the coding noise, and at least the threshold): a picture held
+//! longer is a still picture (or a freeze, freezedetect's), and a scene
+//! with no motion at all repeats nothing. A repeat whose run starts the same number of frames
 //! (within one) after the previous run as that one did after the run before
-//! is *judder*, back-dated to the first of those three runs; any other is
-//! *stutter*. Runs are judged when they end, so repeats are reported up to
-//! [`MAX_RUN`] frames late.
+//! is *judder*; three runs without such a pattern, each within twice `hold`
+//! of the first, are *stutter*; either is back-dated to its first run. A
+//! lone repeat or two is counted and raises nothing. Runs are judged when
+//! they end, so repeats are reported up to [`MAX_RUN`] frames late.
 //!
 //! **Timestamps.** Each frame's PTS is compared with where the previous
 //! frame ended: up to a second later by half a frame or more is frames
@@ -31,6 +33,9 @@ use crate::analysis::video::freeze::CellGrid;
 
 /// Longest run of repeated frames counted as repeats.
 pub const MAX_RUN: usize = 4;
+/// Motion around a run of repeats: this many times the run's own largest
+/// difference.
+pub const MOTION: f64 = 4.0;
 /// Timestamp deviation, as a fraction of the frame duration, that is a fault.
 pub const JITTER: f64 = 0.1;
 /// Gaps longer than this are a jump in time rather than frames dropped.
@@ -55,7 +60,7 @@ pub struct CadenceConfig {
 impl Default for CadenceConfig {
     fn default() -> Self {
         CadenceConfig {
-            repeat_threshold: 0.003,
+            repeat_threshold: 0.015,
             min_duration: 2_000_000_000,
             hold: 1_500_000_000,
             measurements: Some(1_000_000_000),
@@ -142,8 +147,11 @@ pub struct CadenceDetector {
     grids: [CellGrid; 2],
     /// Which of `grids` holds the previous frame, if any.
     previous: Option<usize>,
-    /// Whether the frame before the current run moved.
-    moved_before: bool,
+    /// The difference of the frame before the current run from its own
+    /// predecessor.
+    before: Option<f64>,
+    /// The largest difference within the current run.
+    run_max: f64,
     /// Frames of the current run of near-identical frames.
     run: Vec<Held>,
     /// A still picture: a run longer than MAX_RUN, until motion.
@@ -153,6 +161,8 @@ pub struct CadenceDetector {
     /// The last two runs of repeats: where they began (frame index, PTS)
     /// and their length.
     last_runs: [Option<(u64, u64, u64)>; 2],
+    /// Runs of repeats not yet judder or stutter: their PTS and length.
+    unassigned: Vec<(u64, u64)>,
     period: u64,
     /// The previous frame's PTS and end.
     last: Option<(u64, u64)>,
@@ -169,11 +179,13 @@ impl CadenceDetector {
             counts: [0; 4],
             grids: [CellGrid::default(), CellGrid::default()],
             previous: None,
-            moved_before: false,
+            before: None,
+            run_max: 0.0,
             run: Vec::with_capacity(MAX_RUN + 1),
             still: false,
             index: 0,
             last_runs: [None; 2],
+            unassigned: Vec::new(),
             period: 0,
             last: None,
             measuring: None,
@@ -253,45 +265,65 @@ impl CadenceDetector {
     /// The frames of the run just ended: repeats or not.
     fn flush_run(&mut self, repeats: bool, out: &mut Vec<CadenceEvent>) {
         let run = std::mem::take(&mut self.run);
-        // judder: where its pattern began, the first of the three runs
-        // and the repeats of its first two runs
-        let mut judder_from = None;
+        // which kind the run's repeats are, where the fault they make began
+        // (the first unassigned run before them) and how many repeats that
+        // is: the first two runs wait for a third to tell a pattern from
+        // none
+        let mut verdict: Option<(CadenceKind, u64, u64)> = None;
         if let (true, Some(h)) = (repeats, run.first()) {
             let first = self.index - run.len() as u64;
-            if let [Some((a, a_pts, a_len)), Some((b, _, b_len))] = self.last_runs {
-                let (s1, s2) = (b - a, first - b);
-                if s2 <= MAX_PERIOD && s1.abs_diff(s2) <= 1 {
-                    judder_from = Some((a_pts, a_len + b_len));
+            let len = run.len() as u64;
+            let regular = match self.last_runs {
+                [Some((a, _, _)), Some((b, _, _))] => {
+                    let (s1, s2) = (b - a, first - b);
+                    s2 <= MAX_PERIOD && s1.abs_diff(s2) <= 1
                 }
-            }
+                _ => false,
+            };
             if let Some((b, _, _)) = self.last_runs[1] {
                 self.period = first - b;
             }
-            self.last_runs = [self.last_runs[1], Some((first, h.pts, run.len() as u64))];
-        }
-        let judder = judder_from.is_some();
-        if let (true, Some(h)) = (repeats, run.first()) {
+            self.last_runs = [self.last_runs[1], Some((first, h.pts, len))];
+            // unassigned runs too old to belong with this one are isolated
+            // repeats (counted, never an event)
+            let window = 2 * self.config.hold;
+            self.unassigned
+                .retain(|&(pts, _)| h.pts.saturating_sub(pts) <= window);
+            let from = self.unassigned.first().map_or(h.pts, |u| u.0);
+            let earlier: u64 = self.unassigned.iter().map(|u| u.1).sum();
+            if regular {
+                verdict = Some((CadenceKind::Judder, from, earlier));
+                self.unassigned.clear();
+            } else if self.unassigned.len() >= 2
+                || self.trackers[CadenceKind::Stutter as usize].in_defect()
+            {
+                // a third irregular run, or more of a stutter under way
+                verdict = Some((CadenceKind::Stutter, from, earlier));
+                self.unassigned.clear();
+            } else {
+                self.unassigned.push((h.pts, len));
+            }
             if let Some(m) = self.sums(h.pts) {
-                m.repeated += run.len() as u64;
+                m.repeated += len;
             }
         }
         for h in &run {
-            let (j, s) = match (repeats, judder) {
-                (false, _) => (0, 0),
-                (true, true) => (1, 0),
-                (true, false) => (0, 1),
-            };
-            // a judder found now began with the pattern's first run
-            let k = CadenceKind::Judder as usize;
-            let from = match judder_from {
-                Some((p, earlier)) if !self.trackers[k].in_defect() => {
-                    self.counts[k] = earlier;
-                    p
-                }
-                _ => h.pts,
-            };
-            self.note(CadenceKind::Judder, j, from, h.end, out);
-            self.note(CadenceKind::Stutter, s, h.pts, h.end, out);
+            for kind in [CadenceKind::Judder, CadenceKind::Stutter] {
+                let k = kind as usize;
+                let (times, from) = match verdict {
+                    Some((v, from, earlier)) if v == kind => {
+                        if self.trackers[k].in_defect() {
+                            (1, h.pts)
+                        } else {
+                            // a fault found now began with the first run
+                            self.counts[k] = earlier;
+                            (1, from)
+                        }
+                    }
+                    _ => (0, h.pts),
+                };
+                self.note(kind, times, from, h.end, out);
+            }
         }
         self.run = run;
         self.run.clear();
@@ -338,6 +370,10 @@ impl CadenceDetector {
                 if self.still {
                     // part of a still picture: no repeat
                 } else {
+                    if self.run.is_empty() {
+                        self.run_max = 0.0;
+                    }
+                    self.run_max = self.run_max.max(d);
                     self.run.push(Held { pts, end });
                     this_frame = false;
                     if self.run.len() > MAX_RUN {
@@ -347,13 +383,16 @@ impl CadenceDetector {
                 }
             }
             _ => {
-                let moved = diff.is_some_and(|d| d >= 4.0 * rep);
+                // motion around a run: well above the run's own difference
+                // (coding noise), and above the threshold
+                let bar = (MOTION * self.run_max).max(rep);
+                let moved = |d: Option<f64>| d.is_some_and(|d| d >= bar);
                 if !self.run.is_empty() {
-                    let repeats = self.moved_before && moved;
+                    let repeats = moved(self.before) && moved(diff);
                     self.flush_run(repeats, out);
                 }
                 self.still = false;
-                self.moved_before = moved;
+                self.before = diff;
             }
         }
         if this_frame {
@@ -408,9 +447,10 @@ impl CadenceDetector {
     pub fn close(&mut self, reason: EndReason, out: &mut Vec<CadenceEvent>) {
         self.run.clear();
         self.still = false;
-        self.moved_before = false;
+        self.before = None;
         self.previous = None;
         self.last_runs = [None; 2];
+        self.unassigned.clear();
         if reason != EndReason::Discont {
             self.last = None;
             self.measuring = None;
@@ -529,6 +569,21 @@ mod tests {
         assert_eq!(got.len(), 2, "{got:?}");
         assert_eq!((got[0].1, got[0].2, got[0].3), ("stutter", "start", 3 * F));
         assert_eq!((got[1].1, got[1].2, got[1].3), ("stutter", "end", 36 * F));
+    }
+
+    #[test]
+    fn a_lone_repeat_or_two_raises_nothing() {
+        let mut d = CadenceDetector::new(config());
+        let mut c = 0;
+        let pictures: Vec<usize> = (0..80)
+            .map(|i| {
+                if i != 10 && i != 14 && i != 60 {
+                    c += 1;
+                }
+                c
+            })
+            .collect();
+        assert!(play(&mut d, &pictures, &regular(80)).is_empty());
     }
 
     #[test]
