@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Compares the per-frame CPU cost of FFmpeg's blackdetect, freezedetect,
-# blockdetect and cropdetect (the active area) with avmonitor's elements
-# (areadetect for cropdetect) on the same raw 1080p I420 input, in the same
-# run.
+# blockdetect, cropdetect (the active area) and mpdecimate (repeated frames)
+# with avmonitor's elements (areadetect for cropdetect, cadencedetect for
+# mpdecimate) on the same raw 1080p I420 input, in the same run.
 # Each cost is (CPU time with the detector - CPU time of the same chain
 # without it) / frames, the best of several runs; both tools run one stream
 # on one core. Two inputs: moving content (FFmpeg testsrc2) and black.
@@ -69,7 +69,8 @@ for inp in ["content", "black"]:
             ("blackdetect", "blackdetect=d=2:pix_th=0.10:pic_th=0.98", "blackdetect"),
             ("freezedetect", "freezedetect=n=-60dB:d=2", "freezedetect"),
             ("blockdetect", "blockdetect", "blockdetect"),
-            ("areadetect", "cropdetect=limit=24:round=2:reset=0", "areadetect")]:
+            ("areadetect", "cropdetect=limit=24:round=2:reset=0", "areadetect"),
+            ("cadencedetect", "mpdecimate", "cadencedetect")]:
         f = max(cpu(ffmpeg(path, vf)) - f0, 0.0) / frames * 1e3
         g = max(cpu(gst(path, element)) - g0, 0.0) / frames * 1e3
         # CPU time is counted in scheduler ticks (4 ms at most): below that
