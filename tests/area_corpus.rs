@@ -15,7 +15,6 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -191,22 +190,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn footage_dir() -> PathBuf {
-    let dir = std::env::var_os("AVMONITOR_FOOTAGE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/avmonitor/footage")
-        });
-    for c in CASES {
-        assert!(
-            dir.join(c.file).is_file(),
-            "{} is missing: run scripts/footage.sh (scripts/test.sh does)",
-            dir.join(c.file).display()
-        );
-    }
-    dir
-}
-
 /// Changes one I420 frame of `W`x`H` in place as `change` says, `k` frames
 /// into the change of `len` frames at `fps`.
 fn apply(data: &mut [u8], change: Change, k: usize, len: usize, fps: f64) {
@@ -299,13 +282,7 @@ fn run(case: &Case, dir: &std::path::Path) -> Outcome {
         // in running time, as the events are compared in it (x264enc moves
         // timestamps on by an hour, qtdemux applies edit lists through the
         // segment)
-        let segment = pad
-            .sticky_event::<gst::event::Segment>(0)
-            .and_then(|s| s.segment().clone().downcast::<gst::ClockTime>().ok());
-        let pts = buffer
-            .pts()
-            .and_then(|t| segment.as_ref()?.to_running_time(t))
-            .map_or(0, |t| t.nseconds());
+        let pts = running_time(pad, buffer.pts());
         let dur = buffer.duration().map_or(0, |t| t.nseconds());
         {
             let mut t = t.lock().unwrap();
@@ -364,7 +341,8 @@ fn run(case: &Case, dir: &std::path::Path) -> Outcome {
 
 #[test]
 fn area_on_real_footage() {
-    let dir = footage_dir();
+    let files: Vec<&str> = CASES.iter().map(|c| c.file).collect();
+    let dir = footage_dir(&files);
     let (mut injected, mut found, mut false_events, mut clean_s) = (0, 0, 0, 0.0);
     let mut failures = Vec::new();
     for case in CASES {

@@ -26,7 +26,6 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -199,22 +198,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn footage_dir() -> PathBuf {
-    let dir = std::env::var_os("AVMONITOR_FOOTAGE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/avmonitor/footage")
-        });
-    for c in CASES {
-        assert!(
-            dir.join(c.file).is_file(),
-            "{} is missing: run scripts/footage.sh (scripts/test.sh does)",
-            dir.join(c.file).display()
-        );
-    }
-    dir
-}
-
 /// Whether frame `i` of `case` repeats the one before.
 fn repeats(case: &Case, i: usize) -> bool {
     if !(case.from..case.to).contains(&i) {
@@ -300,14 +283,7 @@ fn run(case: &Case, dir: &std::path::Path) -> Outcome {
             b.set_pts(gst::ClockTime::from_mseconds(40 * i as u64));
             b.set_duration(gst::ClockTime::from_mseconds(40));
         }
-        let segment = pad
-            .sticky_event::<gst::event::Segment>(0)
-            .and_then(|s| s.segment().clone().downcast::<gst::ClockTime>().ok());
-        let running = |t: Option<gst::ClockTime>| {
-            t.and_then(|t| segment.as_ref()?.to_running_time(t))
-                .map_or(0, |t| t.nseconds())
-        };
-        let pts = running(buffer.pts());
+        let pts = running_time(pad, buffer.pts());
         let end = pts + buffer.duration().map_or(0, |d| d.nseconds());
         t.lock().unwrap().push((pts, end));
         if let Change::Drop { n } = case_change {
@@ -365,7 +341,8 @@ fn run(case: &Case, dir: &std::path::Path) -> Outcome {
 
 #[test]
 fn cadence_on_real_footage() {
-    let dir = footage_dir();
+    let files: Vec<&str> = CASES.iter().map(|c| c.file).collect();
+    let dir = footage_dir(&files);
     let (mut injected, mut found, mut false_starts, mut clean_s) = (0, 0, 0, 0.0);
     let mut failures = Vec::new();
     let only = std::env::var("CADENCE_ONLY").unwrap_or_default();

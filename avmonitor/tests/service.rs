@@ -435,14 +435,7 @@ fn a_lost_slice_in_a_file_is_reported_with_bitstream_evidence() {
     .unwrap();
     // the third slice of the 36th frame (at 1.4 s) never arrives
     let lost = common::lose_slice(&p, "inject", 35, 2, false);
-    let bus = p.bus().unwrap();
-    p.set_state(gst::State::Playing).unwrap();
-    bus.timed_pop_filtered(
-        gst::ClockTime::from_seconds(30),
-        &[gst::MessageType::Eos, gst::MessageType::Error],
-    )
-    .unwrap();
-    p.set_state(gst::State::Null).unwrap();
+    play_to_end(&p);
     assert!(lost.lock().unwrap().is_some(), "no slice taken");
     let conf = config_file(
         "lost-slice.toml",
@@ -520,14 +513,7 @@ fn the_broadcast_preset_reports_a_changed_active_area() {
             }
             gst::PadProbeReturn::Ok
         });
-    let bus = p.bus().unwrap();
-    p.set_state(gst::State::Playing).unwrap();
-    bus.timed_pop_filtered(
-        gst::ClockTime::from_seconds(30),
-        &[gst::MessageType::Eos, gst::MessageType::Error],
-    )
-    .unwrap();
-    p.set_state(gst::State::Null).unwrap();
+    play_to_end(&p);
     let conf = config_file(
         "area.toml",
         &format!(
@@ -620,14 +606,7 @@ fn a_frame_rate_conversion_is_judder_in_events_and_metrics() {
         path.display()
     ))
     .unwrap();
-    let bus = p.bus().unwrap();
-    p.set_state(gst::State::Playing).unwrap();
-    bus.timed_pop_filtered(
-        gst::ClockTime::from_seconds(30),
-        &[gst::MessageType::Eos, gst::MessageType::Error],
-    )
-    .unwrap();
-    p.set_state(gst::State::Null).unwrap();
+    play_to_end(&p);
     let conf = config_file(
         "judder.toml",
         &format!(

@@ -263,6 +263,38 @@ pub mod audio;
 pub mod avsync;
 pub mod contract;
 
+/// Where `scripts/footage.sh` put the real footage
+/// (`$AVMONITOR_FOOTAGE`, else `~/.cache/avmonitor/footage`); panics
+/// naming the script when one of `files` is not there.
+pub fn footage_dir(files: &[&str]) -> std::path::PathBuf {
+    let dir = std::env::var_os("AVMONITOR_FOOTAGE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/avmonitor/footage")
+        });
+    for f in files {
+        assert!(
+            dir.join(f).is_file(),
+            "{} is missing: run scripts/footage.sh (scripts/test.sh does)",
+            dir.join(f).display()
+        );
+    }
+    dir
+}
+
+/// The running time of `t` in the segment `pad` last saw (0 without one):
+/// times compared across elements that shift timestamps (encoders,
+/// demuxers applying edit lists).
+pub fn running_time(pad: &gst::Pad, t: Option<gst::ClockTime>) -> u64 {
+    use gst::prelude::*;
+    let segment = pad
+        .sticky_event::<gst::event::Segment>(0)
+        .and_then(|s| s.segment().clone().downcast::<gst::ClockTime>().ok());
+    t.and_then(|t| segment?.to_running_time(t))
+        .map_or(0, |t| t.nseconds())
+}
+
 /// Message names of the detectors.
 pub const DETECTORS: &[&str] = &[
     "blackdetect",

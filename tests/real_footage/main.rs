@@ -213,19 +213,7 @@ impl Encode {
 
 /// Where `scripts/footage.sh` put the footage.
 fn footage_dir() -> PathBuf {
-    let dir = std::env::var_os("AVMONITOR_FOOTAGE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/avmonitor/footage")
-        });
-    for f in [STREET.file, TRAILER.file, BIKES.file, BUNNY.file] {
-        assert!(
-            dir.join(f).is_file(),
-            "{} is missing: run scripts/footage.sh (scripts/test.sh does)",
-            dir.join(f).display()
-        );
-    }
-    dir
+    common::footage_dir(&[STREET.file, TRAILER.file, BIKES.file, BUNNY.file])
 }
 
 fn launch(desc: &str) -> gst::Element {

@@ -173,6 +173,19 @@ pub fn metric(text: &str, name_and_labels: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {name_and_labels} in\n{text}"))
 }
 
+/// Plays `p` (a pipeline that writes a test file) to its end, at most 30 s.
+pub fn play_to_end(p: &gst::Element) {
+    use gst::prelude::*;
+    let bus = p.bus().unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(30),
+        &[gst::MessageType::Eos, gst::MessageType::Error],
+    )
+    .unwrap();
+    p.set_state(gst::State::Null).unwrap();
+}
+
 pub fn have(factories: &[&str]) -> bool {
     gst::init().unwrap();
     factories.iter().all(|f| {
