@@ -239,11 +239,17 @@ fn kernels() -> Kernels {
     PORTABLE
 }
 
+/// The largest cell: 16 pixels at 255. Samples above their depth (garbage
+/// in the unused high bits of 10-bit words) saturate here, so four cells'
+/// differences always fit the `u16` tile sums of
+/// [`CellGrid::max_tile_difference`].
+const MAX_CELL: u32 = (CELL * CELL) as u32 * 255;
+
 /// A cell's sum of `n` pixels, scaled to 16 pixels and to 8 bits.
 #[inline]
 fn scale_cell(sum: u64, n: usize, shift: u32) -> u16 {
     let full = (sum * (CELL * CELL) as u64 / n.max(1) as u64) >> shift;
-    full.min(u64::from(u16::MAX)) as u16
+    full.min(u64::from(MAX_CELL)) as u16
 }
 
 impl CellGrid {
@@ -355,7 +361,7 @@ impl CellGrid {
             if ch == CELL {
                 // whole cells: no scaling for size, only for depth (no division)
                 for (c, a) in out[..whole].iter_mut().zip(&self.acc) {
-                    *c = (*a >> shift).min(u32::from(u16::MAX)) as u16;
+                    *c = (*a >> shift).min(MAX_CELL) as u16;
                 }
             } else {
                 for (c, a) in out[..whole].iter_mut().zip(&self.acc) {
@@ -889,5 +895,41 @@ mod tests {
         let mut h2 = g.clone();
         h2.cells[0] += 256;
         assert_eq!(g.max_tile_difference(&h2), Some(16.0));
+    }
+
+    #[test]
+    fn garbage_in_the_high_bits_of_10_bit_words_saturates() {
+        use crate::analysis::video::frame::{LumaLayout, LumaRange};
+        // 10-bit words with every bit set (a random or corrupted buffer):
+        // cells saturate at 16 x 255, and tile sums cannot overflow
+        let (w, h) = (64, 32);
+        let ones = vec![0xffu8; w * h * 2];
+        let zeros = vec![0u8; w * h * 2];
+        let layout = LumaLayout::U16 {
+            offset: 0,
+            step: 2,
+            shift: 0,
+        };
+        let range = LumaRange::new(10, false);
+        let rect = Rect {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: h,
+        };
+        let mut a = CellGrid::default();
+        let mut b = CellGrid::default();
+        a.compute(
+            &LumaPlane::new(&ones, w * 2, w, h, layout, range).unwrap(),
+            rect,
+            10,
+        );
+        b.compute(
+            &LumaPlane::new(&zeros, w * 2, w, h, layout, range).unwrap(),
+            rect,
+            10,
+        );
+        assert!(a.cells.iter().all(|&c| u32::from(c) == MAX_CELL));
+        assert_eq!(a.max_tile_difference(&b), Some(255.0));
     }
 }

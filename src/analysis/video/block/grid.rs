@@ -281,6 +281,9 @@ impl BoundaryMap {
         }
         // deeper than 12 bits is measured at 12, so band sums fit 16 bits
         let shift = depth_shift(plane.range().depth);
+        // samples above their depth (garbage in the unused high bits of
+        // 10-bit words) are clamped, so the sums cannot overflow either
+        let top = ((1u32 << plane.range().depth.saturating_sub(shift).min(12)) - 1) as u16;
         if plane.row_u8(0, 0, w).is_some() {
             self.pass(|y| plane.row_u8(y, 0, w).unwrap_or(&[]));
         } else {
@@ -289,7 +292,7 @@ impl BoundaryMap {
             for y in 0..h {
                 match plane.row(y, 0, w, &mut self.scratch) {
                     Row::U8(r) => conv.extend(r.iter().map(|&p| u16::from(p))),
-                    Row::U16(r) => conv.extend(r.iter().map(|&p| p >> shift)),
+                    Row::U16(r) => conv.extend(r.iter().map(|&p| (p >> shift).min(top))),
                 }
             }
             self.pass(|y| &conv[y * w..(y + 1) * w]);
