@@ -9,24 +9,8 @@ mod common;
 
 use std::collections::HashMap;
 
+use common::random::{all_closed, check, seeds, Rng};
 use common::*;
-use gstavmonitor::Message;
-
-/// xorshift64*: small, seeded, enough to vary the streams.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 fn random_info(rng: &mut Rng) -> gst_video::VideoInfo {
     let formats = gstavmonitor::videodetect::FORMATS;
@@ -55,36 +39,9 @@ fn random_buffer(rng: &mut Rng, info: &gst_video::VideoInfo, last: &mut Vec<u8>)
     gst::Buffer::from_mut_slice(last.clone())
 }
 
-/// The key under which a start must meet its end: the element, and the
-/// kind for elements that report several at once.
-fn key(m: &Message) -> String {
-    match m {
-        Message::Cadence(gstavmonitor::CadenceDetectMessage::Fault { kind, .. }) => {
-            format!("{}:{}", m.element(), kind.as_str())
-        }
-        _ => m.element().to_string(),
-    }
-}
-
-fn check(messages: &[gst::Structure], open: &mut HashMap<String, i32>, seed: u64) {
-    for s in messages {
-        let m = Message::from_structure(s)
-            .unwrap_or_else(|| panic!("seed {seed}: not a detector message: {s}"))
-            .unwrap_or_else(|e| panic!("seed {seed}: malformed: {e}"));
-        if let Some(e) = m.defect() {
-            let n = open.entry(key(&m)).or_default();
-            match e.kind {
-                gstavmonitor::EventKind::Start => *n += 1,
-                gstavmonitor::EventKind::End => *n -= 1,
-            }
-            assert!((0..=1).contains(n), "seed {seed}: {s} leaves {n} open");
-        }
-    }
-}
-
 fn drive(factory: &str, seed: u64) {
     init();
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::seeded(seed);
     let mut info = random_info(&mut rng);
     let min = rng.below(5) * 40_000_000;
     let mut r = Run::new(factory, &[("min-duration", &min)], &info.to_caps().unwrap());
@@ -130,15 +87,7 @@ fn drive(factory: &str, seed: u64) {
         check(&r.push(buf), &mut open, seed);
     }
     check(&r.event(gst::event::Eos::new()), &mut open, seed);
-    let left: Vec<_> = open.iter().filter(|(_, &n)| n != 0).collect();
-    assert!(left.is_empty(), "seed {seed}: open at EOS: {left:?}");
-}
-
-fn seeds() -> u64 {
-    std::env::var("ROBUST_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(24)
+    all_closed(&open, seed);
 }
 
 #[test]
