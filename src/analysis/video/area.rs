@@ -161,8 +161,13 @@ fn side(
     let (across, deep) = if which < LEFT { (w, h) } else { (h, w) };
     // deeper than 40% on one side would leave less than a fifth of the picture
     let limit = deep * 2 / 5;
-    let lines: Vec<usize> = positions(across).collect();
-    let n = lines.len();
+    // on the stack: this runs four times a frame
+    let mut at = [0usize; LINES];
+    let n = LINES.min(across);
+    for (slot, p) in at.iter_mut().zip(positions(across)) {
+        *slot = p;
+    }
+    let lines = &at[..n];
     if n == 0 || limit == 0 {
         return None;
     }
@@ -209,7 +214,7 @@ fn side(
         }
         depths.retain(|&d| d != u32::MAX);
     } else {
-        for &y in &lines {
+        for &y in lines {
             let found = match plane.row_u8(y, 0, w) {
                 Some(row) if which == LEFT => {
                     row[..limit].iter().position(|&v| u32::from(v) > threshold)
