@@ -2,7 +2,7 @@
 //! messages, passing the media through untouched.
 //!
 //! Elements: `blackdetect`, `freezedetect`, `blockdetect`, `areadetect`,
-//! `cadencedetect` (video);
+//! `cadencedetect`, `levelsdetect` (video);
 //! `silencedetect`, `clipdetect`, `phasedetect`, `loudnessmeter` (audio);
 //! `avsyncdetect` (both); `slicecheck` (coded H.264 and HEVC, before the
 //! decoder, for `blockdetect`). Loaded as a plugin (`libgstavmonitor.so`) or
@@ -35,6 +35,7 @@ mod clipdetect;
 mod decoding;
 mod freezedetect;
 mod glue;
+mod levelsdetect;
 mod loudnessmeter;
 mod message;
 mod messages;
@@ -57,6 +58,7 @@ pub use analysis::event::EndReason;
 pub use analysis::video::area::{Area, AreaChange};
 pub use analysis::video::block::{BoxPx, Evidence};
 pub use analysis::video::cadence::{CadenceKind, CadenceMeasurement};
+pub use analysis::video::levels::LevelsStats;
 pub use areadetect::AreaDetectMessage;
 pub use avsyncdetect::AvSyncDetectMessage;
 pub use blackdetect::BlackDetectMessage;
@@ -65,6 +67,7 @@ pub use cadencedetect::CadenceDetectMessage;
 pub use clipdetect::ClipDetectMessage;
 pub use decoding::skip_nonreference_frames;
 pub use freezedetect::FreezeDetectMessage;
+pub use levelsdetect::{LevelsDetectMessage, Preset as LevelsPreset};
 pub use loudnessmeter::LoudnessMeterMessage;
 pub use message::Message;
 pub use messages::{DefectEvent, EventKind, MessageError, Times};
@@ -78,6 +81,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     blockdetect::register(plugin)?;
     areadetect::register(plugin)?;
     cadencedetect::register(plugin)?;
+    levelsdetect::register(plugin)?;
     avsyncdetect::register(plugin)?;
     silencedetect::register(plugin)?;
     clipdetect::register(plugin)?;

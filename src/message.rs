@@ -7,6 +7,7 @@ use crate::blockdetect::BlockDetectMessage;
 use crate::cadencedetect::CadenceDetectMessage;
 use crate::clipdetect::ClipDetectMessage;
 use crate::freezedetect::FreezeDetectMessage;
+use crate::levelsdetect::LevelsDetectMessage;
 use crate::loudnessmeter::LoudnessMeterMessage;
 use crate::messages::{DefectEvent, MessageError};
 use crate::phasedetect::PhaseDetectMessage;
@@ -21,6 +22,7 @@ pub enum Message {
     Block(BlockDetectMessage),
     Area(AreaDetectMessage),
     Cadence(CadenceDetectMessage),
+    Levels(LevelsDetectMessage),
     Silence(SilenceDetectMessage),
     Clip(ClipDetectMessage),
     Phase(PhaseDetectMessage),
@@ -41,6 +43,9 @@ impl Message {
             AreaDetectMessage::NAME => AreaDetectMessage::from_structure(s).map(Message::Area),
             CadenceDetectMessage::NAME => {
                 CadenceDetectMessage::from_structure(s).map(Message::Cadence)
+            }
+            LevelsDetectMessage::NAME => {
+                LevelsDetectMessage::from_structure(s).map(Message::Levels)
             }
             SilenceDetectMessage::NAME => {
                 SilenceDetectMessage::from_structure(s).map(Message::Silence)
@@ -65,6 +70,7 @@ impl Message {
             Message::Block(m) => m.to_structure(),
             Message::Area(m) => m.to_structure(),
             Message::Cadence(m) => m.to_structure(),
+            Message::Levels(m) => m.to_structure(),
             Message::Silence(m) => m.to_structure(),
             Message::Clip(m) => m.to_structure(),
             Message::Phase(m) => m.to_structure(),
@@ -81,6 +87,7 @@ impl Message {
             Message::Block(_) => BlockDetectMessage::NAME,
             Message::Area(_) => AreaDetectMessage::NAME,
             Message::Cadence(_) => CadenceDetectMessage::NAME,
+            Message::Levels(_) => LevelsDetectMessage::NAME,
             Message::Silence(_) => SilenceDetectMessage::NAME,
             Message::Clip(_) => ClipDetectMessage::NAME,
             Message::Phase(_) => PhaseDetectMessage::NAME,
@@ -102,6 +109,8 @@ impl Message {
             Message::Area(AreaDetectMessage::Measurement { .. }) => None,
             Message::Cadence(CadenceDetectMessage::Fault { event, .. }) => Some(event),
             Message::Cadence(CadenceDetectMessage::Measurement { .. }) => None,
+            Message::Levels(LevelsDetectMessage::Illegal { event, .. }) => Some(event),
+            Message::Levels(LevelsDetectMessage::Measurement { .. }) => None,
             Message::Silence(m) => Some(&m.event),
             Message::Clip(m) => Some(&m.event),
             Message::Phase(m) => Some(&m.event),

@@ -7,6 +7,9 @@ use gst_video::prelude::*;
 use gst_video::{VideoColorRange, VideoFormat, VideoFrameRef, VideoInfo};
 
 use crate::analysis::event::EndReason;
+use crate::analysis::video::colour::{
+    ColourFormat, ColourModel, ColourPicture, Component, Packing, PlaneData,
+};
 use crate::analysis::video::frame::{LumaLayout, LumaPlane, LumaRange, Region};
 use crate::analysis::VideoDetector;
 use crate::glue::ToMessage;
@@ -106,6 +109,110 @@ pub fn luma_format(info: &VideoInfo) -> Option<(u32, LumaLayout, LumaRange)> {
     Some((plane, layout, LumaRange::new(depth, full)))
 }
 
+/// Whether `info`'s caps say full range (else limited); unknown ranges
+/// follow the format (full for RGB and grey, limited for YUV).
+fn full_range(info: &VideoInfo) -> bool {
+    match info.colorimetry().range() {
+        VideoColorRange::Range0_255 => true,
+        VideoColorRange::Range16_235 => false,
+        _ => !info.format_info().is_yuv(),
+    }
+}
+
+/// How to read all components of buffers of `info`'s format, and what
+/// they mean (model, matrix, depth, range); `None` for a format we cannot
+/// read. An unknown matrix is BT.709 above 576 lines, else BT.601.
+pub fn colour_format(info: &VideoInfo) -> Option<ColourFormat> {
+    use gst_video::VideoColorMatrix as M;
+    if !FORMATS.contains(&info.format()) {
+        return None;
+    }
+    let f = info.format_info();
+    let full_range = full_range(info);
+    let depth = *f.depth().first()?;
+    if info.format() == VideoFormat::V210 {
+        return Some(ColourFormat {
+            model: ColourModel::BT709,
+            packing: Packing::V210,
+            depth: 10,
+            full_range,
+        });
+    }
+    let model = if f.is_gray() {
+        ColourModel::Gray
+    } else if f.is_rgb() {
+        ColourModel::Rgb
+    } else {
+        match info.colorimetry().matrix() {
+            M::Bt601 | M::Fcc | M::Smpte240m => ColourModel::BT601,
+            M::Bt2020 => ColourModel::BT2020,
+            M::Bt709 | M::Rgb => ColourModel::BT709,
+            _ if info.height() > 576 => ColourModel::BT709,
+            _ => ColourModel::BT601,
+        }
+    };
+    let comp = |c: usize| -> Option<Component> {
+        let bits = *f.depth().get(c)? + *f.shift().get(c)?;
+        Some(Component {
+            plane: *f.plane().get(c)? as usize,
+            offset: *f.poffset().get(c)? as usize,
+            step: usize::try_from(*f.pixel_stride().get(c)?).ok()?,
+            wide: bits > 8,
+            shift: *f.shift().get(c)?,
+            w_sub: *f.w_sub().get(c)?,
+            h_sub: *f.h_sub().get(c)?,
+        })
+    };
+    if (depth + f.shift().first()? > 8 && !f.is_le()) || (f.is_rgb() && depth != 8) {
+        return None;
+    }
+    let first = comp(0)?;
+    let packing = if model == ColourModel::Gray {
+        Packing::Components([first; 3])
+    } else {
+        Packing::Components([first, comp(1)?, comp(2)?])
+    };
+    Some(ColourFormat {
+        model,
+        packing,
+        depth,
+        full_range,
+    })
+}
+
+/// The colour components of a mapped frame of `format`.
+fn colour_picture<'a>(
+    format: ColourFormat,
+    frame: &'a VideoFrameRef<&gst::BufferRef>,
+) -> Result<ColourPicture<'a>, Skip> {
+    let mut planes = [PlaneData {
+        data: &[],
+        stride: 0,
+    }; 4];
+    for (i, p) in planes
+        .iter_mut()
+        .enumerate()
+        .take(frame.n_planes() as usize)
+    {
+        let data = frame
+            .plane_data(i as u32)
+            .map_err(|e| Skip::BadFrame(e.to_string()))?;
+        let stride = frame
+            .plane_stride()
+            .get(i)
+            .and_then(|&s| usize::try_from(s).ok())
+            .ok_or_else(|| Skip::BadFrame("negative or missing stride".into()))?;
+        *p = PlaneData { data, stride };
+    }
+    ColourPicture::new(
+        format,
+        &planes,
+        frame.width() as usize,
+        frame.height() as usize,
+    )
+    .map_err(|e| Skip::BadFrame(e.to_string()))
+}
+
 /// How to read luma from buffers of one negotiated format.
 #[derive(Debug, Clone, Copy)]
 struct LumaReader {
@@ -202,6 +309,7 @@ impl FrameClock {
 pub struct VideoInput {
     pub info: VideoInfo,
     reader: LumaReader,
+    colour: Option<ColourFormat>,
     clock: FrameClock,
     last_pts: Option<u64>,
     /// Frames skipped because they had no time and none could be derived.
@@ -214,6 +322,7 @@ impl VideoInput {
         Ok(VideoInput {
             info: info.clone(),
             reader: LumaReader::new(info)?,
+            colour: colour_format(info),
             clock: FrameClock::new(info),
             last_pts: None,
             untimed: 0,
@@ -245,6 +354,17 @@ impl VideoInput {
         frame: &'a VideoFrameRef<&gst::BufferRef>,
     ) -> Result<LumaPlane<'a>, Skip> {
         self.reader.read(frame)
+    }
+
+    /// All colour components of a mapped frame.
+    pub fn colour<'a>(
+        &self,
+        frame: &'a VideoFrameRef<&gst::BufferRef>,
+    ) -> Result<ColourPicture<'a>, Skip> {
+        let format = self.colour.ok_or_else(|| {
+            Skip::BadFrame(format!("cannot read colour of {}", self.info.format()))
+        })?;
+        colour_picture(format, frame)
     }
 
     /// Forgets the previous frame's time (flush, EOS, a gap).
@@ -296,7 +416,6 @@ impl<D: VideoDetector> Stream<D> {
         let Some((pts, end)) = self.input.timing(frame.buffer()) else {
             return Err(Skip::NoTimestamp);
         };
-        let plane = self.input.luma(frame)?;
         let mut events = Vec::new();
         if self.input.went_back(pts) {
             self.detector.close(EndReason::Discont, &mut events);
@@ -307,7 +426,13 @@ impl<D: VideoDetector> Stream<D> {
             self.detector
                 .lost_slices(&crate::slicemeta::lost_slices(frame.buffer()));
         }
-        self.detector.push(&plane, pts, end, &mut events);
+        if D::READS_COLOUR {
+            let picture = self.input.colour(frame)?;
+            self.detector.push_colour(&picture, pts, end, &mut events);
+        } else {
+            let plane = self.input.luma(frame)?;
+            self.detector.push(&plane, pts, end, &mut events);
+        }
         Ok(events)
     }
 

@@ -105,6 +105,13 @@ fn cadencedetect_random_streams() {
 }
 
 #[test]
+fn levelsdetect_random_streams() {
+    for seed in 0..seeds() {
+        drive("levelsdetect", seed);
+    }
+}
+
+#[test]
 fn blackdetect_random_streams() {
     for seed in 0..seeds() {
         drive("blackdetect", seed);

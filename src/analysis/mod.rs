@@ -11,11 +11,12 @@ pub mod video;
 
 use audio::{clip, loudness, phase, silence};
 use coded::slices;
-use video::{area, black, block, cadence, freeze};
+use video::{area, black, block, cadence, freeze, levels};
 
 use audio::samples::AudioView;
 use audio::timing::AudioTime;
 use event::EndReason;
+use video::colour::ColourPicture;
 use video::frame::LumaPlane;
 
 /// What every picture detector offers its element.
@@ -31,8 +32,24 @@ pub trait VideoDetector: Sized {
     /// New tuning, taken from the next frame on.
     fn set_config(&mut self, config: Self::Config);
 
+    /// Whether the detector reads all three colour components of each
+    /// frame ([`VideoDetector::push_colour`]) rather than its luma
+    /// ([`VideoDetector::push`]); the glue calls the one it reads, and the
+    /// detector implements that one.
+    const READS_COLOUR: bool = false;
+
     /// One frame covering `pts..end` nanoseconds; events go to `out`.
-    fn push(&mut self, plane: &LumaPlane<'_>, pts: u64, end: u64, out: &mut Vec<Self::Event>);
+    fn push(&mut self, _plane: &LumaPlane<'_>, _pts: u64, _end: u64, _out: &mut Vec<Self::Event>) {}
+
+    /// One frame's colour components, when [`VideoDetector::READS_COLOUR`].
+    fn push_colour(
+        &mut self,
+        _picture: &ColourPicture<'_>,
+        _pts: u64,
+        _end: u64,
+        _out: &mut Vec<Self::Event>,
+    ) {
+    }
 
     /// Ends a reported defect because the stream was interrupted.
     fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>);
@@ -141,6 +158,33 @@ impl VideoDetector for cadence::CadenceDetector {
     }
     fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
         cadence::CadenceDetector::close(self, reason, out);
+    }
+}
+
+impl VideoDetector for levels::LevelsDetector {
+    type Config = levels::LevelsConfig;
+    fn new(config: Self::Config) -> Self {
+        levels::LevelsDetector::new(config)
+    }
+    fn config(&self) -> Self::Config {
+        levels::LevelsDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        levels::LevelsDetector::set_config(self, config)
+    }
+    type Event = levels::LevelsEvent;
+    const READS_COLOUR: bool = true;
+    fn push_colour(
+        &mut self,
+        picture: &ColourPicture<'_>,
+        pts: u64,
+        end: u64,
+        out: &mut Vec<Self::Event>,
+    ) {
+        levels::LevelsDetector::push(self, picture, pts, end, out);
+    }
+    fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
+        levels::LevelsDetector::close(self, reason, out);
     }
 }
 

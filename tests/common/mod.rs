@@ -303,6 +303,7 @@ pub const DETECTORS: &[&str] = &[
     "blockdetect",
     "areadetect",
     "cadencedetect",
+    "levelsdetect",
     "silencedetect",
     "clipdetect",
     "phasedetect",

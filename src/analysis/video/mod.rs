@@ -1,9 +1,12 @@
-//! Picture kernels: luma views of every format ([`frame`]), and the black,
-//! freeze, block-corruption, active-area and cadence detectors.
+//! Picture kernels: luma views of every format ([`frame`]), views of all
+//! three colour components ([`colour`]), and the black, freeze,
+//! block-corruption, active-area, cadence and levels detectors.
 
 pub mod area;
 pub mod black;
 pub mod block;
 pub mod cadence;
+pub mod colour;
 pub mod frame;
 pub mod freeze;
+pub mod levels;

@@ -1,0 +1,877 @@
+//! Illegal video levels (EBU R103): the share of the picture whose luma or
+//! whose R'G'B' (derived from Y'CbCr through the stream's matrix) lies
+//! outside the permitted range, and the luma, chroma and R'G'B' extremes.
+//!
+//! Every value is a fraction of the nominal range, so limited and full
+//! range, 8, 10 and 16 bit are judged alike: luma 0.0 is nominal black and
+//! 1.0 nominal white (16 and 235 in limited 8-bit, 0 and 255 in full
+//! range); Cb and Cr run from -0.5 to 0.5; R, G and B from 0.0 to 1.0. A
+//! frame is illegal when more than `max_share` of its sampled pixels are
+//! out of range in luma, or in R'G'B'; an event starts once frames have
+//! been illegal for `min_duration`.
+//!
+//! The picture is read one row in `line_step` (the rows taken move down by
+//! one each frame, so every row is read over `line_step` frames): an
+//! out-of-range area `line_step` rows tall or more is always sampled, and
+//! `max_share` of a 1080-row picture is 10.8 rows. R'G'B' is computed at
+//! every chroma sample, with the mean of the luma samples that chroma
+//! sample covers (2x2 in 4:2:0, so both luma rows under a chroma row are
+//! read): the transform is linear, so an edge between two legal colours,
+//! blurred alike in luma and chroma, stays legal. This is the spatial
+//! filtering R103 asks for before gamut is judged, at chroma's own
+//! resolution.
+
+use crate::analysis::event::{EndReason, EventTracker, Transition};
+use crate::analysis::video::colour::{ColourModel, ColourPicture, Rows};
+
+/// The permitted range, each bound a fraction of the nominal range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub luma_min: f64,
+    pub luma_max: f64,
+    pub rgb_min: f64,
+    pub rgb_max: f64,
+}
+
+impl Limits {
+    /// EBU R103 as first issued (2000): luma -1% to 103%, R'G'B' -5% to
+    /// 105% (8-bit limited range: luma 14 to 241).
+    pub const EBU_R103: Limits = Limits {
+        luma_min: -0.01,
+        luma_max: 1.03,
+        rgb_min: -0.05,
+        rgb_max: 1.05,
+    };
+    /// EBU R103 v2.0 (2016) and v3.0 (2020): luma and R'G'B' alike within
+    /// 5 to 246 in 8 bit, 20 to 984 in 10 bit (-11/219 to 230/219 of the
+    /// nominal range).
+    pub const EBU_R103_V3: Limits = Limits {
+        luma_min: -11.0 / 219.0,
+        luma_max: 230.0 / 219.0,
+        rgb_min: -11.0 / 219.0,
+        rgb_max: 230.0 / 219.0,
+    };
+    /// Nominal range only (a strict house rule): luma and R'G'B' within
+    /// black and white, 16 to 235 in 8 bit.
+    pub const NOMINAL: Limits = Limits {
+        luma_min: 0.0,
+        luma_max: 1.0,
+        rgb_min: 0.0,
+        rgb_max: 1.0,
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelsConfig {
+    pub limits: Limits,
+    /// Share of the sampled pixels (luma, or R'G'B') allowed out of range
+    /// before a frame is illegal.
+    pub max_share: f64,
+    /// Nanoseconds frames must stay illegal before an event starts.
+    pub min_duration: u64,
+    /// Read one picture row in this many (1: every row).
+    pub line_step: u32,
+    /// Nanoseconds between measurements (`Some(0)`: one per frame); `None`:
+    /// none.
+    pub measurements: Option<u64>,
+}
+
+impl Default for LevelsConfig {
+    fn default() -> Self {
+        LevelsConfig {
+            limits: Limits::EBU_R103,
+            max_share: 0.01,
+            min_duration: 2_000_000_000,
+            line_step: 8,
+            measurements: Some(1_000_000_000),
+        }
+    }
+}
+
+/// Levels of one frame or of a stretch of frames: out-of-range shares and
+/// extremes, each a fraction of the nominal range (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelsStats {
+    /// Share of the sampled pixels whose luma is out of range.
+    pub luma_share: f64,
+    /// Share of the sampled pixels whose R, G or B is out of range.
+    pub rgb_share: f64,
+    pub luma_min: f64,
+    pub luma_max: f64,
+    pub cb_min: f64,
+    pub cb_max: f64,
+    pub cr_min: f64,
+    pub cr_max: f64,
+    /// The lowest and highest of R, G and B.
+    pub rgb_min: f64,
+    pub rgb_max: f64,
+}
+
+impl LevelsStats {
+    /// Nothing seen yet: merging anything into it gives that.
+    const EMPTY: LevelsStats = LevelsStats {
+        luma_share: 0.0,
+        rgb_share: 0.0,
+        luma_min: f64::INFINITY,
+        luma_max: f64::NEG_INFINITY,
+        cb_min: f64::INFINITY,
+        cb_max: f64::NEG_INFINITY,
+        cr_min: f64::INFINITY,
+        cr_max: f64::NEG_INFINITY,
+        rgb_min: f64::INFINITY,
+        rgb_max: f64::NEG_INFINITY,
+    };
+
+    /// The higher shares and the wider extremes of both.
+    pub fn merge(&self, o: &LevelsStats) -> LevelsStats {
+        LevelsStats {
+            luma_share: self.luma_share.max(o.luma_share),
+            rgb_share: self.rgb_share.max(o.rgb_share),
+            luma_min: self.luma_min.min(o.luma_min),
+            luma_max: self.luma_max.max(o.luma_max),
+            cb_min: self.cb_min.min(o.cb_min),
+            cb_max: self.cb_max.max(o.cb_max),
+            cr_min: self.cr_min.min(o.cr_min),
+            cr_max: self.cr_max.max(o.cr_max),
+            rgb_min: self.rgb_min.min(o.rgb_min),
+            rgb_max: self.rgb_max.max(o.rgb_max),
+        }
+    }
+
+    /// Extremes of components a picture lacks (chroma of a grey picture)
+    /// read as 0.
+    fn finite(mut self) -> Self {
+        for v in [
+            &mut self.luma_min,
+            &mut self.luma_max,
+            &mut self.cb_min,
+            &mut self.cb_max,
+            &mut self.cr_min,
+            &mut self.cr_max,
+            &mut self.rgb_min,
+            &mut self.rgb_max,
+        ] {
+            if !v.is_finite() {
+                *v = 0.0;
+            }
+        }
+        self
+    }
+}
+
+/// Levels over one measurement interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelsMeasurement {
+    /// End of the interval (end of its last frame), ns.
+    pub timestamp: u64,
+    /// The highest shares and the extremes of any frame of the interval.
+    pub stats: LevelsStats,
+    /// Frames measured, and of them the illegal ones.
+    pub frames: u64,
+    pub illegal_frames: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LevelsEvent {
+    /// Illegal levels began or ended. A start carries the stats of the
+    /// frames from the first illegal one until the start was reported; an
+    /// end those of the whole stretch.
+    Illegal {
+        transition: Transition,
+        stats: LevelsStats,
+    },
+    Measurement(LevelsMeasurement),
+}
+
+/// Counts and extremes of one frame's sampled rows, in code values and
+/// normalised units.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    luma_out: u64,
+    luma_n: u64,
+    rgb_out: u64,
+    rgb_n: u64,
+    stats: LevelsStats,
+}
+
+/// The constants that turn code values into fractions of the nominal range.
+#[derive(Debug, Clone, Copy)]
+struct Scale {
+    black: f32,
+    /// 1 / (white - black).
+    luma: f32,
+    mid: f32,
+    /// 1 / the chroma span (224 steps in limited 8 bit).
+    chroma: f32,
+}
+
+impl Scale {
+    fn new(depth: u32, full_range: bool) -> Self {
+        let depth = depth.clamp(1, 16);
+        let max = ((1u32 << depth) - 1) as f32;
+        let mid = (1u32 << (depth - 1)) as f32;
+        if full_range || depth < 8 {
+            Scale {
+                black: 0.0,
+                luma: 1.0 / max,
+                mid,
+                chroma: 1.0 / max,
+            }
+        } else {
+            let k = (1u32 << (depth - 8)) as f32;
+            Scale {
+                black: 16.0 * k,
+                luma: 1.0 / (219.0 * k),
+                mid,
+                chroma: 1.0 / (224.0 * k),
+            }
+        }
+    }
+}
+
+/// The detector.
+#[derive(Debug, Clone)]
+pub struct LevelsDetector {
+    config: LevelsConfig,
+    tracker: EventTracker,
+    /// Stats of the illegal stretch under way.
+    stretch: Option<LevelsStats>,
+    /// The measurement under way: its start and what it gathered.
+    measuring: Option<(u64, LevelsMeasurement)>,
+    /// Frames seen, for the rotating row offset.
+    frames: u64,
+    /// Scratch: the rows read, the luma rows below them that the same
+    /// chroma row covers, and their luma averaged over each chroma
+    /// sample's footprint.
+    rows: Rows,
+    below: Rows,
+    mean: Vec<f32>,
+}
+
+impl LevelsDetector {
+    pub fn new(config: LevelsConfig) -> Self {
+        LevelsDetector {
+            config,
+            tracker: EventTracker::new(config.min_duration),
+            stretch: None,
+            measuring: None,
+            frames: 0,
+            rows: Rows::default(),
+            below: Rows::default(),
+            mean: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> LevelsConfig {
+        self.config
+    }
+
+    pub fn set_config(&mut self, config: LevelsConfig) {
+        self.tracker.set_min_duration(config.min_duration);
+        if config.measurements.is_none() {
+            self.measuring = None;
+        }
+        self.config = config;
+    }
+
+    /// The levels of one frame (the sampled rows of it).
+    pub fn measure(&mut self, picture: &ColourPicture<'_>) -> LevelsStats {
+        let t = self.tally(picture);
+        let share = |out: u64, n: u64| if n == 0 { 0.0 } else { out as f64 / n as f64 };
+        LevelsStats {
+            luma_share: share(t.luma_out, t.luma_n),
+            rgb_share: share(t.rgb_out, t.rgb_n),
+            ..t.stats
+        }
+        .finite()
+    }
+
+    fn tally(&mut self, picture: &ColourPicture<'_>) -> Tally {
+        let step = self.config.line_step.max(1) as usize;
+        let h = picture.height();
+        let first = if h == 0 {
+            0
+        } else {
+            (self.frames % step as u64) as usize % h.min(step)
+        };
+        self.frames += 1;
+        let f = *picture.format();
+        let scale = Scale::new(f.depth, f.full_range);
+        let lim = self.config.limits;
+        let mut t = Tally {
+            luma_out: 0,
+            luma_n: 0,
+            rgb_out: 0,
+            rgb_n: 0,
+            stats: LevelsStats::EMPTY,
+        };
+        let mut rows = std::mem::take(&mut self.rows);
+        let mut below = std::mem::take(&mut self.below);
+        let (w_sub, h_sub) = f.chroma_sub();
+        let mut last = None;
+        for y in (first..h).step_by(step) {
+            match f.model {
+                ColourModel::Gray => {
+                    picture.read_row(y, &mut rows);
+                    luma_row(&rows.c[0], &scale, &lim, &mut t);
+                }
+                ColourModel::Rgb => {
+                    picture.read_row(y, &mut rows);
+                    rgb_row(&rows, &scale, &lim, &mut t);
+                }
+                ColourModel::Yuv { kr, kb } => {
+                    // the luma rows one chroma row covers, all of them
+                    let y0 = (y >> h_sub) << h_sub;
+                    if last == Some(y0) {
+                        continue;
+                    }
+                    last = Some(y0);
+                    picture.read_row(y0, &mut rows);
+                    luma_row(&rows.c[0], &scale, &lim, &mut t);
+                    // (the formats read subsample by two rows at most)
+                    let two = h_sub > 0 && y0 + 1 < h;
+                    if two {
+                        picture.read_row(y0 + 1, &mut below);
+                        luma_row(&below.c[0], &scale, &lim, &mut t);
+                    }
+                    let lumas = [rows.c[0].as_slice(), below.c[0].as_slice()];
+                    footprint_mean(&lumas[..1 + usize::from(two)], w_sub, &mut self.mean);
+                    let chroma = [rows.c[1].as_slice(), rows.c[2].as_slice()];
+                    yuv_gamut_row(
+                        &self.mean,
+                        chroma,
+                        [kr as f32, kb as f32],
+                        &scale,
+                        &lim,
+                        &mut t,
+                    );
+                }
+            }
+        }
+        self.below = below;
+        self.rows = rows;
+        t
+    }
+
+    /// One frame covering `pts..end`; events go to `out`.
+    pub fn push(
+        &mut self,
+        picture: &ColourPicture<'_>,
+        pts: u64,
+        end: u64,
+        out: &mut Vec<LevelsEvent>,
+    ) {
+        let stats = self.measure(picture);
+        self.push_stats(&stats, pts, end, out);
+    }
+
+    /// One frame's levels, measured already (see [`LevelsDetector::measure`]).
+    pub fn push_stats(
+        &mut self,
+        stats: &LevelsStats,
+        pts: u64,
+        end: u64,
+        out: &mut Vec<LevelsEvent>,
+    ) {
+        let max = self.config.max_share;
+        let illegal = stats.luma_share > max || stats.rgb_share > max;
+        if illegal {
+            self.stretch = Some(self.stretch.map_or(*stats, |s| s.merge(stats)));
+        }
+        if let Some(transition) = self.tracker.push(illegal, pts, end) {
+            let stats = self.stretch.unwrap_or(*stats);
+            out.push(LevelsEvent::Illegal { transition, stats });
+        }
+        if !self.tracker.in_defect() {
+            self.stretch = None;
+        }
+        self.gather(stats, illegal, pts, end, out);
+    }
+
+    fn gather(
+        &mut self,
+        stats: &LevelsStats,
+        illegal: bool,
+        pts: u64,
+        end: u64,
+        out: &mut Vec<LevelsEvent>,
+    ) {
+        let Some(interval) = self.config.measurements else {
+            return;
+        };
+        let (start, m) = self.measuring.get_or_insert((
+            pts,
+            LevelsMeasurement {
+                timestamp: end,
+                stats: LevelsStats::EMPTY,
+                frames: 0,
+                illegal_frames: 0,
+            },
+        ));
+        m.stats = m.stats.merge(stats);
+        m.frames += 1;
+        m.illegal_frames += u64::from(illegal);
+        m.timestamp = end;
+        if end.saturating_sub(*start) >= interval {
+            let m = LevelsMeasurement {
+                stats: m.stats.finite(),
+                ..*m
+            };
+            out.push(LevelsEvent::Measurement(m));
+            self.measuring = None;
+        }
+    }
+
+    /// The stream was interrupted: an illegal stretch ends with `reason`,
+    /// a measurement under way is dropped.
+    pub fn close(&mut self, reason: EndReason, out: &mut Vec<LevelsEvent>) {
+        if let Some(transition) = self.tracker.close(reason) {
+            let stats = self.stretch.unwrap_or(LevelsStats::EMPTY).finite();
+            out.push(LevelsEvent::Illegal { transition, stats });
+        }
+        self.stretch = None;
+        self.measuring = None;
+    }
+}
+
+/// Code values below `lo` or above `hi` are out of a luma range.
+fn luma_bounds(scale: &Scale, lim: &Limits) -> (u16, u16) {
+    let span = 1.0 / f64::from(scale.luma);
+    let black = f64::from(scale.black);
+    let lo = (black + lim.luma_min * span - 1e-6)
+        .ceil()
+        .clamp(0.0, 65535.0);
+    let hi = (black + lim.luma_max * span + 1e-6)
+        .floor()
+        .clamp(0.0, 65535.0);
+    (lo as u16, hi as u16)
+}
+
+/// Luma counts and extremes of one row of code values.
+fn luma_row(y: &[u16], scale: &Scale, lim: &Limits, t: &mut Tally) {
+    let Some((&first, _)) = y.split_first() else {
+        return;
+    };
+    let (lo, hi) = luma_bounds(scale, lim);
+    let (mut min, mut max, mut out) = (first, first, 0u32);
+    for &v in y {
+        min = min.min(v);
+        max = max.max(v);
+        out += u32::from(v < lo) + u32::from(v > hi);
+    }
+    t.luma_out += u64::from(out);
+    t.luma_n += y.len() as u64;
+    let n = |v: u16| f64::from((f32::from(v) - scale.black) * scale.luma);
+    t.stats.luma_min = t.stats.luma_min.min(n(min));
+    t.stats.luma_max = t.stats.luma_max.max(n(max));
+}
+
+/// The mean of `rows`' luma code values over each chroma sample's
+/// footprint (`2^w_sub` samples across, every row given), into `out`.
+fn footprint_mean(rows: &[&[u16]], w_sub: u32, out: &mut Vec<f32>) {
+    out.clear();
+    let Some(first) = rows.first() else { return };
+    let k = 1usize << w_sub;
+    let n = first.len().div_ceil(k);
+    out.resize(n, 0.0);
+    let mut count = vec![0u32; 0];
+    if first.len() % k != 0 || rows.iter().any(|r| r.len() != first.len()) {
+        count.resize(n, 0);
+    }
+    for r in rows {
+        for (o, c) in out.iter_mut().zip(r.chunks(k)) {
+            *o += c.iter().map(|&v| f32::from(v)).sum::<f32>();
+        }
+        for (n, c) in count.iter_mut().zip(r.chunks(k)) {
+            *n += c.len() as u32;
+        }
+    }
+    if count.is_empty() {
+        let inv = 1.0 / (k * rows.len()) as f32;
+        out.iter_mut().for_each(|o| *o *= inv);
+    } else {
+        for (o, &n) in out.iter_mut().zip(&count) {
+            *o /= n.max(1) as f32;
+        }
+    }
+}
+
+/// R'G'B' of every chroma sample of one row, from the luma averaged over
+/// its footprint (`luma`, code values: so an edge that chroma subsampling
+/// blurred is judged as the blurred colour it is, not as out of gamut),
+/// and the chroma extremes. `k` is the matrix's (kr, kb).
+fn yuv_gamut_row(
+    luma: &[f32],
+    [cb, cr]: [&[u16]; 2],
+    [kr, kb]: [f32; 2],
+    scale: &Scale,
+    lim: &Limits,
+    t: &mut Tally,
+) {
+    let n = cb.len().min(cr.len()).min(luma.len());
+    if n == 0 {
+        return;
+    }
+    let kg = 1.0 - kr - kb;
+    let r_cr = 2.0 * (1.0 - kr);
+    let b_cb = 2.0 * (1.0 - kb);
+    let g_cb = b_cb * kb / kg;
+    let g_cr = r_cr * kr / kg;
+    let (lo, hi) = (lim.rgb_min as f32, lim.rgb_max as f32);
+    let (mut cmin, mut cmax) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
+    let (mut rmin, mut rmax) = (f32::INFINITY, f32::NEG_INFINITY);
+    let mut out = 0u32;
+    for i in 0..n {
+        let yn = (luma[i] - scale.black) * scale.luma;
+        let u = (f32::from(cb[i]) - scale.mid) * scale.chroma;
+        let v = (f32::from(cr[i]) - scale.mid) * scale.chroma;
+        cmin = [cmin[0].min(u), cmin[1].min(v)];
+        cmax = [cmax[0].max(u), cmax[1].max(v)];
+        let r = yn + r_cr * v;
+        let g = yn - g_cb * u - g_cr * v;
+        let b = yn + b_cb * u;
+        let lo3 = r.min(g).min(b);
+        let hi3 = r.max(g).max(b);
+        rmin = rmin.min(lo3);
+        rmax = rmax.max(hi3);
+        out += u32::from(lo3 < lo || hi3 > hi);
+    }
+    t.rgb_out += u64::from(out);
+    t.rgb_n += n as u64;
+    let s = &mut t.stats;
+    s.cb_min = s.cb_min.min(f64::from(cmin[0]));
+    s.cb_max = s.cb_max.max(f64::from(cmax[0]));
+    s.cr_min = s.cr_min.min(f64::from(cmin[1]));
+    s.cr_max = s.cr_max.max(f64::from(cmax[1]));
+    s.rgb_min = s.rgb_min.min(f64::from(rmin));
+    s.rgb_max = s.rgb_max.max(f64::from(rmax));
+}
+
+/// One row of R'G'B' samples: R'G'B' counts and extremes, and the BT.709
+/// luma and chroma made from them.
+fn rgb_row(rows: &Rows, scale: &Scale, lim: &Limits, t: &mut Tally) {
+    let [r, g, b] = &rows.c;
+    let n = r.len().min(g.len()).min(b.len());
+    if n == 0 {
+        return;
+    }
+    let (kr, kb) = (0.2126f32, 0.0722f32);
+    let kg = 1.0 - kr - kb;
+    let (lo, hi) = (lim.rgb_min as f32, lim.rgb_max as f32);
+    let (ylo, yhi) = (lim.luma_min as f32, lim.luma_max as f32);
+    // lowest and highest of: luma, Cb, Cr, R'G'B'
+    let (mut lo4, mut hi4) = ([f32::INFINITY; 4], [f32::NEG_INFINITY; 4]);
+    let (mut rgb_out, mut luma_out) = (0u32, 0u32);
+    for i in 0..n {
+        let c = |v: u16| (f32::from(v) - scale.black) * scale.luma;
+        let (rn, gn, bn) = (c(r[i]), c(g[i]), c(b[i]));
+        let yn = kr * rn + kg * gn + kb * bn;
+        let u = (bn - yn) / (2.0 * (1.0 - kb));
+        let v = (rn - yn) / (2.0 * (1.0 - kr));
+        let lo3 = rn.min(gn).min(bn);
+        let hi3 = rn.max(gn).max(bn);
+        rgb_out += u32::from(lo3 < lo || hi3 > hi);
+        luma_out += u32::from(yn < ylo || yn > yhi);
+        for (k, (l, h)) in [(yn, yn), (u, u), (v, v), (lo3, hi3)]
+            .into_iter()
+            .enumerate()
+        {
+            lo4[k] = lo4[k].min(l);
+            hi4[k] = hi4[k].max(h);
+        }
+    }
+    t.rgb_out += u64::from(rgb_out);
+    t.luma_out += u64::from(luma_out);
+    t.rgb_n += n as u64;
+    t.luma_n += n as u64;
+    let f = f64::from;
+    let s = LevelsStats {
+        luma_share: 0.0,
+        rgb_share: 0.0,
+        luma_min: f(lo4[0]),
+        luma_max: f(hi4[0]),
+        cb_min: f(lo4[1]),
+        cb_max: f(hi4[1]),
+        cr_min: f(lo4[2]),
+        cr_max: f(hi4[2]),
+        rgb_min: f(lo4[3]),
+        rgb_max: f(hi4[3]),
+    };
+    t.stats = t.stats.merge(&s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::video::colour::{ColourFormat, PlaneData};
+
+    const F: u64 = 40_000_000;
+
+    /// A 64x32 I420 picture: luma `y`, chroma `u`, `v` everywhere, except
+    /// the top `rows` rows of luma, which are `y_top`.
+    struct Pic {
+        y: Vec<u8>,
+        u: Vec<u8>,
+        v: Vec<u8>,
+    }
+
+    impl Pic {
+        fn new(y: u8, u: u8, v: u8) -> Self {
+            Pic {
+                y: vec![y; 64 * 32],
+                u: vec![u; 32 * 16],
+                v: vec![v; 32 * 16],
+            }
+        }
+        fn top(mut self, rows: usize, y: u8) -> Self {
+            self.y[..rows * 64].fill(y);
+            self
+        }
+        fn view(&self, full: bool) -> ColourPicture<'_> {
+            let planes = [
+                PlaneData {
+                    data: &self.y,
+                    stride: 64,
+                },
+                PlaneData {
+                    data: &self.u,
+                    stride: 32,
+                },
+                PlaneData {
+                    data: &self.v,
+                    stride: 32,
+                },
+            ];
+            ColourPicture::new(
+                ColourFormat::i420(ColourModel::BT709, full),
+                &planes,
+                64,
+                32,
+            )
+            .unwrap()
+        }
+    }
+
+    fn every_row() -> LevelsConfig {
+        LevelsConfig {
+            line_step: 1,
+            measurements: None,
+            ..LevelsConfig::default()
+        }
+    }
+
+    #[test]
+    fn nominal_grey_is_legal_and_measured_exactly() {
+        let mut d = LevelsDetector::new(every_row());
+        let s = d.measure(&Pic::new(126, 128, 128).view(false));
+        assert_eq!((s.luma_share, s.rgb_share), (0.0, 0.0));
+        assert!((s.luma_min - 110.0 / 219.0).abs() < 1e-6);
+        assert_eq!((s.cb_min, s.cr_max), (0.0, 0.0));
+        assert!((s.rgb_min - 110.0 / 219.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn luma_bounds_follow_r103_in_code_values() {
+        let lim8 = Scale::new(8, false);
+        assert_eq!(luma_bounds(&lim8, &Limits::EBU_R103), (14, 241));
+        assert_eq!(luma_bounds(&lim8, &Limits::EBU_R103_V3), (5, 246));
+        assert_eq!(luma_bounds(&lim8, &Limits::NOMINAL), (16, 235));
+        let lim10 = Scale::new(10, false);
+        assert_eq!(luma_bounds(&lim10, &Limits::EBU_R103_V3), (20, 984));
+        // full range: nothing a code value can reach is out of R103's luma range
+        let full = Scale::new(8, true);
+        assert_eq!(luma_bounds(&full, &Limits::EBU_R103), (0, 262));
+    }
+
+    #[test]
+    fn superwhite_share_counts_rows() {
+        let mut d = LevelsDetector::new(every_row());
+        // 4 of 32 rows at 250 (super-white above 241): 1/8 of luma; R'G'B'
+        // of the chroma samples over them too (luma 250 is R=G=B=1.07)
+        let s = d.measure(&Pic::new(126, 128, 128).top(4, 250).view(false));
+        assert!((s.luma_share - 0.125).abs() < 1e-9, "{s:?}");
+        assert!((s.rgb_share - 0.125).abs() < 1e-9, "{s:?}");
+        assert!((s.luma_max - 234.0 / 219.0).abs() < 1e-6);
+        // full range: 250 is 98% and legal
+        let s = d.measure(&Pic::new(126, 128, 128).top(4, 250).view(true));
+        assert_eq!((s.luma_share, s.rgb_share), (0.0, 0.0));
+    }
+
+    #[test]
+    fn saturated_chroma_is_out_of_rgb_gamut_with_legal_luma() {
+        let mut d = LevelsDetector::new(every_row());
+        // luma mid-grey, Cr at its limited-range maximum: R = 0.5 + 1.5748 * 0.5
+        let s = d.measure(&Pic::new(126, 128, 240).view(false));
+        assert_eq!(s.luma_share, 0.0);
+        assert_eq!(s.rgb_share, 1.0);
+        assert!((s.cr_max - 0.5).abs() < 1e-6);
+        assert!(
+            s.rgb_max > 1.28 && (s.rgb_min - 0.268).abs() < 0.001,
+            "{s:?}"
+        );
+        // 75% colour bars are legal: 75% red is Y 0.1595, Cb -0.0859, Cr 0.375
+        let y = (16.0 + 0.1595 * 219.0f64).round() as u8;
+        let u = (128.0 - 0.0859 * 224.0f64).round() as u8;
+        let v = (128.0 + 0.375 * 224.0f64).round() as u8;
+        let s = d.measure(&Pic::new(y, u, v).view(false));
+        assert_eq!(s.rgb_share, 0.0, "{s:?}");
+        assert!((s.rgb_max - 0.75).abs() < 0.01, "{s:?}");
+    }
+
+    #[test]
+    fn sampling_every_eighth_row_rotates_and_estimates_the_share() {
+        let mut d = LevelsDetector::new(LevelsConfig {
+            measurements: None,
+            ..LevelsConfig::default()
+        });
+        // a band of 8 rows (a quarter) is always hit once in 4 sampled rows
+        let pic = Pic::new(126, 128, 128).top(8, 250);
+        for _ in 0..8 {
+            let s = d.measure(&pic.view(false));
+            assert!((s.luma_share - 0.25).abs() < 1e-9, "{s:?}");
+        }
+        // one row of 32 is seen in two frames of 8 (4:2:0 is read in the
+        // pairs of rows one chroma row covers)
+        let pic = Pic::new(126, 128, 128).top(1, 250);
+        let seen = (0..8)
+            .filter(|_| d.measure(&pic.view(false)).luma_share > 0.0)
+            .count();
+        assert_eq!(seen, 2);
+    }
+
+    #[test]
+    fn events_start_at_the_first_illegal_frame_and_end_at_the_first_legal_one() {
+        let mut d = LevelsDetector::new(LevelsConfig {
+            min_duration: 10 * F,
+            ..every_row()
+        });
+        let good = Pic::new(126, 128, 128);
+        let bad = Pic::new(126, 128, 128).top(8, 250);
+        let mut out = Vec::new();
+        for i in 0..40u64 {
+            let p = if (10..30).contains(&i) { &bad } else { &good };
+            d.push(&p.view(false), i * F, (i + 1) * F, &mut out);
+        }
+        let t: Vec<_> = out
+            .iter()
+            .map(|e| match e {
+                LevelsEvent::Illegal { transition, stats } => (*transition, stats.luma_share),
+                LevelsEvent::Measurement(_) => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            t,
+            [
+                (Transition::Start { start: 10 * F }, 0.25),
+                (
+                    Transition::End {
+                        start: 10 * F,
+                        end: 30 * F,
+                        reason: EndReason::Recovered
+                    },
+                    0.25
+                )
+            ]
+        );
+        // shorter than min-duration: nothing
+        out.clear();
+        for i in 40..60u64 {
+            let p = if (45..54).contains(&i) { &bad } else { &good };
+            d.push(&p.view(false), i * F, (i + 1) * F, &mut out);
+        }
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn a_small_share_within_the_limit_is_legal() {
+        // 1 illegal row of 128 (0.8%) stays under the 1% share
+        let mut d = LevelsDetector::new(every_row());
+        let y: Vec<u8> = (0..128 * 64)
+            .map(|i| if i < 64 { 250 } else { 126 })
+            .collect();
+        let c = vec![128u8; 32 * 64];
+        let planes = [
+            PlaneData {
+                data: &y,
+                stride: 64,
+            },
+            PlaneData {
+                data: &c,
+                stride: 32,
+            },
+            PlaneData {
+                data: &c,
+                stride: 32,
+            },
+        ];
+        let pic = ColourPicture::new(
+            ColourFormat::i420(ColourModel::BT709, false),
+            &planes,
+            64,
+            128,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        for i in 0..100 {
+            d.push(&pic, i * F, (i + 1) * F, &mut out);
+        }
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn measurements_gather_extremes_and_illegal_frames() {
+        let mut d = LevelsDetector::new(LevelsConfig {
+            measurements: Some(25 * F),
+            ..every_row()
+        });
+        let good = Pic::new(126, 128, 128);
+        let bad = Pic::new(126, 128, 128).top(8, 250);
+        let mut out = Vec::new();
+        for i in 0..25u64 {
+            let p = if i == 3 { &bad } else { &good };
+            d.push(&p.view(false), i * F, (i + 1) * F, &mut out);
+        }
+        let [LevelsEvent::Measurement(m)] = out[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!((m.timestamp, m.frames, m.illegal_frames), (25 * F, 25, 1));
+        assert!((m.stats.luma_share - 0.25).abs() < 1e-9);
+        assert!((m.stats.luma_max - 234.0 / 219.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn close_ends_an_event_and_empty_pictures_are_legal() {
+        let mut d = LevelsDetector::new(LevelsConfig {
+            min_duration: 0,
+            ..every_row()
+        });
+        let bad = Pic::new(126, 128, 128).top(8, 250);
+        let mut out = Vec::new();
+        d.push(&bad.view(false), 0, F, &mut out);
+        assert!(matches!(out[..], [LevelsEvent::Illegal { .. }]));
+        d.close(EndReason::Eos, &mut out);
+        assert!(matches!(
+            out[1],
+            LevelsEvent::Illegal {
+                transition: Transition::End {
+                    reason: EndReason::Eos,
+                    end: F,
+                    ..
+                },
+                ..
+            }
+        ));
+        let empty = ColourPicture::new(
+            ColourFormat::i420(ColourModel::BT709, false),
+            &[PlaneData {
+                data: &[],
+                stride: 0,
+            }; 3],
+            0,
+            0,
+        )
+        .unwrap();
+        let s = d.measure(&empty);
+        assert_eq!((s.luma_share, s.rgb_share, s.luma_min), (0.0, 0.0, 0.0));
+    }
+}
