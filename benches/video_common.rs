@@ -19,6 +19,7 @@ pub fn words10(data: &[u8]) -> Vec<u8> {
 }
 
 /// A view of `words10` output, limited range.
+#[allow(dead_code)] // the levelsdetect bench reads all three components instead
 pub fn plane10(words: &[u8], w: usize, h: usize) -> LumaPlane<'_> {
     let layout = LumaLayout::U16 {
         offset: 0,

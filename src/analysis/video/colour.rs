@@ -232,9 +232,30 @@ impl<'a> ColourPicture<'a> {
         &self.format
     }
 
+    /// Component `c` of picture row `y` (its row `y >> h_sub`) as the
+    /// bytes it lies in, when its samples are single bytes side by side
+    /// (the planar 8-bit formats); else `None`.
+    #[inline]
+    pub fn row_u8(&self, c: usize, y: usize) -> Option<&'a [u8]> {
+        let Packing::Components(comps) = self.format.packing else {
+            return None;
+        };
+        let comp = comps
+            .get(c)
+            .filter(|_| c < self.format.model.components())?;
+        if comp.wide || comp.step != 1 || y >= self.height {
+            return None;
+        }
+        let (w, _) = comp.size(self.width, self.height);
+        let p = &self.planes[comp.plane];
+        let start = (y >> comp.h_sub) * p.stride + comp.offset;
+        p.data.get(start..start + w)
+    }
+
     /// The components of picture row `y` (`y < height`) into `rows`: each
     /// component's row that covers it (row `y >> h_sub`), every sample of
     /// it. Components the model lacks come out empty.
+    #[inline]
     pub fn read_row(&self, y: usize, rows: &mut Rows) {
         for r in &mut rows.c {
             r.clear();

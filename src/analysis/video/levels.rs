@@ -245,7 +245,7 @@ pub struct LevelsDetector {
     /// sample's footprint.
     rows: Rows,
     below: Rows,
-    mean: Vec<f32>,
+    sums: Vec<i32>,
 }
 
 impl LevelsDetector {
@@ -258,7 +258,7 @@ impl LevelsDetector {
             frames: 0,
             rows: Rows::default(),
             below: Rows::default(),
-            mean: Vec::new(),
+            sums: Vec::new(),
         }
     }
 
@@ -286,7 +286,30 @@ impl LevelsDetector {
         .finite()
     }
 
+    /// Counts and extremes of the rows this frame samples. Uses AVX2 where
+    /// the processor has it (the same code, compiled for it; results are
+    /// identical).
     fn tally(&mut self, picture: &ColourPicture<'_>) -> Tally {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor supports AVX2, checked just above.
+                return unsafe { self.tally_avx2(picture) };
+            }
+        }
+        self.tally_generic(picture)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn tally_avx2(&mut self, picture: &ColourPicture<'_>) -> Tally {
+        self.tally_generic(picture)
+    }
+
+    /// The portable tally; [`LevelsDetector::tally`] runs this same code
+    /// compiled for AVX2 where it can.
+    #[inline(always)]
+    fn tally_generic(&mut self, picture: &ColourPicture<'_>) -> Tally {
         let step = self.config.line_step.max(1) as usize;
         let h = picture.height();
         let first = if h == 0 {
@@ -305,51 +328,82 @@ impl LevelsDetector {
             rgb_n: 0,
             stats: LevelsStats::EMPTY,
         };
+        let luma_bounds = luma_bounds(&scale, &lim);
+        // the bounds as bytes, when 8-bit samples are judged right by them
+        let bounds8 = u8::try_from(luma_bounds.0)
+            .ok()
+            .map(|lo| (lo, luma_bounds.1.min(255) as u8));
         let mut rows = std::mem::take(&mut self.rows);
         let mut below = std::mem::take(&mut self.below);
         let (w_sub, h_sub) = f.chroma_sub();
+        // the formats read subsample by at most two rows
+        let full_rows = if h_sub > 0 { 2 } else { 1 };
+        let gamut = match f.model {
+            ColourModel::Yuv { kr, kb } => Some(Gamut::new(
+                kr,
+                kb,
+                (1usize << w_sub) * full_rows,
+                &scale,
+                &lim,
+            )),
+            _ => None,
+        };
         let mut last = None;
         for y in (first..h).step_by(step) {
-            match f.model {
-                ColourModel::Gray => {
-                    picture.read_row(y, &mut rows);
-                    luma_row(&rows.c[0], &scale, &lim, &mut t);
-                }
-                ColourModel::Rgb => {
-                    picture.read_row(y, &mut rows);
-                    rgb_row(&rows, &scale, &lim, &mut t);
-                }
-                ColourModel::Yuv { kr, kb } => {
+            match (f.model, gamut) {
+                (ColourModel::Yuv { .. }, Some(g)) => {
                     // the luma rows one chroma row covers, all of them
                     let y0 = (y >> h_sub) << h_sub;
                     if last == Some(y0) {
                         continue;
                     }
                     last = Some(y0);
-                    picture.read_row(y0, &mut rows);
-                    luma_row(&rows.c[0], &scale, &lim, &mut t);
-                    // (the formats read subsample by two rows at most)
-                    let two = h_sub > 0 && y0 + 1 < h;
-                    if two {
-                        picture.read_row(y0 + 1, &mut below);
-                        luma_row(&below.c[0], &scale, &lim, &mut t);
+                    let two = full_rows == 2 && y0 + 1 < h;
+                    let yuv = Yuv {
+                        w_sub,
+                        full_rows,
+                        gamut: &g,
+                        scale: &scale,
+                    };
+                    // 8-bit planar components are read where they lie
+                    let direct = match (
+                        picture.row_u8(0, y0),
+                        picture.row_u8(1, y0),
+                        picture.row_u8(2, y0),
+                        bounds8,
+                    ) {
+                        (Some(a), Some(cb), Some(cr), Some(b8)) => {
+                            let b = if two { picture.row_u8(0, y0 + 1) } else { None };
+                            let lumas = [a, b.unwrap_or_default()];
+                            let lumas = &lumas[..1 + usize::from(b.is_some())];
+                            yuv.rows(lumas, cb, cr, b8, &mut self.sums, &mut t);
+                            true
+                        }
+                        _ => false,
+                    };
+                    if !direct {
+                        picture.read_row(y0, &mut rows);
+                        if two {
+                            picture.read_row(y0 + 1, &mut below);
+                        }
+                        let lumas = [rows.c[0].as_slice(), below.c[0].as_slice()];
+                        let lumas = &lumas[..1 + usize::from(two)];
+                        let [_, cb, cr] = &rows.c;
+                        yuv.rows(lumas, cb, cr, luma_bounds, &mut self.sums, &mut t);
                     }
-                    let lumas = [rows.c[0].as_slice(), below.c[0].as_slice()];
-                    footprint_mean(&lumas[..1 + usize::from(two)], w_sub, &mut self.mean);
-                    let chroma = [rows.c[1].as_slice(), rows.c[2].as_slice()];
-                    yuv_gamut_row(
-                        &self.mean,
-                        chroma,
-                        [kr as f32, kb as f32],
-                        &scale,
-                        &lim,
-                        &mut t,
-                    );
+                }
+                (ColourModel::Rgb, _) => {
+                    picture.read_row(y, &mut rows);
+                    rgb_row(&rows, &scale, &lim, &mut t);
+                }
+                _ => {
+                    picture.read_row(y, &mut rows);
+                    luma_row(&rows.c[0], luma_bounds, &scale, &mut t);
                 }
             }
         }
-        self.below = below;
         self.rows = rows;
+        self.below = below;
         t
     }
 
@@ -447,104 +501,204 @@ fn luma_bounds(scale: &Scale, lim: &Limits) -> (u16, u16) {
     (lo as u16, hi as u16)
 }
 
-/// Luma counts and extremes of one row of code values.
-fn luma_row(y: &[u16], scale: &Scale, lim: &Limits, t: &mut Tally) {
-    let Some((&first, _)) = y.split_first() else {
+/// A code value as rows hold it: a byte where 8-bit samples lie
+/// contiguous in the buffer, else a 16-bit value read out of it.
+trait Sample: Copy + Ord + Into<i32> + Into<u16> {}
+impl Sample for u8 {}
+impl Sample for u16 {}
+
+/// The lowest and highest of `v`, and how many are below `lo` or above
+/// `hi`; `None` when `v` is empty. Plain reductions, which the compiler's
+/// loop vectoriser handles (per-lane arrays it does not always).
+#[inline(always)]
+fn scan<S: Sample>(v: &[S], lo: S, hi: S) -> Option<(S, S, u64)> {
+    let first = *v.first()?;
+    let (mut mn, mut mx, mut out) = (first, first, 0u64);
+    // one pass; counts in 16-bit lanes, over blocks too short to overflow
+    for c in v.chunks(u16::MAX as usize) {
+        let mut n = 0u16;
+        for &x in c {
+            mn = mn.min(x);
+            mx = mx.max(x);
+            n += u16::from((x < lo) | (x > hi));
+        }
+        out += u64::from(n);
+    }
+    Some((mn, mx, out))
+}
+
+#[inline(always)]
+fn min_max<S: Sample>(v: &[S]) -> Option<(S, S)> {
+    let first = *v.first()?;
+    let (mut mn, mut mx) = (first, first);
+    for &x in v {
+        mn = mn.min(x);
+        mx = mx.max(x);
+    }
+    Some((mn, mx))
+}
+
+/// Luma counts and extremes of one row of code values, out of range below
+/// `lo` or above `hi`.
+#[inline(always)]
+fn luma_row<S: Sample>(y: &[S], (lo, hi): (S, S), scale: &Scale, t: &mut Tally) {
+    let Some((min, max, out)) = scan(y, lo, hi) else {
         return;
     };
-    let (lo, hi) = luma_bounds(scale, lim);
-    let (mut min, mut max, mut out) = (first, first, 0u32);
-    for &v in y {
-        min = min.min(v);
-        max = max.max(v);
-        out += u32::from(v < lo) + u32::from(v > hi);
-    }
-    t.luma_out += u64::from(out);
+    t.luma_out += out;
     t.luma_n += y.len() as u64;
-    let n = |v: u16| f64::from((f32::from(v) - scale.black) * scale.luma);
+    let n = |v: S| f64::from((f32::from(Into::<u16>::into(v)) - scale.black) * scale.luma);
     t.stats.luma_min = t.stats.luma_min.min(n(min));
     t.stats.luma_max = t.stats.luma_max.max(n(max));
 }
 
-/// The mean of `rows`' luma code values over each chroma sample's
-/// footprint (`2^w_sub` samples across, every row given), into `out`.
-fn footprint_mean(rows: &[&[u16]], w_sub: u32, out: &mut Vec<f32>) {
+/// What judging the rows under one chroma row of a Y'CbCr picture needs.
+struct Yuv<'g> {
+    w_sub: u32,
+    full_rows: usize,
+    gamut: &'g Gamut,
+    scale: &'g Scale,
+}
+
+impl Yuv<'_> {
+    /// The luma rows one chroma row covers (`lumas`), and that chroma row.
+    #[inline(always)]
+    fn rows<S: Sample>(
+        &self,
+        lumas: &[&[S]],
+        cb: &[S],
+        cr: &[S],
+        bounds: (S, S),
+        sums: &mut Vec<i32>,
+        t: &mut Tally,
+    ) {
+        for l in lumas {
+            luma_row(l, bounds, self.scale, t);
+        }
+        footprint_sum(lumas, 1 << self.w_sub, self.full_rows, sums);
+        gamut_row(sums, cb, cr, self.gamut, t);
+    }
+}
+
+/// The sum of the luma code values each chroma sample covers (`k` across
+/// from each of `rows`), scaled as if every footprint held `k` samples
+/// from each of `full_rows` rows (at the right and bottom edges of odd
+/// sizes it does not), into `out`.
+#[inline(always)]
+fn footprint_sum<S: Sample>(rows: &[&[S]], k: usize, full_rows: usize, out: &mut Vec<i32>) {
     out.clear();
     let Some(first) = rows.first() else { return };
-    let k = 1usize << w_sub;
-    let n = first.len().div_ceil(k);
-    out.resize(n, 0.0);
-    let mut count = vec![0u32; 0];
-    if first.len() % k != 0 || rows.iter().any(|r| r.len() != first.len()) {
-        count.resize(n, 0);
-    }
+    let w = first.len();
+    let n = w.div_ceil(k);
+    out.resize(n, 0);
+    let rem = w % k;
     for r in rows {
-        for (o, c) in out.iter_mut().zip(r.chunks(k)) {
-            *o += c.iter().map(|&v| f32::from(v)).sum::<f32>();
+        let r = &r[..w.min(r.len())];
+        match k {
+            1 => out
+                .iter_mut()
+                .zip(r)
+                .for_each(|(o, &v)| *o += Into::<i32>::into(v)),
+            2 => out
+                .iter_mut()
+                .zip(r.chunks_exact(2))
+                .for_each(|(o, c)| *o += Into::<i32>::into(c[0]) + Into::<i32>::into(c[1])),
+            _ => out
+                .iter_mut()
+                .zip(r.chunks_exact(k))
+                .for_each(|(o, c)| *o += c.iter().map(|&v| Into::<i32>::into(v)).sum::<i32>()),
         }
-        for (n, c) in count.iter_mut().zip(r.chunks(k)) {
-            *n += c.len() as u32;
+        if rem != 0 && r.len() == w {
+            let tail: i32 = r[w - rem..].iter().map(|&v| Into::<i32>::into(v)).sum();
+            out[n - 1] += tail * k as i32 / rem as i32;
         }
     }
-    if count.is_empty() {
-        let inv = 1.0 / (k * rows.len()) as f32;
-        out.iter_mut().for_each(|o| *o *= inv);
-    } else {
-        for (o, &n) in out.iter_mut().zip(&count) {
-            *o /= n.max(1) as f32;
+    if rows.len() < full_rows {
+        let m = (full_rows / rows.len().max(1)) as i32;
+        out.iter_mut().for_each(|o| *o *= m);
+    }
+}
+
+/// Y'CbCr to R'G'B' for one format, in fixed point: R'G'B' in units of
+/// 1/256 of a luma code step, times the `m` luma samples a footprint sums.
+#[derive(Debug, Clone, Copy)]
+struct Gamut {
+    /// `m` times nominal black, in those units.
+    black: i32,
+    mid: i32,
+    /// Units per chroma code step in R' (from Cr), G' (from Cb and Cr) and
+    /// B' (from Cb).
+    r_v: i32,
+    g_u: i32,
+    g_v: i32,
+    b_u: i32,
+    /// R', G' or B' below `lo` or above `hi` is out of range.
+    lo: i32,
+    hi: i32,
+    /// Units to fractions of the nominal range.
+    to_norm: f64,
+    /// Chroma code steps to fractions of the nominal range.
+    chroma: f64,
+}
+
+impl Gamut {
+    fn new(kr: f64, kb: f64, m: usize, scale: &Scale, lim: &Limits) -> Self {
+        let unit = m as f64 * 256.0;
+        let ly = f64::from(scale.luma);
+        let chroma = |k: f64| (k * f64::from(scale.chroma) / ly * unit).round() as i32;
+        let kg = 1.0 - kr - kb;
+        let (r_cr, b_cb) = (2.0 * (1.0 - kr), 2.0 * (1.0 - kb));
+        let bound = |v: f64| v.clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32;
+        Gamut {
+            black: (f64::from(scale.black) * unit).round() as i32,
+            mid: scale.mid as i32,
+            r_v: chroma(r_cr),
+            g_u: chroma(b_cb * kb / kg),
+            g_v: chroma(r_cr * kr / kg),
+            b_u: chroma(b_cb),
+            lo: bound((lim.rgb_min / ly * unit - 1e-6).ceil()),
+            hi: bound((lim.rgb_max / ly * unit + 1e-6).floor()),
+            to_norm: ly / unit,
+            chroma: f64::from(scale.chroma),
         }
     }
 }
 
-/// R'G'B' of every chroma sample of one row, from the luma averaged over
-/// its footprint (`luma`, code values: so an edge that chroma subsampling
-/// blurred is judged as the blurred colour it is, not as out of gamut),
-/// and the chroma extremes. `k` is the matrix's (kr, kb).
-fn yuv_gamut_row(
-    luma: &[f32],
-    [cb, cr]: [&[u16]; 2],
-    [kr, kb]: [f32; 2],
-    scale: &Scale,
-    lim: &Limits,
-    t: &mut Tally,
-) {
-    let n = cb.len().min(cr.len()).min(luma.len());
-    if n == 0 {
+/// R'G'B' of every chroma sample of one row, from the luma its footprint
+/// sums (`sums`: so an edge that chroma subsampling blurred is judged as
+/// the blurred colour it is, not as out of gamut), and the chroma
+/// extremes.
+#[inline(always)]
+fn gamut_row<S: Sample>(sums: &[i32], cb: &[S], cr: &[S], g: &Gamut, t: &mut Tally) {
+    let n = sums.len().min(cb.len()).min(cr.len());
+    let (sums, cb, cr) = (&sums[..n], &cb[..n], &cr[..n]);
+    let (Some(u), Some(v)) = (min_max(cb), min_max(cr)) else {
         return;
-    }
-    let kg = 1.0 - kr - kb;
-    let r_cr = 2.0 * (1.0 - kr);
-    let b_cb = 2.0 * (1.0 - kb);
-    let g_cb = b_cb * kb / kg;
-    let g_cr = r_cr * kr / kg;
-    let (lo, hi) = (lim.rgb_min as f32, lim.rgb_max as f32);
-    let (mut cmin, mut cmax) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
-    let (mut rmin, mut rmax) = (f32::INFINITY, f32::NEG_INFINITY);
-    let mut out = 0u32;
+    };
+    let (mut lo, mut hi, mut out) = (i32::MAX, i32::MIN, 0u32);
     for i in 0..n {
-        let yn = (luma[i] - scale.black) * scale.luma;
-        let u = (f32::from(cb[i]) - scale.mid) * scale.chroma;
-        let v = (f32::from(cr[i]) - scale.mid) * scale.chroma;
-        cmin = [cmin[0].min(u), cmin[1].min(v)];
-        cmax = [cmax[0].max(u), cmax[1].max(v)];
-        let r = yn + r_cr * v;
-        let g = yn - g_cb * u - g_cr * v;
-        let b = yn + b_cb * u;
-        let lo3 = r.min(g).min(b);
-        let hi3 = r.max(g).max(b);
-        rmin = rmin.min(lo3);
-        rmax = rmax.max(hi3);
-        out += u32::from(lo3 < lo || hi3 > hi);
+        let y = sums[i] * 256 - g.black;
+        let u = Into::<i32>::into(cb[i]) - g.mid;
+        let v = Into::<i32>::into(cr[i]) - g.mid;
+        let r = y + g.r_v * v;
+        let gr = y - g.g_u * u - g.g_v * v;
+        let b = y + g.b_u * u;
+        let l3 = r.min(gr).min(b);
+        let h3 = r.max(gr).max(b);
+        lo = lo.min(l3);
+        hi = hi.max(h3);
+        out += u32::from(l3 < g.lo) | u32::from(h3 > g.hi);
     }
     t.rgb_out += u64::from(out);
     t.rgb_n += n as u64;
     let s = &mut t.stats;
-    s.cb_min = s.cb_min.min(f64::from(cmin[0]));
-    s.cb_max = s.cb_max.max(f64::from(cmax[0]));
-    s.cr_min = s.cr_min.min(f64::from(cmin[1]));
-    s.cr_max = s.cr_max.max(f64::from(cmax[1]));
-    s.rgb_min = s.rgb_min.min(f64::from(rmin));
-    s.rgb_max = s.rgb_max.max(f64::from(rmax));
+    let chroma = |x: S| f64::from(Into::<i32>::into(x) - g.mid) * g.chroma;
+    s.cb_min = s.cb_min.min(chroma(u.0));
+    s.cb_max = s.cb_max.max(chroma(u.1));
+    s.cr_min = s.cr_min.min(chroma(v.0));
+    s.cr_max = s.cr_max.max(chroma(v.1));
+    s.rgb_min = s.rgb_min.min(f64::from(lo) * g.to_norm);
+    s.rgb_max = s.rgb_max.max(f64::from(hi) * g.to_norm);
 }
 
 /// One row of R'G'B' samples: R'G'B' counts and extremes, and the BT.709
