@@ -653,3 +653,58 @@ fn a_frame_rate_conversion_is_judder_in_events_and_metrics() {
     let _ = std::fs::remove_file(&path);
     assert_eq!(code, 0);
 }
+
+/// levelsdetect in the service (in the broadcast preset): a file of
+/// videotestsrc's out-of-gamut pattern is illegal in events and metrics.
+#[test]
+fn illegal_levels_in_events_and_metrics() {
+    if !have(&["x264enc", "mp4mux"]) {
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("avmonitor-gamut-{}.mp4", std::process::id()));
+    let p = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=200 pattern=gamut \
+         ! video/x-raw,width=320,height=240,framerate=25/1 ! x264enc speed-preset=faster bitrate=2000 \
+         ! mp4mux ! filesink location={}",
+        path.display()
+    ))
+    .unwrap();
+    play_to_end(&p);
+    let conf = config_file(
+        "gamut.toml",
+        &format!(
+            r#"
+            [http]
+            listen = "127.0.0.1:0"
+            [[stream]]
+            id = "file"
+            uri = "{}"
+            realtime = true
+            detectors = ["broadcast"]
+            "#,
+            path.display()
+        ),
+    );
+    let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    let addr = svc.http_addr();
+    let start = svc.wait_for(
+        &["\"stream\":\"file\"", "levelsdetect", "\"event\":\"start\""],
+        20,
+    );
+    assert!(start.contains("\"rgb-share\""), "{start}");
+    // a measurement a second
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_, body) = get(&addr, "/metrics");
+    let share = metric(
+        &body,
+        "avmonitor_out_of_range_share{stream=\"file\",kind=\"rgb\"}",
+    );
+    assert!(share > 0.01, "{body}");
+    assert!(
+        metric(&body, "avmonitor_illegal_frames_total{stream=\"file\"}") >= 25.0,
+        "{body}"
+    );
+    let (code, _) = svc.stop("-INT");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0);
+}

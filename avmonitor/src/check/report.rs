@@ -91,6 +91,7 @@ fn shade(detector: &str) -> RGBColor {
         "blockdetect" => RGBColor(214, 39, 40),
         "areadetect" => RGBColor(44, 160, 44),
         "cadencedetect" => RGBColor(227, 119, 194),
+        "levelsdetect" => RGBColor(23, 190, 207),
         "silencedetect" => RGBColor(148, 103, 189),
         "clipdetect" => RGBColor(255, 127, 14),
         "loudnessmeter" => RGBColor(188, 189, 34),

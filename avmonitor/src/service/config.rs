@@ -14,6 +14,7 @@ pub const VIDEO_DETECTORS: &[&str] = &[
     "freezedetect",
     "areadetect",
     "cadencedetect",
+    "levelsdetect",
     "blockdetect",
 ];
 /// Audio detectors, in the order they are chained.
@@ -36,12 +37,14 @@ pub const DEFAULT_DETECTORS: &[&str] = &[
 ];
 
 /// What a broadcast probe watches for: the defaults, and the quiet failures
-/// that cost little to find (the active area, the frame cadence).
+/// that cost little to find (the active area, the frame cadence, illegal
+/// levels).
 pub const BROADCAST_DETECTORS: &[&str] = &[
     "blackdetect",
     "freezedetect",
     "areadetect",
     "cadencedetect",
+    "levelsdetect",
     "silencedetect",
     "clipdetect",
     "loudnessmeter",

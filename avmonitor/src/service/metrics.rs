@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use gstavmonitor::{
-    AreaDetectMessage, AvSyncDetectMessage, CadenceDetectMessage, LoudnessMeterMessage, Message,
+    AreaDetectMessage, AvSyncDetectMessage, CadenceDetectMessage, LevelsDetectMessage,
+    LoudnessMeterMessage, Message,
 };
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -62,6 +63,13 @@ pub struct CadenceLabels {
     pub kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LevelsLabels {
+    pub stream: String,
+    /// `luma` or `rgb`.
+    pub kind: String,
+}
+
 type FGauge = Gauge<f64, AtomicU64>;
 
 /// Every metric the service keeps.
@@ -81,6 +89,11 @@ pub struct Metrics {
     pub area: Family<AreaLabels, Gauge>,
     /// Repeated and dropped frames and timestamp faults cadencedetect counted.
     pub cadence: Family<CadenceLabels, Counter>,
+    /// The highest share of pixels out of range of levelsdetect's last
+    /// interval, in luma and in R'G'B'.
+    pub levels_share: Family<LevelsLabels, FGauge>,
+    /// Frames levelsdetect found illegal (above its maximum share).
+    pub illegal_frames: Family<StreamLabel, Counter>,
     pub output_errors: Counter,
     pub webhook_sent: Counter,
     pub webhook_failed: Counter,
@@ -136,6 +149,8 @@ impl Metrics {
         let av_confidence = Family::<StreamLabel, FGauge>::default();
         let area = Family::<AreaLabels, Gauge>::default();
         let cadence = Family::<CadenceLabels, Counter>::default();
+        let levels_share = Family::<LevelsLabels, FGauge>::default();
+        let illegal_frames = Family::<StreamLabel, Counter>::default();
         let output_errors = Counter::default();
         let webhook_sent = Counter::default();
         let webhook_failed = Counter::default();
@@ -246,6 +261,16 @@ impl Metrics {
             cadence.clone(),
         );
         registry.register(
+            "out_of_range_share",
+            "Highest share of a frame's pixels out of the legal range in the last interval, by kind (luma, rgb) (levelsdetect)",
+            levels_share.clone(),
+        );
+        registry.register(
+            "illegal_frames",
+            "Frames with more than the allowed share of pixels out of the legal range (levelsdetect)",
+            illegal_frames.clone(),
+        );
+        registry.register(
             "output_errors",
             "Event lines that could not be written",
             output_errors.clone(),
@@ -264,6 +289,8 @@ impl Metrics {
             av_confidence,
             area,
             cadence,
+            levels_share,
+            illegal_frames,
             output_errors,
             webhook_sent,
             webhook_failed,
@@ -363,6 +390,23 @@ impl Metrics {
                         .inc_by(n);
                 }
             }
+            Message::Levels(LevelsDetectMessage::Measurement {
+                stats,
+                illegal_frames,
+                ..
+            }) => {
+                for (kind, share) in [("luma", stats.luma_share), ("rgb", stats.rgb_share)] {
+                    self.levels_share
+                        .get_or_create(&LevelsLabels {
+                            stream: stream.to_string(),
+                            kind: kind.to_string(),
+                        })
+                        .set(share);
+                }
+                self.illegal_frames
+                    .get_or_create(&Metrics::stream(stream))
+                    .inc_by(*illegal_frames);
+            }
             _ => (),
         }
     }
@@ -386,6 +430,12 @@ impl Metrics {
         self.up.remove(&label);
         for family in [&self.lag, &self.av_offset, &self.av_confidence] {
             family.remove(&label);
+        }
+        for kind in ["luma", "rgb"] {
+            self.levels_share.remove(&LevelsLabels {
+                stream: id.to_string(),
+                kind: kind.to_string(),
+            });
         }
         for (dimension, _) in area_dimensions(&gstavmonitor::Area::default()) {
             self.area.remove(&AreaLabels {
