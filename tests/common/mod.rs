@@ -262,6 +262,7 @@ pub fn kinds(msgs: &[gst::Structure]) -> Vec<(&'static str, u64)> {
 pub mod audio;
 pub mod avsync;
 pub mod contract;
+pub mod footage;
 pub mod random;
 
 /// Where `scripts/footage.sh` put the real footage
