@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Compares the per-frame CPU cost of FFmpeg's blackdetect, freezedetect,
-# blockdetect, cropdetect (the active area) and mpdecimate (repeated frames)
-# with avmonitor's elements (areadetect for cropdetect, cadencedetect for
-# mpdecimate) on the same raw 1080p I420 input, in the same run.
+# blockdetect, cropdetect (the active area), mpdecimate (repeated frames)
+# and signalstats (levels, with its out-of-broadcast-range count) with
+# avmonitor's elements (areadetect for cropdetect, cadencedetect for
+# mpdecimate, levelsdetect for signalstats) on the same raw 1080p I420
+# input, in the same run.
 # Each cost is (CPU time with the detector - CPU time of the same chain
 # without it) / frames, the best of several runs; both tools run one stream
 # on one core. Two inputs: moving content (FFmpeg testsrc2) and black.
@@ -70,7 +72,8 @@ for inp in ["content", "black"]:
             ("freezedetect", "freezedetect=n=-60dB:d=2", "freezedetect"),
             ("blockdetect", "blockdetect", "blockdetect"),
             ("areadetect", "cropdetect=limit=24:round=2:reset=0", "areadetect"),
-            ("cadencedetect", "mpdecimate", "cadencedetect")]:
+            ("cadencedetect", "mpdecimate", "cadencedetect"),
+            ("levelsdetect", "signalstats=stat=brng", "levelsdetect")]:
         f = max(cpu(ffmpeg(path, vf)) - f0, 0.0) / frames * 1e3
         g = max(cpu(gst(path, element)) - g0, 0.0) / frames * 1e3
         # CPU time is counted in scheduler ticks (4 ms at most): below that
