@@ -2,7 +2,7 @@
 //! messages, passing the media through untouched.
 //!
 //! Elements: `blackdetect`, `freezedetect`, `blockdetect`, `areadetect`,
-//! `cadencedetect`, `levelsdetect` (video);
+//! `cadencedetect`, `levelsdetect`, `patterndetect` (video);
 //! `silencedetect`, `clipdetect`, `phasedetect`, `loudnessmeter` (audio);
 //! `avsyncdetect` (both); `slicecheck` (coded H.264 and HEVC, before the
 //! decoder, for `blockdetect`). Loaded as a plugin (`libgstavmonitor.so`) or
@@ -39,6 +39,7 @@ mod levelsdetect;
 mod loudnessmeter;
 mod message;
 mod messages;
+mod patterndetect;
 mod phasedetect;
 mod silencedetect;
 mod slicecheck;
@@ -59,6 +60,7 @@ pub use analysis::video::area::{Area, AreaChange};
 pub use analysis::video::block::{BoxPx, Evidence};
 pub use analysis::video::cadence::{CadenceKind, CadenceMeasurement};
 pub use analysis::video::levels::LevelsStats;
+pub use analysis::video::pattern::Pattern;
 pub use areadetect::AreaDetectMessage;
 pub use avsyncdetect::AvSyncDetectMessage;
 pub use blackdetect::BlackDetectMessage;
@@ -71,6 +73,7 @@ pub use levelsdetect::{LevelsDetectMessage, Preset as LevelsPreset};
 pub use loudnessmeter::LoudnessMeterMessage;
 pub use message::Message;
 pub use messages::{DefectEvent, EventKind, MessageError, Times};
+pub use patterndetect::PatternDetectMessage;
 pub use phasedetect::PhaseDetectMessage;
 pub use silencedetect::SilenceDetectMessage;
 pub use slicecheck::attach_to_parser as attach_slicecheck_to_parser;
@@ -82,6 +85,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     areadetect::register(plugin)?;
     cadencedetect::register(plugin)?;
     levelsdetect::register(plugin)?;
+    patterndetect::register(plugin)?;
     avsyncdetect::register(plugin)?;
     silencedetect::register(plugin)?;
     clipdetect::register(plugin)?;

@@ -10,6 +10,7 @@ use crate::freezedetect::FreezeDetectMessage;
 use crate::levelsdetect::LevelsDetectMessage;
 use crate::loudnessmeter::LoudnessMeterMessage;
 use crate::messages::{DefectEvent, MessageError};
+use crate::patterndetect::PatternDetectMessage;
 use crate::phasedetect::PhaseDetectMessage;
 use crate::silencedetect::SilenceDetectMessage;
 
@@ -23,6 +24,7 @@ pub enum Message {
     Area(AreaDetectMessage),
     Cadence(CadenceDetectMessage),
     Levels(LevelsDetectMessage),
+    Pattern(PatternDetectMessage),
     Silence(SilenceDetectMessage),
     Clip(ClipDetectMessage),
     Phase(PhaseDetectMessage),
@@ -46,6 +48,9 @@ impl Message {
             }
             LevelsDetectMessage::NAME => {
                 LevelsDetectMessage::from_structure(s).map(Message::Levels)
+            }
+            PatternDetectMessage::NAME => {
+                PatternDetectMessage::from_structure(s).map(Message::Pattern)
             }
             SilenceDetectMessage::NAME => {
                 SilenceDetectMessage::from_structure(s).map(Message::Silence)
@@ -71,6 +76,7 @@ impl Message {
             Message::Area(m) => m.to_structure(),
             Message::Cadence(m) => m.to_structure(),
             Message::Levels(m) => m.to_structure(),
+            Message::Pattern(m) => m.to_structure(),
             Message::Silence(m) => m.to_structure(),
             Message::Clip(m) => m.to_structure(),
             Message::Phase(m) => m.to_structure(),
@@ -88,6 +94,7 @@ impl Message {
             Message::Area(_) => AreaDetectMessage::NAME,
             Message::Cadence(_) => CadenceDetectMessage::NAME,
             Message::Levels(_) => LevelsDetectMessage::NAME,
+            Message::Pattern(_) => PatternDetectMessage::NAME,
             Message::Silence(_) => SilenceDetectMessage::NAME,
             Message::Clip(_) => ClipDetectMessage::NAME,
             Message::Phase(_) => PhaseDetectMessage::NAME,
@@ -111,6 +118,7 @@ impl Message {
             Message::Cadence(CadenceDetectMessage::Measurement { .. }) => None,
             Message::Levels(LevelsDetectMessage::Illegal { event, .. }) => Some(event),
             Message::Levels(LevelsDetectMessage::Measurement { .. }) => None,
+            Message::Pattern(m) => Some(&m.event),
             Message::Silence(m) => Some(&m.event),
             Message::Clip(m) => Some(&m.event),
             Message::Phase(m) => Some(&m.event),

@@ -130,14 +130,6 @@ pub fn colour_format(info: &VideoInfo) -> Option<ColourFormat> {
     let f = info.format_info();
     let full_range = full_range(info);
     let depth = *f.depth().first()?;
-    if info.format() == VideoFormat::V210 {
-        return Some(ColourFormat {
-            model: ColourModel::BT709,
-            packing: Packing::V210,
-            depth: 10,
-            full_range,
-        });
-    }
     let model = if f.is_gray() {
         ColourModel::Gray
     } else if f.is_rgb() {
@@ -151,13 +143,28 @@ pub fn colour_format(info: &VideoInfo) -> Option<ColourFormat> {
             _ => ColourModel::BT601,
         }
     };
+    if info.format() == VideoFormat::V210 {
+        return Some(ColourFormat {
+            model,
+            packing: Packing::V210,
+            depth: 10,
+            full_range,
+        });
+    }
     let comp = |c: usize| -> Option<Component> {
         let bits = *f.depth().get(c)? + *f.shift().get(c)?;
+        let wide = bits > 8;
+        let mut offset = *f.poffset().get(c)? as usize;
+        if wide && offset % 2 == 1 {
+            // GStreamer 1.22 gives P010's V offset as 1, in 16-bit words:
+            // a wide sample never starts on an odd byte
+            offset *= 2;
+        }
         Some(Component {
             plane: *f.plane().get(c)? as usize,
-            offset: *f.poffset().get(c)? as usize,
+            offset,
             step: usize::try_from(*f.pixel_stride().get(c)?).ok()?,
-            wide: bits > 8,
+            wide,
             shift: *f.shift().get(c)?,
             w_sub: *f.w_sub().get(c)?,
             h_sub: *f.h_sub().get(c)?,

@@ -112,6 +112,13 @@ fn levelsdetect_random_streams() {
 }
 
 #[test]
+fn patterndetect_random_streams() {
+    for seed in 0..seeds() {
+        drive("patterndetect", seed);
+    }
+}
+
+#[test]
 fn blackdetect_random_streams() {
     for seed in 0..seeds() {
         drive("blackdetect", seed);

@@ -11,7 +11,7 @@ pub mod video;
 
 use audio::{clip, loudness, phase, silence};
 use coded::slices;
-use video::{area, black, block, cadence, freeze, levels};
+use video::{area, black, block, cadence, freeze, levels, pattern};
 
 use audio::samples::AudioView;
 use audio::timing::AudioTime;
@@ -185,6 +185,33 @@ impl VideoDetector for levels::LevelsDetector {
     }
     fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
         levels::LevelsDetector::close(self, reason, out);
+    }
+}
+
+impl VideoDetector for pattern::PatternDetector {
+    type Config = pattern::PatternConfig;
+    fn new(config: Self::Config) -> Self {
+        pattern::PatternDetector::new(config)
+    }
+    fn config(&self) -> Self::Config {
+        pattern::PatternDetector::config(self)
+    }
+    fn set_config(&mut self, config: Self::Config) {
+        pattern::PatternDetector::set_config(self, config)
+    }
+    type Event = pattern::PatternEvent;
+    const READS_COLOUR: bool = true;
+    fn push_colour(
+        &mut self,
+        picture: &ColourPicture<'_>,
+        pts: u64,
+        end: u64,
+        out: &mut Vec<Self::Event>,
+    ) {
+        pattern::PatternDetector::push(self, picture, pts, end, out);
+    }
+    fn close(&mut self, reason: EndReason, out: &mut Vec<Self::Event>) {
+        pattern::PatternDetector::close(self, reason, out);
     }
 }
 

@@ -305,6 +305,7 @@ pub const DETECTORS: &[&str] = &[
     "areadetect",
     "cadencedetect",
     "levelsdetect",
+    "patterndetect",
     "silencedetect",
     "clipdetect",
     "phasedetect",

@@ -221,7 +221,6 @@ impl<'a> ColourPicture<'a> {
         })
     }
 
-    #[cfg(any(test, feature = "internals"))]
     pub fn width(&self) -> usize {
         self.width
     }
