@@ -30,7 +30,9 @@ enum Change {
     EbuBars,
     /// SMPTE-style bars at `level`: seven bars in the upper two thirds,
     /// patches below.
-    SmpteBars { level: f64 },
+    SmpteBars {
+        level: f64,
+    },
     /// A slate: a blue field with a white caption box.
     Slate,
     /// The picture of the change's first frame, held (a freeze).
@@ -81,19 +83,103 @@ const fn case(
 }
 
 const CASES: &[Case] = &[
-    case("animation, clean", "bigbuckbunny.mp4", 1000, Change::None, 0, 0),
-    case("handheld camera, clean", "bikes.mp4", 1000, Change::None, 0, 0),
-    case("film trailer, clean", "Megamind.avi", 1000, Change::None, 0, 0),
+    case(
+        "animation, clean",
+        "bigbuckbunny.mp4",
+        1000,
+        Change::None,
+        0,
+        0,
+    ),
+    case(
+        "handheld camera, clean",
+        "bikes.mp4",
+        1000,
+        Change::None,
+        0,
+        0,
+    ),
+    case(
+        "film trailer, clean",
+        "Megamind.avi",
+        1000,
+        Change::None,
+        0,
+        0,
+    ),
     case("street camera, clean", "vtest.avi", 300, Change::None, 0, 0),
-    case("handheld camera, frozen 4 s", "bikes.mp4", 1000, Change::Freeze, 50, 150),
-    case("animation, frozen 2.8 s", "bigbuckbunny.mp4", 1000, Change::Freeze, 30, 100),
-    case("street camera, frozen 10 s", "vtest.avi", 300, Change::Freeze, 100, 200),
-    case("film trailer, static logo", "Megamind.avi", 1000, Change::Logo, 0, 1000),
-    case("street camera, fade to black and back", "vtest.avi", 300, Change::Fade, 50, 90),
-    case("handheld camera, EBU bars 4 s", "bikes.mp4", 1000, Change::EbuBars, 60, 160),
-    case("film trailer, SMPTE 75% bars 4.2 s", "Megamind.avi", 1000, Change::SmpteBars { level: 0.75 }, 100, 200),
-    case("animation, SMPTE 100% bars 2.8 s", "bigbuckbunny.mp4", 1000, Change::SmpteBars { level: 1.0 }, 40, 110),
-    case("street camera, slate 10 s", "vtest.avi", 300, Change::Slate, 120, 220),
+    case(
+        "handheld camera, frozen 4 s",
+        "bikes.mp4",
+        1000,
+        Change::Freeze,
+        50,
+        150,
+    ),
+    case(
+        "animation, frozen 2.8 s",
+        "bigbuckbunny.mp4",
+        1000,
+        Change::Freeze,
+        30,
+        100,
+    ),
+    case(
+        "street camera, frozen 10 s",
+        "vtest.avi",
+        300,
+        Change::Freeze,
+        100,
+        200,
+    ),
+    case(
+        "film trailer, static logo",
+        "Megamind.avi",
+        1000,
+        Change::Logo,
+        0,
+        1000,
+    ),
+    case(
+        "street camera, fade to black and back",
+        "vtest.avi",
+        300,
+        Change::Fade,
+        50,
+        90,
+    ),
+    case(
+        "handheld camera, EBU bars 4 s",
+        "bikes.mp4",
+        1000,
+        Change::EbuBars,
+        60,
+        160,
+    ),
+    case(
+        "film trailer, SMPTE 75% bars 4.2 s",
+        "Megamind.avi",
+        1000,
+        Change::SmpteBars { level: 0.75 },
+        100,
+        200,
+    ),
+    case(
+        "animation, SMPTE 100% bars 2.8 s",
+        "bigbuckbunny.mp4",
+        1000,
+        Change::SmpteBars { level: 1.0 },
+        40,
+        110,
+    ),
+    case(
+        "street camera, slate 10 s",
+        "vtest.avi",
+        300,
+        Change::Slate,
+        120,
+        220,
+    ),
 ];
 
 /// R'G'B' (0 to 1) to limited-range BT.709 Y'CbCr code values.
@@ -103,7 +189,11 @@ fn ycbcr([r, g, b]: [f64; 3]) -> [u8; 3] {
     let cb = (b - y) / (2.0 * (1.0 - kb));
     let cr = (r - y) / (2.0 * (1.0 - kr));
     let q = |v: f64| v.round().clamp(0.0, 255.0) as u8;
-    [q(16.0 + 219.0 * y), q(128.0 + 224.0 * cb), q(128.0 + 224.0 * cr)]
+    [
+        q(16.0 + 219.0 * y),
+        q(128.0 + 224.0 * cb),
+        q(128.0 + 224.0 * cr),
+    ]
 }
 
 fn bar(i: usize, level: f64) -> [f64; 3] {

@@ -708,3 +708,85 @@ fn illegal_levels_in_events_and_metrics() {
     let _ = std::fs::remove_file(&path);
     assert_eq!(code, 0);
 }
+
+/// patterndetect in the service (in the broadcast preset): SMPTE bars with
+/// a steady 1 kHz tone are line-up; the same bars over programme-like
+/// audio (a tone that keeps changing level) are bars without line-up.
+#[test]
+fn bars_and_tone_are_line_up() {
+    if !have(&["x264enc", "avenc_aac", "mp4mux"]) {
+        return;
+    }
+    for (name, volume_steps, line_up) in [("tone", false, true), ("changing", true, false)] {
+        let path = std::env::temp_dir().join(format!(
+            "avmonitor-lineup-{name}-{}.mp4",
+            std::process::id()
+        ));
+        // programme-like: the sound steps up and down every 300 ms
+        let audio = if volume_steps {
+            "audiotestsrc wave=pink-noise num-buffers=400 samplesperbuffer=960 \
+             ! volume name=vol volume=0.3"
+        } else {
+            "audiotestsrc wave=sine freq=1000 volume=0.1 num-buffers=400 samplesperbuffer=960"
+        };
+        let p = gst::parse::launch(&format!(
+            "videotestsrc num-buffers=200 pattern=smpte \
+             ! video/x-raw,width=320,height=240,framerate=25/1 ! x264enc speed-preset=faster bitrate=1000 \
+             ! mp4mux name=mux ! filesink location={} \
+             {audio} ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! avenc_aac ! mux.",
+            path.display()
+        ))
+        .unwrap();
+        if volume_steps {
+            let vol = p
+                .downcast_ref::<gst::Bin>()
+                .unwrap()
+                .by_name("vol")
+                .unwrap();
+            let pad = vol.static_pad("sink").unwrap();
+            let n = std::sync::atomic::AtomicUsize::new(0);
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                // 20 ms buffers: a new level every 15
+                let level = [0.02, 0.3, 0.05, 0.5, 0.1][(i / 15) % 5];
+                vol.set_property("volume", level);
+                gst::PadProbeReturn::Ok
+            });
+        }
+        play_to_end(&p);
+        let conf = config_file(
+            &format!("lineup-{name}.toml"),
+            &format!(
+                r#"
+                [http]
+                listen = "127.0.0.1:0"
+                [[stream]]
+                id = "file"
+                uri = "{}"
+                realtime = true
+                detectors = ["broadcast"]
+                [stream.properties.patterndetect]
+                min-duration = 3000000000
+                "#,
+                path.display()
+            ),
+        );
+        let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
+        let start = svc.wait_for(
+            &[
+                "\"stream\":\"file\"",
+                "patterndetect",
+                "\"event\":\"start\"",
+            ],
+            20,
+        );
+        assert!(start.contains("\"pattern\":\"smpte-bars\""), "{start}");
+        assert!(
+            start.contains(&format!("\"line-up\":{line_up}")),
+            "{name}: {start}"
+        );
+        let (code, _) = svc.stop("-INT");
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(code, 0);
+    }
+}

@@ -92,6 +92,7 @@ fn shade(detector: &str) -> RGBColor {
         "areadetect" => RGBColor(44, 160, 44),
         "cadencedetect" => RGBColor(227, 119, 194),
         "levelsdetect" => RGBColor(23, 190, 207),
+        "patterndetect" => RGBColor(140, 86, 75),
         "silencedetect" => RGBColor(148, 103, 189),
         "clipdetect" => RGBColor(255, 127, 14),
         "loudnessmeter" => RGBColor(188, 189, 34),

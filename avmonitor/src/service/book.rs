@@ -6,7 +6,13 @@
 //!   start nor its end is written;
 //! - a defect still open when the stream goes away is ended by the service
 //!   (reason `stream-down`, `eos` or `shutdown`); a silence open at an
-//!   outage is marked as the outage's audio side.
+//!   outage is marked as the outage's audio side;
+//! - a test pattern that starts while the audio carries a steady tone is
+//!   line-up (bars and tone): loudnessmeter's last two measurements (a
+//!   second apart by default) have momentary loudness within 0.3 LU of
+//!   each other, above -40 LUFS (a tone's loudness does not move; a
+//!   programme's moves by more from one second to the next). It is judged
+//!   when the pattern starts, on what has been measured by then.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -45,6 +51,8 @@ pub struct Book {
     open: BTreeMap<Key, Open>,
     suppressed: HashSet<Key>,
     next_id: u64,
+    /// The last two momentary loudness measurements, LUFS.
+    loudness: [Option<f64>; 2],
 }
 
 impl Book {
@@ -85,6 +93,19 @@ impl Book {
                 }
             }
         }
+    }
+
+    /// A momentary loudness measurement of the stream's audio (LUFS).
+    pub fn loudness(&mut self, momentary: f64) {
+        self.loudness = [self.loudness[1], Some(momentary)];
+    }
+
+    /// Whether the audio carries a steady tone (see the module doc).
+    pub fn steady_tone(&self) -> bool {
+        let [Some(m0), Some(m1)] = self.loudness else {
+            return false;
+        };
+        m1 > -40.0 && (m1 - m0).abs() <= 0.3
     }
 
     /// The defect open under `key`, if it is still the one numbered `id`.
@@ -140,6 +161,24 @@ mod tests {
             event: event(kind),
             difference: 0.0,
         })
+    }
+
+    #[test]
+    fn a_steady_tone_is_two_measurements_alike() {
+        let mut b = Book::default();
+        assert!(!b.steady_tone());
+        b.loudness(-18.0);
+        assert!(!b.steady_tone(), "one measurement is not steady");
+        b.loudness(-18.02);
+        assert!(b.steady_tone());
+        b.loudness(-17.0);
+        assert!(!b.steady_tone(), "programme moves");
+        b.loudness(-60.0);
+        b.loudness(-60.0);
+        assert!(!b.steady_tone(), "too quiet for line-up tone");
+        b.loudness(f64::NEG_INFINITY);
+        b.loudness(f64::NEG_INFINITY);
+        assert!(!b.steady_tone(), "digital silence");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub const VIDEO_DETECTORS: &[&str] = &[
     "areadetect",
     "cadencedetect",
     "levelsdetect",
+    "patterndetect",
     "blockdetect",
 ];
 /// Audio detectors, in the order they are chained.
@@ -38,13 +39,14 @@ pub const DEFAULT_DETECTORS: &[&str] = &[
 
 /// What a broadcast probe watches for: the defaults, and the quiet failures
 /// that cost little to find (the active area, the frame cadence, illegal
-/// levels).
+/// levels, a test pattern on air).
 pub const BROADCAST_DETECTORS: &[&str] = &[
     "blackdetect",
     "freezedetect",
     "areadetect",
     "cadencedetect",
     "levelsdetect",
+    "patterndetect",
     "silencedetect",
     "clipdetect",
     "loudnessmeter",

@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use gst::glib;
 use gst::prelude::*;
-use gstavmonitor::{EventKind, Message};
+use gstavmonitor::{EventKind, LoudnessMeterMessage, Message};
 
 use book::{Book, Decision, Key, Open};
 pub use changes::Load;
@@ -212,6 +212,11 @@ impl Runtime {
     ) {
         let detector = m.element();
         let Some(defect) = m.defect() else {
+            if let Message::Loudness(LoudnessMeterMessage::Measurement { momentary, .. }) = m {
+                if let Some(s) = self.streams.get_mut(id) {
+                    s.book.loudness(*momentary);
+                }
+            }
             self.metrics.measured(id, m);
             if self.config.output.measurements {
                 self.emit(id, detector, detector_body(posted, m, None));
@@ -225,6 +230,16 @@ impl Runtime {
         };
         let Decision::Write { started, ended } = s.book.defect(m, kind, &now) else {
             return;
+        };
+        // a test pattern's start says whether it is line-up (bars and tone)
+        let line_up;
+        let posted = if detector == "patterndetect" && kind == EventKind::Start {
+            let mut with = posted.to_owned();
+            with.set("line-up", s.book.steady_tone());
+            line_up = with;
+            line_up.as_ref()
+        } else {
+            posted
         };
         if started.is_some() || ended {
             self.metrics.defect_open(id, detector, started.is_some());
