@@ -12,6 +12,7 @@ pub fn picture(w: usize, h: usize) -> Vec<u8> {
 }
 
 /// The same values as 10-bit little-endian words (I420_10LE luma).
+#[allow(dead_code)] // the patterndetect bench reads 8-bit pictures only
 pub fn words10(data: &[u8]) -> Vec<u8> {
     data.iter()
         .flat_map(|&v| (u16::from(v) << 2).to_le_bytes())
