@@ -14,7 +14,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::footage::{inject, Clip};
+use common::footage::{fade, inject, Clip, Score};
 use common::*;
 use gstavmonitor::{LevelsDetectMessage, LevelsStats};
 
@@ -221,22 +221,7 @@ fn apply(data: &mut [u8], change: Change, k: usize, len: usize, fps: f64) {
                 *v = (16 + (i32::from(*v) - 16) * 6 / 5).clamp(0, 240) as u8;
             }
         }
-        Change::Fade => {
-            let ramp = fps.round() as usize;
-            let gain = if k < ramp {
-                1.0 - k as f64 / ramp as f64
-            } else if k + ramp >= len {
-                (k + ramp + 1 - len) as f64 / ramp as f64
-            } else {
-                0.0
-            };
-            for v in luma.iter_mut() {
-                *v = (16.0 + (f64::from(*v) - 16.0) * gain).round() as u8;
-            }
-            for v in chroma.iter_mut() {
-                *v = (128.0 + (f64::from(*v) - 128.0) * gain).round() as u8;
-            }
-        }
+        Change::Fade => fade(data, W, H, k, len, fps),
         Change::Lift { lift } => luma.iter_mut().for_each(|v| *v = v.saturating_add(lift)),
         Change::FullAsLimited => {
             for v in luma.iter_mut() {
@@ -270,8 +255,7 @@ fn apply(data: &mut [u8], change: Change, k: usize, len: usize, fps: f64) {
 fn levels_on_real_footage() {
     let files: Vec<&str> = CASES.iter().map(|c| c.file).collect();
     let dir = footage_dir(&files);
-    let (mut injected, mut found, mut false_starts, mut clean_s) = (0, 0, 0, 0.0);
-    let mut failures = Vec::new();
+    let mut score = Score::default();
     for case in CASES {
         let path = dir.join(case.file);
         let clip = Clip {
@@ -317,46 +301,13 @@ fn levels_on_real_footage() {
             // a clip illegal to its end ends at EOS
             (start, o.end.unwrap_or(o.last_end))
         });
-        let ok = match expected {
-            Some((s, e)) => {
-                injected += 1;
-                let near = |a: u64, b: u64| a.abs_diff(b) <= o.frame;
-                let hit =
-                    matches!(events[..], [("start", a), ("end", b)] if near(a, s) && near(b, e));
-                found += usize::from(hit);
-                hit
-            }
-            None => {
-                clean_s += o.seconds;
-                false_starts += events.iter().filter(|e| e.0 == "start").count();
-                events.is_empty()
-            }
-        };
         let w = worst.expect("measurements");
-        println!(
-            "{:<42} {:>5.1} s  highest share luma {:.4} rgb {:.4}, luma {:.3}..{:.3}, rgb {:.3}..{:.3}  expected {:<26} got {:?}{}",
-            case.name,
-            o.seconds,
-            w.luma_share,
-            w.rgb_share,
-            w.luma_min,
-            w.luma_max,
-            w.rgb_min,
-            w.rgb_max,
-            expected
-                .map(|(s, e)| format!("start {s} end {e}"))
-                .unwrap_or_else(|| "nothing".into()),
-            events,
-            if ok { "" } else { "  FAIL" }
+        let detail = format!(
+            "highest share luma {:.4} rgb {:.4}, luma {:.3}..{:.3}, rgb {:.3}..{:.3}",
+            w.luma_share, w.rgb_share, w.luma_min, w.luma_max, w.rgb_min, w.rgb_max
         );
-        if !ok {
-            failures.push(case.name);
-        }
+        score.case(case.name, expected, &events, &o, &detail);
     }
-    println!(
-        "levelsdetect on real footage: {found}/{injected} cases found to the frame; \
-         {false_starts} false starts in {clean_s:.0} s of hard negatives ({:.0} an hour)",
-        false_starts as f64 * 3600.0 / clean_s.max(1.0)
-    );
-    assert!(failures.is_empty(), "{failures:?}");
+    score.summary("levelsdetect");
+    assert!(score.failures.is_empty(), "{:?}", score.failures);
 }

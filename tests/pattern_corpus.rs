@@ -17,7 +17,7 @@ mod common;
 
 use std::sync::Mutex;
 
-use common::footage::{inject, Clip};
+use common::footage::{bar, fade, inject, ycbcr, Clip, Score, BT709};
 use common::*;
 use gstavmonitor::PatternDetectMessage;
 
@@ -213,26 +213,6 @@ const CASES: &[Case] = &[
     ),
 ];
 
-/// R'G'B' (0 to 1) to limited-range BT.709 Y'CbCr code values.
-fn ycbcr([r, g, b]: [f64; 3]) -> [u8; 3] {
-    let (kr, kb) = (0.2126, 0.0722);
-    let y = kr * r + (1.0 - kr - kb) * g + kb * b;
-    let cb = (b - y) / (2.0 * (1.0 - kb));
-    let cr = (r - y) / (2.0 * (1.0 - kr));
-    let q = |v: f64| v.round().clamp(0.0, 255.0) as u8;
-    [
-        q(16.0 + 219.0 * y),
-        q(128.0 + 224.0 * cb),
-        q(128.0 + 224.0 * cr),
-    ]
-}
-
-fn bar(i: usize, level: f64) -> [f64; 3] {
-    const BITS: [u8; 8] = [7, 6, 3, 2, 5, 4, 1, 0];
-    let b = BITS[i.min(7)];
-    [4, 2, 1].map(|m| if b & m != 0 { level } else { 0.0 })
-}
-
 /// Paints an I420 frame (`W`x`H`) pixel by pixel (chroma from each 2x2
 /// block's top left pixel).
 fn paint(data: &mut [u8], colour: impl Fn(usize, usize) -> [f64; 3]) {
@@ -240,7 +220,7 @@ fn paint(data: &mut [u8], colour: impl Fn(usize, usize) -> [f64; 3]) {
     let (u, v) = chroma.split_at_mut(W * H / 4);
     for y in 0..H {
         for x in 0..W {
-            let c = ycbcr(colour(x, y));
+            let c = ycbcr(BT709, colour(x, y));
             luma[y * W + x] = c[0];
             if x % 2 == 0 && y % 2 == 0 {
                 u[(y / 2) * (W / 2) + x / 2] = c[1];
@@ -294,11 +274,14 @@ fn apply(data: &mut [u8], change: Change, k: usize, len: usize, fps: f64, held: 
             let (u, v) = chroma.split_at_mut(W * H / 4);
             for y in 0..H / 2 {
                 for x in 0..W / 2 {
-                    let c = ycbcr(match x * 3 / (W / 2) {
-                        0 => [0.0, 0.14, 0.58],
-                        1 => [0.9; 3],
-                        _ => [0.8, 0.1, 0.15],
-                    });
+                    let c = ycbcr(
+                        BT709,
+                        match x * 3 / (W / 2) {
+                            0 => [0.0, 0.14, 0.58],
+                            1 => [0.9; 3],
+                            _ => [0.8, 0.1, 0.15],
+                        },
+                    );
                     luma[y * W + x] = c[0];
                     if x % 2 == 0 && y % 2 == 0 {
                         u[(y / 2) * (W / 2) + x / 2] = c[1];
@@ -312,23 +295,7 @@ fn apply(data: &mut [u8], change: Change, k: usize, len: usize, fps: f64, held: 
                 data[y * W + 1080..y * W + 1220].fill(235);
             }
         }
-        Change::Fade => {
-            let ramp = fps.round() as usize;
-            let gain = if k < ramp {
-                1.0 - k as f64 / ramp as f64
-            } else if k + ramp >= len {
-                (k + ramp + 1 - len) as f64 / ramp as f64
-            } else {
-                0.0
-            };
-            let (luma, chroma) = data.split_at_mut(W * H);
-            for v in luma.iter_mut() {
-                *v = (16.0 + (f64::from(*v) - 16.0) * gain).round() as u8;
-            }
-            for v in chroma[..W * H / 2].iter_mut() {
-                *v = (128.0 + (f64::from(*v) - 128.0) * gain).round() as u8;
-            }
-        }
+        Change::Fade => fade(data, W, H, k, len, fps),
     }
 }
 
@@ -336,8 +303,7 @@ fn apply(data: &mut [u8], change: Change, k: usize, len: usize, fps: f64, held: 
 fn patterns_on_real_footage() {
     let files: Vec<&str> = CASES.iter().map(|c| c.file).collect();
     let dir = footage_dir(&files);
-    let (mut injected, mut found, mut false_starts, mut clean_s) = (0, 0, 0, 0.0);
-    let mut failures = Vec::new();
+    let mut score = Score::default();
     for case in CASES {
         let path = dir.join(case.file);
         let clip = Clip {
@@ -376,46 +342,19 @@ fn patterns_on_real_footage() {
                 )
             })
             .collect();
-        let expected = change.pattern().map(|p| {
-            (
-                p,
-                o.start.expect("change began"),
-                o.end.unwrap_or(o.last_end),
-            )
-        });
-        let ok = match expected {
-            Some((p, s, e)) => {
-                injected += 1;
-                let near = |a: u64, b: u64| a.abs_diff(b) <= o.frame;
-                let hit = matches!(events[..], [("start", p1, a), ("end", p2, b)]
-                    if p1 == p && p2 == p && near(a, s) && near(b, e));
-                found += usize::from(hit);
-                hit
-            }
-            None => {
-                clean_s += o.seconds;
-                false_starts += events.iter().filter(|e| e.0 == "start").count();
-                events.is_empty()
-            }
-        };
-        println!(
-            "{:<40} {:>5.1} s  expected {:<40} got {:?}{}",
-            case.name,
-            o.seconds,
-            expected
-                .map(|(p, s, e)| format!("{p} start {s} end {e}"))
-                .unwrap_or_else(|| "nothing".into()),
-            events,
-            if ok { "" } else { "  FAIL" }
-        );
-        if !ok {
-            failures.push(case.name);
-        }
+        // an event naming another pattern than the one put in does not count
+        let want = change.pattern();
+        let timed: Vec<(&str, u64)> = events
+            .iter()
+            .map(|&(kind, p, t)| match want {
+                Some(w) if w != p => ("wrong pattern", t),
+                _ => (kind, t),
+            })
+            .collect();
+        let expected = want.map(|_| (o.start.expect("change began"), o.end.unwrap_or(o.last_end)));
+        let detail = format!("{:<10}", want.unwrap_or("-"));
+        score.case(case.name, expected, &timed, &o, &detail);
     }
-    println!(
-        "patterndetect on real footage: {found}/{injected} patterns found and named to the frame; \
-         {false_starts} false starts in {clean_s:.0} s of hard negatives ({:.0} an hour)",
-        false_starts as f64 * 3600.0 / clean_s.max(1.0)
-    );
-    assert!(failures.is_empty(), "{failures:?}");
+    score.summary("patterndetect");
+    assert!(score.failures.is_empty(), "{:?}", score.failures);
 }

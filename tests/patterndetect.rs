@@ -4,26 +4,19 @@
 mod common;
 
 use common::contract::Spec;
+use common::footage::{self, bar, BT709};
 use common::*;
 use gst::prelude::*;
 use gst_video::VideoFormat;
 use gstavmonitor::{Pattern, PatternDetectMessage};
 
 /// R'G'B' (0 to 1) to limited-range 8-bit Y'CbCr with the caps' matrix.
-fn ycbcr(info: &gst_video::VideoInfo, [r, g, b]: [f64; 3]) -> [u8; 3] {
-    let (kr, kb) = match info.colorimetry().matrix() {
-        gst_video::VideoColorMatrix::Bt709 => (0.2126, 0.0722),
+fn ycbcr(info: &gst_video::VideoInfo, rgb: [f64; 3]) -> [u8; 3] {
+    let k = match info.colorimetry().matrix() {
+        gst_video::VideoColorMatrix::Bt709 => BT709,
         _ => (0.299, 0.114),
     };
-    let y = kr * r + (1.0 - kr - kb) * g + kb * b;
-    let cb = (b - y) / (2.0 * (1.0 - kb));
-    let cr = (r - y) / (2.0 * (1.0 - kr));
-    let q = |v: f64| v.round().clamp(0.0, 255.0) as u8;
-    [
-        q(16.0 + 219.0 * y),
-        q(128.0 + 224.0 * cb),
-        q(128.0 + 224.0 * cr),
-    ]
+    footage::ycbcr(k, rgb)
 }
 
 /// An I420 frame of `info` whose pixel (x, y) is `colour(x, y)` (R'G'B').
@@ -46,14 +39,6 @@ fn paint(info: &gst_video::VideoInfo, colour: impl Fn(usize, usize) -> [f64; 3])
         }
     }
     buf
-}
-
-/// The bar colours in order (white, yellow, cyan, green, magenta, red,
-/// blue, black) at `level`.
-fn bar(i: usize, level: f64) -> [f64; 3] {
-    const BITS: [u8; 8] = [7, 6, 3, 2, 5, 4, 1, 0];
-    let b = BITS[i.min(7)];
-    [4, 2, 1].map(|m| if b & m != 0 { level } else { 0.0 })
 }
 
 /// EBU bars: eight bars, top to bottom.
