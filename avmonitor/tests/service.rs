@@ -597,32 +597,14 @@ fn a_frame_rate_conversion_is_judder_in_events_and_metrics() {
     if !have(&["x264enc", "mp4mux", "videorate"]) {
         return;
     }
-    let path = std::env::temp_dir().join(format!("avmonitor-judder-{}.mp4", std::process::id()));
-    let p = gst::parse::launch(&format!(
+    let path = make_file(
+        "judder.mp4",
         "videotestsrc num-buffers=125 pattern=ball motion=sweep \
          ! video/x-raw,width=320,height=240,framerate=25/1 ! videorate \
          ! video/x-raw,framerate=30/1 ! x264enc speed-preset=faster bitrate=2000 \
-         ! mp4mux ! filesink location={}",
-        path.display()
-    ))
-    .unwrap();
-    play_to_end(&p);
-    let conf = config_file(
-        "judder.toml",
-        &format!(
-            r#"
-            [http]
-            listen = "127.0.0.1:0"
-            [[stream]]
-            id = "file"
-            uri = "{}"
-            realtime = true
-            detectors = ["cadencedetect"]
-            "#,
-            path.display()
-        ),
+         ! mp4mux ! filesink location={path}",
     );
-    let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    let mut svc = serve_file("judder", &path, r#"["cadencedetect"]"#, "");
     let addr = svc.http_addr();
     let start = svc.wait_for(
         &[
@@ -661,31 +643,13 @@ fn illegal_levels_in_events_and_metrics() {
     if !have(&["x264enc", "mp4mux"]) {
         return;
     }
-    let path = std::env::temp_dir().join(format!("avmonitor-gamut-{}.mp4", std::process::id()));
-    let p = gst::parse::launch(&format!(
+    let path = make_file(
+        "gamut.mp4",
         "videotestsrc num-buffers=200 pattern=gamut \
          ! video/x-raw,width=320,height=240,framerate=25/1 ! x264enc speed-preset=faster bitrate=2000 \
-         ! mp4mux ! filesink location={}",
-        path.display()
-    ))
-    .unwrap();
-    play_to_end(&p);
-    let conf = config_file(
-        "gamut.toml",
-        &format!(
-            r#"
-            [http]
-            listen = "127.0.0.1:0"
-            [[stream]]
-            id = "file"
-            uri = "{}"
-            realtime = true
-            detectors = ["broadcast"]
-            "#,
-            path.display()
-        ),
+         ! mp4mux ! filesink location={path}",
     );
-    let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    let mut svc = serve_file("gamut", &path, r#"["broadcast"]"#, "");
     let addr = svc.http_addr();
     let start = svc.wait_for(
         &["\"stream\":\"file\"", "levelsdetect", "\"event\":\"start\""],
@@ -754,24 +718,12 @@ fn bars_and_tone_are_line_up() {
             });
         }
         play_to_end(&p);
-        let conf = config_file(
-            &format!("lineup-{name}.toml"),
-            &format!(
-                r#"
-                [http]
-                listen = "127.0.0.1:0"
-                [[stream]]
-                id = "file"
-                uri = "{}"
-                realtime = true
-                detectors = ["broadcast"]
-                [stream.properties.patterndetect]
-                min-duration = 3000000000
-                "#,
-                path.display()
-            ),
+        let mut svc = serve_file(
+            &format!("lineup-{name}"),
+            &path,
+            r#"["broadcast"]"#,
+            "[stream.properties.patterndetect]\nmin-duration = 3000000000",
         );
-        let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
         let start = svc.wait_for(
             &[
                 "\"stream\":\"file\"",

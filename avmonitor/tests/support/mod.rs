@@ -340,3 +340,36 @@ impl Proxy {
         self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// Writes a test file by playing the gst-launch line `launch` to its end
+/// (`{path}` in it is the file's path, in the temp folder, named `name`
+/// with the process id).
+pub fn make_file(name: &str, launch: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("avmonitor-{}-{name}", std::process::id()));
+    let p = gst::parse::launch(&launch.replace("{path}", &path.display().to_string())).unwrap();
+    play_to_end(&p);
+    path
+}
+
+/// The service on one stream `file` playing `path` at its own pace with
+/// `detectors` (a TOML list), HTTP on 127.0.0.1; `extra` is TOML that
+/// follows the stream's table (its properties, say).
+pub fn serve_file(name: &str, path: &std::path::Path, detectors: &str, extra: &str) -> Service {
+    let conf = config_file(
+        &format!("{name}.toml"),
+        &format!(
+            r#"
+            [http]
+            listen = "127.0.0.1:0"
+            [[stream]]
+            id = "file"
+            uri = "{}"
+            realtime = true
+            detectors = {detectors}
+            {extra}
+            "#,
+            path.display()
+        ),
+    );
+    Service::start(&["--config", conf.to_str().unwrap()])
+}
