@@ -226,12 +226,26 @@ fn max_share_and_measurements() {
     );
 }
 
-/// Super-white and legal pictures, converted from I420 by videoconvert to
-/// every format: YUV formats keep super-white and are judged alike; RGB
-/// and grey formats are full range and clip it (they hold nothing beyond
-/// white), so nothing is illegal in them.
-#[test]
-fn every_format() {
+/// An I420 frame with `luma` and every chroma sample `u`, `v`.
+fn coloured(info: &gst_video::VideoInfo, luma: &[u8], u: u8, v: u8) -> gst::Buffer {
+    let mut b = yuv_buffer(info, luma);
+    {
+        let b = b.get_mut().unwrap();
+        let mut f = gst_video::VideoFrameRef::from_buffer_ref_writable(b, info).unwrap();
+        f.plane_data_mut(1).unwrap().fill(u);
+        f.plane_data_mut(2).unwrap().fill(v);
+    }
+    b
+}
+
+/// Frames 5 to 14 of 20 `defect`, the others `good`, converted from I420
+/// by videoconvert to every format: the formats whose events differ from
+/// start 5 / end 15 (YUV formats) or nothing (RGB and grey formats: full
+/// range, they clip what is beyond white, and grey drops colour).
+fn every_format_with(
+    defect: impl Fn(&gst_video::VideoInfo, usize) -> gst::Buffer,
+    good: impl Fn(&gst_video::VideoInfo, usize) -> gst::Buffer,
+) -> Vec<String> {
     init();
     let base = info(VideoFormat::I420, 96, 64);
     let frames: Vec<gst::Buffer> = (0..20usize)
@@ -264,9 +278,30 @@ fn every_format() {
             vec![("start", 5 * F), ("end", 15 * F)]
         };
         if got != want {
-            failures.push(format!("{}: {got:?}", fmt.to_str()));
+            failures.push(format!("{name}: {got:?}"));
         }
     }
+    failures
+}
+
+/// Super-white frames among legal ones: YUV formats keep super-white and
+/// are judged alike.
+#[test]
+fn every_format() {
+    let failures = every_format_with(defect, good);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Frames of a red too strong for R'G'B' (Y' 160, Cb 100, Cr 200: R'
+/// 116%) among legal ones of a muted red (Cr 150: R' 81%): every YUV format
+/// reads both chroma components (semi-planar, packed, 10-bit words, v210).
+#[test]
+fn every_format_reads_chroma() {
+    let flat = |info: &gst_video::VideoInfo| vec![160u8; (info.width() * info.height()) as usize];
+    let failures = every_format_with(
+        |info, _| coloured(info, &flat(info), 100, 200),
+        |info, _| coloured(info, &flat(info), 100, 150),
+    );
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
