@@ -142,6 +142,45 @@ impl ColourFormat {
     }
 }
 
+/// The constants that turn a format's code values into fractions of the
+/// nominal range: luma 0 at black and 1 at white, chroma (and R'G'B' for
+/// an RGB model, which share luma's range) -0.5 to 0.5 about `mid`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nominal {
+    pub black: f32,
+    /// 1 / (white - black).
+    pub luma: f32,
+    pub mid: f32,
+    /// 1 / the chroma span (224 steps in limited 8 bit).
+    pub chroma: f32,
+}
+
+impl ColourFormat {
+    /// The nominal range of the format's code values: limited ("studio",
+    /// 16 to 235 and 16 to 240 in 8 bit, scaled for more bits) or full.
+    pub fn nominal(&self) -> Nominal {
+        let depth = self.depth.clamp(1, 16);
+        let max = ((1u32 << depth) - 1) as f32;
+        let mid = (1u32 << (depth - 1)) as f32;
+        if self.full_range || depth < 8 {
+            Nominal {
+                black: 0.0,
+                luma: 1.0 / max,
+                mid,
+                chroma: 1.0 / max,
+            }
+        } else {
+            let k = (1u32 << (depth - 8)) as f32;
+            Nominal {
+                black: 16.0 * k,
+                luma: 1.0 / (219.0 * k),
+                mid,
+                chroma: 1.0 / (224.0 * k),
+            }
+        }
+    }
+}
+
 /// One plane: its bytes and the distance between rows.
 #[derive(Debug, Clone, Copy)]
 pub struct PlaneData<'a> {

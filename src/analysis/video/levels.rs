@@ -22,7 +22,7 @@
 //! resolution.
 
 use crate::analysis::event::{EndReason, EventTracker, Transition};
-use crate::analysis::video::colour::{ColourModel, ColourPicture, Rows};
+use crate::analysis::video::colour::{ColourModel, ColourPicture, Nominal, Rows};
 
 /// The permitted range, each bound a fraction of the nominal range.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -194,41 +194,6 @@ struct Tally {
     stats: LevelsStats,
 }
 
-/// The constants that turn code values into fractions of the nominal range.
-#[derive(Debug, Clone, Copy)]
-struct Scale {
-    black: f32,
-    /// 1 / (white - black).
-    luma: f32,
-    mid: f32,
-    /// 1 / the chroma span (224 steps in limited 8 bit).
-    chroma: f32,
-}
-
-impl Scale {
-    fn new(depth: u32, full_range: bool) -> Self {
-        let depth = depth.clamp(1, 16);
-        let max = ((1u32 << depth) - 1) as f32;
-        let mid = (1u32 << (depth - 1)) as f32;
-        if full_range || depth < 8 {
-            Scale {
-                black: 0.0,
-                luma: 1.0 / max,
-                mid,
-                chroma: 1.0 / max,
-            }
-        } else {
-            let k = (1u32 << (depth - 8)) as f32;
-            Scale {
-                black: 16.0 * k,
-                luma: 1.0 / (219.0 * k),
-                mid,
-                chroma: 1.0 / (224.0 * k),
-            }
-        }
-    }
-}
-
 /// The detector.
 #[derive(Debug, Clone)]
 pub struct LevelsDetector {
@@ -319,7 +284,7 @@ impl LevelsDetector {
         };
         self.frames += 1;
         let f = *picture.format();
-        let scale = Scale::new(f.depth, f.full_range);
+        let scale = f.nominal();
         let lim = self.config.limits;
         let mut t = Tally {
             luma_out: 0,
@@ -489,7 +454,7 @@ impl LevelsDetector {
 }
 
 /// Code values below `lo` or above `hi` are out of a luma range.
-fn luma_bounds(scale: &Scale, lim: &Limits) -> (u16, u16) {
+fn luma_bounds(scale: &Nominal, lim: &Limits) -> (u16, u16) {
     let span = 1.0 / f64::from(scale.luma);
     let black = f64::from(scale.black);
     let lo = (black + lim.luma_min * span - 1e-6)
@@ -541,7 +506,7 @@ fn min_max<S: Sample>(v: &[S]) -> Option<(S, S)> {
 /// Luma counts and extremes of one row of code values, out of range below
 /// `lo` or above `hi`.
 #[inline(always)]
-fn luma_row<S: Sample>(y: &[S], (lo, hi): (S, S), scale: &Scale, t: &mut Tally) {
+fn luma_row<S: Sample>(y: &[S], (lo, hi): (S, S), scale: &Nominal, t: &mut Tally) {
     let Some((min, max, out)) = scan(y, lo, hi) else {
         return;
     };
@@ -557,7 +522,7 @@ struct Yuv<'g> {
     w_sub: u32,
     full_rows: usize,
     gamut: &'g Gamut,
-    scale: &'g Scale,
+    scale: &'g Nominal,
 }
 
 impl Yuv<'_> {
@@ -642,7 +607,7 @@ struct Gamut {
 }
 
 impl Gamut {
-    fn new(kr: f64, kb: f64, m: usize, scale: &Scale, lim: &Limits) -> Self {
+    fn new(kr: f64, kb: f64, m: usize, scale: &Nominal, lim: &Limits) -> Self {
         let unit = m as f64 * 256.0;
         let ly = f64::from(scale.luma);
         let chroma = |k: f64| (k * f64::from(scale.chroma) / ly * unit).round() as i32;
@@ -703,7 +668,7 @@ fn gamut_row<S: Sample>(sums: &[i32], cb: &[S], cr: &[S], g: &Gamut, t: &mut Tal
 
 /// One row of R'G'B' samples: R'G'B' counts and extremes, and the BT.709
 /// luma and chroma made from them.
-fn rgb_row(rows: &Rows, scale: &Scale, lim: &Limits, t: &mut Tally) {
+fn rgb_row(rows: &Rows, scale: &Nominal, lim: &Limits, t: &mut Tally) {
     let [r, g, b] = &rows.c;
     let n = r.len().min(g.len()).min(b.len());
     if n == 0 {
@@ -826,14 +791,18 @@ mod tests {
 
     #[test]
     fn luma_bounds_follow_r103_in_code_values() {
-        let lim8 = Scale::new(8, false);
+        let lim8 = ColourFormat::i420(ColourModel::BT709, false).nominal();
         assert_eq!(luma_bounds(&lim8, &Limits::EBU_R103), (14, 241));
         assert_eq!(luma_bounds(&lim8, &Limits::EBU_R103_V3), (5, 246));
         assert_eq!(luma_bounds(&lim8, &Limits::NOMINAL), (16, 235));
-        let lim10 = Scale::new(10, false);
+        let lim10 = ColourFormat {
+            depth: 10,
+            ..ColourFormat::i420(ColourModel::BT709, false)
+        }
+        .nominal();
         assert_eq!(luma_bounds(&lim10, &Limits::EBU_R103_V3), (20, 984));
         // full range: nothing a code value can reach is out of R103's luma range
-        let full = Scale::new(8, true);
+        let full = ColourFormat::i420(ColourModel::BT709, true).nominal();
         assert_eq!(luma_bounds(&full, &Limits::EBU_R103), (0, 262));
     }
 

@@ -111,12 +111,12 @@ impl Run {
 /// Colour bars found on one line: chroma samples `start..end`, and the
 /// amplitude of the coloured bars.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BarsLine {
-    pub start: usize,
-    pub end: usize,
-    pub amplitude: f64,
+struct BarsLine {
+    start: usize,
+    end: usize,
+    amplitude: f64,
     /// A black bar follows the blue one.
-    pub black_after: bool,
+    black_after: bool,
 }
 
 /// Y'CbCr (normalised) to R'G'B' with luma coefficients `kr`, `kb`.
@@ -235,12 +235,12 @@ fn bars(runs: &[Run], width: usize, kr: f64, kb: f64) -> Option<BarsLine> {
 
 /// What one frame shows, before persistence is judged.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FrameLook {
-    pub bars: Option<(Pattern, f64)>,
+struct FrameLook {
+    bars: Option<(Pattern, f64)>,
     /// Share of sampled pixels in the four most common flat colours, and
     /// whether those are mostly black.
-    pub flat_share: f64,
-    pub mostly_black: bool,
+    flat_share: f64,
+    mostly_black: bool,
 }
 
 /// The detector.
@@ -262,6 +262,8 @@ pub struct PatternDetector {
     rows: Rows,
     runs: Vec<Run>,
     norm: [Vec<f64>; 3],
+    /// Flat colours (quantised Y', Cb, Cr) and their samples, this frame.
+    colours: Vec<([i32; 3], usize)>,
 }
 
 impl PatternDetector {
@@ -276,6 +278,7 @@ impl PatternDetector {
             rows: Rows::default(),
             runs: Vec::new(),
             norm: Default::default(),
+            colours: Vec::new(),
         }
     }
 
@@ -290,7 +293,7 @@ impl PatternDetector {
 
     /// Reads the frame's lines: bars per line, the flat colours and
     /// whether the picture is the same as the previous one.
-    pub fn look(&mut self, picture: &ColourPicture<'_>) -> (FrameLook, bool) {
+    fn look(&mut self, picture: &ColourPicture<'_>) -> (FrameLook, bool) {
         let f = *picture.format();
         let (w, h) = (picture.width(), picture.height());
         let (kr, kb) = match f.model {
@@ -298,16 +301,13 @@ impl PatternDetector {
             _ => (0.2126, 0.0722),
         };
         let depth = f.depth.clamp(1, 16);
-        let max = f64::from((1u32 << depth) - 1);
-        let (black, span, mid, cspan) = if f.full_range || depth < 8 {
-            (0.0, max, f64::from(1u32 << (depth - 1)), max)
-        } else {
-            let k = f64::from(1u32 << (depth - 8));
-            (16.0 * k, 219.0 * k, 128.0 * k, 224.0 * k)
-        };
+        let n = f.nominal();
+        let (black, mid) = (f64::from(n.black), f64::from(n.mid));
+        let (span, cspan) = (1.0 / f64::from(n.luma), 1.0 / f64::from(n.chroma));
         let (w_sub, _) = f.chroma_sub();
         let mut found = [None; LINES.len()];
-        let mut colours: Vec<([i32; 3], usize)> = Vec::new();
+        let colours = &mut self.colours;
+        colours.clear();
         let (mut samples, mut black_samples) = (0usize, 0usize);
         self.lines.clear();
         if w == 0 || h == 0 {
@@ -450,7 +450,7 @@ impl PatternDetector {
     }
 
     /// One frame's finding (see [`PatternDetector::look`]).
-    pub fn push_seen(
+    fn push_seen(
         &mut self,
         seen: Option<(Pattern, f64)>,
         pts: u64,
