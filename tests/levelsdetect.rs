@@ -295,6 +295,8 @@ fn every_format() {
 /// Frames of a red too strong for R'G'B' (Y' 160, Cb 100, Cr 200: R'
 /// 116%) among legal ones of a muted red (Cr 150: R' 81%): every YUV format
 /// reads both chroma components (semi-planar, packed, 10-bit words, v210).
+/// It did not show P010's Cr read from the wrong byte; the hand-made P010
+/// test below does.
 #[test]
 fn every_format_reads_chroma() {
     let flat = |info: &gst_video::VideoInfo| vec![160u8; (info.width() * info.height()) as usize];
@@ -348,4 +350,35 @@ fn real_pipelines() {
         ),
         whole
     );
+}
+
+/// P010 made by hand (10-bit values in the high bits of 16-bit words, Cb
+/// and Cr interleaved): Cr is read from its own word, at byte 2 of each
+/// pair. GStreamer 1.22's format info gives its offset as 1; read there,
+/// Cr comes out as garbage and both frames below turn illegal.
+#[test]
+fn p010_chroma_is_read_from_its_own_word() {
+    let info = with_range(VideoFormat::P01010le, false);
+    let frame = |cr: u16| {
+        let mut buf = gst::Buffer::with_size(info.size()).unwrap();
+        {
+            let b = buf.get_mut().unwrap();
+            let mut f = gst_video::VideoFrameRef::from_buffer_ref_writable(b, &info).unwrap();
+            for c in f.plane_data_mut(0).unwrap().chunks_exact_mut(2) {
+                c.copy_from_slice(&(640u16 << 6).to_le_bytes());
+            }
+            for c in f.plane_data_mut(1).unwrap().chunks_exact_mut(4) {
+                c[..2].copy_from_slice(&(400u16 << 6).to_le_bytes());
+                c[2..].copy_from_slice(&(cr << 6).to_le_bytes());
+            }
+        }
+        buf
+    };
+    let mut r = run(&info, &[]);
+    // Y' 640 (0.658), Cb 400, Cr 800 (0.321): R' 116%
+    let s = judge(&mut r, frame(800)).expect("an over-strong red");
+    assert!((s.cr_max - 288.0 / 896.0).abs() < 1e-6, "{s:?}");
+    assert_eq!((s.luma_share, s.rgb_share), (0.0, 1.0));
+    // Cr 600 (0.098): R' 81%, legal
+    assert!(judge(&mut r, frame(600)).is_none());
 }
