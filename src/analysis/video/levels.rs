@@ -185,7 +185,7 @@ pub enum LevelsEvent {
 
 /// Counts and extremes of one frame's sampled rows, in code values and
 /// normalised units.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Tally {
     luma_out: u64,
     luma_n: u64,
@@ -262,19 +262,19 @@ impl LevelsDetector {
                 return unsafe { self.tally_avx2(picture) };
             }
         }
-        self.tally_generic(picture)
+        self.tally_generic(picture, false)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn tally_avx2(&mut self, picture: &ColourPicture<'_>) -> Tally {
-        self.tally_generic(picture)
+        self.tally_generic(picture, true)
     }
 
     /// The portable tally; [`LevelsDetector::tally`] runs this same code
     /// compiled for AVX2 where it can.
     #[inline(always)]
-    fn tally_generic(&mut self, picture: &ColourPicture<'_>) -> Tally {
+    fn tally_generic(&mut self, picture: &ColourPicture<'_>, avx2: bool) -> Tally {
         let step = self.config.line_step.max(1) as usize;
         let h = picture.height();
         let first = if h == 0 {
@@ -339,6 +339,22 @@ impl LevelsDetector {
                     ) {
                         (Some(a), Some(cb), Some(cr), Some(b8)) => {
                             let b = if two { picture.row_u8(0, y0 + 1) } else { None };
+                            #[cfg(target_arch = "x86_64")]
+                            if let (true, Some(b), (1, 1)) = (avx2, b, (w_sub, h_sub)) {
+                                // SAFETY: `avx2` is true only where the
+                                // processor has AVX2 (`tally` checks).
+                                unsafe {
+                                    x86::pair_420(
+                                        &yuv,
+                                        [a, b],
+                                        [cb, cr],
+                                        b8,
+                                        &mut self.sums,
+                                        &mut t,
+                                    )
+                                };
+                                continue;
+                            }
                             let lumas = [a, b.unwrap_or_default()];
                             let lumas = &lumas[..1 + usize::from(b.is_some())];
                             yuv.rows(lumas, cb, cr, b8, &mut self.sums, &mut t);
@@ -468,9 +484,21 @@ fn luma_bounds(scale: &Nominal, lim: &Limits) -> (u16, u16) {
 
 /// A code value as rows hold it: a byte where 8-bit samples lie
 /// contiguous in the buffer, else a 16-bit value read out of it.
-trait Sample: Copy + Ord + Into<i32> + Into<u16> {}
-impl Sample for u8 {}
-impl Sample for u16 {}
+trait Sample: Copy + Ord + Into<i32> + Into<u16> {
+    /// A counter as wide as the sample (so a count vectorises in as many
+    /// lanes as the samples do), and how many samples, a multiple of the
+    /// vector width, it counts without overflowing.
+    type Count: Copy + Default + From<bool> + Into<u64> + std::ops::Add<Output = Self::Count>;
+    const CHUNK: usize;
+}
+impl Sample for u8 {
+    type Count = u8;
+    const CHUNK: usize = 192;
+}
+impl Sample for u16 {
+    type Count = u16;
+    const CHUNK: usize = 65472;
+}
 
 /// The lowest and highest of `v`, and how many are below `lo` or above
 /// `hi`; `None` when `v` is empty. Plain reductions, which the compiler's
@@ -479,15 +507,16 @@ impl Sample for u16 {}
 fn scan<S: Sample>(v: &[S], lo: S, hi: S) -> Option<(S, S, u64)> {
     let first = *v.first()?;
     let (mut mn, mut mx, mut out) = (first, first, 0u64);
-    // one pass; counts in 16-bit lanes, over blocks too short to overflow
-    for c in v.chunks(u16::MAX as usize) {
-        let mut n = 0u16;
+    // one pass; counts in lanes as wide as the samples, over blocks too
+    // short to overflow them
+    for c in v.chunks(S::CHUNK) {
+        let mut n = S::Count::default();
         for &x in c {
             mn = mn.min(x);
             mx = mx.max(x);
-            n += u16::from((x < lo) | (x > hi));
+            n = n + S::Count::from((x < lo) | (x > hi));
         }
-        out += u64::from(n);
+        out += n.into();
     }
     Some((mn, mx, out))
 }
@@ -507,14 +536,42 @@ fn min_max<S: Sample>(v: &[S]) -> Option<(S, S)> {
 /// `lo` or above `hi`.
 #[inline(always)]
 fn luma_row<S: Sample>(y: &[S], (lo, hi): (S, S), scale: &Nominal, t: &mut Tally) {
-    let Some((min, max, out)) = scan(y, lo, hi) else {
-        return;
-    };
-    t.luma_out += out;
-    t.luma_n += y.len() as u64;
-    let n = |v: S| f64::from((f32::from(Into::<u16>::into(v)) - scale.black) * scale.luma);
-    t.stats.luma_min = t.stats.luma_min.min(n(min));
-    t.stats.luma_max = t.stats.luma_max.max(n(max));
+    if let Some((min, max, out)) = scan(y, lo, hi) {
+        t.add_luma((min, max), out, y.len(), scale);
+    }
+}
+
+impl Tally {
+    /// Luma extremes (code values) and counts of `n` samples.
+    fn add_luma<S: Sample>(&mut self, (min, max): (S, S), out: u64, n: usize, scale: &Nominal) {
+        self.luma_out += out;
+        self.luma_n += n as u64;
+        let n = |v: S| f64::from((f32::from(Into::<u16>::into(v)) - scale.black) * scale.luma);
+        self.stats.luma_min = self.stats.luma_min.min(n(min));
+        self.stats.luma_max = self.stats.luma_max.max(n(max));
+    }
+
+    /// R'G'B' extremes (in [`Gamut`] units) and counts of `n` chroma
+    /// samples, and their Cb (`u`) and Cr (`v`) extremes (code values).
+    fn add_gamut<S: Sample>(
+        &mut self,
+        (u, v): ((S, S), (S, S)),
+        (lo, hi): (i32, i32),
+        out: u64,
+        n: usize,
+        g: &Gamut,
+    ) {
+        self.rgb_out += out;
+        self.rgb_n += n as u64;
+        let s = &mut self.stats;
+        let chroma = |x: S| f64::from(Into::<i32>::into(x) - g.mid) * g.chroma;
+        s.cb_min = s.cb_min.min(chroma(u.0));
+        s.cb_max = s.cb_max.max(chroma(u.1));
+        s.cr_min = s.cr_min.min(chroma(v.0));
+        s.cr_max = s.cr_max.max(chroma(v.1));
+        s.rgb_min = s.rgb_min.min(f64::from(lo) * g.to_norm);
+        s.rgb_max = s.rgb_max.max(f64::from(hi) * g.to_norm);
+    }
 }
 
 /// What judging the rows under one chroma row of a Y'CbCr picture needs.
@@ -654,16 +711,148 @@ fn gamut_row<S: Sample>(sums: &[i32], cb: &[S], cr: &[S], g: &Gamut, t: &mut Tal
         hi = hi.max(h3);
         out += u32::from(l3 < g.lo) | u32::from(h3 > g.hi);
     }
-    t.rgb_out += u64::from(out);
-    t.rgb_n += n as u64;
-    let s = &mut t.stats;
-    let chroma = |x: S| f64::from(Into::<i32>::into(x) - g.mid) * g.chroma;
-    s.cb_min = s.cb_min.min(chroma(u.0));
-    s.cb_max = s.cb_max.max(chroma(u.1));
-    s.cr_min = s.cr_min.min(chroma(v.0));
-    s.cr_max = s.cr_max.max(chroma(v.1));
-    s.rgb_min = s.rgb_min.min(f64::from(lo) * g.to_norm);
-    s.rgb_max = s.rgb_max.max(f64::from(hi) * g.to_norm);
+    t.add_gamut((u, v), (lo, hi), u64::from(out), n, g);
+}
+
+/// The common case by hand: two rows of 8-bit luma and the row of 8-bit
+/// 4:2:0 chroma under them, in one pass with AVX2. The same integer
+/// arithmetic as [`Yuv::rows`], so the same counts and extremes (a test
+/// compares them).
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{Tally, Yuv};
+    use std::arch::x86_64::*;
+
+    /// Chroma samples a block takes (and twice as many luma in each row).
+    const BLOCK: usize = 16;
+
+    /// # Safety
+    /// The processor must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn pair_420(
+        yuv: &Yuv<'_>,
+        [a, b]: [&[u8]; 2],
+        [cb, cr]: [&[u8]; 2],
+        (lo8, hi8): (u8, u8),
+        sums: &mut Vec<i32>,
+        t: &mut Tally,
+    ) {
+        let g = yuv.gamut;
+        let n = cb.len().min(cr.len()).min(a.len() / 2).min(b.len() / 2);
+        let blocks = n / BLOCK;
+        // the factors as 16-bit pairs for madd: (u, v) times (cu, cv)
+        let fit = |v: i32| i16::try_from(v).ok();
+        let factors = (fit(g.r_v), fit(-g.g_u), fit(-g.g_v), fit(g.b_u), fit(g.mid));
+        let (Some(rv), Some(gu), Some(gv), Some(bu), Some(mid)) = factors else {
+            return yuv.rows(&[a, b], cb, cr, (lo8, hi8), sums, t);
+        };
+        if blocks == 0 {
+            return yuv.rows(&[a, b], cb, cr, (lo8, hi8), sums, t);
+        }
+        let pair = |u: i16, v: i16| _mm256_set1_epi32(((v as u16 as i32) << 16) | u as u16 as i32);
+        let (f_r, f_g, f_b) = (pair(0, rv), pair(gu, gv), pair(bu, 0));
+        let (black, glo, ghi) = (
+            _mm256_set1_epi32(g.black),
+            _mm256_set1_epi32(g.lo),
+            _mm256_set1_epi32(g.hi),
+        );
+        let mid = _mm256_set1_epi16(mid);
+        let ones = _mm256_set1_epi8(1);
+        let zero = _mm256_setzero_si256();
+        let (lo, hi) = (_mm256_set1_epi8(lo8 as i8), _mm256_set1_epi8(hi8 as i8));
+        let (mut ymin, mut ymax) = (_mm256_set1_epi8(-1), zero);
+        let (mut umin, mut umax) = (_mm256_set1_epi16(i16::MAX), _mm256_set1_epi16(i16::MIN));
+        let (mut vmin, mut vmax) = (umin, umax);
+        let (mut rmin, mut rmax) = (_mm256_set1_epi32(i32::MAX), _mm256_set1_epi32(i32::MIN));
+        let (mut rgb_bad, mut luma_in) = (zero, zero);
+        // a luma row's 32 bytes, judged: extremes, and in-range counts in
+        // byte lanes (at most two a block)
+        let luma = |x: __m256i, mn: &mut __m256i, mx: &mut __m256i, count: &mut __m256i| {
+            *mn = _mm256_min_epu8(*mn, x);
+            *mx = _mm256_max_epu8(*mx, x);
+            let ok = _mm256_and_si256(
+                _mm256_cmpeq_epi8(_mm256_max_epu8(x, lo), x),
+                _mm256_cmpeq_epi8(_mm256_min_epu8(x, hi), x),
+            );
+            *count = _mm256_sub_epi8(*count, ok);
+        };
+        // eight chroma samples' R'G'B' from luma sums `y` and (u, v) pairs
+        let gamut =
+            |y: __m256i, uv: __m256i, mn: &mut __m256i, mx: &mut __m256i, bad: &mut __m256i| {
+                let y = _mm256_sub_epi32(_mm256_slli_epi32(y, 8), black);
+                let r = _mm256_add_epi32(y, _mm256_madd_epi16(uv, f_r));
+                let gr = _mm256_add_epi32(y, _mm256_madd_epi16(uv, f_g));
+                let b = _mm256_add_epi32(y, _mm256_madd_epi16(uv, f_b));
+                let l3 = _mm256_min_epi32(_mm256_min_epi32(r, gr), b);
+                let h3 = _mm256_max_epi32(_mm256_max_epi32(r, gr), b);
+                *mn = _mm256_min_epi32(*mn, l3);
+                *mx = _mm256_max_epi32(*mx, h3);
+                let out = _mm256_or_si256(_mm256_cmpgt_epi32(glo, l3), _mm256_cmpgt_epi32(h3, ghi));
+                *bad = _mm256_sub_epi32(*bad, out);
+            };
+        let mut done = 0;
+        while done < blocks {
+            // byte counters take 127 blocks of two rows
+            let run = (blocks - done).min(127);
+            let mut count = zero;
+            for k in done..done + run {
+                let (l, c) = (2 * BLOCK * k, BLOCK * k);
+                let xa = _mm256_loadu_si256(a.as_ptr().add(l).cast());
+                let xb = _mm256_loadu_si256(b.as_ptr().add(l).cast());
+                luma(xa, &mut ymin, &mut ymax, &mut count);
+                luma(xb, &mut ymin, &mut ymax, &mut count);
+                // the four luma samples under each chroma sample, summed
+                let s = _mm256_add_epi16(
+                    _mm256_maddubs_epi16(xa, ones),
+                    _mm256_maddubs_epi16(xb, ones),
+                );
+                let u = _mm256_cvtepu8_epi16(_mm_loadu_si128(cb.as_ptr().add(c).cast()));
+                let v = _mm256_cvtepu8_epi16(_mm_loadu_si128(cr.as_ptr().add(c).cast()));
+                umin = _mm256_min_epi16(umin, u);
+                umax = _mm256_max_epi16(umax, u);
+                vmin = _mm256_min_epi16(vmin, v);
+                vmax = _mm256_max_epi16(vmax, v);
+                let (u, v) = (_mm256_sub_epi16(u, mid), _mm256_sub_epi16(v, mid));
+                // lanes in the order unpack gives (the same for all)
+                for (y, uv) in [
+                    (_mm256_unpacklo_epi16(s, zero), _mm256_unpacklo_epi16(u, v)),
+                    (_mm256_unpackhi_epi16(s, zero), _mm256_unpackhi_epi16(u, v)),
+                ] {
+                    gamut(y, uv, &mut rmin, &mut rmax, &mut rgb_bad);
+                }
+            }
+            luma_in = _mm256_add_epi64(luma_in, _mm256_sad_epu8(count, zero));
+            done += run;
+        }
+        let lanes = |x: __m256i| std::mem::transmute::<__m256i, [u8; 32]>(x);
+        let words = |x: __m256i| std::mem::transmute::<__m256i, [i16; 16]>(x);
+        let dwords = |x: __m256i| std::mem::transmute::<__m256i, [i32; 8]>(x);
+        let quads = |x: __m256i| std::mem::transmute::<__m256i, [u64; 4]>(x);
+        let m = blocks * BLOCK;
+        let luma_in: u64 = quads(luma_in).iter().sum();
+        let ymin = lanes(ymin).into_iter().min().unwrap_or(0);
+        let ymax = lanes(ymax).into_iter().max().unwrap_or(0);
+        t.add_luma((ymin, ymax), (4 * m) as u64 - luma_in, 4 * m, yuv.scale);
+        let code = |x: i16| x as u8;
+        let u = (
+            code(words(umin).into_iter().min().unwrap_or(0)),
+            code(words(umax).into_iter().max().unwrap_or(0)),
+        );
+        let v = (
+            code(words(vmin).into_iter().min().unwrap_or(0)),
+            code(words(vmax).into_iter().max().unwrap_or(0)),
+        );
+        let rgb = (
+            dwords(rmin).into_iter().min().unwrap_or(0),
+            dwords(rmax).into_iter().max().unwrap_or(0),
+        );
+        let bad: u64 = dwords(rgb_bad).iter().map(|&c| c as u64).sum();
+        t.add_gamut((u, v), rgb, bad, m, g);
+        // the rest as usual (a whole number of footprints is done, so the
+        // rest's footprints line up)
+        let (a, b) = (&a[2 * m..], &b[2 * m..]);
+        yuv.rows(&[a, b], &cb[m..], &cr[m..], (lo8, hi8), sums, t);
+    }
 }
 
 /// One row of R'G'B' samples: R'G'B' counts and extremes, and the BT.709
@@ -769,6 +958,84 @@ mod tests {
             )
             .unwrap()
         }
+    }
+
+    /// The AVX2 row pairs and the portable code agree exactly, on every
+    /// width (whole blocks, a rest, odd, narrower than a block) and height,
+    /// matrix, range and limit, with samples all over the code range.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_row_pairs_agree_with_the_portable_code() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 here: nothing to compare");
+            return;
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut byte = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        };
+        let mut compared = 0;
+        for (w, h) in [
+            (64usize, 32usize),
+            (1920, 6),
+            (1922, 5),
+            (97, 7),
+            (31, 4),
+            (33, 3),
+            (2, 2),
+            (1, 1),
+        ] {
+            let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+            // mostly legal, some of everything
+            let mut sample = |base: u8| match byte() % 8 {
+                0 => byte(),
+                _ => base.wrapping_add(byte() % 32),
+            };
+            let y: Vec<u8> = (0..w * h).map(|_| sample(100)).collect();
+            let u: Vec<u8> = (0..cw * ch).map(|_| sample(112)).collect();
+            let v: Vec<u8> = (0..cw * ch).map(|_| sample(112)).collect();
+            let planes = [
+                PlaneData {
+                    data: &y,
+                    stride: w,
+                },
+                PlaneData {
+                    data: &u,
+                    stride: cw,
+                },
+                PlaneData {
+                    data: &v,
+                    stride: cw,
+                },
+            ];
+            for (model, full, limits, step) in [
+                (ColourModel::BT709, false, Limits::EBU_R103, 1),
+                (ColourModel::BT601, true, Limits::NOMINAL, 1),
+                (ColourModel::BT2020, false, Limits::EBU_R103_V3, 3),
+            ] {
+                let f = ColourFormat::i420(model, full);
+                let pic = ColourPicture::new(f, &planes, w, h).unwrap();
+                let config = LevelsConfig {
+                    line_step: step,
+                    limits,
+                    ..LevelsConfig::default()
+                };
+                let (mut fast, mut plain) =
+                    (LevelsDetector::new(config), LevelsDetector::new(config));
+                for _ in 0..3 {
+                    // SAFETY: AVX2 was checked above.
+                    let a = unsafe { fast.tally_avx2(&pic) };
+                    let b = plain.tally_generic(&pic, false);
+                    assert_eq!(a, b, "{w}x{h} {model:?} full {full}");
+                    assert!(b.luma_n > 0 && b.rgb_n > 0);
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 8 * 3 * 3);
     }
 
     fn every_row() -> LevelsConfig {
