@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # (nats-server: the cluster tests start their own on 127.0.0.1; chromium:
-# the QC report is opened in it)
-bash scripts/setup.sh nats-server chromium
+# the QC report is opened in it; Python's GStreamer bindings: the Python
+# client example is run)
+bash scripts/setup.sh nats-server chromium python3-gi python3-gst-1.0
 export PATH="$HOME/.cargo/bin:$PATH"
 # the real footage the detection-quality corpus measures on (fetched once)
 AVMONITOR_FOOTAGE=$(bash scripts/footage.sh)
