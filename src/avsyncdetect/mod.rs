@@ -159,6 +159,10 @@ glib::wrapper! {
 }
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    // the enums its properties take, listed with their values by
+    // gst-inspect-1.0 and the plugin documentation
+    Preset::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    Mode::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
         Some(plugin),
         "avsyncdetect",
