@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # (nats-server: the cluster tests start their own on 127.0.0.1; chromium:
 # the QC report is opened in it; Python's GStreamer bindings: the Python
-# client example is run)
-bash scripts/setup.sh nats-server chromium python3-gi python3-gst-1.0
+# client example is run; jsonschema: events are checked against the schema)
+bash scripts/setup.sh nats-server chromium python3-gi python3-gst-1.0 python3-jsonschema
 export PATH="$HOME/.cargo/bin:$PATH"
 # the real footage the detection-quality corpus measures on (fetched once)
 AVMONITOR_FOOTAGE=$(bash scripts/footage.sh)
@@ -33,4 +33,11 @@ fail() { echo "demo: $1" >&2; echo "1 passed, 1 failed"; exit 1; }
 [ "$(count '"stream":"demo-3".*stream-down')" -eq 1 ] || fail "demo-3: expected one stream-down"
 [ "$(count '"stream":"demo-3".*"restarted":true')" -eq 1 ] || fail "demo-3: expected a restart"
 [ "$(count 'stream-ended')" -eq 3 ] || fail "expected 3 streams to end"
+# every line fits the published schema (docs/schema/event.schema.json)
+printf '%s\n' "$out" | /usr/bin/python3 -c '
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open("docs/schema/event.schema.json")))
+bad = [(l, e.message) for l in sys.stdin if l.strip() for e in v.iter_errors(json.loads(l))]
+for l, e in bad: print("schema:", e, "in", l.strip(), file=sys.stderr)
+sys.exit(1 if bad else 0)' || fail "events outside the schema"
 echo "demo: events as expected"
