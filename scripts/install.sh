@@ -7,7 +7,8 @@
 #   sudo scripts/install.sh --uninstall --purge   # and the configuration, logs, state, user
 #
 # Options: --prefix DIR (the service binary goes to DIR/bin; default
-# /usr/local), --plugin-only (no service), --from DIR (install the
+# /usr/local), --unit-dir DIR (default /etc/systemd/system; packages use
+# /lib/systemd/system), --plugin-only (no service), --from DIR (install the
 # libgstavmonitor.so and avmonitor already built in DIR instead of
 # building). DESTDIR stages everything under a folder (for packages and
 # tests): then no user is made and systemd is not told.
@@ -21,6 +22,7 @@ cd "$(dirname "$0")/.."
 say() { printf '[install] %s\n' "$*" >&2; }
 
 prefix=/usr/local
+unit_dir_opt=/etc/systemd/system
 from=""
 uninstall=false
 purge=false
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --uninstall) uninstall=true; shift ;;
     --purge) purge=true; shift ;;
     --plugin-only) service=false; shift ;;
+    --unit-dir) unit_dir_opt=${2:?--unit-dir needs a folder}; shift 2 ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) say "unknown option $1 (see --help)"; exit 2 ;;
   esac
@@ -52,7 +55,7 @@ fi
 pluginsdir=$(pkg-config --variable=pluginsdir gstreamer-1.0)
 plugin="$DESTDIR$pluginsdir/libgstavmonitor.so"
 bin="$DESTDIR$prefix/bin/avmonitor"
-unit_dir="$DESTDIR/etc/systemd/system"
+unit_dir="$DESTDIR$unit_dir_opt"
 unit="$unit_dir/avmonitor.service"
 conf_dir="$DESTDIR/etc/avmonitor"
 

@@ -171,3 +171,114 @@ fn install_finds_the_plugin_runs_the_service_and_uninstalls() {
     install(&stage, &["--uninstall", "--purge"]);
     assert!(!conf.exists());
 }
+
+/// `field` of a package's control file.
+fn control(deb: &Path, field: &str) -> String {
+    let out = Command::new("dpkg-deb")
+        .args(["-f", deb.to_str().unwrap(), field])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The files a package holds, and their modes.
+fn contents(deb: &Path) -> Vec<(String, String)> {
+    let out = Command::new("dpkg-deb")
+        .args(["-c", deb.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (
+                w[w.len() - 1].trim_start_matches('.').to_string(),
+                w[0].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn debian_packages_hold_the_files_and_declare_their_dependencies() {
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("debian");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let built = Path::new(BIN).parent().unwrap();
+    let run = Command::new("bash")
+        .arg(repo().join("scripts/package-deb.sh"))
+        .args(["--from", built.to_str().unwrap()])
+        .args(["--out", out_dir.to_str().unwrap()])
+        .env("DEB_COMPRESSION", "none")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "package-deb.sh: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let arch = String::from_utf8(
+        Command::new("dpkg")
+            .arg("--print-architecture")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let deb = |name: &str| out_dir.join(format!("{name}_0.1.0_{}.deb", arch.trim()));
+
+    let plugin = deb("gstreamer1.0-avmonitor");
+    assert_eq!(control(&plugin, "Package"), "gstreamer1.0-avmonitor");
+    let depends = control(&plugin, "Depends");
+    for dep in [
+        "libgstreamer1.0-0 (>=",
+        "libgstreamer-plugins-base1.0-0 (>=",
+        "libc6",
+    ] {
+        assert!(depends.contains(dep), "plugin: no {dep} in {depends}");
+    }
+    let files = contents(&plugin);
+    let so = pluginsdir().join("libgstavmonitor.so");
+    assert!(
+        files.contains(&(so.display().to_string(), "-rw-r--r--".into())),
+        "{files:?}"
+    );
+    assert!(!files.iter().any(|(f, _)| f.contains("/bin/")), "{files:?}");
+
+    let service = deb("avmonitor");
+    let depends = control(&service, "Depends");
+    for dep in [
+        "libgstreamer1.0-0 (>=",
+        "adduser",
+        "gstreamer1.0-plugins-good",
+        "gstreamer1.0-libav",
+    ] {
+        assert!(depends.contains(dep), "service: no {dep} in {depends}");
+    }
+    let files = contents(&service);
+    for (file, mode) in [
+        ("/usr/bin/avmonitor", "-rwxr-xr-x"),
+        ("/lib/systemd/system/avmonitor.service", "-rw-r--r--"),
+        ("/etc/avmonitor/avmonitor.toml", "-rw-r--r--"),
+    ] {
+        assert!(
+            files.contains(&(file.to_string(), mode.to_string())),
+            "service: no {file} {mode} in {files:?}"
+        );
+    }
+    // the plugin is the other package's
+    assert!(!files.iter().any(|(f, _)| f.ends_with(".so")), "{files:?}");
+    // the configuration is a conffile; the user is made and removed
+    let ctrl = out_dir.join("avmonitor-control");
+    let ok = Command::new("dpkg-deb")
+        .args(["-e", service.to_str().unwrap(), ctrl.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let read = |f: &str| std::fs::read_to_string(ctrl.join(f)).unwrap();
+    assert_eq!(read("conffiles").trim(), "/etc/avmonitor/avmonitor.toml");
+    assert!(read("postinst").contains("adduser --system"));
+    assert!(read("postrm").contains("deluser --system avmonitor"));
+}
