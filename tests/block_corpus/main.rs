@@ -6,7 +6,7 @@
 //! and, when installed, x265 (the same), then damaged in known frames in a
 //! pad probe before the decoder: bytes flipped in a slice, a slice
 //! dropped, a whole frame dropped, bytes flipped in a key frame. H.264 then
-//! goes through `slicecheck`, as the README's pipelines do, which tells
+//! goes through `slicecheck`, as the pipelines in docs/blockdetect.md do, which tells
 //! `blockdetect` of slices lost whole (`BLOCK_PIXELS_ONLY=1` leaves it
 //! out). The same stream is decoded clean beside it. Ground truth per frame is how visible
 //! the damage is: the largest, over macroblocks, of the mean absolute

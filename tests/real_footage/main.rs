@@ -50,7 +50,7 @@ use gstavmonitor::BlockDetectMessage;
 use ts::{Damage, Rng, Ts};
 
 /// The confidence from which an operator pages on a corruption (the
-/// README's advice); the rest is logged.
+/// docs/blockdetect.md's advice); the rest is logged.
 const PAGE: f64 = 0.5;
 /// The end of each file left out of the scores (a live feed has no end of
 /// file): the last frames of an encode, flushed at end of stream, raised
