@@ -112,7 +112,7 @@ impl ObjectImpl for BlockDetect {
                     .build(),
                 glib::ParamSpecDouble::builder("min-confidence")
                     .nick("Minimum pixel confidence")
-                    .blurb("Smallest confidence (0.2 to 0.8: a tenth of the newly broken macroblock edges over the picture's running mean plus one) at which broken edges alone start a corruption; bitstream, decoder, grey and missing-frame evidence start one whatever")
+                    .blurb("Confidence (0 to 1) at which broken macroblock edges alone start a corruption; other evidence starts one whatever (see docs/blockdetect.md)")
                     .minimum(0.0)
                     .maximum(1.0)
                     .default_value(d.min_confidence)
@@ -120,13 +120,13 @@ impl ObjectImpl for BlockDetect {
                     .build(),
                 glib::ParamSpecBoolean::builder("missing-frames")
                     .nick("Missing frames are evidence")
-                    .blurb("Count 1 to 5 frames (or up to a second of frames, if more) missing from a stream that kept a steady frame rate (a decoder drops a frame it cannot decode) as corruption evidence; turn off for variable frame rates")
+                    .blurb("Count frames missing from a steady frame rate (a decoder drops what it cannot decode) as corruption evidence; off for variable frame rates")
                     .default_value(d.missing_frames)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecDouble::builder("qp-masking")
                     .nick("Quantiser masking")
-                    .blurb("For H.264 frames whose slice QP slicecheck read before the decoder: how many quantiser steps the luma step across a macroblock edge (beyond the gradients beside it) must reach to be damage, as the quantiser alone can leave smaller ones (0: off)")
+                    .blurb("Quantiser steps a luma step across a macroblock edge must reach to be damage, for H.264 frames whose slice QP slicecheck read (0 = off)")
                     .minimum(0.0)
                     .maximum(100.0)
                     .default_value(d.qp_masking)
