@@ -2,9 +2,12 @@
 # Installs the plugin where the system's GStreamer finds it, and the service
 # with a hardened systemd unit and an example configuration; or removes them.
 #
-#   sudo scripts/install.sh                 # build (release) and install
-#   sudo scripts/install.sh --uninstall     # remove what it installed (keeps /etc/avmonitor)
-#   sudo scripts/install.sh --uninstall --purge   # and the configuration, logs, state, user
+#   scripts/install.sh                      # build (release) and install
+#   scripts/install.sh --uninstall          # remove what it installed (keeps /etc/avmonitor)
+#   scripts/install.sh --uninstall --purge  # and the configuration, logs, state, user
+#
+# Run as yourself: it builds with your Rust toolchain, then installs
+# through sudo (or run it as root).
 #
 # Options: --prefix DIR (the service binary goes to DIR/bin; default
 # /usr/local), --unit-dir DIR (default /etc/systemd/system; packages use
@@ -21,6 +24,7 @@ cd "$(dirname "$0")/.."
 
 say() { printf '[install] %s\n' "$*" >&2; }
 
+args=("$@")
 prefix=/usr/local
 unit_dir_opt=/etc/systemd/system
 from=""
@@ -43,10 +47,6 @@ DESTDIR=${DESTDIR:-}
 system=false
 if [ -z "$DESTDIR" ]; then
   system=true
-  if [ "$(id -u)" -ne 0 ]; then
-    say "installing into the system needs root: run it with sudo (or set DESTDIR to stage)"
-    exit 1
-  fi
 fi
 
 if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists gstreamer-1.0; then
@@ -60,6 +60,10 @@ unit="$unit_dir/avmonitor.service"
 conf_dir="$DESTDIR/etc/avmonitor"
 
 if $uninstall; then
+  if $system && [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { say "removing from the system needs root"; exit 1; }
+    exec sudo bash "$0" "${args[@]}"
+  fi
   rm -f "$plugin"
   say "removed $plugin"
   if $service; then
@@ -89,6 +93,12 @@ if [ -z "$from" ]; then
   cargo build --quiet --release -p gst-plugin-avmonitor
   $service && cargo build --quiet --release -p avmonitor --bin avmonitor
   from=target/release
+fi
+if $system && [ "$(id -u)" -ne 0 ]; then
+  # built as the user; installed as root
+  command -v sudo >/dev/null 2>&1 || { say "installing into the system needs root (or DESTDIR to stage)"; exit 1; }
+  say "installing with sudo"
+  exec sudo bash "$0" "${args[@]}" --from "$(cd "$from" && pwd)"
 fi
 [ -f "$from/libgstavmonitor.so" ] || { say "no $from/libgstavmonitor.so"; exit 1; }
 
