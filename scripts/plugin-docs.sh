@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-AVMONITOR_WRITE_PLUGIN_DOCS=1 cargo test --quiet -p avmonitor --test plugin_docs
+AVMONITOR_WRITE_PLUGIN_DOCS=1 cargo test --quiet -p avmonitor --test ecosystem plugin_docs
 echo "wrote docs/plugins/gst_plugins_cache.json" >&2

@@ -4,13 +4,11 @@
 //! and SRT inputs, and inside `playbin` as its `video-filter` and
 //! `audio-filter`.
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::init;
+use crate::common::init;
 use gst::prelude::*;
 
 /// The element messages of `name` that `pipeline` posts until `done` says

@@ -6,13 +6,11 @@
 //! schema is not vacuous: lines with a mistyped, unknown or missing field
 //! fail it.
 
-mod support;
-
+use crate::support::{config_file, have, make_file, BIN};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{config_file, have, make_file, BIN};
 
 fn schema() -> &'static Path {
     Path::new(concat!(
