@@ -14,6 +14,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 AVMONITOR_FOOTAGE=$(bash scripts/footage.sh)
 export AVMONITOR_FOOTAGE
 echo "[test] cargo test" >&2
+# the plugin as GStreamer loads it (libgstavmonitor.so, which test builds
+# do not make): the clients, install and package tests use it
+cargo build --quiet --workspace --all-features 2>&1
 cargo test --quiet --workspace --all-features --all-targets 2>&1
 cargo test --quiet --workspace --all-features --doc 2>&1
 echo "[test] Kubernetes manifests" >&2

@@ -658,7 +658,7 @@ impl ElementImpl for AvSyncDetect {
             gst::subclass::ElementMetadata::new(
                 "Audio/video sync detector",
                 "Filter/Analyzer/Audio/Video",
-                "Measures the audio/video offset (lip-sync) from flash/beep test signals or from content, raises alarms outside a tolerance and when one stream stalls; passes both streams through untouched",
+                "Posts audio/video offset (lip-sync) measurements from flash/beep test signals or from content, and start/end messages for offsets outside a tolerance and for one stream stalling; passes both streams through untouched",
                 "avmonitor developers",
             )
         });

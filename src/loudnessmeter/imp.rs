@@ -180,7 +180,7 @@ impl ElementImpl for LoudnessMeter {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             audiodetect::metadata(
                 "Loudness meter",
-                "Measures loudness per EBU R128 / ITU-R BS.1770 and raises loudness and true-peak alarms; passes buffers through untouched",
+                "Posts loudness measurements per EBU R128 / ITU-R BS.1770 every interval (momentary, short-term, integrated, range, sample and true peak per channel) and start/end messages for loudness and true-peak alarms; passes buffers through untouched",
             )
         });
         Some(&METADATA)

@@ -43,7 +43,7 @@ impl ElementImpl for SliceCheck {
             gst::subclass::ElementMetadata::new(
                 "Lost H.264/HEVC slice finder",
                 "Filter/Analyzer/Video",
-                "Finds H.264 slices and HEVC slice segments lost whole before the decoder, and reads each H.264 frame's slice quantiser, for blockdetect after the decoder (a meta on the frames); passes buffers through unchanged",
+                "Finds H.264 slices and HEVC slice segments lost whole before the decoder, and reads each H.264 frame's slice quantiser, for blockdetect after the decoder (a meta on the frames); posts no messages; passes buffers through unchanged",
                 "avmonitor developers",
             )
         });

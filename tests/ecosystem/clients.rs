@@ -20,7 +20,11 @@ fn scratch() -> &'static Path {
         let exe = std::env::current_exe().unwrap();
         let profile = exe.parent().and_then(Path::parent).unwrap();
         let lib = profile.join("libgstavmonitor.so");
-        assert!(lib.exists(), "{} not built", lib.display());
+        assert!(
+            lib.exists(),
+            "{} not built: cargo build --all-features (scripts/test.sh does)",
+            lib.display()
+        );
         std::fs::copy(&lib, plugins.join("libgstavmonitor.so")).unwrap();
         dir
     })

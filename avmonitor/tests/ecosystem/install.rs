@@ -20,7 +20,7 @@ fn install(stage: &Path, args: &[&str]) {
     let built = Path::new(BIN).parent().unwrap();
     assert!(
         built.join("libgstavmonitor.so").exists(),
-        "the plugin is not built beside {BIN}"
+        "the plugin is not built beside {BIN}: cargo build --workspace --all-features (scripts/test.sh does)"
     );
     let out = Command::new("bash")
         .arg(repo().join("scripts/install.sh"))
