@@ -272,8 +272,10 @@ impl LevelsDetector {
     }
 
     /// The portable tally; [`LevelsDetector::tally`] runs this same code
-    /// compiled for AVX2 where it can.
+    /// compiled for AVX2 where it can, and then (`avx2`) judges 8-bit 4:2:0
+    /// row pairs with [`x86::pair_420`]. Elsewhere `avx2` is always false.
     #[inline(always)]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     fn tally_generic(&mut self, picture: &ColourPicture<'_>, avx2: bool) -> Tally {
         let step = self.config.line_step.max(1) as usize;
         let h = picture.height();
