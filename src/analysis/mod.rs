@@ -7,6 +7,7 @@ pub mod audio;
 pub mod avsync;
 pub mod coded;
 pub mod event;
+pub mod transport;
 pub mod video;
 
 use audio::{clip, loudness, phase, silence};
