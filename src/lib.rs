@@ -5,7 +5,8 @@
 //! `cadencedetect`, `levelsdetect`, `patterndetect` (video);
 //! `silencedetect`, `clipdetect`, `phasedetect`, `loudnessmeter` (audio);
 //! `avsyncdetect` (both); `slicecheck` (coded H.264 and HEVC, before the
-//! decoder, for `blockdetect`). Loaded as a plugin (`libgstavmonitor.so`) or
+//! decoder, for `blockdetect`); `tsmonitor` (MPEG transport streams, before
+//! the demuxer: ETSI TR 101 290). Loaded as a plugin (`libgstavmonitor.so`) or
 //! linked statically with [`plugin_register_static`].
 //!
 //! What the library promises to Rust applications is what this page lists:
@@ -47,6 +48,7 @@ mod slicecheck;
 pub mod slicemeta;
 #[cfg(not(feature = "internals"))]
 mod slicemeta;
+mod tsmonitor;
 #[cfg(feature = "internals")]
 pub mod videodetect;
 #[cfg(not(feature = "internals"))]
@@ -56,6 +58,7 @@ pub use analysis::audio::loudness::AlarmKind as LoudnessAlarm;
 pub use analysis::audio::phase::PhaseKind;
 pub use analysis::avsync::{Media, Method};
 pub use analysis::event::EndReason;
+pub use analysis::transport::monitor::{ErrorClass as TsErrorClass, PidKind};
 pub use analysis::video::area::{Area, AreaChange};
 pub use analysis::video::block::{BoxPx, Evidence};
 pub use analysis::video::cadence::{CadenceKind, CadenceMeasurement};
@@ -77,6 +80,7 @@ pub use patterndetect::PatternDetectMessage;
 pub use phasedetect::PhaseDetectMessage;
 pub use silencedetect::SilenceDetectMessage;
 pub use slicecheck::attach_to_parser as attach_slicecheck_to_parser;
+pub use tsmonitor::{attach_to_demuxer as attach_tsmonitor_to_demuxer, TsMonitorMessage};
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     blackdetect::register(plugin)?;
@@ -92,6 +96,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     phasedetect::register(plugin)?;
     loudnessmeter::register(plugin)?;
     slicecheck::register(plugin)?;
+    tsmonitor::register(plugin)?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use crate::messages::{DefectEvent, MessageError};
 use crate::patterndetect::PatternDetectMessage;
 use crate::phasedetect::PhaseDetectMessage;
 use crate::silencedetect::SilenceDetectMessage;
+use crate::tsmonitor::TsMonitorMessage;
 
 /// One message of any avmonitor element, so an application matches on a
 /// type instead of a structure name.
@@ -30,6 +31,7 @@ pub enum Message {
     Phase(PhaseDetectMessage),
     Loudness(LoudnessMeterMessage),
     AvSync(AvSyncDetectMessage),
+    Transport(TsMonitorMessage),
 }
 
 impl Message {
@@ -63,6 +65,7 @@ impl Message {
             AvSyncDetectMessage::NAME => {
                 AvSyncDetectMessage::from_structure(s).map(Message::AvSync)
             }
+            TsMonitorMessage::NAME => TsMonitorMessage::from_structure(s).map(Message::Transport),
             _ => return None,
         })
     }
@@ -82,6 +85,7 @@ impl Message {
             Message::Phase(m) => m.to_structure(),
             Message::Loudness(m) => m.to_structure(),
             Message::AvSync(m) => m.to_structure(),
+            Message::Transport(m) => m.to_structure(),
         }
     }
 
@@ -100,6 +104,7 @@ impl Message {
             Message::Phase(_) => PhaseDetectMessage::NAME,
             Message::Loudness(_) => LoudnessMeterMessage::NAME,
             Message::AvSync(_) => AvSyncDetectMessage::NAME,
+            Message::Transport(_) => TsMonitorMessage::NAME,
         }
     }
 
@@ -127,6 +132,8 @@ impl Message {
             Message::AvSync(AvSyncDetectMessage::Offset { event, .. })
             | Message::AvSync(AvSyncDetectMessage::Stall { event, .. }) => Some(event),
             Message::AvSync(AvSyncDetectMessage::Measurement { .. }) => None,
+            Message::Transport(TsMonitorMessage::Error { event, .. }) => Some(event),
+            Message::Transport(TsMonitorMessage::Measurement { .. }) => None,
         }
     }
 }

@@ -85,24 +85,10 @@ impl Framer {
         }
     }
 
-    /// The packet size in use, once in sync.
-    pub fn size(&self) -> Option<usize> {
-        self.size
-    }
-
-    /// Whether the framer is in sync.
-    pub fn in_sync(&self) -> bool {
-        self.size.is_some()
-    }
-
     /// Whether sync was ever acquired.
-    pub fn ever_synced(&self) -> bool {
+    #[cfg(test)]
+    fn ever_synced(&self) -> bool {
         self.ever
-    }
-
-    /// Forgets everything (a flush).
-    pub fn reset(&mut self) {
-        *self = Self::new();
     }
 
     /// Frames `data`, the bytes that follow the previous call's, giving
@@ -277,7 +263,9 @@ mod tests {
         v
     }
 
-    fn frame_all(data: &[u8], cuts: &[usize]) -> (Vec<(u64, u16)>, Vec<(SyncNote, u64)>) {
+    type Framed = (Vec<(u64, u16)>, Vec<(SyncNote, u64)>);
+
+    fn frame_all(data: &[u8], cuts: &[usize]) -> Framed {
         let mut framer = Framer::new();
         let mut packets = Vec::new();
         let mut notes = Vec::new();

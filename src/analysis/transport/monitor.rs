@@ -291,6 +291,10 @@ struct PcrClock {
     anchor: Option<(u64, u64, u64)>,
     /// Bytes a second between the last two PCRs.
     rate: Option<f64>,
+    /// Time between the last two PCRs, ns: the clock runs on by bytes at
+    /// most this far past the last PCR (a burst of bytes at the rate of a
+    /// quiet stretch would otherwise run it seconds ahead).
+    spacing: u64,
 }
 
 /// The TR 101 290 monitor of one transport stream.
@@ -346,10 +350,6 @@ impl TsMonitor {
         }
     }
 
-    pub fn config(&self) -> TsConfig {
-        self.config
-    }
-
     /// New limits, used from the next packet on.
     pub fn set_config(&mut self, config: TsConfig) {
         self.config = config;
@@ -360,12 +360,18 @@ impl TsMonitor {
         (self.size > 0).then_some(self.size)
     }
 
+    /// Whether times are the buffers' arrival times (else the PCR clock).
+    pub fn uses_arrival(&self) -> bool {
+        self.uses_arrival == Some(true)
+    }
+
     /// The stream time now, ns (the last packet's).
     pub fn now(&self) -> u64 {
         self.now
     }
 
     /// Packets seen on `pid`.
+    #[cfg(test)]
     pub fn packets(&self, pid: u16) -> u64 {
         self.state(pid).map_or(0, |s| s.packets)
     }
@@ -444,7 +450,8 @@ impl TsMonitor {
     fn pcr_time(&self, offset: u64) -> u64 {
         match (self.clock.anchor, self.clock.rate) {
             (Some((_, t, off)), Some(rate)) if rate > 0.0 => {
-                t + ((offset.saturating_sub(off)) as f64 * 1e9 / rate) as u64
+                let ahead = (offset.saturating_sub(off)) as f64 * 1e9 / rate;
+                t + (ahead as u64).min(self.clock.spacing)
             }
             (Some((_, t, _)), _) => t,
             _ => 0,
@@ -586,6 +593,7 @@ impl TsMonitor {
                 } else {
                     let dt = ticks as f64 / 27e6;
                     self.clock.rate = Some(offset.saturating_sub(off0) as f64 / dt);
+                    self.clock.spacing = ticks * 1000 / 27;
                     t0 + ticks * 1000 / 27
                 }
             }
@@ -601,13 +609,17 @@ impl TsMonitor {
         let last = st.last_pcr.replace(v);
         let due = st.pcr_due;
         if due {
-            st.pcr_next = Some(now + interval);
+            // PCRs that stop altogether are late by this (the gaps
+            // between PCRs are measured on their values, below)
+            st.pcr_next = Some(now + interval + jump);
         }
-        if let Some(last) = last {
-            let ticks = (v + PCR_WRAP - last) % PCR_WRAP;
+        if let (Some(last), false) = (last, discontinuity) {
             // (a step back wraps to a huge forward one)
-            if !discontinuity && ticks * 1000 / 27 > jump {
+            let ns = (v + PCR_WRAP - last) % PCR_WRAP * 1000 / 27;
+            if ns > jump {
                 self.error(ErrorClass::PcrDiscontinuityIndicatorError, Some(pid));
+            } else if ns > interval && due {
+                self.error(ErrorClass::PcrRepetitionError, Some(pid));
             }
         }
     }
@@ -823,7 +835,7 @@ impl TsMonitor {
             let st = self.state_mut(pid);
             let pmt = expire(&mut st.table_due, now, c.pmt_interval);
             let silent = expire(&mut st.packet_due, now, c.pid_timeout);
-            let pcr = expire(&mut st.pcr_next, now, c.pcr_interval);
+            let pcr = expire(&mut st.pcr_next, now, c.pcr_interval + c.pcr_jump);
             let pts = expire(&mut st.pts_due, now, c.pts_interval);
             for (class, hit) in [
                 (ErrorClass::PmtError, pmt),
@@ -1044,16 +1056,18 @@ pub(crate) mod tests {
             let t = self.tick;
             self.tick += 1;
             let mut out = Vec::new();
-            if t % 10 == 0 {
+            if t.is_multiple_of(10) {
                 out.push(self.pat());
                 out.push(self.pmt());
             }
-            let pcr = (t * self.pcr_step % 10 == 0).then_some(t * 270_000);
-            out.push(self.es(VIDEO, pcr, t % 4 == 0));
+            let pcr = (t * self.pcr_step)
+                .is_multiple_of(10)
+                .then_some(t * 270_000);
+            out.push(self.es(VIDEO, pcr, t.is_multiple_of(4)));
             for _ in 0..8 {
                 out.push(self.es(VIDEO, None, false));
             }
-            out.push(self.es(AUDIO, None, t % 4 == 0));
+            out.push(self.es(AUDIO, None, t.is_multiple_of(4)));
             out.push(self.es(NULL_PID, None, false));
             out
         }
