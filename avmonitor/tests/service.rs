@@ -742,3 +742,102 @@ fn bars_and_tone_are_line_up() {
         assert_eq!(code, 0);
     }
 }
+
+/// A transport stream file with video packets lost 1.4 s in: tsmonitor's
+/// continuity error (on the video PID, said to be video) is an event and a
+/// Prometheus counter, and the block corruption that follows in the
+/// pictures names the transport error before it.
+#[test]
+fn packet_loss_in_a_transport_stream_is_an_event_a_counter_and_the_blocks_cause() {
+    if !have(&["x264enc", "mpegtsmux", "tsdemux", "h264parse", "avdec_h264"]) {
+        return;
+    }
+    let clean = make_file(
+        "clean.ts",
+        "videotestsrc num-buffers=100 pattern=ball ! video/x-raw,format=I420,width=320,height=192,framerate=25/1 \
+         ! x264enc speed-preset=faster threads=1 key-int-max=50 bframes=0 bitrate=1500 \
+         ! h264parse ! mpegtsmux pcr-interval=1800 ! filesink location={path}",
+    );
+    let bytes = std::fs::read(&clean).unwrap();
+    let _ = std::fs::remove_file(&clean);
+    // the video PID is the first elementary stream PID mpegtsmux gives
+    let pid = |p: &[u8]| u16::from(p[1] & 0x1f) << 8 | u16::from(p[2]);
+    let packets: Vec<&[u8]> = bytes.chunks(188).collect();
+    let video = packets
+        .iter()
+        .map(|p| pid(p))
+        .find(|p| (0x40..0x1fff).contains(p))
+        .unwrap();
+    // two video packets from the 36th frame on, not a frame's first (packets
+    // without a PCR: losing one would be a PCR error too)
+    let starts: Vec<usize> = (0..packets.len())
+        .filter(|&i| pid(packets[i]) == video && packets[i][1] & 0x40 != 0)
+        .collect();
+    let lost: Vec<usize> = (starts[35] + 1..starts[40])
+        .filter(|&i| pid(packets[i]) == video && packets[i][3] & 0x20 == 0)
+        .take(2)
+        .collect();
+    assert_eq!(lost.len(), 2);
+    // one continuity error for each run of lost packets
+    let next_video = (lost[0] + 1..).find(|&i| pid(packets[i]) == video).unwrap();
+    let runs = if next_video == lost[1] { 1.0 } else { 2.0 };
+    let damaged: Vec<u8> = packets
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !lost.contains(i))
+        .flat_map(|(_, p)| p.iter().copied())
+        .collect();
+    let path = std::env::temp_dir().join(format!("avmonitor-{}-loss.ts", std::process::id()));
+    std::fs::write(&path, damaged).unwrap();
+    let mut svc = serve_file("loss", &path, r#"["blockdetect", "freezedetect"]"#, "");
+    let addr = svc.http_addr();
+    let start = svc.wait_for(
+        &["\"stream\":\"file\"", "tsmonitor", "\"event\":\"start\""],
+        20,
+    );
+    assert!(
+        start.contains("\"class\":\"continuity-count-error\""),
+        "{start}"
+    );
+    assert!(start.contains(&format!("\"pid\":{video}")), "{start}");
+    assert!(start.contains("\"pid-kind\":\"video\""), "{start}");
+    let block = svc.wait_for(
+        &["\"stream\":\"file\"", "blockdetect", "\"event\":\"start\""],
+        20,
+    );
+    assert!(
+        block.contains("\"transport-error\":\"continuity-count-error\""),
+        "{block}"
+    );
+    assert!(
+        block.contains(&format!("\"transport-pid\":{video}")),
+        "{block}"
+    );
+    // a measurement a second
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_, body) = get(&addr, "/metrics");
+    assert_eq!(
+        metric(
+            &body,
+            "avmonitor_transport_errors_total{stream=\"file\",class=\"continuity-count-error\"}"
+        ),
+        runs,
+        "{body}"
+    );
+    assert_eq!(
+        metric(
+            &body,
+            "avmonitor_transport_errors_total{stream=\"file\",class=\"pat-error\"}"
+        ),
+        0.0
+    );
+    assert!(metric(&body, "avmonitor_transport_bitrate_bps{stream=\"file\"}") > 100_000.0);
+    let (code, lines) = svc.stop("-INT");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0);
+    let transport: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("tsmonitor") && l.contains("\"event\":\"start\""))
+        .collect();
+    assert_eq!(transport.len(), 1, "{transport:?}");
+}

@@ -200,8 +200,26 @@ pub fn attach_to_demuxer(demuxer: &gst::Element) {
     let Some(pad) = demuxer.static_pad("sink") else {
         return;
     };
+    // pulling, the demuxer reads the start and the end of a file before it
+    // plays it (as much as all of a short file): it is asked to be pushed
+    // to instead, so every byte passes the probe once, in order
+    pad.add_probe(gst::PadProbeType::QUERY_UPSTREAM, |_, info| {
+        if let Some(gst::PadProbeData::Query(q)) = &mut info.data {
+            if let gst::QueryViewMut::Scheduling(q) = q.view_mut() {
+                q.set(gst::SchedulingFlags::SEQUENTIAL, 1, -1, 0);
+                q.add_scheduling_modes([gst::PadMode::Push]);
+                return gst::PadProbeReturn::Handled;
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
     let weak = demuxer.downgrade();
-    let state = std::sync::Mutex::new((Checker::new(TsConfig::default()), gst::Segment::new()));
+    // (checker, segment, the byte offset the next buffer should have)
+    let state = std::sync::Mutex::new((
+        Checker::new(TsConfig::default()),
+        gst::Segment::new(),
+        None::<u64>,
+    ));
     pad.add_probe(
         gst::PadProbeType::BUFFER
             | gst::PadProbeType::BUFFER_LIST
@@ -210,12 +228,23 @@ pub fn attach_to_demuxer(demuxer: &gst::Element) {
             let mut out = Vec::new();
             {
                 let mut st = crate::glue::lock(&state);
-                let (checker, segment) = &mut *st;
+                let (checker, segment, next) = &mut *st;
+                // (a seek: a read elsewhere starts afresh)
+                let mut read = |b: &gst::BufferRef, out: &mut Vec<gst::Structure>| {
+                    let offset = b.offset(); // (u64::MAX: none)
+                    if offset != u64::MAX {
+                        if next.is_some_and(|n| n != offset) {
+                            out.extend(checker.close(EndReason::Flush, segment));
+                        }
+                        *next = Some(offset + b.size() as u64);
+                    }
+                    out.extend(checker.buffer(b, segment));
+                };
                 match &info.data {
-                    Some(gst::PadProbeData::Buffer(b)) => out = checker.buffer(b, segment),
+                    Some(gst::PadProbeData::Buffer(b)) => read(b, &mut out),
                     Some(gst::PadProbeData::BufferList(l)) => {
                         for b in l.iter() {
-                            out.extend(checker.buffer(b, segment));
+                            read(b, &mut out);
                         }
                     }
                     Some(gst::PadProbeData::Event(e)) => match e.view() {

@@ -142,6 +142,7 @@ impl Runtime {
         let stream = Stream {
             life,
             book: Book::default(),
+            transport: Default::default(),
             origin,
         };
         self.streams.insert(id.clone(), stream);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use gstavmonitor::{
     AreaDetectMessage, AvSyncDetectMessage, CadenceDetectMessage, LevelsDetectMessage,
-    LoudnessMeterMessage, Message,
+    LoudnessMeterMessage, Message, TsErrorClass, TsMonitorMessage,
 };
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -57,6 +57,13 @@ pub struct AreaLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TransportLabels {
+    pub stream: String,
+    /// The TR 101 290 class, e.g. `continuity-count-error` (tsmonitor).
+    pub class: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CadenceLabels {
     pub stream: String,
     /// `repeated`, `dropped` or `timestamp-faults`.
@@ -94,6 +101,10 @@ pub struct Metrics {
     pub levels_share: Family<LevelsLabels, FGauge>,
     /// Frames levelsdetect found illegal (above its maximum share).
     pub illegal_frames: Family<StreamLabel, Counter>,
+    /// Transport stream errors tsmonitor counted, by TR 101 290 class.
+    pub transport_errors: Family<TransportLabels, Counter>,
+    /// The transport stream's bitrate over tsmonitor's last interval.
+    pub transport_bitrate: Family<StreamLabel, FGauge>,
     pub output_errors: Counter,
     pub webhook_sent: Counter,
     pub webhook_failed: Counter,
@@ -151,6 +162,8 @@ impl Metrics {
         let cadence = Family::<CadenceLabels, Counter>::default();
         let levels_share = Family::<LevelsLabels, FGauge>::default();
         let illegal_frames = Family::<StreamLabel, Counter>::default();
+        let transport_errors = Family::<TransportLabels, Counter>::default();
+        let transport_bitrate = Family::<StreamLabel, FGauge>::default();
         let output_errors = Counter::default();
         let webhook_sent = Counter::default();
         let webhook_failed = Counter::default();
@@ -271,6 +284,16 @@ impl Metrics {
             illegal_frames.clone(),
         );
         registry.register(
+            "transport_errors",
+            "Transport stream errors before the demuxer, by ETSI TR 101 290 class (tsmonitor)",
+            transport_errors.clone(),
+        );
+        registry.register(
+            "transport_bitrate_bps",
+            "The transport stream's bitrate over the last interval, bits a second (tsmonitor)",
+            transport_bitrate.clone(),
+        );
+        registry.register(
             "output_errors",
             "Event lines that could not be written",
             output_errors.clone(),
@@ -291,6 +314,8 @@ impl Metrics {
             cadence,
             levels_share,
             illegal_frames,
+            transport_errors,
+            transport_bitrate,
             output_errors,
             webhook_sent,
             webhook_failed,
@@ -406,6 +431,22 @@ impl Metrics {
                 self.illegal_frames
                     .get_or_create(&Metrics::stream(stream))
                     .inc_by(*illegal_frames);
+            }
+            Message::Transport(TsMonitorMessage::Measurement {
+                errors, bitrates, ..
+            }) => {
+                for (class, n) in TsErrorClass::ALL.iter().zip(errors) {
+                    // (every class has its series, at 0 until it counts)
+                    self.transport_errors
+                        .get_or_create(&TransportLabels {
+                            stream: stream.to_string(),
+                            class: class.as_str().to_string(),
+                        })
+                        .inc_by(*n);
+                }
+                self.transport_bitrate
+                    .get_or_create(&Metrics::stream(stream))
+                    .set(bitrates.iter().sum());
             }
             _ => (),
         }

@@ -23,6 +23,7 @@ pub(crate) mod record;
 pub mod stream;
 mod supervisor;
 pub mod thumbnails;
+mod transport;
 pub mod webhook;
 
 use std::cell::RefCell;
@@ -58,6 +59,8 @@ fn utc() -> String {
 struct Stream {
     life: Supervised,
     book: Book,
+    /// Packet loss on its video PIDs (transport streams).
+    transport: transport::Losses,
     /// What added it: the configuration file (`Reload`), the control API
     /// or the cluster.
     origin: Source,
@@ -228,19 +231,28 @@ impl Runtime {
         let Some(s) = self.streams.get_mut(id) else {
             return;
         };
+        if let Message::Transport(t) = m {
+            s.transport.note(t);
+        }
         let Decision::Write { started, ended } = s.book.defect(m, kind, &now) else {
             return;
         };
+        let mut with: Option<gst::Structure> = None;
         // a test pattern's start says whether it is line-up (bars and tone)
-        let line_up;
-        let posted = if detector == "patterndetect" && kind == EventKind::Start {
-            let mut with = posted.to_owned();
-            with.set("line-up", s.book.steady_tone());
-            line_up = with;
-            line_up.as_ref()
-        } else {
-            posted
-        };
+        if detector == "patterndetect" && kind == EventKind::Start {
+            with.get_or_insert_with(|| posted.to_owned())
+                .set("line-up", s.book.steady_tone());
+        }
+        // blocks or a freeze after packet loss on the video PID say so
+        if matches!(detector, "blockdetect" | "freezedetect") && kind == EventKind::Start {
+            if let Some((class, pid)) = defect.at.running_time.and_then(|rt| s.transport.before(rt))
+            {
+                let w = with.get_or_insert_with(|| posted.to_owned());
+                w.set("transport-error", class.as_str());
+                w.set("transport-pid", i32::from(pid));
+            }
+        }
+        let posted = with.as_deref().unwrap_or(posted);
         if started.is_some() || ended {
             self.metrics.defect_open(id, detector, started.is_some());
         }

@@ -3,7 +3,7 @@
 //! for defects still open when a stream goes away. Serialized with serde
 //! (see [`crate::json`]); the field order is the order written here.
 
-use gstavmonitor::{AvSyncDetectMessage, LoudnessMeterMessage, Message};
+use gstavmonitor::{AvSyncDetectMessage, LoudnessMeterMessage, Message, TsMonitorMessage};
 use serde::Serialize;
 
 use crate::json;
@@ -176,6 +176,11 @@ pub struct Which {
     pub kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub medium: Option<&'static str>,
+    /// tsmonitor: the TR 101 290 class and the PID (-1: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
 }
 
 impl Which {
@@ -201,6 +206,11 @@ impl Which {
             Message::AvSync(AvSyncDetectMessage::Stall { stream, .. }) => Which {
                 alarm: Some("stall"),
                 medium: Some(stream.as_str()),
+                ..Which::default()
+            },
+            Message::Transport(TsMonitorMessage::Error { class, pid, .. }) => Which {
+                class: Some(class.as_str()),
+                pid: Some(pid.map_or(-1, i32::from)),
                 ..Which::default()
             },
             _ => Which::default(),

@@ -262,6 +262,10 @@ fn add_decoder(pipeline: &gst::Pipeline, chain: Chain, slices: bool) -> Result<(
             if slices && matches!(name.as_str(), "h264parse" | "h265parse") {
                 gstavmonitor::attach_slicecheck_to_parser(element);
             }
+            // a transport stream: TR 101 290 before the demuxer (tsmonitor)
+            if name == "tsdemux" {
+                gstavmonitor::attach_tsmonitor_to_demuxer(element);
+            }
             let video = factory
                 .metadata("klass")
                 .is_some_and(|k| k.contains("Decoder/Video"));
