@@ -15,7 +15,8 @@
 //! `gst::Structure`, with the enums they carry, and [`Message`] over them
 //! all; and
 //! [`attach_slicecheck_to_parser`], which does `slicecheck`'s work on a parser
-//! inside `uridecodebin`; and [`skip_nonreference_frames`], which makes a
+//! inside `uridecodebin`; [`attach_tsmonitor_to_demuxer`], which does
+//! `tsmonitor`'s work on the transport stream going into a `tsdemux`; and [`skip_nonreference_frames`], which makes a
 //! software decoder leave out the frames nothing refers to. Everything else is private. The feature `internals`
 //! opens the pure kernels ([`analysis`] and a few glue items) to this
 //! repository's benches and tests only: it is not part of the promise.

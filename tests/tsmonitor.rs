@@ -560,3 +560,60 @@ fn in_a_pipeline_before_the_demuxer() {
         .all(|m| matches!(m, TsMonitorMessage::Measurement { .. })));
     assert!(msgs.len() >= 4, "{} measurements", msgs.len());
 }
+
+/// A short seeded fuzz run of the checks themselves (the long one is
+/// `fuzz/`, with cargo fuzz): a real stream mutated (bytes flipped,
+/// inserted, removed, runs of sync bytes, truncated) and cut at random,
+/// 188 and 204-byte framings; no panic, every run ends.
+/// `AVMONITOR_FUZZ_CASES=N` runs N cases instead of 300.
+#[test]
+fn mutated_real_streams_never_break_the_checks() {
+    let cases: usize = std::env::var("AVMONITOR_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    use gstavmonitor::analysis::event::EndReason;
+    use gstavmonitor::analysis::transport::monitor::{TsConfig, TsMonitor};
+    let bytes = mux(&need!("bikes.mp4"), false, PCR20);
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % n as u64) as usize
+    };
+    for case in 0..cases {
+        let from = next(bytes.len() - 20_000);
+        let mut data = bytes[from..from + 20_000].to_vec();
+        if case % 3 == 0 {
+            // 204-byte packets
+            data = data
+                .chunks(188)
+                .flat_map(|p| p.iter().copied().chain(std::iter::repeat_n(0xa5, 16)))
+                .collect();
+        }
+        for _ in 0..next(40) {
+            let at = next(data.len());
+            match next(5) {
+                0 => data[at] ^= 1 << next(8),
+                1 => data[at] = 0x47,
+                2 => data.insert(at, next(256) as u8),
+                3 => {
+                    data.remove(at);
+                }
+                _ => data[at..].iter_mut().take(8).for_each(|b| *b = 0xff),
+            }
+        }
+        data.truncate(data.len() - next(300));
+        let mut m = TsMonitor::new(TsConfig::default());
+        let mut out = Vec::new();
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            let n = (1 + next(3000)).min(rest.len());
+            let arrival = (case % 2 == 0).then_some((data.len() - rest.len()) as u64 * 1000);
+            m.push(&rest[..n], arrival, &mut out);
+            rest = &rest[n..];
+        }
+        m.close(EndReason::Eos, &mut out);
+    }
+}

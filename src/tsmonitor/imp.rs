@@ -1,3 +1,4 @@
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use gst::glib;
@@ -50,6 +51,8 @@ impl Settings {
 pub struct TsMonitor {
     settings: Mutex<Settings>,
     checker: Mutex<Checker>,
+    /// Whether the segment is in time (buffers' times are arrival times).
+    in_time: AtomicBool,
 }
 
 impl Default for TsMonitor {
@@ -58,11 +61,18 @@ impl Default for TsMonitor {
         TsMonitor {
             checker: Mutex::new(Checker::new(settings.kernel())),
             settings: Mutex::new(settings),
+            in_time: AtomicBool::new(false),
         }
     }
 }
 
 impl TsMonitor {
+    fn buffer(&self, buf: &gst::BufferRef) {
+        let in_time = self.in_time.load(Ordering::Relaxed);
+        let out = crate::glue::lock(&self.checker).buffer(buf, in_time, || self.obj().segment());
+        self.post(out);
+    }
+
     fn post(&self, structures: Vec<gst::Structure>) {
         for s in structures {
             gst::debug!(CAT, imp = self, "posting {s}");
@@ -215,6 +225,10 @@ impl BaseTransformImpl for TsMonitor {
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
+        if let gst::EventView::Segment(s) = event.view() {
+            let in_time = s.segment().format() == gst::Format::Time;
+            self.in_time.store(in_time, Ordering::Relaxed);
+        }
         let reason = match event.view() {
             gst::EventView::Eos(_) => Some(EndReason::Eos),
             gst::EventView::FlushStop(_) => Some(EndReason::Flush),
@@ -232,16 +246,12 @@ impl BaseTransformImpl for TsMonitor {
         &self,
         buf: &gst::Buffer,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let segment = self.obj().segment();
-        let out = crate::glue::lock(&self.checker).buffer(buf, &segment);
-        self.post(out);
+        self.buffer(buf);
         Ok(gst::FlowSuccess::Ok)
     }
 
     fn transform_ip(&self, buf: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let segment = self.obj().segment();
-        let out = crate::glue::lock(&self.checker).buffer(buf, &segment);
-        self.post(out);
+        self.buffer(buf);
         Ok(gst::FlowSuccess::Ok)
     }
 }

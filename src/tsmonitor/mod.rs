@@ -106,18 +106,24 @@ impl Checker {
         (self.monitor.packet_size(), self.monitor.now())
     }
 
-    /// The messages one buffer makes.
-    pub fn buffer(&mut self, buf: &gst::BufferRef, segment: &gst::Segment) -> Vec<gst::Structure> {
+    /// The messages one buffer makes; `segment` is asked for only when
+    /// there are any (`in_time`: whether the segment is in time).
+    pub fn buffer(
+        &mut self,
+        buf: &gst::BufferRef,
+        in_time: bool,
+        segment: impl FnOnce() -> gst::Segment,
+    ) -> Vec<gst::Structure> {
         // (a source of bytes stamps its first buffer 0: only times in a
         // time segment are arrival times)
-        let arrival = buf
-            .dts_or_pts()
-            .filter(|_| segment.format() == gst::Format::Time)
-            .map(|t| t.nseconds());
+        let arrival = buf.dts_or_pts().filter(|_| in_time).map(|t| t.nseconds());
         if let Ok(map) = buf.map_readable() {
             self.monitor.push(map.as_slice(), arrival, &mut self.events);
         }
-        self.take(segment)
+        if self.events.is_empty() {
+            return Vec::new();
+        }
+        self.take(&segment())
     }
 
     /// Ends what is open: EOS, or a flush (which also forgets the stream).
@@ -238,7 +244,8 @@ pub fn attach_to_demuxer(demuxer: &gst::Element) {
                         }
                         *next = Some(offset + b.size() as u64);
                     }
-                    out.extend(checker.buffer(b, segment));
+                    let in_time = segment.format() == gst::Format::Time;
+                    out.extend(checker.buffer(b, in_time, || segment.clone()));
                 };
                 match &info.data {
                     Some(gst::PadProbeData::Buffer(b)) => read(b, &mut out),
