@@ -2,7 +2,7 @@
 //! messages, passing the media through untouched.
 //!
 //! Elements: `blackdetect`, `freezedetect`, `blockdetect`, `areadetect`,
-//! `cadencedetect`, `levelsdetect`, `patterndetect` (video);
+//! `cadencedetect`, `levelsdetect`, `patterndetect`, `captiondetect` (video);
 //! `silencedetect`, `clipdetect`, `phasedetect`, `loudnessmeter` (audio);
 //! `avsyncdetect` (both); `slicecheck` (coded H.264 and HEVC, before the
 //! decoder, for `blockdetect`); `tsmonitor` (MPEG transport streams, before
@@ -33,6 +33,7 @@ mod avsyncdetect;
 mod blackdetect;
 mod blockdetect;
 mod cadencedetect;
+mod captiondetect;
 mod clipdetect;
 mod decoding;
 mod freezedetect;
@@ -63,6 +64,7 @@ pub use analysis::transport::monitor::{ErrorClass as TsErrorClass, PidKind};
 pub use analysis::video::area::{Area, AreaChange};
 pub use analysis::video::block::{BoxPx, Evidence};
 pub use analysis::video::cadence::{CadenceKind, CadenceMeasurement};
+pub use analysis::video::captions::CaptionProblem;
 pub use analysis::video::levels::LevelsStats;
 pub use analysis::video::pattern::Pattern;
 pub use areadetect::AreaDetectMessage;
@@ -70,6 +72,7 @@ pub use avsyncdetect::AvSyncDetectMessage;
 pub use blackdetect::BlackDetectMessage;
 pub use blockdetect::BlockDetectMessage;
 pub use cadencedetect::CadenceDetectMessage;
+pub use captiondetect::{CaptionDetectMessage, CaptionServices};
 pub use clipdetect::ClipDetectMessage;
 pub use decoding::skip_nonreference_frames;
 pub use freezedetect::FreezeDetectMessage;
@@ -98,6 +101,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     loudnessmeter::register(plugin)?;
     slicecheck::register(plugin)?;
     tsmonitor::register(plugin)?;
+    captiondetect::register(plugin)?;
     Ok(())
 }
 

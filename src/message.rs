@@ -5,6 +5,7 @@ use crate::avsyncdetect::AvSyncDetectMessage;
 use crate::blackdetect::BlackDetectMessage;
 use crate::blockdetect::BlockDetectMessage;
 use crate::cadencedetect::CadenceDetectMessage;
+use crate::captiondetect::CaptionDetectMessage;
 use crate::clipdetect::ClipDetectMessage;
 use crate::freezedetect::FreezeDetectMessage;
 use crate::levelsdetect::LevelsDetectMessage;
@@ -32,6 +33,7 @@ pub enum Message {
     Loudness(LoudnessMeterMessage),
     AvSync(AvSyncDetectMessage),
     Transport(TsMonitorMessage),
+    Captions(CaptionDetectMessage),
 }
 
 impl Message {
@@ -66,6 +68,9 @@ impl Message {
                 AvSyncDetectMessage::from_structure(s).map(Message::AvSync)
             }
             TsMonitorMessage::NAME => TsMonitorMessage::from_structure(s).map(Message::Transport),
+            CaptionDetectMessage::NAME => {
+                CaptionDetectMessage::from_structure(s).map(Message::Captions)
+            }
             _ => return None,
         })
     }
@@ -86,6 +91,7 @@ impl Message {
             Message::Loudness(m) => m.to_structure(),
             Message::AvSync(m) => m.to_structure(),
             Message::Transport(m) => m.to_structure(),
+            Message::Captions(m) => m.to_structure(),
         }
     }
 
@@ -105,6 +111,7 @@ impl Message {
             Message::Loudness(_) => LoudnessMeterMessage::NAME,
             Message::AvSync(_) => AvSyncDetectMessage::NAME,
             Message::Transport(_) => TsMonitorMessage::NAME,
+            Message::Captions(_) => CaptionDetectMessage::NAME,
         }
     }
 
@@ -134,6 +141,8 @@ impl Message {
             Message::AvSync(AvSyncDetectMessage::Measurement { .. }) => None,
             Message::Transport(TsMonitorMessage::Error { event, .. }) => Some(event),
             Message::Transport(TsMonitorMessage::Measurement { .. }) => None,
+            Message::Captions(CaptionDetectMessage::Problem { event, .. }) => Some(event),
+            Message::Captions(CaptionDetectMessage::Measurement { .. }) => None,
         }
     }
 }

@@ -223,12 +223,14 @@ fn a_live_udp_source_goes_down_and_comes_back() {
         ],
         10,
     );
-    let down = svc.wait_for(&["\"stream\":\"udp\"", "stream-down"], 10);
+    // (the event, not an end the service writes for it: a transport error
+    // tsmonitor had open also ends with reason stream-down)
+    let down = svc.wait_for(&["\"stream\":\"udp\"", "\"event\":\"stream-down\""], 10);
     assert!(down.contains("no media for 1500 ms"), "{down}");
     let (_, body) = get(&addr, "/metrics");
     assert_eq!(metric(&body, "avmonitor_stream_up{stream=\"udp\"}"), 0.0);
     // still nothing after the restart: down again, the wait doubled
-    let again = svc.wait_for(&["\"stream\":\"udp\"", "stream-down"], 10);
+    let again = svc.wait_for(&["\"stream\":\"udp\"", "\"event\":\"stream-down\""], 10);
     assert!(again.contains("\"restart-in-ms\":600"), "{again}");
     // back: restarted, up again
     let tx = sender();
@@ -840,4 +842,39 @@ fn packet_loss_in_a_transport_stream_is_an_event_a_counter_and_the_blocks_cause(
         .filter(|l| l.contains("tsmonitor") && l.contains("\"event\":\"start\""))
         .collect();
     assert_eq!(transport.len(), 1, "{transport:?}");
+}
+
+/// A stream that must carry captions and has none: captiondetect's
+/// `required`, set per stream, makes that an event from the start.
+#[test]
+fn a_stream_that_must_carry_captions_and_has_none() {
+    if !have(&["x264enc", "mp4mux"]) {
+        return;
+    }
+    let path = make_file(
+        "nocaptions.mp4",
+        "videotestsrc num-buffers=75 pattern=ball \
+         ! video/x-raw,width=160,height=120,framerate=25/1 ! x264enc speed-preset=faster \
+         ! mp4mux ! filesink location={path}",
+    );
+    let mut svc = serve_file(
+        "captions",
+        &path,
+        r#"["captiondetect"]"#,
+        "[stream.properties.captiondetect]\nrequired = true\nmin-duration = 1000000000",
+    );
+    let start = svc.wait_for(
+        &[
+            "\"stream\":\"file\"",
+            "captiondetect",
+            "\"event\":\"start\"",
+        ],
+        20,
+    );
+    assert!(start.contains("\"problem\":\"missing\""), "{start}");
+    assert!(start.contains("\"running-time\":0,"), "{start}");
+    assert!(start.contains("\"cea608-fields\":[]"), "{start}");
+    let (code, _) = svc.stop("-INT");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0);
 }

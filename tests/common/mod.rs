@@ -306,6 +306,7 @@ pub const DETECTORS: &[&str] = &[
     "cadencedetect",
     "levelsdetect",
     "patterndetect",
+    "captiondetect",
     "silencedetect",
     "clipdetect",
     "phasedetect",

@@ -17,6 +17,7 @@ pub const VIDEO_DETECTORS: &[&str] = &[
     "levelsdetect",
     "patterndetect",
     "blockdetect",
+    "captiondetect",
 ];
 /// Audio detectors, in the order they are chained.
 pub const AUDIO_DETECTORS: &[&str] = &[

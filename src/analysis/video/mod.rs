@@ -7,6 +7,7 @@ pub mod area;
 pub mod black;
 pub mod block;
 pub mod cadence;
+pub mod captions;
 pub mod colour;
 pub mod frame;
 pub mod freeze;

@@ -1,0 +1,209 @@
+//! captiondetect: hand-made frames with caption metas through a harness
+//! (exact event times), and real pipelines where `cccombiner` attaches
+//! captions from a caption stream that stops, carries only padding, or is
+//! not there at all.
+
+mod common;
+
+use common::*;
+use gst::prelude::*;
+use gstavmonitor::{CaptionDetectMessage, CaptionProblem, EventKind};
+
+const F: u64 = 40_000_000;
+
+fn frame(i: u64, caption: Option<(gst_video::VideoCaptionType, &[u8])>) -> gst::Buffer {
+    let mut b = gst::Buffer::with_size(16).unwrap();
+    {
+        let b = b.get_mut().unwrap();
+        b.set_pts(gst::ClockTime::from_nseconds(i * F));
+        b.set_duration(gst::ClockTime::from_nseconds(F));
+        if let Some((ty, data)) = caption {
+            gst_video::VideoCaptionMeta::add(b, ty, data);
+        }
+    }
+    b
+}
+
+fn problems(msgs: &[gst::Structure]) -> Vec<(EventKind, CaptionProblem, u64, Vec<u32>, bool)> {
+    msgs.iter()
+        .filter_map(|s| match CaptionDetectMessage::from_structure(s).unwrap() {
+            CaptionDetectMessage::Problem {
+                event,
+                problem,
+                services,
+            } => Some((
+                event.kind,
+                problem,
+                event.at.timestamp,
+                services.cea608_fields,
+                services.cea708,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn caps() -> gst::Caps {
+    init();
+    gst_video::VideoInfo::builder(gst_video::VideoFormat::Gray8, 4, 4)
+        .fps(gst::Fraction::new(25, 1))
+        .build()
+        .unwrap()
+        .to_caps()
+        .unwrap()
+}
+
+#[test]
+fn captions_that_stop_are_missing_from_the_first_frame_without() {
+    let mut r = Run::new("captiondetect", &[("min-duration", &(25 * F))], &caps());
+    let cc: &[u8] = &[0xc8, 0xe5];
+    let mut msgs = Vec::new();
+    for i in 0..100u64 {
+        let c = (!(30..70).contains(&i)).then_some((gst_video::VideoCaptionType::Cea608Raw, cc));
+        msgs.extend(r.push(frame(i, c)));
+    }
+    msgs.extend(r.event(gst::event::Eos::new()));
+    assert_eq!(
+        problems(&msgs),
+        vec![
+            (
+                EventKind::Start,
+                CaptionProblem::Missing,
+                30 * F,
+                vec![1],
+                false
+            ),
+            (
+                EventKind::End,
+                CaptionProblem::Missing,
+                70 * F,
+                vec![1],
+                false
+            ),
+        ]
+    );
+}
+
+#[test]
+fn required_captions_that_never_come_and_padding_only() {
+    // none at all, required: from the first frame, to EOS
+    let mut r = Run::new(
+        "captiondetect",
+        &[("min-duration", &(10 * F)), ("required", &true)],
+        &caps(),
+    );
+    let mut msgs = Vec::new();
+    for i in 0..50 {
+        msgs.extend(r.push(frame(i, None)));
+    }
+    msgs.extend(r.event(gst::event::Eos::new()));
+    let p = problems(&msgs);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!(
+        (p[0].0, p[0].1, p[0].2),
+        (EventKind::Start, CaptionProblem::Missing, 0)
+    );
+    assert_eq!((p[1].0, p[1].2), (EventKind::End, 50 * F));
+    // not required: nothing
+    let mut r = Run::new("captiondetect", &[("min-duration", &(10 * F))], &caps());
+    let mut msgs = Vec::new();
+    for i in 0..50 {
+        msgs.extend(r.push(frame(i, None)));
+    }
+    msgs.extend(r.event(gst::event::Eos::new()));
+    assert!(problems(&msgs).is_empty());
+    // CEA-708 cc_data with only 608 padding in it, after real DTVCC data
+    let mut r = Run::new("captiondetect", &[("padding-duration", &(20 * F))], &caps());
+    let dtvcc: &[u8] = &[0xfe, 0x41, 0x42, 0xfc, 0x80, 0x80];
+    let pad: &[u8] = &[0xfc, 0x80, 0x80, 0xfa, 0x00, 0x00];
+    let mut msgs = Vec::new();
+    for i in 0..60 {
+        let data = if (10..40).contains(&i) { pad } else { dtvcc };
+        msgs.extend(r.push(frame(
+            i,
+            Some((gst_video::VideoCaptionType::Cea708Raw, data)),
+        )));
+    }
+    assert_eq!(
+        problems(&msgs),
+        vec![
+            (
+                EventKind::Start,
+                CaptionProblem::PaddingOnly,
+                10 * F,
+                vec![],
+                true
+            ),
+            (
+                EventKind::End,
+                CaptionProblem::PaddingOnly,
+                40 * F,
+                vec![],
+                true
+            ),
+        ]
+    );
+}
+
+/// videotestsrc through cccombiner, whose caption pad gets CEA-608 pairs
+/// from an appsrc made by `pair(i)` for the first `frames` frames (then
+/// EOS), into captiondetect.
+fn combined(frames: u64, pair: fn(u64) -> [u8; 2], props: &str) -> Vec<gst::Structure> {
+    init();
+    let p = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=150 ! video/x-raw,width=160,height=120,framerate=25/1 ! cccombiner name=c \
+         ! captiondetect {props} ! fakesink \
+         appsrc name=cc format=time caps=closedcaption/x-cea-608,format=raw,framerate=25/1 ! c.caption"
+    ))
+    .unwrap();
+    let src = p
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .by_name("cc")
+        .unwrap()
+        .downcast::<gst_app::AppSrc>()
+        .unwrap();
+    for i in 0..frames {
+        let mut b = gst::Buffer::from_slice(pair(i));
+        let bm = b.get_mut().unwrap();
+        bm.set_pts(gst::ClockTime::from_nseconds(i * F));
+        bm.set_duration(gst::ClockTime::from_nseconds(F));
+        src.push_buffer(b).unwrap();
+    }
+    src.end_of_stream().unwrap();
+    run_structures(&p)
+        .into_iter()
+        .filter(|s| s.name() == "captiondetect")
+        .collect()
+}
+
+#[test]
+fn cccombiner_captions_that_stop_midway() {
+    let text = |i: u64| {
+        if i.is_multiple_of(2) {
+            [0xc8, 0xe5]
+        } else {
+            [0x80, 0x80]
+        }
+    };
+    let msgs = combined(60, text, "min-duration=1000000000");
+    let p = problems(&msgs);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!(
+        (p[0].0, p[0].1),
+        (EventKind::Start, CaptionProblem::Missing)
+    );
+    // the first frame without: the 61st, or the 60th, whose caption
+    // cccombiner leaves out as the caption stream ends on it
+    assert!((59 * F..=60 * F).contains(&p[0].2), "{}", p[0].2);
+    assert_eq!(p[0].3, vec![1]);
+    assert_eq!((p[1].0, p[1].2), (EventKind::End, 150 * F));
+    // padding only, the whole time
+    let msgs = combined(150, |_| [0x80, 0x80], "padding-duration=2000000000");
+    let p = problems(&msgs);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!(
+        (p[0].1, p[0].2, p[0].3.clone()),
+        (CaptionProblem::PaddingOnly, 0, vec![])
+    );
+}
