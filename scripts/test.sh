@@ -13,17 +13,21 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # the real footage the detection-quality corpus measures on (fetched once)
 AVMONITOR_FOOTAGE=$(bash scripts/footage.sh)
 export AVMONITOR_FOOTAGE
-echo "[test] cargo test" >&2
+# each step says when it starts, in seconds since the start
+step() { echo "[test] $* (at ${SECONDS} s)" >&2; }
+step "cargo test"
 # the plugin as GStreamer loads it (libgstavmonitor.so, which test builds
-# do not make): the clients, install and package tests use it
-cargo build --quiet --workspace --all-features 2>&1
+# do not make): the clients, install and package tests use it. Built with
+# the tests' own profile (optimised, in target/debug), so the dependencies
+# are compiled once for it, the tests and the demo below
+cargo build --quiet --profile test --workspace --all-features 2>&1
 cargo test --quiet --workspace --all-features --all-targets 2>&1
+step "doc tests"
 cargo test --quiet --workspace --all-features --doc 2>&1
-echo "[test] Kubernetes manifests" >&2
+step "Kubernetes manifests"
 bash scripts/check-deploy.sh
-echo "[test] the service on its built-in demo" >&2
-cargo build --quiet --release -p avmonitor --bin avmonitor
-out=$(./target/release/avmonitor --no-http 2>/dev/null)
+step "the service on its built-in demo"
+out=$(./target/debug/avmonitor --no-http 2>/dev/null)
 echo "$out"
 count() { printf '%s\n' "$out" | grep -c "$1" || true; }
 fail() { echo "demo: $1" >&2; echo "1 passed, 1 failed"; exit 1; }
@@ -45,3 +49,4 @@ bad = [(l, e.message) for l in sys.stdin if l.strip() for e in v.iter_errors(jso
 for l, e in bad: print("schema:", e, "in", l.strip(), file=sys.stderr)
 sys.exit(1 if bad else 0)' || fail "events outside the schema"
 echo "demo: events as expected"
+step "done"
