@@ -4,34 +4,19 @@
 //! frame, a key frame every 25, encoded once before measuring. Per frame,
 //! against an H.264 decode of about 10 ms.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gst::prelude::*;
+#[path = "coded_common.rs"]
+mod coded_common;
 use gstavmonitor::analysis::coded::slices::{
     is_recovery_point, nal_units, Framing, SliceLayout, SliceParser,
 };
 
 /// The access units of 50 frames of x264 at 1080p.
 fn stream() -> Vec<Vec<u8>> {
-    gst::init().unwrap();
-    let p = gst::parse::launch(
+    coded_common::pull(
         "videotestsrc num-buffers=50 pattern=snow ! video/x-raw,format=I420,width=1920,height=1080,framerate=25/1 ! \
          x264enc speed-preset=ultrafast bitrate=8000 key-int-max=25 option-string=slices=4 ! \
          video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=out sync=false",
     )
-    .unwrap();
-    let sink = p
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    p.set_state(gst::State::Playing).unwrap();
-    let mut out = Vec::new();
-    while let Ok(s) = sink.pull_sample() {
-        out.push(s.buffer().unwrap().map_readable().unwrap().to_vec());
-    }
-    p.set_state(gst::State::Null).unwrap();
-    out
 }
 
 fn bench(c: &mut Criterion) {

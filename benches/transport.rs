@@ -5,33 +5,19 @@
 //! packets a second; `scripts/bench-ts.sh` sets the element beside
 //! `tsdemux` on the same stream.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gst::prelude::*;
+#[path = "coded_common.rs"]
+mod coded_common;
 use gstavmonitor::analysis::transport::monitor::{TsConfig, TsMonitor};
 
 /// 10 s of a 20 Mb/s transport stream.
 fn stream() -> Vec<u8> {
-    gst::init().unwrap();
-    let p = gst::parse::launch(
+    coded_common::pull(
         "videotestsrc num-buffers=250 pattern=snow ! video/x-raw,format=I420,width=1920,height=1080,framerate=25/1 ! \
          x264enc speed-preset=ultrafast bitrate=19000 key-int-max=50 ! h264parse ! queue ! \
          mpegtsmux name=m pcr-interval=1800 ! appsink name=out sync=false \
          audiotestsrc num-buffers=470 ! avenc_aac ! aacparse ! queue ! m.",
     )
-    .unwrap();
-    let sink = p
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    p.set_state(gst::State::Playing).unwrap();
-    let mut out = Vec::new();
-    while let Ok(s) = sink.pull_sample() {
-        out.extend_from_slice(s.buffer().unwrap().map_readable().unwrap().as_slice());
-    }
-    p.set_state(gst::State::Null).unwrap();
-    out
+    .concat()
 }
 
 fn bench(c: &mut Criterion) {

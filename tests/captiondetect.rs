@@ -207,3 +207,45 @@ fn cccombiner_captions_that_stop_midway() {
         (CaptionProblem::PaddingOnly, 0, vec![])
     );
 }
+
+#[test]
+fn measurements_keep_to_their_interval_grid() {
+    // 40 ms frames, a measurement every 100 ms: due at 100, 200, 300 ms...,
+    // each posted at the end of the frame that reaches it
+    let mut r = Run::new(
+        "captiondetect",
+        &[("post-messages", &true), ("interval", &(100_000_000u64))],
+        &caps(),
+    );
+    let cc: &[u8] = &[0xc8, 0xe5];
+    let mut msgs = Vec::new();
+    for i in 0..20u64 {
+        let c = (i % 2 == 0).then_some((gst_video::VideoCaptionType::Cea608Raw, cc));
+        msgs.extend(r.push(frame(i, c)));
+    }
+    let got: Vec<(u64, u64, u64)> = msgs
+        .iter()
+        .filter_map(|s| match CaptionDetectMessage::from_structure(s).unwrap() {
+            CaptionDetectMessage::Measurement {
+                at,
+                frames,
+                frames_with_captions,
+                ..
+            } => Some((at.timestamp / 1_000_000, frames, frames_with_captions)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (120, 3, 2),
+            (200, 2, 1),
+            (320, 3, 1),
+            (400, 2, 1),
+            (520, 3, 2),
+            (600, 2, 1),
+            (720, 3, 1),
+            (800, 2, 1)
+        ]
+    );
+}

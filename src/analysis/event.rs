@@ -218,6 +218,16 @@ impl EventTracker {
     }
 }
 
+/// When a periodic measurement that fell due at `due` is next due, once
+/// stream time reached `now` (`now >= due`): the first point of the grid
+/// `due + k * every` past `now`, so measurements keep to their grid
+/// whatever the frame or packet times (`every` 0 counts as 1 ns).
+pub fn next_due(due: u64, now: u64, every: u64) -> u64 {
+    let every = every.max(1);
+    let steps = now.saturating_sub(due) / every + 1;
+    due.saturating_add(steps.saturating_mul(every))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +372,16 @@ mod tests {
             assert_eq!(EndReason::parse(r.as_str()), Some(r));
         }
         assert_eq!(EndReason::parse("nope"), None);
+    }
+
+    #[test]
+    fn measurements_keep_to_their_grid() {
+        // due at 1 s, every second: a frame ending at 1 s or 1.9 s moves it to 2 s
+        assert_eq!(next_due(1_000, 1_000, 1_000), 2_000);
+        assert_eq!(next_due(1_000, 1_999, 1_000), 2_000);
+        // a gap of 3.5 intervals skips the points it passed
+        assert_eq!(next_due(1_000, 4_500, 1_000), 5_000);
+        assert_eq!(next_due(5, 5, 0), 6);
+        assert_eq!(next_due(u64::MAX - 1, u64::MAX, 10), u64::MAX);
     }
 }

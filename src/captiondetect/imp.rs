@@ -7,7 +7,7 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 
 use super::messages::CaptionDetectMessage;
-use crate::analysis::event::EndReason;
+use crate::analysis::event::{next_due, EndReason};
 use crate::analysis::video::captions::{
     CaptionConfig, CaptionContent, CaptionDetector, CaptionKind,
 };
@@ -103,11 +103,11 @@ impl CaptionDetect {
             st.with_captions += u64::from(c.present);
             match (settings.measurements.every(), st.next) {
                 (Some(every), None) => {
-                    st.next = Some(pts + every.max(1));
+                    st.next = Some(pts.saturating_add(every.max(1)));
                     None
                 }
                 (Some(every), Some(next)) if end >= next => {
-                    st.next = Some(next.max(end) + every.max(1) - 1);
+                    st.next = Some(next_due(next, end, every));
                     let m = (end, st.frames, st.with_captions, st.detector.seen());
                     st.frames = 0;
                     st.with_captions = 0;
@@ -143,7 +143,7 @@ impl ObjectImpl for CaptionDetect {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             let d = Settings::default();
-            vec![
+            let mut v = vec![
                 crate::glue::min_duration_property(d.config.min_duration),
                 glib::ParamSpecBoolean::builder("required")
                     .nick("Required")
@@ -158,21 +158,12 @@ impl ObjectImpl for CaptionDetect {
                     .default_value(d.config.padding_duration)
                     .mutable_playing()
                     .build(),
-                glib::ParamSpecBoolean::builder("post-messages")
-                    .nick("Post measurements")
-                    .blurb("Post a measurement (frames with captions, services) every interval")
-                    .default_value(d.measurements.post)
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecUInt64::builder("interval")
-                    .nick("Interval")
-                    .blurb("Time between measurement messages, in nanoseconds")
-                    .minimum(1)
-                    .maximum(u64::MAX - 1)
-                    .default_value(d.measurements.interval)
-                    .mutable_playing()
-                    .build(),
-            ]
+            ];
+            v.extend(Measurements::properties(
+                "the frames with captions and the services seen",
+                "off by default: the events say what matters",
+            ));
+            v
         });
         PROPERTIES.as_ref()
     }
@@ -185,9 +176,11 @@ impl ObjectImpl for CaptionDetect {
             "padding-duration" => {
                 s.config.padding_duration = value.get().expect("type checked upstream")
             }
-            "post-messages" => s.measurements.post = value.get().expect("type checked upstream"),
-            "interval" => s.measurements.interval = value.get().expect("type checked upstream"),
-            _ => crate::glue::unknown_property(pspec),
+            name => {
+                if !s.measurements.set(name, value) {
+                    crate::glue::unknown_property(pspec)
+                }
+            }
         }
         gst::info!(CAT, imp = self, "{} set to {value:?}", pspec.name());
     }
@@ -198,9 +191,10 @@ impl ObjectImpl for CaptionDetect {
             "min-duration" => s.config.min_duration.to_value(),
             "required" => s.config.required.to_value(),
             "padding-duration" => s.config.padding_duration.to_value(),
-            "post-messages" => s.measurements.post.to_value(),
-            "interval" => s.measurements.interval.to_value(),
-            _ => crate::glue::unknown_property_value(pspec),
+            name => s
+                .measurements
+                .get(name)
+                .unwrap_or_else(|| crate::glue::unknown_property_value(pspec)),
         }
     }
 }
