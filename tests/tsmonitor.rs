@@ -112,6 +112,17 @@ fn pcr(p: &[u8]) -> Option<u64> {
     })
 }
 
+/// Writes PCR value `v` (27 MHz) into packet `p`, which has one.
+fn set_pcr(p: &mut [u8], v: u64) {
+    let (base, ext) = (v / 300, v % 300);
+    p[6] = (base >> 25) as u8;
+    p[7] = (base >> 17) as u8;
+    p[8] = (base >> 9) as u8;
+    p[9] = (base >> 1) as u8;
+    p[10] = ((base & 1) << 7) as u8 | 0x7e | (ext >> 8) as u8;
+    p[11] = ext as u8;
+}
+
 /// The stream time (ns) of packet `i` as the PCRs say: the last PCR at or
 /// before it, from the first PCR.
 fn time_of(ps: &[Vec<u8>], i: usize) -> u64 {
@@ -426,14 +437,7 @@ fn pcr_jumps_count_unless_announced() {
     let mut jumped = ps.clone();
     for x in jumped.iter_mut().skip(from) {
         if let Some(v) = pcr(x) {
-            let v = v + 27_000_000 * 3; // 3 s on
-            let (base, ext) = (v / 300, v % 300);
-            x[6] = (base >> 25) as u8;
-            x[7] = (base >> 17) as u8;
-            x[8] = (base >> 9) as u8;
-            x[9] = (base >> 1) as u8;
-            x[10] = ((base & 1) << 7) as u8 | 0x7e | (ext >> 8) as u8;
-            x[11] = ext as u8;
+            set_pcr(x, v + 27_000_000 * 3); // 3 s on
         }
     }
     let (class, pid_, _, start, _, count) = only(&run(&jumped.concat(), 1316, &[]));
@@ -449,6 +453,62 @@ fn pcr_jumps_count_unless_announced() {
     // announced with the discontinuity indicator: nothing
     jumped[from][5] |= 0x80;
     assert!(run(&jumped.concat(), 1316, &[]).errors.is_empty());
+}
+
+#[test]
+fn inaccurate_pcrs_of_a_constant_rate_mux() {
+    // mpegtsmux padding to 3 Mb/s writes every PCR exactly where the rate
+    // puts it; give them ±300 ns of jitter (within TR 101 290's ±500 ns)
+    // and one PCR, halfway, 2 µs more
+    let bytes = mux(
+        &need!("bigbuckbunny.mp4"),
+        true,
+        "pcr-interval=1800 bitrate=3000000",
+    );
+    let ps = packets(&bytes);
+    let p = pids(&ps);
+    let with_pcr: Vec<usize> = (0..ps.len()).filter(|&i| pcr(&ps[i]).is_some()).collect();
+    let bad = with_pcr[with_pcr.len() / 2];
+    let mut jittered = ps.clone();
+    for (n, &i) in with_pcr.iter().enumerate() {
+        let v = pcr(&ps[i]).unwrap();
+        let v = if n % 2 == 0 { v + 8 } else { v - 8 };
+        set_pcr(&mut jittered[i], if i == bad { v + 54 } else { v });
+    }
+    let (class, pid_, kind, start, _, count) = only(&run(&jittered.concat(), 1316, &[]));
+    assert_eq!(
+        (class, pid_, kind, count),
+        (
+            TsErrorClass::PcrAccuracyError,
+            Some(p.video),
+            PidKind::Video,
+            1
+        )
+    );
+    near(start, time_of(&ps, bad), 45);
+    // with a 3 µs limit, nothing; with 200 ns, the jitter too
+    let seen = run(&jittered.concat(), 1316, &[("pcr-accuracy", &3000u64)]);
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    let seen = run(&jittered.concat(), 1316, &[("pcr-accuracy", &200u64)]);
+    let (class, _, _, _, _, count) = only(&seen);
+    assert_eq!(class, TsErrorClass::PcrAccuracyError);
+    assert!(
+        count > with_pcr.len() as u64 / 2,
+        "{count} of {}",
+        with_pcr.len()
+    );
+    // a variable-rate mux (no padding) has no rate to measure against: the
+    // same damage there raises nothing
+    let vbr = mux(&need!("bigbuckbunny.mp4"), true, PCR20);
+    let mut ps = packets(&vbr);
+    let with_pcr: Vec<usize> = (0..ps.len()).filter(|&i| pcr(&ps[i]).is_some()).collect();
+    let bad = with_pcr[with_pcr.len() / 2];
+    let v = pcr(&ps[bad]).unwrap();
+    set_pcr(&mut ps[bad], v + 54);
+    // (this mux leaves its PCRs exactly 40 ms apart, 2 µs more is over
+    // the repetition limit, which is not what is tested here)
+    let seen = run(&ps.concat(), 1316, &[("pcr-interval", &(100 * MS))]);
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
 }
 
 #[test]

@@ -10,6 +10,7 @@ use gst_base::subclass::prelude::*;
 use super::Checker;
 use crate::analysis::event::EndReason;
 use crate::analysis::transport::monitor::TsConfig;
+use crate::glue::Measurements;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -24,17 +25,17 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 #[derive(Debug, Clone, Copy)]
 struct Settings {
     config: TsConfig,
-    post: bool,
-    interval: u64,
+    measurements: Measurements,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        let config = TsConfig::default();
         Settings {
-            config,
-            post: config.measure.is_some(),
-            interval: config.measure.unwrap_or(1_000_000_000),
+            config: TsConfig::default(),
+            measurements: Measurements {
+                post: true,
+                ..Measurements::default()
+            },
         }
     }
 }
@@ -42,7 +43,7 @@ impl Default for Settings {
 impl Settings {
     fn kernel(&self) -> TsConfig {
         TsConfig {
-            measure: self.post.then_some(self.interval),
+            measure: self.measurements.every(),
             ..self.config
         }
     }
@@ -105,22 +106,28 @@ impl ObjectImpl for TsMonitor {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             let d = Settings::default();
             let c = d.config;
-            vec![
+            let mut v = vec![
                 duration("hold", "Hold", "How long an error class must stay away from a PID before its event ends, in nanoseconds", c.hold),
                 duration("pat-interval", "PAT interval", "Longest gap between PAT sections (TR 101 290 1.3), in nanoseconds", c.pat_interval),
                 duration("pmt-interval", "PMT interval", "Longest gap between PMT sections on a PMT PID (1.5), in nanoseconds", c.pmt_interval),
                 duration("pid-timeout", "PID timeout", "Longest silence of a PID a PMT names (1.6), in nanoseconds", c.pid_timeout),
                 duration("pcr-interval", "PCR interval", "Longest gap between PCRs on a program's PCR PID (2.3a), in nanoseconds", c.pcr_interval),
                 duration("pcr-jump", "PCR jump", "Largest step between PCRs without the discontinuity indicator (2.3b), in nanoseconds", c.pcr_jump),
-                duration("pts-interval", "PTS interval", "Longest gap between PTSs on an elementary stream (2.5), in nanoseconds", c.pts_interval),
-                glib::ParamSpecBoolean::builder("post-messages")
-                    .nick("Post measurements")
-                    .blurb("Post a measurement message (error counts, PID bitrates) every interval")
-                    .default_value(d.post)
+                glib::ParamSpecUInt64::builder("pcr-accuracy")
+                    .nick("PCR accuracy")
+                    .blurb("Largest PCR inaccuracy on a constant-rate multiplex (2.4, PCR_AC), in nanoseconds (0 = not measured)")
+                    .maximum(u64::MAX - 1)
+                    .default_value(c.pcr_accuracy)
                     .mutable_playing()
                     .build(),
-                duration("interval", "Interval", "Time between measurement messages, in nanoseconds", d.interval),
-            ]
+                duration("pts-interval", "PTS interval", "Longest gap between PTSs on an elementary stream (2.5), in nanoseconds", c.pts_interval),
+            ];
+            v.extend(Measurements::properties_from(
+                d.measurements,
+                "the error counts per class and the packets and bitrate per PID",
+                "on by default: the counts are kept anyway",
+            ));
+            v
         });
         PROPERTIES.as_ref()
     }
@@ -136,10 +143,13 @@ impl ObjectImpl for TsMonitor {
                 "pid-timeout" => c.pid_timeout = value.get().expect("type checked upstream"),
                 "pcr-interval" => c.pcr_interval = value.get().expect("type checked upstream"),
                 "pcr-jump" => c.pcr_jump = value.get().expect("type checked upstream"),
+                "pcr-accuracy" => c.pcr_accuracy = value.get().expect("type checked upstream"),
                 "pts-interval" => c.pts_interval = value.get().expect("type checked upstream"),
-                "post-messages" => s.post = value.get().expect("type checked upstream"),
-                "interval" => s.interval = value.get().expect("type checked upstream"),
-                _ => crate::glue::unknown_property(pspec),
+                name => {
+                    if !s.measurements.set(name, value) {
+                        crate::glue::unknown_property(pspec)
+                    }
+                }
             }
             s.kernel()
         };
@@ -157,10 +167,12 @@ impl ObjectImpl for TsMonitor {
             "pid-timeout" => c.pid_timeout.to_value(),
             "pcr-interval" => c.pcr_interval.to_value(),
             "pcr-jump" => c.pcr_jump.to_value(),
+            "pcr-accuracy" => c.pcr_accuracy.to_value(),
             "pts-interval" => c.pts_interval.to_value(),
-            "post-messages" => s.post.to_value(),
-            "interval" => s.interval.to_value(),
-            _ => crate::glue::unknown_property_value(pspec),
+            name => s
+                .measurements
+                .get(name)
+                .unwrap_or_else(|| crate::glue::unknown_property_value(pspec)),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The `tsmonitor` message: transport errors starting and ending, and
 //! measurements of counts and bitrates.
 
-use crate::analysis::transport::monitor::{ErrorClass, PidKind};
+use crate::analysis::transport::monitor::{ErrorClass, PidKind, CLASSES};
 use crate::messages::{check_name, enum_field, field, DefectEvent, MessageError, Times};
 
 /// `tsmonitor` message: an error class starting or ending on a PID
@@ -34,7 +34,7 @@ pub enum TsMonitorMessage {
         /// One u64 field per class, named as the class (e.g.
         /// `continuity-count-error`): its errors in the interval, in
         /// [`ErrorClass::ALL`]'s order.
-        errors: [u64; 12],
+        errors: [u64; CLASSES],
         /// `pids` (array of u32), `packets` (array of u64), `bitrates`
         /// (array of f64, bits a second): each PID that had packets in the
         /// interval, by PID.
@@ -92,7 +92,7 @@ impl TsMonitorMessage {
     pub fn from_structure(s: &gst::StructureRef) -> Result<Self, MessageError> {
         check_name(s, Self::NAME)?;
         if let Some(at) = Times::read_measurement(s)? {
-            let mut errors = [0u64; 12];
+            let mut errors = [0u64; CLASSES];
             for (class, n) in ErrorClass::ALL.iter().zip(errors.iter_mut()) {
                 *n = field(s, class.as_str())?;
             }

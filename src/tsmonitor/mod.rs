@@ -18,11 +18,14 @@
 //! | `crc-error` | 2.2 | a PAT, CAT, PMT, NIT, SDT, BAT, EIT or TOT section whose CRC is wrong |
 //! | `pcr-repetition-error` | 2.3a | PCRs further apart than `pcr-interval` on a program's PCR PID |
 //! | `pcr-discontinuity-indicator-error` | 2.3b | consecutive PCRs more than `pcr-jump` apart, or going back, without the discontinuity indicator |
+//! | `pcr-accuracy-error` | 2.4 | a PCR further than `pcr-accuracy` (500 ns) from where the rate of a constant-rate multiplex puts it (PCR_AC) |
 //! | `pts-error` | 2.5 | PTSs further apart than `pts-interval` on an elementary stream |
 //! | `cat-error` | 2.6 | scrambled packets and no CAT, or another table on PID 1 |
 //!
-//! PCR accuracy (2.4) is not measured: it needs arrival times finer than
-//! a buffer's.
+//! PCR accuracy (2.4) is read from the PCRs' byte positions, as the
+//! standard's Annex I does, on constant-rate multiplexes only (one with a
+//! variable rate has no rate to measure against); docs/tsmonitor.md
+//! says how.
 //!
 //! ```text
 //! gst-launch-1.0 -m udpsrc port=5000 caps=video/mpegts,systemstream=true ! \

@@ -18,13 +18,15 @@ use mpeg2ts_reader::psi::pat::PatSection;
 use mpeg2ts_reader::psi::pmt::PmtSection;
 
 use super::framing::{Framer, Item, SyncNote, PACKET};
-use crate::analysis::event::{EndReason, Transition};
+use super::pcr::{PcrAccuracy, PCR_WRAP};
+use crate::analysis::event::{next_due, EndReason, Transition};
 
 const MS: u64 = 1_000_000;
 /// The 27 MHz PCR wraps at 2^33 * 300.
-const PCR_WRAP: u64 = (1 << 33) * 300;
 const NULL_PID: u16 = 0x1fff;
 const PIDS: usize = 8192;
+/// The error classes (every measurement counts each).
+pub const CLASSES: usize = 13;
 
 /// The measurements of TR 101 290 (5.2.1 and 5.2.2) this monitor makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,11 +50,17 @@ pub enum ErrorClass {
     /// 2.2: a table section (PAT, CAT, PMT, NIT, SDT, BAT, EIT, TOT) whose
     /// CRC is wrong.
     CrcError,
-    /// 2.3a: PCRs further apart than `pcr-interval` on a program's PCR PID.
+    /// 2.3a: on a program's PCR PID, consecutive PCR values further apart
+    /// than `pcr-interval` (but not past `pcr-jump`, a discontinuity), or
+    /// no PCR at all for `pcr-interval` + `pcr-jump` of stream time.
     PcrRepetitionError,
     /// 2.3b: consecutive PCRs more than `pcr-jump` apart (or going back)
     /// without the discontinuity indicator.
     PcrDiscontinuityIndicatorError,
+    /// 2.4: a PCR further than `pcr-accuracy` from where the transport
+    /// rate puts it (PCR_AC), on a constant-rate multiplex
+    /// ([`super::pcr`]).
+    PcrAccuracyError,
     /// 2.5: PTSs further apart than `pts-interval` on an elementary stream.
     PtsError,
     /// 2.6: scrambled packets without a CAT, or another table on PID 1.
@@ -60,7 +68,7 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 12] = [
+    pub const ALL: [ErrorClass; CLASSES] = [
         ErrorClass::TsSyncLoss,
         ErrorClass::SyncByteError,
         ErrorClass::PatError,
@@ -71,6 +79,7 @@ impl ErrorClass {
         ErrorClass::CrcError,
         ErrorClass::PcrRepetitionError,
         ErrorClass::PcrDiscontinuityIndicatorError,
+        ErrorClass::PcrAccuracyError,
         ErrorClass::PtsError,
         ErrorClass::CatError,
     ];
@@ -87,6 +96,7 @@ impl ErrorClass {
             ErrorClass::CrcError => "crc-error",
             ErrorClass::PcrRepetitionError => "pcr-repetition-error",
             ErrorClass::PcrDiscontinuityIndicatorError => "pcr-discontinuity-indicator-error",
+            ErrorClass::PcrAccuracyError => "pcr-accuracy-error",
             ErrorClass::PtsError => "pts-error",
             ErrorClass::CatError => "cat-error",
         }
@@ -178,6 +188,9 @@ pub struct TsConfig {
     /// Largest step between consecutive PCRs without the discontinuity
     /// indicator (2.3b), ns.
     pub pcr_jump: u64,
+    /// Largest PCR inaccuracy (2.4, PCR_AC) on a constant-rate multiplex,
+    /// ns; 0: not measured.
+    pub pcr_accuracy: u64,
     /// Longest gap between PTSs on an elementary stream (2.5), ns.
     pub pts_interval: u64,
     /// Measurements every this many ns; `None`: none.
@@ -193,6 +206,7 @@ impl Default for TsConfig {
             pid_timeout: 5000 * MS,
             pcr_interval: 40 * MS,
             pcr_jump: 100 * MS,
+            pcr_accuracy: 500,
             pts_interval: 700 * MS,
             measure: Some(1000 * MS),
         }
@@ -215,7 +229,7 @@ pub struct TsMeasurement {
     /// The end of the interval, ns.
     pub timestamp: u64,
     /// Errors of each class in the interval, in [`ErrorClass::ALL`]'s order.
-    pub errors: [u64; 12],
+    pub errors: [u64; CLASSES],
     /// Packets of every PID that had any, by PID.
     pub pids: Vec<PidRate>,
     /// The packet size found (188, 192 or 204; 0 before sync).
@@ -272,6 +286,8 @@ struct PidState {
     pts_due: Option<u64>,
     /// The last PCR (27 MHz).
     last_pcr: Option<u64>,
+    /// PCR_AC of the PCRs on this PID.
+    pcr_accuracy: PcrAccuracy,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -307,7 +323,7 @@ pub struct TsMonitor {
     /// PIDs with a deadline or section to watch.
     watched: Vec<u16>,
     episodes: Vec<Episode>,
-    counts: [u64; 12],
+    counts: [u64; CLASSES],
     now: u64,
     started: bool,
     arrival: Option<u64>,
@@ -333,7 +349,7 @@ impl TsMonitor {
             states: Vec::new(),
             watched: Vec::new(),
             episodes: Vec::new(),
-            counts: [0; 12],
+            counts: [0; CLASSES],
             now: 0,
             started: false,
             arrival: None,
@@ -501,64 +517,61 @@ impl TsMonitor {
             self.error(ErrorClass::SyncByteError, Some(pid));
         }
         let tei = pk.transport_error_indicator();
-        {
-            let st = self.state_mut(pid);
-            st.packets += 1;
-            st.interval_packets += 1;
-            st.last_seen = now;
-        }
+        let timeout = self.config.pid_timeout;
+        let scrambled = bytes[3] >> 6 != 0;
+        let has_payload = pk.adaptation_control().has_payload();
+        let cc = pk.continuity_counter().count();
+        // the PID's state is looked up once for all the per-packet checks
+        let st = self.state_mut(pid);
+        st.packets += 1;
+        st.interval_packets += 1;
+        st.last_seen = now;
         if tei {
             // nothing else in the packet can be trusted; its counter is
             // taken as it is, so the next packet is not a second error
-            self.error(ErrorClass::TransportError, Some(pid));
-            let st = self.state_mut(pid);
             st.cc = Some(bytes[3] & 0x0f);
             st.repeats = 0;
+            self.error(ErrorClass::TransportError, Some(pid));
             return;
         }
         if pid == NULL_PID {
             return;
         }
-        let timeout = self.config.pid_timeout;
-        let scrambled = bytes[3] >> 6 != 0;
-        let has_payload = pk.adaptation_control().has_payload();
-        let cc = pk.continuity_counter().count();
-        let cc_error = {
-            let st = self.state_mut(pid);
-            if st.named {
-                st.packet_due = Some(now + timeout);
-            }
-            let error = match st.cc {
-                Some(last) if !discontinuity => {
-                    if !has_payload {
-                        cc != last
-                    } else if cc == last {
-                        st.repeats += 1;
-                        st.repeats > 1
-                    } else {
-                        st.repeats = 0;
-                        cc != (last + 1) & 0x0f
-                    }
-                }
-                _ => {
+        if st.named {
+            st.packet_due = Some(now + timeout);
+        }
+        let cc_error = match st.cc {
+            Some(last) if !discontinuity => {
+                if !has_payload {
+                    cc != last
+                } else if cc == last {
+                    st.repeats += 1;
+                    st.repeats > 1
+                } else {
                     st.repeats = 0;
-                    false
+                    cc != (last + 1) & 0x0f
                 }
-            };
-            st.cc = Some(cc);
-            error
+            }
+            _ => {
+                st.repeats = 0;
+                false
+            }
         };
+        st.cc = Some(cc);
         if cc_error {
-            self.error(ErrorClass::ContinuityCountError, Some(pid));
-            if let Some(sec) = self.state_mut(pid).section.as_mut() {
+            if let Some(sec) = st.section.as_mut() {
                 sec.bytes.clear();
                 sec.open = false;
             }
         }
+        let (pmt, tables, named) = (st.pmt, st.section.is_some(), st.named);
+        if cc_error {
+            self.error(ErrorClass::ContinuityCountError, Some(pid));
+        }
         if scrambled {
             if pid == 0 {
                 self.error(ErrorClass::PatError, Some(pid));
-            } else if self.state(pid).is_some_and(|s| s.pmt) {
+            } else if pmt {
                 self.error(ErrorClass::PmtError, Some(pid));
             }
             if !self.cat_seen {
@@ -566,13 +579,13 @@ impl TsMonitor {
             }
         }
         if let Some(v) = pcr {
-            self.pcr(pid, v, discontinuity);
+            self.pcr(pid, v, offset, discontinuity);
         }
         if let (Some(payload), false) = (pk.payload(), scrambled) {
             let pusi = pk.payload_unit_start_indicator();
-            if self.state(pid).is_some_and(|s| s.section.is_some()) {
+            if tables {
                 self.section_payload(pid, payload, pusi);
-            } else if pusi && self.state(pid).is_some_and(|s| s.named) {
+            } else if pusi && named {
                 self.pes_start(pid, payload);
             }
         }
@@ -602,9 +615,17 @@ impl TsMonitor {
         self.clock.anchor = Some((v, t, offset));
     }
 
-    fn pcr(&mut self, pid: u16, v: u64, discontinuity: bool) {
+    fn pcr(&mut self, pid: u16, v: u64, offset: u64, discontinuity: bool) {
         let now = self.now;
         let (interval, jump) = (self.config.pcr_interval, self.config.pcr_jump);
+        let limit = self.config.pcr_accuracy;
+        let st = self.state_mut(pid);
+        if limit > 0 {
+            let ac = st.pcr_accuracy.pcr(offset, v, discontinuity, limit);
+            if ac.is_some_and(|ns| ns.unsigned_abs() > limit) {
+                self.error(ErrorClass::PcrAccuracyError, Some(pid));
+            }
+        }
         let st = self.state_mut(pid);
         let last = st.last_pcr.replace(v);
         let due = st.pcr_due;
@@ -861,14 +882,7 @@ impl TsMonitor {
         if let Some(next) = self.next_measure {
             if now >= next {
                 self.measure(now);
-                self.next_measure = c.measure.map(|m| {
-                    let m = m.max(1);
-                    if now >= next + m {
-                        now + m
-                    } else {
-                        next + m
-                    }
-                });
+                self.next_measure = c.measure.map(|m| next_due(next, now, m));
             }
         }
     }
