@@ -16,7 +16,8 @@
 //! all; and
 //! [`attach_slicecheck_to_parser`], which does `slicecheck`'s work on a parser
 //! inside `uridecodebin`; [`attach_tsmonitor_to_demuxer`], which does
-//! `tsmonitor`'s work on the transport stream going into a `tsdemux`; and [`skip_nonreference_frames`], which makes a
+//! `tsmonitor`'s work on the transport stream going into a `tsdemux` (and
+//! [`attach_tsmonitor_to_demuxer_with`], with an element's limits); and [`skip_nonreference_frames`], which makes a
 //! software decoder leave out the frames nothing refers to. Everything else is private. The feature `internals`
 //! opens the pure kernels ([`analysis`] and a few glue items) to this
 //! repository's benches and tests only: it is not part of the promise.
@@ -84,7 +85,10 @@ pub use patterndetect::PatternDetectMessage;
 pub use phasedetect::PhaseDetectMessage;
 pub use silencedetect::SilenceDetectMessage;
 pub use slicecheck::attach_to_parser as attach_slicecheck_to_parser;
-pub use tsmonitor::{attach_to_demuxer as attach_tsmonitor_to_demuxer, TsMonitorMessage};
+pub use tsmonitor::{
+    attach_to_demuxer as attach_tsmonitor_to_demuxer,
+    attach_to_demuxer_with as attach_tsmonitor_to_demuxer_with, TsMonitorMessage,
+};
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     blackdetect::register(plugin)?;

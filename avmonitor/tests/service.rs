@@ -844,6 +844,87 @@ fn packet_loss_in_a_transport_stream_is_an_event_a_counter_and_the_blocks_cause(
     assert_eq!(transport.len(), 1, "{transport:?}");
 }
 
+/// tsmonitor's limits per stream: GStreamer 1.22's default `mpegtsmux`
+/// writes a PCR every 80 ms, over TR 101 290's 40 ms; a stream given
+/// ISO/IEC 13818-1's 100 ms in `[stream.properties.tsmonitor]` accepts it,
+/// the same file on a stream with the defaults does not.
+#[test]
+fn transport_limits_are_set_per_stream() {
+    if !have(&["x264enc", "mpegtsmux", "tsdemux", "h264parse"]) {
+        return;
+    }
+    let path = make_file(
+        "pcr80.ts",
+        "videotestsrc num-buffers=50 pattern=ball ! video/x-raw,format=I420,width=160,height=96,framerate=25/1 \
+         ! x264enc speed-preset=faster threads=1 bframes=0 ! h264parse ! mpegtsmux ! filesink location={path}",
+    );
+    let conf = config_file(
+        "tslimits.toml",
+        &format!(
+            r#"
+            [http]
+            listen = "127.0.0.1:0"
+            [[stream]]
+            id = "strict"
+            uri = "{0}"
+            detectors = ["freezedetect"]
+            [[stream]]
+            id = "lenient"
+            uri = "{0}"
+            detectors = ["freezedetect"]
+            [stream.properties.tsmonitor]
+            pcr-interval = 100000000
+            "#,
+            path.display()
+        ),
+    );
+    let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    for id in ["strict", "lenient"] {
+        svc.wait_for(&[&format!("\"stream\":\"{id}\""), "stream-ended"], 20);
+    }
+    let (code, lines) = svc.stop("-INT");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0);
+    let transport = |id: &str| -> Vec<&String> {
+        lines
+            .iter()
+            .filter(|l| l.contains(&format!("\"stream\":\"{id}\"")) && l.contains("tsmonitor"))
+            .collect()
+    };
+    let strict = transport("strict");
+    assert!(
+        strict.iter().any(|l| l.contains("\"event\":\"start\"")
+            && l.contains("\"class\":\"pcr-repetition-error\"")),
+        "{strict:?}"
+    );
+    assert!(
+        transport("lenient").is_empty(),
+        "{:?}",
+        transport("lenient")
+    );
+    // and a limit that is not one is refused with the configuration
+    let bad = config_file(
+        "tslimits-bad.toml",
+        r#"
+        [[stream]]
+        id = "s"
+        uri = "/dev/null"
+        [stream.properties.tsmonitor]
+        pcr-interval = "soon"
+        "#,
+    );
+    let out = Command::new(BIN)
+        .args(["--config", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("properties.tsmonitor.pcr-interval") && err.contains("is not a valid"),
+        "{err}"
+    );
+}
+
 /// A stream that must carry captions and has none: captiondetect's
 /// `required`, set per stream, makes that an event from the start.
 #[test]

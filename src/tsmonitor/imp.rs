@@ -68,6 +68,11 @@ impl Default for TsMonitor {
 }
 
 impl TsMonitor {
+    /// The kernel's config, as the properties are now.
+    pub(super) fn kernel_config(&self) -> TsConfig {
+        crate::glue::lock(&self.settings).kernel()
+    }
+
     fn buffer(&self, buf: &gst::BufferRef) {
         let in_time = self.in_time.load(Ordering::Relaxed);
         let out = crate::glue::lock(&self.checker).buffer(buf, in_time, || self.obj().segment());

@@ -61,6 +61,7 @@
 
 use gst::glib;
 use gst::prelude::*;
+use gst::subclass::prelude::*;
 
 use crate::analysis::event::{EndReason, Transition};
 use crate::analysis::transport::monitor::{TsConfig, TsEvent, TsMonitor};
@@ -204,8 +205,26 @@ fn message(e: TsEvent, times: &impl Fn(u64) -> Times) -> TsMonitorMessage {
 /// (a `tsdemux` that `uridecodebin` plugged, where no element can be put
 /// before it): a probe on its sink pad reads every buffer, and the
 /// `tsmonitor` messages are posted from the demuxer, with the default
-/// limits.
+/// limits ([`attach_to_demuxer_with`] takes them from an element).
 pub fn attach_to_demuxer(demuxer: &gst::Element) {
+    attach(demuxer, None);
+}
+
+/// [`attach_to_demuxer`] with the limits and measurement properties of
+/// `settings`, a `tsmonitor` element that is not linked anywhere (for
+/// example, added to the pipeline unlinked, so it is found by name): they
+/// are read for each buffer, so a property set on it while playing takes
+/// effect from the next buffer. Any other element gives the defaults.
+pub fn attach_to_demuxer_with(demuxer: &gst::Element, settings: &gst::Element) {
+    attach(
+        demuxer,
+        settings
+            .downcast_ref::<TsMonitorElement>()
+            .map(|e| e.downgrade()),
+    );
+}
+
+fn attach(demuxer: &gst::Element, settings: Option<glib::WeakRef<TsMonitorElement>>) {
     let Some(pad) = demuxer.static_pad("sink") else {
         return;
     };
@@ -223,9 +242,16 @@ pub fn attach_to_demuxer(demuxer: &gst::Element) {
         gst::PadProbeReturn::Ok
     });
     let weak = demuxer.downgrade();
-    // (checker, segment, the byte offset the next buffer should have)
+    let config = move || {
+        settings
+            .as_ref()
+            .and_then(|s| s.upgrade())
+            .map_or_else(TsConfig::default, |s| s.imp().kernel_config())
+    };
+    // (checker, its config, segment, the byte offset the next buffer should have)
     let state = std::sync::Mutex::new((
-        Checker::new(TsConfig::default()),
+        Checker::new(config()),
+        config(),
         gst::Segment::new(),
         None::<u64>,
     ));
@@ -237,7 +263,12 @@ pub fn attach_to_demuxer(demuxer: &gst::Element) {
             let mut out = Vec::new();
             {
                 let mut st = crate::glue::lock(&state);
-                let (checker, segment, next) = &mut *st;
+                let (checker, in_use, segment, next) = &mut *st;
+                let wanted = config();
+                if wanted != *in_use {
+                    checker.set_config(wanted);
+                    *in_use = wanted;
+                }
                 // (a seek: a read elsewhere starts afresh)
                 let mut read = |b: &gst::BufferRef, out: &mut Vec<gst::Structure>| {
                     let offset = b.offset(); // (u64::MAX: none)

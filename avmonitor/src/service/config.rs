@@ -28,6 +28,10 @@ pub const AUDIO_DETECTORS: &[&str] = &[
 ];
 /// The element that takes both streams.
 pub const SYNC_DETECTOR: &str = "avsyncdetect";
+/// Transport stream health: not a detector a stream lists, but run on every
+/// transport stream it demuxes; `[stream.properties.tsmonitor]` sets its
+/// limits.
+pub const TRANSPORT_MONITOR: &str = "tsmonitor";
 /// What a stream gets when its configuration does not say.
 pub const DEFAULT_DETECTORS: &[&str] = &[
     "blackdetect",
@@ -464,7 +468,8 @@ impl Stream {
             return None;
         }
         let mut s = self.clone();
-        s.properties.retain(|d, _| detectors.contains(d));
+        s.properties
+            .retain(|d, _| detectors.contains(d) || d == TRANSPORT_MONITOR);
         s.detectors = Some(detectors);
         Some(s)
     }
@@ -673,7 +678,7 @@ impl Stream {
     ) -> Result<(), ConfigError> {
         let detectors = self.detectors();
         for (det, props) in properties {
-            if !detectors.contains(det) {
+            if !detectors.contains(det) && det != TRANSPORT_MONITOR {
                 return err(format!(
                     "{at}: properties.{det}: \"{det}\" is not among the stream's detectors"
                 ));

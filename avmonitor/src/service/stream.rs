@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use gst::prelude::*;
 use gstavmonitor::EventKind;
 
-use super::config::{self, AUDIO_DETECTORS, SYNC_DETECTOR, VIDEO_DETECTORS};
+use super::config::{self, AUDIO_DETECTORS, SYNC_DETECTOR, TRANSPORT_MONITOR, VIDEO_DETECTORS};
 use super::metrics::Metrics;
 use crate::{demo, loadgen};
 
@@ -123,11 +123,22 @@ pub fn build(
     };
     match generated {
         Some(src) => add_generated(&pipeline, src.upcast_ref(), &chain)?,
-        None => add_decoder(
-            &pipeline,
-            chain,
-            detectors.iter().any(|d| d == "blockdetect"),
-        )?,
+        None => {
+            // tsmonitor's limits, for a transport stream the decoder
+            // demuxes: an element not linked anywhere, found by name so a
+            // property change reaches it while playing
+            let ts = make(TRANSPORT_MONITOR, Some(TRANSPORT_MONITOR))?;
+            for (k, v) in conf.properties_of(TRANSPORT_MONITOR) {
+                ts.set_property_from_str(&k, &v);
+            }
+            pipeline.add(&ts).map_err(|e| e.to_string())?;
+            add_decoder(
+                &pipeline,
+                chain,
+                detectors.iter().any(|d| d == "blockdetect"),
+                ts,
+            )?
+        }
     }
     Ok(Built {
         pipeline,
@@ -217,7 +228,12 @@ pub fn plan_decoder_threads(streams: usize, threads: Option<u32>) {
 /// blockdetect). Software video decoders get the planned threads (see
 /// [`plan_decoder_threads`]) and, when the stream skips frames, skip the
 /// non-reference ones.
-fn add_decoder(pipeline: &gst::Pipeline, chain: Chain, slices: bool) -> Result<(), String> {
+fn add_decoder(
+    pipeline: &gst::Pipeline,
+    chain: Chain,
+    slices: bool,
+    transport: gst::Element,
+) -> Result<(), String> {
     let uri = resolve_uri(&chain.conf.uri)?;
     let dec = make("uridecodebin", None)?;
     dec.set_property("uri", &uri);
@@ -264,7 +280,7 @@ fn add_decoder(pipeline: &gst::Pipeline, chain: Chain, slices: bool) -> Result<(
             }
             // a transport stream: TR 101 290 before the demuxer (tsmonitor)
             if name == "tsdemux" {
-                gstavmonitor::attach_tsmonitor_to_demuxer(element);
+                gstavmonitor::attach_tsmonitor_to_demuxer_with(element, &transport);
             }
             let video = factory
                 .metadata("klass")
