@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # (nats-server: the cluster tests start their own on 127.0.0.1; chromium:
 # the QC report is opened in it; Python's GStreamer bindings: the Python
 # client example is run; jsonschema: events are checked against the schema; dpkg-dev: the
-# Debian packages are built and inspected)
-bash scripts/setup.sh nats-server chromium python3-gi python3-gst-1.0 python3-jsonschema dpkg-dev
+# Debian packages are built and inspected; ffmpeg: real footage is
+# multiplexed by a second multiplexer for tsmonitor's long feeds)
+bash scripts/setup.sh nats-server chromium python3-gi python3-gst-1.0 python3-jsonschema dpkg-dev ffmpeg
 export PATH="$HOME/.cargo/bin:$PATH"
 # the real footage the detection-quality corpus measures on (fetched once)
 AVMONITOR_FOOTAGE=$(bash scripts/footage.sh)

@@ -677,3 +677,108 @@ fn mutated_real_streams_never_break_the_checks() {
         m.close(EndReason::Eos, &mut out);
     }
 }
+
+/// Minutes of media each long-feed configuration runs (10 in the suite;
+/// `AVMONITOR_TS_MINUTES=600` for ten hours each).
+fn feed_minutes() -> u64 {
+    std::env::var("AVMONITOR_TS_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(10)
+}
+
+/// `minutes` of the footage `path` looped and multiplexed by FFmpeg
+/// without re-encoding (`-c copy`, with `mux` options), read from its pipe
+/// in 1316-byte buffers by the checks with `config`: the error starts by
+/// class, and the packets read.
+fn ffmpeg_feed(
+    path: &std::path::Path,
+    minutes: u64,
+    mux: &[&str],
+    config: gstavmonitor::analysis::transport::monitor::TsConfig,
+) -> (Vec<(TsErrorClass, Option<u16>, u64)>, u64) {
+    use gstavmonitor::analysis::event::Transition;
+    use gstavmonitor::analysis::transport::monitor::{TsEvent, TsMonitor};
+    use std::io::Read;
+    let mut child = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-stream_loop", "-1", "-i"])
+        .arg(path)
+        .args(["-t", &(minutes * 60).to_string(), "-c", "copy"])
+        .args(mux)
+        .args(["-f", "mpegts", "-"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ffmpeg");
+    let mut out = child.stdout.take().unwrap();
+    let mut m = TsMonitor::new(config);
+    let mut events = Vec::new();
+    let mut starts = Vec::new();
+    let mut buf = vec![0u8; 1316];
+    let mut bytes = 0u64;
+    loop {
+        let n = out.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        m.push(&buf[..n], None, &mut events);
+        for e in events.drain(..) {
+            if let TsEvent::Error {
+                class,
+                pid,
+                transition: Transition::Start { start },
+                ..
+            } = e
+            {
+                starts.push((class, pid, start));
+            }
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    (starts, bytes / 188)
+}
+
+#[test]
+fn long_real_feeds_from_another_multiplexer_raise_nothing() {
+    use gstavmonitor::analysis::transport::monitor::TsConfig;
+    if std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no ffmpeg (scripts/test.sh installs it)");
+        return;
+    }
+    let minutes = feed_minutes();
+    let strict = TsConfig::default();
+    // FFmpeg's variable-rate output writes PCRs only with the video (up to
+    // 50 ms apart even with -pcr_period 20): ISO/IEC 13818-1's 100 ms
+    let iso = TsConfig {
+        pcr_interval: 100 * MS,
+        ..TsConfig::default()
+    };
+    let mut total_minutes = 0;
+    let mut alarms = Vec::new();
+    for (clip, rate) in [("bigbuckbunny.mp4", "3000000"), ("bikes.mp4", "1000000")] {
+        let path = need!(clip);
+        for (mode, mux, config) in [
+            ("constant rate", vec!["-muxrate", rate], strict),
+            ("variable rate", vec!["-pcr_period", "20"], iso),
+        ] {
+            let (starts, packets) = ffmpeg_feed(&path, minutes, &mux, config);
+            println!(
+                "{clip}, FFmpeg {mode}: {minutes} min, {packets} packets, {} error starts",
+                starts.len()
+            );
+            total_minutes += minutes;
+            alarms.extend(starts.into_iter().map(|s| (clip, mode, s)));
+        }
+    }
+    println!(
+        "false alarms: {} in {:.1} h of real footage ({:.1} per hour)",
+        alarms.len(),
+        total_minutes as f64 / 60.0,
+        alarms.len() as f64 * 60.0 / total_minutes as f64
+    );
+    assert!(alarms.is_empty(), "{alarms:?}");
+}
