@@ -149,11 +149,29 @@ fn required_captions_that_never_come_and_padding_only() {
 /// from an appsrc made by `pair(i)` for the first `frames` frames (then
 /// EOS), into captiondetect.
 fn combined(frames: u64, pair: fn(u64) -> [u8; 2], props: &str) -> Vec<gst::Structure> {
+    combined_through(
+        frames,
+        |i| pair(i).to_vec(),
+        "closedcaption/x-cea-608,format=raw",
+        "",
+        props,
+    )
+}
+
+/// As [`combined`], with caption buffers `data(i)` of `caps`, and `chain`
+/// between cccombiner and captiondetect (an encoder, a multiplexer, ...).
+fn combined_through(
+    frames: u64,
+    data: impl Fn(u64) -> Vec<u8>,
+    caps: &str,
+    chain: &str,
+    props: &str,
+) -> Vec<gst::Structure> {
     init();
     let p = gst::parse::launch(&format!(
         "videotestsrc num-buffers=150 ! video/x-raw,width=160,height=120,framerate=25/1 ! cccombiner name=c \
-         ! captiondetect {props} ! fakesink \
-         appsrc name=cc format=time caps=closedcaption/x-cea-608,format=raw,framerate=25/1 ! c.caption"
+         ! {chain} captiondetect {props} ! fakesink \
+         appsrc name=cc format=time caps={caps},framerate=25/1 ! c.caption"
     ))
     .unwrap();
     let src = p
@@ -164,7 +182,7 @@ fn combined(frames: u64, pair: fn(u64) -> [u8; 2], props: &str) -> Vec<gst::Stru
         .downcast::<gst_app::AppSrc>()
         .unwrap();
     for i in 0..frames {
-        let mut b = gst::Buffer::from_slice(pair(i));
+        let mut b = gst::Buffer::from_slice(data(i));
         let bm = b.get_mut().unwrap();
         bm.set_pts(gst::ClockTime::from_nseconds(i * F));
         bm.set_duration(gst::ClockTime::from_nseconds(F));
@@ -175,6 +193,48 @@ fn combined(frames: u64, pair: fn(u64) -> [u8; 2], props: &str) -> Vec<gst::Stru
         .into_iter()
         .filter(|s| s.name() == "captiondetect")
         .collect()
+}
+
+/// Captions carried as broadcast carries them: CEA-708 cc_data that
+/// x264enc writes into the H.264 stream (A/53 SEI), multiplexed into a
+/// transport stream, demuxed, and read back by h264parse and avdec_h264,
+/// whose metas captiondetect reads; the captions stop after 2.4 s.
+#[test]
+fn captions_through_an_h264_transport_stream() {
+    // a CEA-608 field-1 pair inside a cc_data triplet (cc_valid, type 0)
+    let msgs = combined_through(
+        60,
+        |_| vec![0xfc, 0xc8, 0xe5],
+        "closedcaption/x-cea-708,format=cc_data",
+        "x264enc speed-preset=ultrafast bframes=0 ! mpegtsmux ! tsdemux ! h264parse ! avdec_h264 !",
+        "min-duration=1000000000",
+    );
+    let p = problems(&msgs);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!(
+        (p[0].0, p[0].1),
+        (EventKind::Start, CaptionProblem::Missing)
+    );
+    // in running time, which after the demuxer carries the multiplex's
+    // delay (125 ms for mpegtsmux): the end at EOS, after the 150th frame;
+    // the start on the first frame without, the 60th or 61st
+    let running: Vec<u64> = msgs
+        .iter()
+        .filter_map(|s| match CaptionDetectMessage::from_structure(s).unwrap() {
+            CaptionDetectMessage::Problem { event, .. } => event.at.running_time,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(running.len(), 2);
+    let delay = running[1] - 150 * F;
+    assert!(delay <= 200_000_000, "{running:?}");
+    assert!(
+        (59 * F..=61 * F).contains(&(running[0] - delay)),
+        "{running:?}"
+    );
+    // the 608 pairs came through as 708 cc_data, on field 1
+    assert_eq!((p[0].3.clone(), p[0].4), (vec![1], false));
+    assert_eq!(p[1].0, EventKind::End);
 }
 
 #[test]
