@@ -104,6 +104,7 @@ impl PcrAccuracy {
     }
 
     /// Whether the PID's PCRs are read as a constant-rate multiplex's.
+    #[cfg(test)]
     pub fn constant_rate(&self) -> bool {
         self.points.len() > STEADY
     }
