@@ -369,3 +369,100 @@ fn sighup_applies_the_changed_streams_and_leaves_the_others_running() {
         "only keep's first stream-up: {about_keep:?}"
     );
 }
+
+/// The surface a network client reaches: 200 idle connections leave
+/// `/metrics` and the API answering; a body over 1 MiB is refused (413);
+/// ids that would name hidden or parent files and URIs with control
+/// characters are refused; with `sources.files`, a file outside those
+/// folders is refused, `..` and symbolic links resolved first.
+#[test]
+fn the_control_surface_holds_against_idle_clients_big_bodies_and_escapes() {
+    let media = std::env::temp_dir().join(format!("avmonitor-media-{}", std::process::id()));
+    let outside = std::env::temp_dir().join(format!("avmonitor-outside-{}", std::process::id()));
+    std::fs::create_dir_all(&media).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.ts"), b"").unwrap();
+    std::fs::write(media.join("ok.ts"), b"").unwrap();
+    let _ = std::fs::remove_file(media.join("link.ts"));
+    std::os::unix::fs::symlink(outside.join("secret.ts"), media.join("link.ts")).unwrap();
+    let conf = config_file(
+        "surface.toml",
+        &format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\n[sources]\nfiles = [\"{}\"]\n[[stream]]\nid = \"a\"\nuri = \"demo:1\"\n",
+            media.display()
+        ),
+    );
+    let svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    let addr = svc.http_addr();
+    let idle: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    let (code, body) = get(&addr, "/metrics");
+    assert_eq!(code, 200);
+    assert!(body.contains("avmonitor_streams"), "{body}");
+    assert_eq!(ids(&addr), ["a"]);
+    println!(
+        "with 200 idle connections open: /metrics and GET /streams in {} ms",
+        t0.elapsed().as_millis()
+    );
+    drop(idle);
+    // a body over the limit
+    let big = format!(
+        r#"{{"id": "b", "uri": "demo:1", "x": "{}"}}"#,
+        "y".repeat(1 << 20)
+    );
+    let (code, error) = refused(&addr, "POST", "/streams", &big);
+    assert_eq!(
+        (code, error.as_str()),
+        (413, "body: larger than 1048576 bytes")
+    );
+    // ids and URIs
+    for (body, part) in [
+        (r#"{"id": "..", "uri": "demo:1"}"#, "stream.id"),
+        (r#"{"id": ".hidden", "uri": "demo:1"}"#, "stream.id"),
+        (r#"{"id": "a/b", "uri": "demo:1"}"#, "stream.id"),
+        (r#"{"id": "c", "uri": "demo:1\n"}"#, "control character"),
+    ] {
+        let (code, error) = refused(&addr, "POST", "/streams", body);
+        assert_eq!(code, 400, "{body}: {error}");
+        assert!(error.contains(part), "{body}: {error}");
+    }
+    // files: inside, outside, outside through .. and through a link
+    let inside = media.join("ok.ts");
+    let (code, body) = http(
+        &addr,
+        "POST",
+        "/streams",
+        &[],
+        &format!(
+            r#"{{"id": "inside", "uri": "{}", "detectors": []}}"#,
+            inside.display()
+        ),
+    );
+    assert_eq!(code, 201, "{body}");
+    for uri in [
+        outside.join("secret.ts").display().to_string(),
+        format!(
+            "file://{}/../{}/secret.ts",
+            media.display(),
+            outside.file_name().unwrap().to_str().unwrap()
+        ),
+        media.join("link.ts").display().to_string(),
+    ] {
+        let (code, error) = refused(
+            &addr,
+            "POST",
+            "/streams",
+            &format!(r#"{{"id": "out", "uri": "{uri}"}}"#),
+        );
+        assert_eq!(code, 400, "{uri}: {error}");
+        assert!(error.contains("outside sources.files"), "{uri}: {error}");
+    }
+    assert_eq!(ids(&addr), ["a", "inside"]);
+    let (code, _) = svc.stop("-INT");
+    assert_eq!(code, 0);
+    let _ = std::fs::remove_dir_all(&media);
+    let _ = std::fs::remove_dir_all(&outside);
+}

@@ -36,7 +36,10 @@ impl Runtime {
         // in a cluster, writes go to the shared streams (checked here as
         // far as they can be without them)
         match request {
-            Request::Add(conf) => match conf.check("stream", &mut HashSet::new()) {
+            Request::Add(conf) => match conf
+                .check("stream", &mut HashSet::new())
+                .and_then(|()| self.config.sources.check_uri("stream", &conf.uri))
+            {
                 Ok(()) => cluster.command(Command::Write(Request::Add(conf), reply)),
                 Err(e) => {
                     let _ = reply.send(Reply::error(400, e.0));
@@ -65,7 +68,10 @@ impl Runtime {
                 if self.streams.contains_key(&conf.id) {
                     return Reply::error(409, format!("id: stream \"{}\" exists", conf.id));
                 }
-                if let Err(e) = conf.check("stream", &mut HashSet::new()) {
+                if let Err(e) = conf
+                    .check("stream", &mut HashSet::new())
+                    .and_then(|()| self.config.sources.check_uri("stream", &conf.uri))
+                {
                     return Reply::error(400, e.0);
                 }
                 let id = conf.id.clone();

@@ -126,6 +126,63 @@ pub struct Config {
     pub profiles: BTreeMap<String, crate::check::profile::Profile>,
     #[serde(default)]
     pub decode: Decode,
+    #[serde(default)]
+    pub sources: Sources,
+}
+
+/// Where streams may read from.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Sources {
+    /// Folders local files may be read from (`file://` URIs and paths,
+    /// from the configuration or the control API); empty: any.
+    #[serde(default)]
+    pub files: Vec<std::path::PathBuf>,
+}
+
+impl Sources {
+    /// Whether `uri` (of stream `at`) may be read: network and generated
+    /// sources always; a local file only inside one of `files`, once links
+    /// and `..` are resolved.
+    pub(crate) fn check_uri(&self, at: &str, uri: &str) -> Result<(), ConfigError> {
+        if self.files.is_empty() {
+            return Ok(());
+        }
+        let path = if uri.starts_with("file:") {
+            match gst::glib::filename_from_uri(uri) {
+                Ok((p, _)) => p,
+                Err(e) => return err(format!("{at}: uri \"{uri}\": {e}")),
+            }
+        } else if uri.contains("://")
+            || crate::demo::which(uri).is_some()
+            || crate::loadgen::which(uri).is_some()
+        {
+            return Ok(());
+        } else {
+            std::path::PathBuf::from(uri)
+        };
+        let real = std::fs::canonicalize(&path).map_err(|e| {
+            ConfigError(format!(
+                "{at}: uri \"{uri}\": {e} (sources.files allows only files that exist in its folders)"
+            ))
+        })?;
+        let inside = self
+            .files
+            .iter()
+            .filter_map(|f| std::fs::canonicalize(f).ok())
+            .any(|f| real.starts_with(f));
+        if !inside {
+            return err(format!(
+                "{at}: uri \"{uri}\" is outside sources.files ({})",
+                self.files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How streams are decoded.
@@ -547,6 +604,7 @@ impl Config {
             cluster: None,
             profiles: BTreeMap::new(),
             decode: Decode::default(),
+            sources: Sources::default(),
         };
         config.check()?;
         Ok(config)
@@ -571,6 +629,8 @@ impl Config {
         let mut ids = std::collections::HashSet::new();
         for (i, s) in self.streams.iter().enumerate() {
             s.check(&format!("stream[{i}]"), &mut ids)?;
+            self.sources
+                .check_uri(&format!("stream \"{}\"", s.id), &s.uri)?;
         }
         if self.output.thumbnails && self.output.file.is_none() {
             return err("output.thumbnails: thumbnails are saved beside the event file: set output.file too");
@@ -646,14 +706,18 @@ impl Stream {
         at: &str,
         ids: &mut std::collections::HashSet<&'a str>,
     ) -> Result<(), ConfigError> {
+        // (ids name files: thumbnails, the QC report's; a leading '.'
+        // would make them hidden, or "." and "..")
         if self.id.is_empty()
+            || self.id.len() > 128
+            || self.id.starts_with('.')
             || !self
                 .id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
             return err(format!(
-                "{at}.id: \"{}\" must be letters, digits, '-', '_' or '.'",
+                "{at}.id: \"{}\" must be 1 to 128 letters, digits, '-', '_' or '.' (not first)",
                 self.id
             ));
         }
@@ -663,6 +727,9 @@ impl Stream {
         let at = format!("stream \"{}\"", self.id);
         if self.uri.trim().is_empty() {
             return err(format!("{at}: uri is empty"));
+        }
+        if self.uri.chars().any(char::is_control) {
+            return err(format!("{at}: uri has a control character"));
         }
         // an empty list only decodes (a baseline to measure against)
         check_detectors(&format!("{at}: detectors"), &self.detectors())?;
@@ -815,6 +882,48 @@ mod tests {
             assert!(e.contains(says), "{extra}: {e}");
         }
         assert!(error("[cluster]\nnats = \"http://x\"\n").contains("cluster.nats"));
+    }
+
+    #[test]
+    fn sources_outside_the_allowed_folders_are_refused() {
+        init();
+        let dir = std::env::temp_dir().join(format!("avmonitor-sources-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("in")).unwrap();
+        std::fs::write(dir.join("in/a.ts"), b"").unwrap();
+        std::fs::write(dir.join("b.ts"), b"").unwrap();
+        let conf = |uri: String| {
+            format!(
+                "[sources]\nfiles = [\"{}\"]\n[[stream]]\nid = \"s\"\nuri = \"{uri}\"\n",
+                dir.join("in").display()
+            )
+        };
+        assert!(Config::from_toml(&conf(dir.join("in/a.ts").display().to_string())).is_ok());
+        assert!(Config::from_toml(&conf(format!("file://{}/in/a.ts", dir.display()))).is_ok());
+        // network and generated sources are not files
+        assert!(Config::from_toml(&conf("udp://239.0.0.1:5000".into())).is_ok());
+        assert!(Config::from_toml(&conf("demo:1".into())).is_ok());
+        for uri in [
+            dir.join("b.ts").display().to_string(),
+            format!("{}/in/../b.ts", dir.display()),
+            format!("file://{}/in/../b.ts", dir.display()),
+        ] {
+            let e = error(&conf(uri.clone()));
+            assert!(e.contains("outside sources.files"), "{uri}: {e}");
+        }
+        // a file that is not there cannot be shown to be inside
+        assert!(
+            error(&conf(dir.join("in/none.ts").display().to_string())).contains("sources.files")
+        );
+        // and without sources.files, ids and URIs are still checked
+        for (stream, says) in [
+            ("id = \"..\"\nuri = \"demo:1\"", "stream[0].id"),
+            ("id = \".x\"\nuri = \"demo:1\"", "stream[0].id"),
+            ("id = \"a\"\nuri = \"demo:1\\u0007\"", "control character"),
+        ] {
+            let e = error(&format!("[[stream]]\n{stream}\n"));
+            assert!(e.contains(says), "{stream}: {e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -112,9 +112,15 @@ impl Control {
             let mut text = String::new();
             request
                 .as_reader()
-                .take(MAX_BODY)
+                .take(MAX_BODY + 1)
                 .read_to_string(&mut text)
                 .map_err(|e| Reply::error(400, format!("body: {e}")))?;
+            if text.len() as u64 > MAX_BODY {
+                return Err(Reply::error(
+                    413,
+                    format!("body: larger than {MAX_BODY} bytes"),
+                ));
+            }
             Ok(text)
         };
         use tiny_http::Method::{Delete, Get, Patch as PatchM, Post};
