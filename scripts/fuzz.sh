@@ -24,6 +24,10 @@ mkdir -p "$seeds/tsmonitor" "$seeds/slices"
 gst-launch-1.0 -q filesrc location="$footage/bigbuckbunny.mp4" ! qtdemux name=d \
   mpegtsmux name=m pcr-interval=1800 ! filesink location="$seeds/bunny.ts" \
   d.video_0 ! queue ! h264parse ! m. d.audio_0 ! queue ! aacparse ! m.
+# and padded to a constant rate, so the PCR accuracy checks run
+gst-launch-1.0 -q filesrc location="$footage/bigbuckbunny.mp4" ! qtdemux name=d \
+  mpegtsmux name=m pcr-interval=1800 bitrate=3000000 ! filesink location="$seeds/cbr.ts" \
+  d.video_0 ! queue ! h264parse ! m. d.audio_0 ! queue ! aacparse ! m.
 gst-launch-1.0 -q filesrc location="$footage/bikes.mp4" ! qtdemux ! h264parse \
   ! video/x-h264,stream-format=byte-stream,alignment=au ! filesink location="$seeds/bikes.h264"
 gst-launch-1.0 -q filesrc location="$footage/bikes.mp4" ! decodebin ! videoconvert \
@@ -38,6 +42,11 @@ ts = open(f"{d}/bunny.ts", "rb").read()
 for i in range(40):
     piece = ts[i * 18800:(i + 1) * 18800]
     open(f"{d}/tsmonitor/seed{i}", "wb").write(bytes([i % 256, i % 8]) + piece)
+# (half a second each: past the ten PCRs before accuracy is measured)
+cbr = open(f"{d}/cbr.ts", "rb").read()
+for i in range(8):
+    piece = cbr[i * 188000:(i + 1) * 188000]
+    open(f"{d}/tsmonitor/cbr{i}", "wb").write(bytes([i, i % 8]) + piece)
 for mode, name in [(0, "h264"), (1, "h265")]:
     es = open(f"{d}/bikes.{name}", "rb").read()
     for i in range(20):
