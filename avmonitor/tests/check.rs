@@ -158,7 +158,8 @@ fn a_profile_of_ones_own_and_a_clean_file_pass() {
     if !have(&["videotestsrc", "x264enc", "mp4mux", "avdec_h264", "qtdemux"]) {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("avmonitor-check-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("avmonitor-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("clean.mp4");
     let made = Command::new("gst-launch-1.0")
@@ -274,7 +275,8 @@ fn the_report_renders_offline_in_a_real_browser() {
     let Some(browser) = chromium() else {
         panic!("chromium is needed for this test (scripts/setup.sh installs it)");
     };
-    let dir = std::env::temp_dir().join(format!("avmonitor-report-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("avmonitor-report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let report = dir.join("report.html");
     let (code, out, err) = check(&["demo:1", "demo:2", "--report", report.to_str().unwrap()]);

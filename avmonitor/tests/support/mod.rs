@@ -198,7 +198,9 @@ pub fn have(factories: &[&str]) -> bool {
 }
 
 pub fn config_file(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("avmonitor-test-{}", std::process::id()));
+    // (under target/, not /tmp: they are left for a look after a failure)
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("avmonitor-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
