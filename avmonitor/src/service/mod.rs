@@ -550,6 +550,8 @@ pub fn run(
             return glib::ControlFlow::Break;
         }
         if hangup.swap(false, Ordering::Relaxed) {
+            // (logrotate's postrotate: a new event file at the path)
+            rt.borrow_mut().outputs.reopen();
             rt.borrow_mut().reload();
         }
         rt.borrow_mut().tick();
