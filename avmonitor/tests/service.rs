@@ -445,6 +445,86 @@ fn events_are_delivered_to_a_webhook_with_retries_and_thumbnails_saved() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A webhook receiver that takes the connection and never answers: the
+/// media runs at full speed all the same (every event on the event lines,
+/// the stream to its end), what the webhook could not take is counted as
+/// failed or dropped, and the service still stops promptly (a second,
+/// real-time stream keeps it running to be asked for its metrics).
+#[test]
+fn a_webhook_that_hangs_stalls_nothing() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let held: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>> = Default::default();
+    let h = held.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            h.lock().unwrap().push(conn);
+        }
+    });
+    let p = config_file(
+        "hang.toml",
+        &format!(
+            r#"
+            [http]
+            listen = "127.0.0.1:0"
+            [webhook]
+            url = "{url}"
+            timeout-ms = 300
+            retries = 0
+            queue = 2
+            [[stream]]
+            id = "bars"
+            uri = "demo:1"
+            realtime = false
+            [[stream]]
+            id = "live"
+            uri = "demo:1"
+            realtime = true
+            detectors = ["blackdetect"]
+            "#
+        ),
+    );
+    let t0 = std::time::Instant::now();
+    let mut svc = Service::start(&["--config", p.to_str().unwrap()]);
+    let addr = svc.http_addr();
+    svc.wait_for(&["\"stream\":\"bars\"", "stream-ended"], 30);
+    let ran = t0.elapsed();
+    // (past the first request's 300 ms timeout)
+    std::thread::sleep(Duration::from_millis(1000));
+    let (_, body) = get(&addr, "/metrics");
+    let sent = metric(&body, "avmonitor_webhook_sent_total");
+    let failed = metric(&body, "avmonitor_webhook_failed_total");
+    let dropped = metric(&body, "avmonitor_webhook_dropped_total");
+    let t1 = std::time::Instant::now();
+    let (code, lines) = svc.stop("-INT");
+    let stopping = t1.elapsed();
+    assert_eq!(code, 0);
+    let starts = lines
+        .iter()
+        .filter(|l| l.contains("\"event\":\"start\""))
+        .count();
+    let ends = lines
+        .iter()
+        .filter(|l| l.contains("\"event\":\"end\""))
+        .count();
+    assert_eq!((starts, ends), (5, 5), "{lines:?}");
+    assert_eq!(sent, 0.0);
+    assert!(
+        failed >= 1.0 && dropped >= 1.0,
+        "failed {failed}, dropped {dropped}"
+    );
+    assert!(!held.lock().unwrap().is_empty(), "the webhook was called");
+    println!(
+        "hanging webhook: the demo ran in {} ms, {failed} failed, {dropped} dropped, stopped in {} ms",
+        ran.as_millis(),
+        stopping.as_millis()
+    );
+    // (the 18 s demo, decoded as fast as it goes, and a stop that waits
+    // at most 3 s for the webhook)
+    assert!(ran < Duration::from_secs(15), "{ran:?}");
+    assert!(stopping < Duration::from_secs(8), "{stopping:?}");
+}
+
 /// A stream that cannot even be built (a missing file) keeps being retried,
 /// with the backoff growing, and never stops the others.
 #[test]
