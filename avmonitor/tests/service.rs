@@ -105,6 +105,106 @@ fn the_event_file_survives_a_half_line_and_rotation() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The event file's filesystem fills up (a 64 KiB tmpfs the test mounts,
+/// nearly full): the media goes on, the lines that do not fit are lost and
+/// said once, and the file keeps every line written before, whole, ending
+/// on a newline. Needs root to mount; skipped otherwise.
+#[test]
+fn a_full_disk_loses_lines_but_never_half_a_line() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("avmonitor-full-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs (needs root)");
+        let _ = std::fs::remove_dir(&dir);
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+    let _unmount = Unmount(dir.clone());
+    // all but one 4 KiB page taken (the two streams print about 6 kB)
+    std::fs::write(dir.join("filler"), vec![0u8; 60 * 1024]).unwrap();
+    let log = dir.join("events.jsonl");
+    let p = config_file(
+        "full.toml",
+        &format!(
+            r#"
+            [output]
+            file = "{}"
+            [http]
+            enabled = false
+            [[stream]]
+            id = "a"
+            uri = "demo:1"
+            realtime = false
+            [[stream]]
+            id = "b"
+            uri = "demo:1"
+            realtime = false
+            "#,
+            log.display()
+        ),
+    );
+    let out = Command::new(BIN)
+        .args(["--config", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let printed: Vec<&str> = std::str::from_utf8(&out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .collect();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let written: Vec<&str> = text.lines().collect();
+    assert!(text.is_empty() || text.ends_with('\n'), "{text}");
+    for l in &written {
+        serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+    }
+    // some lines fit, not all (a shorter one may fit after a longer one
+    // did not); those that fit are printed lines, whole, in their order
+    assert!(
+        !written.is_empty() && written.len() < printed.len(),
+        "{} of {}",
+        written.len(),
+        printed.len()
+    );
+    let mut rest = printed.iter();
+    for w in &written {
+        assert!(rest.any(|p| p == w), "not printed, or out of order: {w}");
+    }
+    // the media went on: both streams to their end
+    assert_eq!(
+        printed
+            .iter()
+            .filter(|l| l.contains("stream-ended"))
+            .count(),
+        2
+    );
+    // said once
+    assert_eq!(
+        err.matches("cannot write to the event file").count(),
+        1,
+        "{err}"
+    );
+    println!(
+        "full disk: {} of {} lines written, the rest counted",
+        written.len(),
+        printed.len()
+    );
+}
+
 /// The demo streams as fast as they decode: each defect once, a freeze
 /// during black reported as black only, the failing stream restarted, an
 /// alarm rule, and an unwritable event file that costs nothing but lines.
