@@ -205,6 +205,41 @@ fn a_full_disk_loses_lines_but_never_half_a_line() {
     );
 }
 
+/// A `loop` stream plays its file again from the start at each end, as a
+/// new pipeline: a `stream-looped` event counts the ends, and the defect
+/// in the file is found once a loop, ended with reason eos at the loop.
+#[test]
+fn a_looped_file_plays_again_and_its_defects_come_each_time() {
+    if !have(&["x264enc", "mp4mux"]) {
+        return;
+    }
+    let path = make_file(
+        "loop.mp4",
+        "videotestsrc num-buffers=75 pattern=black \
+         ! video/x-raw,width=160,height=120,framerate=25/1 ! x264enc speed-preset=faster \
+         ! mp4mux ! filesink location={path}",
+    );
+    let mut svc = serve_file("loop", &path, r#"["blackdetect"]"#, "loop = true");
+    for n in 1..=3 {
+        let l = svc.wait_for(&["\"stream\":\"file\"", "stream-looped"], 20);
+        assert!(l.contains(&format!("\"loops\":{n}")), "{l}");
+    }
+    let (code, lines) = svc.stop("-INT");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0);
+    let black = |e: &str| {
+        lines
+            .iter()
+            .take_while(|l| !l.contains("\"loops\":3"))
+            .filter(|l| l.contains("blackdetect") && l.contains(e))
+            .count()
+    };
+    // before the third end: three loops, a start and an end (eos) in each
+    assert_eq!(black("\"event\":\"start\""), 3, "{lines:?}");
+    assert_eq!(black("\"reason\":\"eos\""), 3, "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("stream-ended")));
+}
+
 /// The demo streams as fast as they decode: each defect once, a freeze
 /// during black reported as black only, the failing stream restarted, an
 /// alarm rule, and an unwritable event file that costs nothing but lines.

@@ -150,6 +150,7 @@ impl Runtime {
             book: Book::default(),
             transport: Default::default(),
             origin,
+            loops: 0,
         };
         self.streams.insert(id.clone(), stream);
         self.order.push(id);

@@ -486,6 +486,11 @@ pub struct Stream {
     /// detectors needs every frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_frames: Option<bool>,
+    /// Play a file again from its start at its end, for ever (a test loop,
+    /// or an accelerated soak): each end is a `stream-looped` event, and
+    /// the defects open at the end are ended with reason `eos`.
+    #[serde(default, rename = "loop", skip_serializing_if = "std::ops::Not::not")]
+    pub looped: bool,
 }
 
 impl Stream {
@@ -597,6 +602,7 @@ impl Config {
                     properties: BTreeMap::new(),
                     realtime: None,
                     skip_frames: None,
+                    looped: false,
                 })
                 .collect(),
             alarms: Vec::new(),
@@ -939,6 +945,7 @@ mod tests {
             .into(),
             realtime: None,
             skip_frames: None,
+            looped: false,
         };
         let video = s
             .narrowed(Some(&["blackdetect".into(), "blockdetect".into()]))
@@ -973,6 +980,7 @@ mod tests {
             properties: BTreeMap::new(),
             realtime: None,
             skip_frames: None,
+            looped: false,
         };
         assert!(s.detectors().contains(&"areadetect".to_string()));
         // cadencedetect would take skipped frames for dropped ones

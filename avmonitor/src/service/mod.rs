@@ -64,6 +64,8 @@ struct Stream {
     /// What added it: the configuration file (`Reload`), the control API
     /// or the cluster.
     origin: Source,
+    /// Times a `loop` stream came to its end and started again.
+    loops: u64,
 }
 
 pub struct Runtime {
@@ -176,6 +178,20 @@ impl Runtime {
         }
     }
 
+    /// A `loop` stream's end: its defects end (eos), and it starts again
+    /// from the start, at once, in a new pipeline.
+    fn looped(&mut self, id: &str) {
+        self.close_all(id, EndCause::Eos);
+        let Some(s) = self.streams.get_mut(id) else {
+            return;
+        };
+        s.life.end();
+        s.loops += 1;
+        let loops = s.loops;
+        self.service_event(id, StreamEvent::Looped { loops });
+        self.start(id);
+    }
+
     fn on_message(&mut self, id: &str, msg: &gst::Message) {
         // before its first event (files can get far before the next tick)
         self.check_up(id);
@@ -195,8 +211,13 @@ impl Runtime {
                 self.down(id, &format!("{src}: {}", e.error()));
             }
             gst::MessageView::Eos(_) => {
-                if self.streams.get(id).is_some_and(|s| s.life.live) {
+                let Some(s) = self.streams.get(id) else {
+                    return;
+                };
+                if s.life.live {
                     self.down(id, "the live source ended");
+                } else if s.life.conf.looped {
+                    self.looped(id);
                 } else {
                     self.ended(id);
                 }

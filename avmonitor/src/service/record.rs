@@ -112,6 +112,10 @@ pub enum StreamEvent {
     /// A file or other finite stream came to its end.
     #[serde(rename = "stream-ended")]
     Ended,
+    /// A stream with `loop` came to its end and starts again: its
+    /// `loops` so far.
+    #[serde(rename = "stream-looped")]
+    Looped { loops: u64 },
     /// Added while the service runs (control API or reload), from `source`.
     #[serde(rename = "stream-added")]
     Added { source: Source },
@@ -144,6 +148,7 @@ impl StreamEvent {
             StreamEvent::Up { .. } => "stream-up",
             StreamEvent::Down { .. } => "stream-down",
             StreamEvent::Ended => "stream-ended",
+            StreamEvent::Looped { .. } => "stream-looped",
             StreamEvent::Added { .. } => "stream-added",
             StreamEvent::Removed { .. } => "stream-removed",
             StreamEvent::Changed { .. } => "stream-changed",

@@ -609,6 +609,7 @@ mod tests {
             properties: Default::default(),
             realtime: Some(false),
             skip_frames: None,
+            looped: false,
         };
         let metrics = Arc::new(Metrics::new());
         let built = build(&conf, &metrics, false).unwrap();
@@ -675,6 +676,7 @@ mod tests {
             properties: Default::default(),
             realtime: Some(false),
             skip_frames: None,
+            looped: false,
         };
         let (video, audio, samples) = decoders_of(&conf(&["silencedetect", "loudnessmeter"]));
         assert!(
@@ -700,6 +702,7 @@ mod tests {
             properties: Default::default(),
             realtime: Some(false),
             skip_frames: skip,
+            looped: false,
         };
         let picture = conf("a", &["blackdetect", "freezedetect"], None);
         assert!(picture.skips_frames());

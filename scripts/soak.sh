@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Accelerated soak of the avmonitor service: STREAMS streams (default 20)
+# of one 60 s file with three injected defects (3 s of black at 10 s, 4 s
+# frozen at 25 s, 3 s of silence at 40 s), each looping (`loop = true`) as
+# fast as it decodes, until every stream has played HOURS hours of media
+# (default 1; 24 for the issue's day). Meanwhile it samples the process's
+# resident memory, descriptors and threads; at the end it says the media
+# hours played, the memory slope after warm-up (MB per stream per 24 h of
+# media), whether descriptors and threads stayed flat, and compares the
+# defects counted with those injected. Then RESTARTS forced restarts
+# (default 1000) of a stream whose source fails on purpose, with the same
+# samples. Exit status 1 when a pass condition fails.
+#
+#   scripts/soak.sh [HOURS] [STREAMS] [RESTARTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HOURS=${1:-1}
+STREAMS=${2:-20}
+RESTARTS=${3:-1000}
+bash scripts/setup.sh ffmpeg
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo build --quiet --release -p avmonitor --bin avmonitor
+bin=$PWD/target/release/avmonitor
+work=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+say() { echo "[soak] $*" >&2; }
+
+# the file: camera-like test video (moving), a tone, and the defects
+ffmpeg -v error -y \
+  -f lavfi -i "testsrc2=size=320x180:rate=25:duration=60" \
+  -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=60" \
+  -filter_complex "[0:v]drawbox=c=black:t=fill:enable='between(t,10,13)',split[a][b];[a][b]freezeframes=first=625:last=724:replace=624[v];[1:a]volume=enable='between(t,40,43)':volume=0,aformat=channel_layouts=stereo[au]" \
+  -map "[v]" -map "[au]" -c:v libx264 -preset ultrafast -g 50 -c:a aac -b:a 96k "$work/defects.mp4"
+LOOP_S=60
+loops_wanted=$(( HOURS * 3600 / LOOP_S ))
+
+# samples of /proc/PID: elapsed s, RSS kB, descriptors, threads, a count
+sample() {
+  local rss fds thr
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+  thr=$(awk '/^Threads/ {print $2}' "/proc/$pid/status")
+  fds=$(ls "/proc/$pid/fd" | wc -l)
+  echo "$SECONDS $rss $fds $thr $1"
+}
+
+# the streams
+{
+  echo "[output]"
+  echo "stdout = false"
+  echo "file = \"$work/events.jsonl\""
+  echo "[http]"
+  echo "enabled = false"
+  for i in $(seq 1 "$STREAMS"); do
+    cat <<EOF
+[[stream]]
+id = "s$i"
+uri = "$work/defects.mp4"
+realtime = false
+loop = true
+detectors = ["blackdetect", "freezedetect", "silencedetect"]
+EOF
+  done
+} >"$work/soak.toml"
+say "$STREAMS streams, $HOURS h of media each ($loops_wanted loops of $LOOP_S s)"
+SECONDS=0
+"$bin" --config "$work/soak.toml" 2>"$work/stderr" &
+pid=$!
+: >"$work/samples"
+while kill -0 "$pid" 2>/dev/null; do
+  loops=$(grep -c '"stream-looped"' "$work/events.jsonl" 2>/dev/null || true)
+  sample "${loops:-0}" >>"$work/samples"
+  [ "${loops:-0}" -ge $(( loops_wanted * STREAMS )) ] && break
+  sleep 5
+done
+kill -INT "$pid"
+wait "$pid" || true
+elapsed=$SECONDS
+ev="$work/events.jsonl"
+count() { grep "\"detector\":\"$1\"" "$ev" | grep -c '"event":"start"' || true; }
+loops=$(grep -c '"stream-looped"' "$ev" || true)
+black=$(count blackdetect); freeze=$(count freezedetect); silence=$(count silencedetect)
+media_h=$(python3 -c "print(f'{$loops * $LOOP_S / 3600:.1f}')")
+say "played $loops loops: $media_h h of media in $elapsed s ($(python3 -c "print(f'{$loops * $LOOP_S / max($elapsed, 1):.0f}')")x real time over $STREAMS streams)"
+say "defects counted: black $black, freeze $freeze, silence $silence; injected: $loops of each in the finished loops (and up to $STREAMS more in the loops cut by the stop)"
+fail=0
+for n in "$black" "$freeze" "$silence"; do
+  if [ "$n" -lt "$loops" ] || [ "$n" -gt $(( loops + STREAMS )) ]; then fail=1; fi
+done
+[ "$fail" -eq 1 ] && say "FAIL: the defects counted are not those injected"
+# memory slope after warm-up (the first fifth of the loops), per stream
+# and 24 h of media; descriptors and threads first and last after warm-up
+python3 - "$work/samples" "$STREAMS" "$LOOP_S" <<'PY' || fail=1
+import sys
+rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
+streams, loop_s = int(sys.argv[2]), int(sys.argv[3])
+total = rows[-1][4]
+warm = [r for r in rows if r[4] >= total / 5]
+if len(warm) < 3:
+    print("[soak] too short to measure a slope"); sys.exit(0)
+xs = [r[4] * loop_s / 3600 / streams for r in warm]  # media hours per stream
+ys = [r[1] / 1024 for r in warm]                      # MB
+mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+sxx = sum((x - mx) ** 2 for x in xs)
+slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0
+per_stream_day = slope * 24 / streams
+print(f"[soak] resident memory {ys[0]:.1f} MB after warm-up, {ys[-1]:.1f} MB at the end; "
+      f"slope {per_stream_day:+.3f} MB per stream per 24 h of media")
+print(f"[soak] descriptors {warm[0][2]} -> {warm[-1][2]}, threads {warm[0][3]} -> {warm[-1][3]}")
+bad = per_stream_day > 1.0 or warm[-1][2] > warm[0][2] + 2 or warm[-1][3] > warm[0][3] + 2
+if bad:
+    print("[soak] FAIL: memory, descriptors or threads grew")
+sys.exit(1 if bad else 0)
+PY
+
+# forced restarts: a source that fails on purpose (not a media file)
+head -c 100000 /dev/urandom >"$work/broken.mp4"
+cat >"$work/restart.toml" <<EOF
+[output]
+stdout = false
+file = "$work/restarts.jsonl"
+[http]
+enabled = false
+[restart]
+initial-ms = 1
+max-ms = 5
+[[stream]]
+id = "broken"
+uri = "$work/broken.mp4"
+detectors = ["blackdetect"]
+[[stream]]
+id = "steady"
+uri = "$work/defects.mp4"
+realtime = true
+detectors = ["blackdetect"]
+EOF
+say "$RESTARTS forced restarts"
+SECONDS=0
+"$bin" --config "$work/restart.toml" 2>"$work/stderr2" &
+pid=$!
+: >"$work/samples2"
+while kill -0 "$pid" 2>/dev/null; do
+  downs=$(grep -c '"stream-down"' "$work/restarts.jsonl" 2>/dev/null || true)
+  sample "${downs:-0}" >>"$work/samples2"
+  [ "${downs:-0}" -ge "$RESTARTS" ] && break
+  sleep 2
+done
+kill -INT "$pid"
+wait "$pid" || true
+downs=$(grep -c '"stream-down"' "$work/restarts.jsonl" || true)
+say "$downs restarts in $SECONDS s"
+python3 - "$work/samples2" <<'PY' || fail=1
+import sys
+rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
+total = rows[-1][4]
+warm = [r for r in rows if r[4] >= total / 5]
+if len(warm) < 2:
+    print("[soak] too short to measure"); sys.exit(0)
+grow = (warm[-1][1] - warm[0][1]) / 1024
+print(f"[soak] restarts: memory {warm[0][1] / 1024:.1f} -> {warm[-1][1] / 1024:.1f} MB "
+      f"({grow:+.1f} MB over {warm[-1][4] - warm[0][4]} restarts), descriptors {warm[0][2]} -> {warm[-1][2]}, "
+      f"threads {warm[0][3]} -> {warm[-1][3]}")
+bad = grow > 5 or warm[-1][2] > warm[0][2] + 2 or warm[-1][3] > warm[0][3] + 2
+if bad:
+    print("[soak] FAIL: the restarts leak")
+sys.exit(1 if bad else 0)
+PY
+exit "$fail"
