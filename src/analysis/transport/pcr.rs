@@ -10,14 +10,14 @@
 //! own byte positions, so a file is measured as a network feed is. (Arrival
 //! jitter, PCR_OJ, belongs to the network path, not to the stream.)
 //!
-//! The line is fitted (least squares) to the last [`WINDOW`] PCRs, so one
+//! The line is fitted (least squares) to the last 64 PCRs, so one
 //! bad PCR moves it by a small share of its error and jitter within the
 //! limit is read as such, not doubled by a bad reference.
 //!
 //! A variable-rate multiplex has no such rate: its bytes between PCRs vary
 //! by tens of percent, where a constant-rate one with bad PCRs is off by
-//! microseconds. So a PCR is measured only once [`STEADY`] PCRs in a row
-//! kept to one rate within [`RATE_TOLERANCE`]; a PCR further off than
+//! microseconds. So a PCR is measured only once 10 PCRs in a row
+//! kept to one rate within 1/200 of their spacing; a PCR further off than
 //! that (a variable rate, or the rate changed) is not an accuracy error but
 //! starts the fit afresh from it.
 
@@ -27,14 +27,14 @@ use std::collections::VecDeque;
 pub const PCR_WRAP: u64 = (1 << 33) * 300;
 
 /// PCRs in a row at one rate before the multiplex counts as constant-rate.
-pub const STEADY: usize = 10;
+const STEADY: usize = 10;
 
 /// PCRs the rate is fitted to (about 1.3 s at the usual 20 ms).
-pub const WINDOW: usize = 64;
+const WINDOW: usize = 64;
 
 /// A PCR further off its place than this share of the time since the last
 /// PCR (1/200: 100 µs at 20 ms) means the rate is not constant.
-pub const RATE_TOLERANCE: u64 = 200;
+const RATE_TOLERANCE: u64 = 200;
 
 /// Longest step between PCRs followed (1 s); past it, or at a
 /// discontinuity, the fit starts afresh.
