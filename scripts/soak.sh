@@ -38,10 +38,65 @@ loops_wanted=$(( HOURS * 3600 / LOOP_S ))
 # samples of /proc/PID: elapsed s, RSS kB, descriptors, threads, a count
 sample() {
   local rss fds thr
-  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
-  thr=$(awk '/^Threads/ {print $2}' "/proc/$pid/status")
-  fds=$(ls "/proc/$pid/fd" | wc -l)
+  # (the process may have just ended: then nothing is sampled)
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null) || return 0
+  thr=$(awk '/^Threads/ {print $2}' "/proc/$pid/status" 2>/dev/null) || return 0
+  fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+  [ -n "$rss" ] || return 0
   echo "$SECONDS $rss $fds $thr $1"
+}
+
+# runs the service on config $1 until its event file $2 has $4 lines that
+# match $3, sampling /proc every $5 s into $6
+watched() {
+  local n
+  "$bin" --config "$1" 2>>"$work/stderr" &
+  pid=$!
+  : >"$6"
+  while kill -0 "$pid" 2>/dev/null; do
+    n=$(grep -c "$3" "$2" 2>/dev/null || true)
+    sample "${n:-0}" >>"$6"
+    [ "${n:-0}" -ge "$4" ] && break
+    sleep "$5"
+  done
+  kill -INT "$pid"
+  wait "$pid" || true
+  pid=
+}
+
+# whether the samples $1 stayed flat after warm-up (the first fifth of the
+# count): descriptors and threads as the fewest of the first and last five
+# samples (one taken mid-restart holds a pipeline's few more); memory as a
+# slope per stream ($2) per 24 h of media (loops of $3 s), or, with $2 = 0,
+# as its growth over the run (at most 5 MB)
+flat() {
+  python3 - "$@" <<'PY'
+import sys
+rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
+streams, loop_s = int(sys.argv[2]), int(sys.argv[3])
+warm = [r for r in rows if r[4] >= rows[-1][4] / 5]
+if len(warm) < 5:
+    print("[soak] too short to measure"); sys.exit(0)
+mb = [r[1] / 1024 for r in warm]
+fd0, fd1 = min(r[2] for r in warm[:5]), min(r[2] for r in warm[-5:])
+th0, th1 = min(r[3] for r in warm[:5]), min(r[3] for r in warm[-5:])
+if streams:
+    xs = [r[4] * loop_s / 3600 / streams for r in warm]  # media hours per stream
+    mx, my = sum(xs) / len(xs), sum(mb) / len(mb)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, mb)) / sxx if sxx else 0
+    grew = slope * 24 / streams > 1.0
+    said = f"slope {slope * 24 / streams:+.3f} MB per stream per 24 h of media"
+else:
+    grew = mb[-1] - mb[0] > 5
+    said = f"{mb[-1] - mb[0]:+.1f} MB over {warm[-1][4] - warm[0][4]} restarts"
+print(f"[soak] resident memory {mb[0]:.1f} MB after warm-up, {mb[-1]:.1f} MB at the end ({said}); "
+      f"descriptors {fd0} -> {fd1}, threads {th0} -> {th1}")
+bad = grew or fd1 > fd0 or th1 > th0
+if bad:
+    print("[soak] FAIL: memory, descriptors or threads grew")
+sys.exit(1 if bad else 0)
+PY
 }
 
 # the streams
@@ -64,17 +119,7 @@ EOF
 } >"$work/soak.toml"
 say "$STREAMS streams, $HOURS h of media each ($loops_wanted loops of $LOOP_S s)"
 SECONDS=0
-"$bin" --config "$work/soak.toml" 2>"$work/stderr" &
-pid=$!
-: >"$work/samples"
-while kill -0 "$pid" 2>/dev/null; do
-  loops=$(grep -c '"stream-looped"' "$work/events.jsonl" 2>/dev/null || true)
-  sample "${loops:-0}" >>"$work/samples"
-  [ "${loops:-0}" -ge $(( loops_wanted * STREAMS )) ] && break
-  sleep 2
-done
-kill -INT "$pid"
-wait "$pid" || true
+watched "$work/soak.toml" "$work/events.jsonl" '"stream-looped"' $(( loops_wanted * STREAMS )) 2 "$work/samples"
 elapsed=$SECONDS
 ev="$work/events.jsonl"
 count() { grep "\"detector\":\"$1\"" "$ev" | grep -c '"event":"start"' || true; }
@@ -88,34 +133,7 @@ for n in "$black" "$freeze" "$silence"; do
   if [ "$n" -lt "$loops" ] || [ "$n" -gt $(( loops + STREAMS )) ]; then fail=1; fi
 done
 [ "$fail" -eq 1 ] && say "FAIL: the defects counted are not those injected"
-# memory slope after warm-up (the first fifth of the loops), per stream
-# and 24 h of media; descriptors and threads first and last after warm-up
-python3 - "$work/samples" "$STREAMS" "$LOOP_S" <<'PY' || fail=1
-import sys
-rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
-streams, loop_s = int(sys.argv[2]), int(sys.argv[3])
-total = rows[-1][4]
-warm = [r for r in rows if r[4] >= total / 5]
-if len(warm) < 3:
-    print("[soak] too short to measure a slope"); sys.exit(0)
-xs = [r[4] * loop_s / 3600 / streams for r in warm]  # media hours per stream
-ys = [r[1] / 1024 for r in warm]                      # MB
-mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-sxx = sum((x - mx) ** 2 for x in xs)
-slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0
-per_stream_day = slope * 24 / streams
-print(f"[soak] resident memory {ys[0]:.1f} MB after warm-up, {ys[-1]:.1f} MB at the end; "
-      f"slope {per_stream_day:+.3f} MB per stream per 24 h of media")
-# (descriptors and threads: the fewest in the first and the last five
-# samples, as one taken mid-restart holds a pipeline's few more)
-fd0, fd1 = min(r[2] for r in warm[:5]), min(r[2] for r in warm[-5:])
-th0, th1 = min(r[3] for r in warm[:5]), min(r[3] for r in warm[-5:])
-print(f"[soak] descriptors {fd0} -> {fd1}, threads {th0} -> {th1}")
-bad = per_stream_day > 1.0 or fd1 > fd0 or th1 > th0
-if bad:
-    print("[soak] FAIL: memory, descriptors or threads grew")
-sys.exit(1 if bad else 0)
-PY
+flat "$work/samples" "$STREAMS" "$LOOP_S" || fail=1
 
 # forced restarts: a source that fails on purpose (not a media file)
 head -c 100000 /dev/urandom >"$work/broken.mp4"
@@ -140,35 +158,8 @@ detectors = ["blackdetect"]
 EOF
 say "$RESTARTS forced restarts"
 SECONDS=0
-"$bin" --config "$work/restart.toml" 2>"$work/stderr2" &
-pid=$!
-: >"$work/samples2"
-while kill -0 "$pid" 2>/dev/null; do
-  downs=$(grep -c '"stream-down"' "$work/restarts.jsonl" 2>/dev/null || true)
-  sample "${downs:-0}" >>"$work/samples2"
-  [ "${downs:-0}" -ge "$RESTARTS" ] && break
-  sleep 0.2
-done
-kill -INT "$pid"
-wait "$pid" || true
+watched "$work/restart.toml" "$work/restarts.jsonl" '"stream-down"' "$RESTARTS" 0.2 "$work/samples2"
 downs=$(grep -c '"stream-down"' "$work/restarts.jsonl" || true)
 say "$downs restarts in $SECONDS s"
-python3 - "$work/samples2" <<'PY' || fail=1
-import sys
-rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
-total = rows[-1][4]
-warm = [r for r in rows if r[4] >= total / 5]
-if len(warm) < 2:
-    print("[soak] too short to measure"); sys.exit(0)
-grow = (warm[-1][1] - warm[0][1]) / 1024
-fd0, fd1 = min(r[2] for r in warm[:5]), min(r[2] for r in warm[-5:])
-th0, th1 = min(r[3] for r in warm[:5]), min(r[3] for r in warm[-5:])
-print(f"[soak] restarts: memory {warm[0][1] / 1024:.1f} -> {warm[-1][1] / 1024:.1f} MB "
-      f"({grow:+.1f} MB over {warm[-1][4] - warm[0][4]} restarts), descriptors {fd0} -> {fd1}, "
-      f"threads {th0} -> {th1}")
-bad = grow > 5 or fd1 > fd0 or th1 > th0
-if bad:
-    print("[soak] FAIL: the restarts leak")
-sys.exit(1 if bad else 0)
-PY
+flat "$work/samples2" 0 0 || fail=1
 exit "$fail"
