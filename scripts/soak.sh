@@ -5,7 +5,8 @@
 # fast as it decodes, until every stream has played HOURS hours of media
 # (default 1; 24 for the day). Meanwhile it samples the process's
 # resident memory, descriptors and threads; at the end it says the media
-# hours played, the memory slope after warm-up (MB per stream per 24 h of
+# hours played, the memory slope after warm-up (fitted to the floor of each
+# tenth of the run; MB per stream per 24 h of
 # media), whether descriptors and threads stayed flat, and compares the
 # defects counted with those injected. Then RESTARTS forced restarts
 # (default 1000) of a stream whose source fails on purpose, with the same
@@ -23,7 +24,8 @@ cargo build --quiet --release -p avmonitor --bin avmonitor
 bin=$PWD/target/release/avmonitor
 work=$(mktemp -d)
 pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+# the samples are kept in target/soak for a later look
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; mkdir -p target/soak; cp "$work"/samples* target/soak/ 2>/dev/null; rm -rf "$work"' EXIT
 say() { echo "[soak] $*" >&2; }
 
 # the file: camera-like test video (moving), a tone, and the defects
@@ -81,10 +83,20 @@ mb = [r[1] / 1024 for r in warm]
 fd0, fd1 = min(r[2] for r in warm[:5]), min(r[2] for r in warm[-5:])
 th0, th1 = min(r[3] for r in warm[:5]), min(r[3] for r in warm[-5:])
 if streams:
-    xs = [r[4] * loop_s / 3600 / streams for r in warm]  # media hours per stream
-    mx, my = sum(xs) / len(xs), sum(mb) / len(mb)
+    # the floor of each tenth of the run (resident memory rises and falls
+    # as pipelines loop; the floor is what stays), fitted by least squares
+    xs_all = [r[4] * loop_s / 3600 / streams for r in warm]  # media hours per stream
+    lo, hi = xs_all[0], xs_all[-1]
+    floors = {}
+    for x, y in zip(xs_all, mb):
+        k = min(9, int(10 * (x - lo) / (hi - lo))) if hi > lo else 0
+        if k not in floors or y < floors[k][1]:
+            floors[k] = (x, y)
+    xs, ys = [p[0] for p in floors.values()], [p[1] for p in floors.values()]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     sxx = sum((x - mx) ** 2 for x in xs)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, mb)) / sxx if sxx else 0
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0
+    print("[soak] floors (media h per stream, MB): " + ", ".join(f"{x:.1f} {y:.1f}" for x, y in zip(xs, ys)))
     grew = slope * 24 / streams > 1.0
     said = f"slope {slope * 24 / streams:+.3f} MB per stream per 24 h of media"
 else:

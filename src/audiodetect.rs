@@ -154,6 +154,16 @@ impl AudioInput {
         analyse: impl FnOnce(&AudioView<'_>),
     ) -> (usize, Result<(), String>) {
         let by_size = buffer.size() / self.info.bpf().max(1) as usize;
+        // (GStreamer's map asserts a planar buffer has its meta: a critical,
+        // not an error, so it is checked here first)
+        if self.info.layout() == gst_audio::AudioLayout::NonInterleaved
+            && buffer.meta::<gst_audio::AudioMeta>().is_none()
+        {
+            return (
+                by_size,
+                Err("planar buffer without an audio meta: not analysed".into()),
+            );
+        }
         match gst_audio::AudioBufferRef::from_buffer_ref_readable(buffer, &self.info) {
             Ok(abuf) => match view(&abuf, self.format, self.info.channels() as usize) {
                 Some(v) => {

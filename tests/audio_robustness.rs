@@ -1,6 +1,7 @@
 //! Random streams through the audio detectors: random sample formats,
 //! layouts, rates (8 to 192 kHz) and channel counts (1 to 64), random bytes
 //! (NaN and infinity included in float formats), empty and uneven buffers,
+//! buffers that are not whole frames or lack their planar audio meta,
 //! timestamps missing, repeated, backwards or huge, flushes, caps changes,
 //! gaps and EOS, from fixed seeds. Every buffer must come out unchanged,
 //! every message must read back as its element's typed message, and every
@@ -10,7 +11,9 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::random::{all_closed, check, seeds, Rng};
+use common::random::{
+    all_closed, check, disturb, next_pts, no_criticals, seeds, watch_criticals, Rng,
+};
 use common::*;
 use gst::prelude::*;
 use gst_audio::{AudioFormat, AudioLayout};
@@ -49,16 +52,24 @@ fn random_info(rng: &mut Rng) -> gst_audio::AudioInfo {
         .expect("audio info")
 }
 
-/// `frames` frames of `info`: random bytes, silence, or full scale.
+/// `frames` frames of `info`: random bytes, silence, or full scale. One in
+/// sixteen does not match the caps: a part frame more (interleaved), or no
+/// audio meta (planar).
 fn random_buffer(rng: &mut Rng, info: &gst_audio::AudioInfo, frames: usize) -> gst::Buffer {
-    let size = frames * info.bpf() as usize;
+    let odd = rng.below(16) == 0;
+    let size = frames * info.bpf() as usize
+        + if odd && info.layout() == AudioLayout::Interleaved {
+            1 + rng.below(u64::from(info.bpf()).max(2) - 1) as usize
+        } else {
+            0
+        };
     let data: Vec<u8> = match rng.below(4) {
         0 => vec![0; size],
         1 => vec![0x7f; size],
         _ => (0..size).map(|_| rng.next() as u8).collect(),
     };
     let mut buf = gst::Buffer::from_mut_slice(data);
-    if info.layout() == AudioLayout::NonInterleaved {
+    if info.layout() == AudioLayout::NonInterleaved && !odd {
         gst_audio::AudioMeta::add(buf.get_mut().unwrap(), info, frames, &[]).expect("audio meta");
     }
     buf
@@ -66,6 +77,7 @@ fn random_buffer(rng: &mut Rng, info: &gst_audio::AudioInfo, frames: usize) -> g
 
 fn drive(factory: &str, seed: u64) {
     init();
+    watch_criticals();
     let mut rng = Rng::seeded(seed);
     let mut info = random_info(&mut rng);
     let min = rng.below(5) * 20_000_000;
@@ -77,26 +89,17 @@ fn drive(factory: &str, seed: u64) {
     let mut open = HashMap::new();
     let mut t: u64 = 0;
     for _ in 0..40 {
-        match rng.below(20) {
-            0 => {
-                check(&r.event(gst::event::FlushStart::new()), &mut open, seed);
-                check(&r.event(gst::event::FlushStop::new(true)), &mut open, seed);
-                let seg = gst::FormattedSegment::<gst::ClockTime>::new();
-                check(&r.event(gst::event::Segment::new(&seg)), &mut open, seed);
-                t = 0;
-            }
-            1 => {
-                info = random_info(&mut rng);
-                r.h.set_src_caps(info.to_caps().unwrap());
-            }
-            2 => {
-                let gap = gst::event::Gap::builder(gst::ClockTime::from_nseconds(t))
-                    .duration(gst::ClockTime::from_mseconds(100))
-                    .build();
-                check(&r.event(gap), &mut open, seed);
-                t += 100_000_000;
-            }
-            _ => (),
+        if disturb(
+            &mut rng,
+            &mut r.h,
+            &r.bus,
+            &mut open,
+            seed,
+            &mut t,
+            100_000_000,
+        ) {
+            info = random_info(&mut rng);
+            r.h.set_src_caps(info.to_caps().unwrap());
         }
         let frames = match rng.below(8) {
             0 => 0,
@@ -104,22 +107,13 @@ fn drive(factory: &str, seed: u64) {
             _ => rng.below(4800) as usize,
         };
         let dur = frames as u64 * 1_000_000_000 / u64::from(info.rate());
-        let pts = match rng.below(12) {
-            0 => None,
-            1 => Some(t),
-            2 => Some(t.saturating_sub(300_000_000)),
-            3 => Some(t + 3_600_000_000_000),
-            4 => Some(u64::MAX / 4),
-            _ => {
-                t += dur + rng.below(2) * 5_000_000;
-                Some(t)
-            }
-        };
+        let pts = next_pts(&mut rng, &mut t, dur);
         let buf = timed(random_buffer(&mut rng, &info, frames), pts, Some(dur));
         check(&r.push(buf), &mut open, seed);
     }
     check(&r.event(gst::event::Eos::new()), &mut open, seed);
     all_closed(&open, seed);
+    no_criticals(seed);
 }
 
 #[test]

@@ -20,6 +20,7 @@ const USAGE: &str = "usage: avmonitor [--config FILE] [--http ADDR:PORT | --no-h
        avmonitor check FILE_OR_URI... [--profile broadcast|streaming|NAME] [--config FILE] [--json out.json]";
 
 fn main() {
+    few_malloc_arenas();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == "check") {
         if let Err(e) = init() {
@@ -35,6 +36,23 @@ fn main() {
             2
         }
     });
+}
+
+/// Caps glibc's malloc at two arenas unless `MALLOC_ARENA_MAX` says
+/// otherwise. By default glibc gives each thread that allocates at once an
+/// arena of its own, up to eight per core, and GStreamer's streaming threads
+/// (several per stream) each fill and fragment one: the soak
+/// (`scripts/soak.sh`) measured resident memory growing by 14 MB per stream
+/// per 24 h of media with the default and about 1 MB with two arenas.
+/// Called before any thread starts.
+fn few_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a tuning parameter; no thread exists yet
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
 
 fn init() -> Result<(), String> {

@@ -161,21 +161,7 @@ impl Run {
     /// Pushes a buffer, checks it comes out as the very same buffer with the
     /// same data, timestamps and flags, and returns the messages it caused.
     pub fn push(&mut self, buf: gst::Buffer) -> Vec<gst::Structure> {
-        let before = buf.as_ptr();
-        let pts = buf.pts();
-        let dur = buf.duration();
-        let flags = buf.flags();
-        let data = buf.map_readable().unwrap().as_slice().to_vec();
-        assert_eq!(self.h.push(buf), Ok(gst::FlowSuccess::Ok));
-        let out = self.h.pull().expect("buffer out");
-        assert_eq!(out.as_ptr(), before, "the same buffer must come out");
-        assert_eq!(out.pts(), pts);
-        assert_eq!(out.duration(), dur);
-        assert_eq!(out.flags(), flags);
-        assert!(
-            out.map_readable().unwrap().as_slice() == data.as_slice(),
-            "data changed"
-        );
+        pass_unchanged(&mut self.h, buf);
         self.messages()
     }
 
@@ -186,21 +172,46 @@ impl Run {
 
     /// Element messages posted so far (detector messages only).
     pub fn messages(&self) -> Vec<gst::Structure> {
-        let mut out = Vec::new();
-        while let Some(m) = self.bus.pop() {
-            if let gst::MessageView::Element(e) = m.view() {
-                if let Some(s) = e.structure() {
-                    out.push(s.to_owned());
-                }
-            }
-        }
-        out
+        bus_messages(&self.bus)
     }
 
     /// All messages (errors included).
     pub fn all_messages(&self) -> Vec<gst::Message> {
         std::iter::from_fn(|| self.bus.pop()).collect()
     }
+}
+
+/// Pushes `buf` through `h` and checks it comes out as the very same
+/// buffer with the same data, timestamps and flags.
+pub fn pass_unchanged(h: &mut gst_check::Harness, buf: gst::Buffer) {
+    let before = buf.as_ptr();
+    let pts = buf.pts();
+    let dur = buf.duration();
+    let flags = buf.flags();
+    let data = buf.map_readable().unwrap().as_slice().to_vec();
+    assert_eq!(h.push(buf), Ok(gst::FlowSuccess::Ok));
+    let out = h.pull().expect("buffer out");
+    assert_eq!(out.as_ptr(), before, "the same buffer must come out");
+    assert_eq!(out.pts(), pts);
+    assert_eq!(out.duration(), dur);
+    assert_eq!(out.flags(), flags);
+    assert!(
+        out.map_readable().unwrap().as_slice() == data.as_slice(),
+        "data changed"
+    );
+}
+
+/// Element messages posted on `bus` so far (detector messages only).
+pub fn bus_messages(bus: &gst::Bus) -> Vec<gst::Structure> {
+    let mut out = Vec::new();
+    while let Some(m) = bus.pop() {
+        if let gst::MessageView::Element(e) = m.view() {
+            if let Some(s) = e.structure() {
+                out.push(s.to_owned());
+            }
+        }
+    }
+    out
 }
 
 /// One event as read back: kind, timestamp, and (for an end) duration and reason.

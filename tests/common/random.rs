@@ -62,3 +62,122 @@ pub fn all_closed(open: &HashMap<String, i32>, seed: u64) {
     let left: Vec<_> = open.iter().filter(|(_, &n)| n != 0).collect();
     assert!(left.is_empty(), "seed {seed}: open at EOS: {left:?}");
 }
+
+/// The timestamp of a buffer `step` ns long that follows time `*t`: none,
+/// repeated, backwards, an hour on, huge, or (most often) the next one, a
+/// little late now and then, which moves `*t`.
+pub fn next_pts(rng: &mut Rng, t: &mut u64, step: u64) -> Option<u64> {
+    match rng.below(12) {
+        0 => None,
+        1 => Some(*t),
+        2 => Some(t.saturating_sub(5 * step.max(40_000_000))),
+        3 => Some(*t + 3_600_000_000_000),
+        4 => Some(u64::MAX / 4),
+        _ => {
+            *t += step + rng.below(3) * 1_000_000;
+            Some(*t)
+        }
+    }
+}
+
+/// Now and then an event on `h`: a flushing seek (time starts again at 0:
+/// flush, then a new segment), a gap of `gap` ns, or a segment that starts
+/// late (an hour in, as after a seek without a flush). Returns whether the
+/// caller should change caps (one step in twenty). The messages the events
+/// caused go through `check`.
+pub fn disturb(
+    rng: &mut Rng,
+    h: &mut gst_check::Harness,
+    bus: &gst::Bus,
+    open: &mut HashMap<String, i32>,
+    seed: u64,
+    t: &mut u64,
+    gap: u64,
+) -> bool {
+    let mut send = |h: &mut gst_check::Harness, ev: gst::Event| {
+        assert!(h.push_event(ev), "seed {seed}: an event was refused");
+        check(&super::bus_messages(bus), open, seed);
+    };
+    match rng.below(24) {
+        0 => {
+            send(h, gst::event::FlushStart::new());
+            send(h, gst::event::FlushStop::new(true));
+            let seg = gst::FormattedSegment::<gst::ClockTime>::new();
+            send(h, gst::event::Segment::new(&seg));
+            *t = 0;
+        }
+        1 => return true,
+        2 => {
+            let ev = gst::event::Gap::builder(gst::ClockTime::from_nseconds(*t))
+                .duration(gst::ClockTime::from_nseconds(gap))
+                .build();
+            send(h, ev);
+            *t += gap;
+        }
+        3 => {
+            let mut seg = gst::FormattedSegment::<gst::ClockTime>::new();
+            seg.set_start(gst::ClockTime::from_seconds(3600));
+            seg.set_time(gst::ClockTime::from_seconds(3600));
+            send(h, gst::event::Segment::new(&seg));
+        }
+        _ => (),
+    }
+    false
+}
+
+/// `data` mutated as a fuzzer would: bytes flipped or set to 0, 0xff or a
+/// start code, ranges dropped or repeated, or the end cut off.
+pub fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
+    for _ in 0..1 + rng.below(4) {
+        if data.is_empty() {
+            return;
+        }
+        let at = rng.below(data.len() as u64) as usize;
+        let len = (1 + rng.below(64) as usize).min(data.len() - at);
+        match rng.below(6) {
+            0 => data[at] ^= 1 << rng.below(8),
+            1 => data[at] = [0, 0xff, 0x47, 1][rng.below(4) as usize],
+            2 => {
+                data.drain(at..at + len);
+            }
+            3 => {
+                let piece = data[at..at + len].to_vec();
+                data.splice(at..at, piece);
+            }
+            4 => data.truncate(at),
+            _ => {
+                let code = [0u8, 0, 1];
+                data.splice(at..at, code);
+            }
+        }
+    }
+}
+
+static CRITICALS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// From now on, GLib criticals and warnings are collected for
+/// `no_criticals` (a failed GStreamer assertion, such as a buffer mapped
+/// against caps it does not match, is a critical: the program goes on, but
+/// the element called GStreamer wrongly).
+pub fn watch_criticals() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        gst::glib::log_set_default_handler(|domain, level, message| {
+            use gst::glib::LogLevel;
+            let line = format!("{}: {message}", domain.unwrap_or("?"));
+            eprintln!("{level:?} {line}");
+            if matches!(
+                level,
+                LogLevel::Error | LogLevel::Critical | LogLevel::Warning
+            ) {
+                CRITICALS.lock().unwrap().push(line);
+            }
+        });
+    });
+}
+
+/// No critical or warning was logged since `watch_criticals`.
+pub fn no_criticals(seed: u64) {
+    let got = CRITICALS.lock().unwrap();
+    assert!(got.is_empty(), "seed {seed}: GLib said {got:?}");
+}
