@@ -42,11 +42,19 @@ pub fn check(messages: &[gst::Structure], open: &mut HashMap<String, i32>, seed:
             .unwrap_or_else(|| panic!("seed {seed}: not a detector message: {s}"))
             .unwrap_or_else(|e| panic!("seed {seed}: malformed: {e}"));
         if let Some(e) = m.defect() {
-            let extra = ["channel", "alarm", "channel-a", "kind"]
-                .iter()
-                .filter_map(|&f| s.value(f).ok().map(|v| format!("{f}={v:?}")))
-                .collect::<Vec<_>>()
-                .join(",");
+            let extra = [
+                "channel",
+                "alarm",
+                "channel-a",
+                "kind",
+                "stream",
+                "class",
+                "pid",
+            ]
+            .iter()
+            .filter_map(|&f| s.value(f).ok().map(|v| format!("{f}={v:?}")))
+            .collect::<Vec<_>>()
+            .join(",");
             let n = open.entry(format!("{}:{extra}", m.element())).or_default();
             match e.kind {
                 gstavmonitor::EventKind::Start => *n += 1,
