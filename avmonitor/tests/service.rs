@@ -105,6 +105,80 @@ fn the_event_file_survives_a_half_line_and_rotation() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// SIGKILL while events are being written, ten times over, the service
+/// started again on the same file each time: the file stays JSON Lines
+/// (every line whole, ending in a newline) and every line there when the
+/// process died is still there, in order, after the next start.
+#[test]
+fn a_kill_while_writing_leaves_whole_lines_and_loses_none() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("avmonitor-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("events.jsonl");
+    // four generated streams at full speed with measurements: hundreds of
+    // lines a second
+    let streams: String = (1..=4)
+        .map(|i| {
+            format!(
+                "[[stream]]\nid = \"s{i}\"\nuri = \"demo:{}\"\nrealtime = false\n\
+                 detectors = [\"blackdetect\", \"freezedetect\", \"loudnessmeter\"]\n",
+                1 + i % 3
+            )
+        })
+        .collect();
+    let conf = config_file(
+        "kill.toml",
+        &format!(
+            "[output]\nstdout = false\nmeasurements = true\nfile = \"{}\"\n[http]\nenabled = false\n{streams}",
+            log.display()
+        ),
+    );
+    // until the file holds 20 kB more than `kept`
+    let written = |kept: &str| {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::fs::metadata(&log).map_or(0, |m| m.len()) < kept.len() as u64 + 20_000 {
+            assert!(std::time::Instant::now() < end, "nothing written");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    let mut kept = String::new();
+    let mut half_lines_cut = 0;
+    for round in 0..10u64 {
+        let svc = Service::start(&["--config", conf.to_str().unwrap()]);
+        // wait until this round has written, then kill at an odd moment
+        written(&kept);
+        std::thread::sleep(std::time::Duration::from_millis(round * 7 % 50));
+        let err = svc.stderr();
+        half_lines_cut += err.matches("cut off a half line").count();
+        let (code, _) = svc.stop("-KILL");
+        assert_eq!(code, -1, "round {round}: killed, not exited");
+        let text = std::fs::read_to_string(&log).unwrap();
+        // what the last round left (a half line at its end cut on start)
+        // is still at the head of the file
+        assert!(text.starts_with(&kept), "round {round}: lines were lost");
+        let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        for l in whole.lines() {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap_or_else(|e| panic!("round {round}: {e}: {l}"));
+        }
+        kept = whole.to_string();
+    }
+    // a last start and a clean stop: the file ends whole
+    let svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    written(&kept);
+    let (code, _) = svc.stop("-INT");
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with(&kept) && text.ends_with('\n'));
+    let lines = text.lines().count();
+    for l in text.lines() {
+        serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+    }
+    eprintln!("{lines} lines after 10 kills, {half_lines_cut} half lines cut on start");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The event file's filesystem fills up (a 64 KiB tmpfs the test mounts,
 /// nearly full): the media goes on, the lines that do not fit are lost and
 /// said once, and the file keeps every line written before, whole, ending

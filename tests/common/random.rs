@@ -25,7 +25,8 @@ impl Rng {
     }
 }
 
-/// Seeds per element: `ROBUST_SEEDS`, else 24.
+/// Seeds per element: `ROBUST_SEEDS`, else 24. (`ROBUST_TRACE=1` prints
+/// every message `check` reads, with its seed.)
 pub fn seeds() -> u64 {
     std::env::var("ROBUST_SEEDS")
         .ok()
@@ -37,7 +38,11 @@ pub fn seeds() -> u64 {
 /// moves the count of open defects under its key (the element and the
 /// fields that tell its defects apart), which must stay 0 or 1.
 pub fn check(messages: &[gst::Structure], open: &mut HashMap<String, i32>, seed: u64) {
+    let trace = std::env::var_os("ROBUST_TRACE").is_some();
     for s in messages {
+        if trace {
+            eprintln!("seed {seed}: {s}");
+        }
         let m = gstavmonitor::Message::from_structure(s)
             .unwrap_or_else(|| panic!("seed {seed}: not a detector message: {s}"))
             .unwrap_or_else(|e| panic!("seed {seed}: malformed: {e}"));

@@ -224,6 +224,7 @@ impl CaptionDetector {
             self.seen.cea708 |= content.cea708;
         }
         let seen = self.seen;
+        let mut here = Vec::new();
         step(
             &mut self.missing,
             watch_missing && !content.present,
@@ -231,7 +232,7 @@ impl CaptionDetector {
             CaptionProblem::Missing,
             (pts, end),
             seen,
-            out,
+            &mut here,
         );
         step(
             &mut self.padding,
@@ -240,8 +241,12 @@ impl CaptionDetector {
             CaptionProblem::PaddingOnly,
             (pts, end),
             seen,
-            out,
+            &mut here,
         );
+        // one problem ends before the other starts on the same frame (found
+        // by tests/stream_robustness.rs: padding, then nothing at all)
+        here.sort_by_key(|e| matches!(e.transition, Transition::Start { .. }));
+        out.append(&mut here);
     }
 
     /// Ends what was reported (EOS, flush, caps change); forgets what was
@@ -419,6 +424,36 @@ mod tests {
                 end: 100 * F,
                 reason: EndReason::Eos
             }
+        );
+    }
+
+    #[test]
+    fn one_problem_ends_before_the_other_starts() {
+        let pad = with(CaptionKind::Cea608Raw, &[0x80, 0x80]);
+        let none = CaptionContent::default();
+        let mut d = CaptionDetector::new(CaptionConfig {
+            min_duration: 0,
+            required: true,
+            padding_duration: 0,
+        });
+        let out = run(&mut d, &[pad, pad, none, none, pad], 0);
+        let got: Vec<_> = out
+            .iter()
+            .map(|e| {
+                let start = matches!(e.transition, Transition::Start { .. });
+                (e.problem, start)
+            })
+            .collect();
+        use CaptionProblem::{Missing, PaddingOnly};
+        assert_eq!(
+            got,
+            [
+                (PaddingOnly, true),
+                (PaddingOnly, false),
+                (Missing, true),
+                (Missing, false),
+                (PaddingOnly, true),
+            ]
         );
     }
 
