@@ -360,9 +360,9 @@ fn instances_share_the_streams_and_take_over_a_killed_ones() {
     assert!(leaving.iter().all(|id| after.contains_key(*id)));
 }
 
-/// Every event line published to JetStream so far (by instance `ra` or
-/// `rb`).
-fn published(url: &str) -> Vec<String> {
+/// Every event line published to JetStream so far (each by one of the
+/// instances `by`).
+fn published(url: &str, by: &[&str]) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -384,10 +384,10 @@ fn published(url: &str) -> Vec<String> {
         for seq in 1..=last {
             if let Ok(m) = stream.get_raw_message(seq).await {
                 // every event says which instance published it
-                let by = m.headers.get("Avmonitor-Instance").map(|v| v.to_string());
+                let from = m.headers.get("Avmonitor-Instance").map(|v| v.to_string());
                 assert!(
-                    matches!(by.as_deref(), Some("ra" | "rb")),
-                    "{by:?} published {seq}"
+                    from.as_deref().is_some_and(|f| by.contains(&f)),
+                    "{from:?} published {seq}"
                 );
                 out.push(String::from_utf8_lossy(&m.payload).to_string());
             }
@@ -398,6 +398,22 @@ fn published(url: &str) -> Vec<String> {
 
 #[test]
 fn a_nats_restart_loses_no_stream_and_no_event() {
+    // NATS away for 4 s, while the streams' defects come and go
+    nats_away("r", &[4000]);
+}
+
+/// NATS flapping: down for 0.3 to 1.2 s, up for 0.5 to 1.5 s, six times.
+#[test]
+fn nats_flapping_loses_no_stream_and_no_event() {
+    nats_away("flap", &[300, 1200, 600, 900, 400, 1000]);
+}
+
+/// Four 20 s demo streams with their defects on two instances, while NATS
+/// goes away for each of `outages` (ms; up a while between them): no
+/// stream stops, each plays once, and NATS has every event once. The
+/// instances are `{prefix}a` and `{prefix}b` (their configuration files
+/// are named so: each test its own).
+fn nats_away(prefix: &str, outages: &[u64]) {
     if !have(&["videotestsrc", "audiotestsrc"]) {
         return;
     }
@@ -407,8 +423,8 @@ fn a_nats_restart_loses_no_stream_and_no_event() {
     let streams: String = (0..4)
         .map(|i| format!("[[stream]]\nid = \"d{i}\"\nuri = \"demo:1\"\n"))
         .collect();
-    let mut a = member(&url, "ra", "", &streams);
-    let mut b = member(&url, "rb", "", &streams);
+    let mut a = member(&url, &format!("{prefix}a"), "", &streams);
+    let mut b = member(&url, &format!("{prefix}b"), "", &streams);
     let (addr_a, addr_b) = (a.addr.clone(), b.addr.clone());
     let t0 = Instant::now();
     while snapshot_len(&[&addr_a, &addr_b]) < 4 {
@@ -418,20 +434,24 @@ fn a_nats_restart_loses_no_stream_and_no_event() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    // NATS away for 4 s, while the streams' defects come and go
     std::thread::sleep(Duration::from_secs(2));
-    nats.kill();
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(get(&addr_a, "/health").0, 503, "ready without NATS");
-    assert!(get(&addr_a, "/health").1.contains("NATS"));
-    assert_eq!(get(&addr_a, "/live").0, 200);
-    std::thread::sleep(Duration::from_millis(3500));
-    assert_eq!(
-        snapshot_len(&[&addr_a, &addr_b]),
-        4,
-        "a stream stopped while NATS was away"
-    );
-    nats.resume();
+    for (k, &away) in outages.iter().enumerate() {
+        nats.kill();
+        std::thread::sleep(Duration::from_millis(away.min(500)));
+        if away >= 500 {
+            assert_eq!(get(&addr_a, "/health").0, 503, "ready without NATS");
+            assert!(get(&addr_a, "/health").1.contains("NATS"));
+        }
+        assert_eq!(get(&addr_a, "/live").0, 200);
+        std::thread::sleep(Duration::from_millis(away - away.min(500)));
+        assert_eq!(
+            snapshot_len(&[&addr_a, &addr_b]),
+            4,
+            "a stream stopped while NATS was away"
+        );
+        nats.resume();
+        std::thread::sleep(Duration::from_millis(500 + 1000 * (k as u64 % 2)));
+    }
     // every stream plays to its end, on one instance
     let mut lines = Vec::new();
     for i in [&mut a, &mut b] {
@@ -441,7 +461,7 @@ fn a_nats_restart_loses_no_stream_and_no_event() {
         }
     }
     std::thread::sleep(Duration::from_secs(2));
-    let published_lines = published(&url);
+    let published_lines = published(&url, &[&a.name, &b.name]);
     let errs = format!("{}\n{}", a.service.stderr(), b.service.stderr());
     for i in [a, b] {
         let (_, out) = i.service.stop("-TERM");
@@ -478,7 +498,7 @@ fn a_nats_restart_loses_no_stream_and_no_event() {
             .collect::<std::collections::HashSet<_>>()
             .len();
     eprintln!(
-        "NATS restart: {} events written, {} published, {} lost, {} twice",
+        "NATS away {outages:?} ms: {} events written, {} published, {} lost, {} twice",
         lines.len(),
         published_lines.len(),
         lost.len(),

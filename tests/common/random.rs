@@ -183,7 +183,10 @@ pub fn watch_criticals() {
                 level,
                 LogLevel::Error | LogLevel::Critical | LogLevel::Warning
             ) {
-                CRITICALS.lock().unwrap().push(line);
+                CRITICALS
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line);
             }
         });
     });
@@ -191,6 +194,12 @@ pub fn watch_criticals() {
 
 /// No critical or warning was logged since `watch_criticals`.
 pub fn no_criticals(seed: u64) {
-    let got = CRITICALS.lock().unwrap();
+    let got = CRITICALS.lock().unwrap_or_else(|e| e.into_inner()).clone();
     assert!(got.is_empty(), "seed {seed}: GLib said {got:?}");
+    if std::env::var_os("ROBUST_FDS").is_some() {
+        eprintln!(
+            "seed {seed}: {} fds",
+            std::fs::read_dir("/proc/self/fd").unwrap().count()
+        );
+    }
 }
