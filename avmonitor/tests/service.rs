@@ -1205,6 +1205,73 @@ fn packet_loss_in_a_transport_stream_is_an_event_a_counter_and_the_blocks_cause(
 /// writes a PCR every 80 ms, over TR 101 290's 40 ms; a stream given
 /// ISO/IEC 13818-1's 100 ms in `[stream.properties.tsmonitor]` accepts it,
 /// the same file on a stream with the defaults does not.
+/// A transport limit changed through the control API while the stream
+/// plays: the PCR repetition errors of a multiplex with 80 ms PCRs end
+/// (recovered, a second after the last) once the limit is 100 ms, with no
+/// restart of the pipeline, and no new one starts.
+#[test]
+fn a_transport_limit_changes_while_playing() {
+    if !have(&["x264enc", "mpegtsmux", "tsdemux", "h264parse"]) {
+        return;
+    }
+    let path = make_file(
+        "pcr80-long.ts",
+        "videotestsrc num-buffers=250 pattern=ball ! video/x-raw,format=I420,width=160,height=96,framerate=25/1 \
+         ! x264enc speed-preset=faster threads=1 bframes=0 ! h264parse ! mpegtsmux ! filesink location={path}",
+    );
+    let conf = config_file(
+        "tslive.toml",
+        &format!(
+            r#"
+            [http]
+            listen = "127.0.0.1:0"
+            [[stream]]
+            id = "ts"
+            uri = "{}"
+            realtime = true
+            detectors = ["freezedetect"]
+            "#,
+            path.display()
+        ),
+    );
+    let mut svc = Service::start(&["--config", conf.to_str().unwrap()]);
+    let addr = svc.http_addr();
+    let started = svc.wait_for(
+        &["tsmonitor", "pcr-repetition-error", "\"event\":\"start\""],
+        10,
+    );
+    let (code, body) = http(
+        &addr,
+        "PATCH",
+        "/streams/ts",
+        &[],
+        r#"{"properties": {"tsmonitor": {"pcr-interval": 100000000}}}"#,
+    );
+    assert_eq!(code, 200, "{body}");
+    let ended = svc.wait_for(
+        &["tsmonitor", "pcr-repetition-error", "\"event\":\"end\""],
+        5,
+    );
+    assert!(ended.contains("\"reason\":\"recovered\""), "{ended}");
+    svc.wait_for(&["stream-ended"], 15);
+    let (code, lines) = svc.stop("-INT");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0);
+    let transport: Vec<&String> = lines.iter().filter(|l| l.contains("tsmonitor")).collect();
+    assert_eq!(transport.len(), 2, "one start, one end: {transport:?}");
+    assert!(!lines
+        .iter()
+        .any(|l| l.contains("stream-up") && l.contains("\"restarted\":true")));
+    // the error began at the start and ended within 2 s of the change
+    let at = |l: &str| -> u64 {
+        serde_json::from_str::<serde_json::Value>(l).unwrap()["timestamp"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(at(&started) < 500_000_000, "{started}");
+    assert!(at(&ended) < 9_000_000_000, "{ended}");
+}
+
 #[test]
 fn transport_limits_are_set_per_stream() {
     if !have(&["x264enc", "mpegtsmux", "tsdemux", "h264parse"]) {
