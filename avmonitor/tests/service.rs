@@ -1201,10 +1201,18 @@ fn packet_loss_in_a_transport_stream_is_an_event_a_counter_and_the_blocks_cause(
     assert_eq!(transport.len(), 1, "{transport:?}");
 }
 
-/// tsmonitor's limits per stream: GStreamer 1.22's default `mpegtsmux`
-/// writes a PCR every 80 ms, over TR 101 290's 40 ms; a stream given
-/// ISO/IEC 13818-1's 100 ms in `[stream.properties.tsmonitor]` accepts it,
-/// the same file on a stream with the defaults does not.
+/// `frames` frames of H.264 in a transport stream from `mpegtsmux` at its
+/// defaults (a PCR every 80 ms).
+fn pcr80_file(name: &str, frames: u32) -> std::path::PathBuf {
+    make_file(
+        name,
+        &format!(
+            "videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,format=I420,width=160,height=96,framerate=25/1 \
+             ! x264enc speed-preset=faster threads=1 bframes=0 ! h264parse ! mpegtsmux ! filesink location={{path}}"
+        ),
+    )
+}
+
 /// A transport limit changed through the control API while the stream
 /// plays: the PCR repetition errors of a multiplex with 80 ms PCRs end
 /// (recovered, a second after the last) once the limit is 100 ms, with no
@@ -1214,11 +1222,7 @@ fn a_transport_limit_changes_while_playing() {
     if !have(&["x264enc", "mpegtsmux", "tsdemux", "h264parse"]) {
         return;
     }
-    let path = make_file(
-        "pcr80-long.ts",
-        "videotestsrc num-buffers=250 pattern=ball ! video/x-raw,format=I420,width=160,height=96,framerate=25/1 \
-         ! x264enc speed-preset=faster threads=1 bframes=0 ! h264parse ! mpegtsmux ! filesink location={path}",
-    );
+    let path = pcr80_file("pcr80-long.ts", 250);
     let conf = config_file(
         "tslive.toml",
         &format!(
@@ -1272,16 +1276,16 @@ fn a_transport_limit_changes_while_playing() {
     assert!(at(&ended) < 9_000_000_000, "{ended}");
 }
 
+/// tsmonitor's limits per stream: GStreamer 1.22's default `mpegtsmux`
+/// writes a PCR every 80 ms, over TR 101 290's 40 ms; a stream given
+/// ISO/IEC 13818-1's 100 ms in `[stream.properties.tsmonitor]` accepts it,
+/// the same file on a stream with the defaults does not.
 #[test]
 fn transport_limits_are_set_per_stream() {
     if !have(&["x264enc", "mpegtsmux", "tsdemux", "h264parse"]) {
         return;
     }
-    let path = make_file(
-        "pcr80.ts",
-        "videotestsrc num-buffers=50 pattern=ball ! video/x-raw,format=I420,width=160,height=96,framerate=25/1 \
-         ! x264enc speed-preset=faster threads=1 bframes=0 ! h264parse ! mpegtsmux ! filesink location={path}",
-    );
+    let path = pcr80_file("pcr80.ts", 50);
     let conf = config_file(
         "tslimits.toml",
         &format!(
