@@ -12,7 +12,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::random::{
-    all_closed, check, disturb, next_pts, no_criticals, seeds, watch_criticals, Rng,
+    all_closed, check, disturb, next_pts, no_criticals, seeds, watch_criticals, Disturbed, Rng,
 };
 use common::*;
 use gst::prelude::*;
@@ -97,7 +97,9 @@ fn drive(factory: &str, seed: u64) {
             seed,
             &mut t,
             100_000_000,
-        ) {
+            true,
+        ) == Disturbed::Caps
+        {
             info = random_info(&mut rng);
             r.h.set_src_caps(info.to_caps().unwrap());
         }

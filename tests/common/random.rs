@@ -93,11 +93,22 @@ pub fn next_pts(rng: &mut Rng, t: &mut u64, step: u64) -> Option<u64> {
     }
 }
 
+/// What `disturb` did that its caller must follow up.
+#[derive(PartialEq)]
+pub enum Disturbed {
+    Nothing,
+    /// The caller should change caps.
+    Caps,
+    /// EOS came, then a flushing seek so the stream goes on.
+    Eos,
+}
+
 /// Now and then an event on `h`: a flushing seek (time starts again at 0:
-/// flush, then a new segment), a gap of `gap` ns, or a segment that starts
-/// late (an hour in, as after a seek without a flush). Returns whether the
-/// caller should change caps (one step in twenty). The messages the events
-/// caused go through `check`.
+/// flush, then a new segment), EOS in mid-stream (then a flushing seek), a
+/// gap of `gap` ns, or a segment that starts late (an hour in, as after a
+/// seek without a flush); or a caps change for the caller to make (one
+/// step in twenty-four). The messages the events caused go through
+/// `check`; with `eos_closes_all`, every defect must have ended at EOS.
 pub fn disturb(
     rng: &mut Rng,
     h: &mut gst_check::Harness,
@@ -106,36 +117,52 @@ pub fn disturb(
     seed: u64,
     t: &mut u64,
     gap: u64,
-) -> bool {
-    let mut send = |h: &mut gst_check::Harness, ev: gst::Event| {
-        assert!(h.push_event(ev), "seed {seed}: an event was refused");
-        check(&super::bus_messages(bus), open, seed);
+    eos_closes_all: bool,
+) -> Disturbed {
+    // a flushing seek: flush, then a segment from 0
+    let seek = || {
+        vec![
+            gst::event::FlushStart::new(),
+            gst::event::FlushStop::new(true),
+            gst::event::Segment::new(&gst::FormattedSegment::<gst::ClockTime>::new()),
+        ]
     };
-    match rng.below(24) {
+    let (events, what) = match rng.below(24) {
         0 => {
-            send(h, gst::event::FlushStart::new());
-            send(h, gst::event::FlushStop::new(true));
-            let seg = gst::FormattedSegment::<gst::ClockTime>::new();
-            send(h, gst::event::Segment::new(&seg));
             *t = 0;
+            (seek(), Disturbed::Nothing)
         }
-        1 => return true,
+        1 => return Disturbed::Caps,
         2 => {
             let ev = gst::event::Gap::builder(gst::ClockTime::from_nseconds(*t))
                 .duration(gst::ClockTime::from_nseconds(gap))
                 .build();
-            send(h, ev);
             *t += gap;
+            (vec![ev], Disturbed::Nothing)
         }
         3 => {
             let mut seg = gst::FormattedSegment::<gst::ClockTime>::new();
             seg.set_start(gst::ClockTime::from_seconds(3600));
             seg.set_time(gst::ClockTime::from_seconds(3600));
-            send(h, gst::event::Segment::new(&seg));
+            (vec![gst::event::Segment::new(&seg)], Disturbed::Nothing)
         }
-        _ => (),
+        4 => {
+            *t = 0;
+            let mut events = vec![gst::event::Eos::new()];
+            events.extend(seek());
+            (events, Disturbed::Eos)
+        }
+        _ => return Disturbed::Nothing,
+    };
+    for ev in events {
+        let eos = ev.type_() == gst::EventType::Eos;
+        assert!(h.push_event(ev), "seed {seed}: an event was refused");
+        check(&super::bus_messages(bus), open, seed);
+        if eos && eos_closes_all {
+            all_closed(open, seed);
+        }
     }
-    false
+    what
 }
 
 /// `data` mutated as a fuzzer would: bytes flipped or set to 0, 0xff or a
