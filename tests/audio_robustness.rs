@@ -89,17 +89,7 @@ fn drive(factory: &str, seed: u64) {
     let mut open = HashMap::new();
     let mut t: u64 = 0;
     for _ in 0..40 {
-        if disturb(
-            &mut rng,
-            &mut r.h,
-            &r.bus,
-            &mut open,
-            seed,
-            &mut t,
-            100_000_000,
-            true,
-        ) == Disturbed::Caps
-        {
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps {
             info = random_info(&mut rng);
             r.h.set_src_caps(info.to_caps().unwrap());
         }

@@ -67,7 +67,7 @@ fn drive(factory: &str, seed: u64) {
     for _ in 0..60 {
         // (two buffers of a big size are enough: then the caps change)
         big += usize::from(info.size() > 4_000_000);
-        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, F, true) == Disturbed::Caps
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps
             || big > 2
         {
             info = random_info(&mut rng);

@@ -132,8 +132,7 @@ fn slicecheck(seed: u64) {
     let mut r = start("slicecheck", &enc.caps, &mut rng);
     let (mut open, mut t, mut i) = (HashMap::new(), 0, rng.below(50) as usize);
     for _ in 0..60 {
-        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, F, true) == Disturbed::Caps
-        {
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps {
             enc = &encodes[rng.below(encodes.len() as u64) as usize];
             r.h.set_src_caps(enc.caps.clone());
         }
@@ -167,8 +166,7 @@ fn tsmonitor(seed: u64) {
     let (mut open, mut t) = (HashMap::new(), 0);
     let mut at = 0;
     for _ in 0..80 {
-        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, F, true) == Disturbed::Caps
-        {
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps {
             enc = &encodes[rng.below(encodes.len() as u64) as usize];
             at = 0;
         }
@@ -235,8 +233,7 @@ fn captiondetect(seed: u64) {
     let mut r = Run::new("captiondetect", &[("min-duration", &min)], &caps(&mut rng));
     let (mut open, mut t) = (HashMap::new(), 0);
     for _ in 0..60 {
-        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, F, true) == Disturbed::Caps
-        {
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps {
             r.h.set_src_caps(caps(&mut rng));
         }
         // any size: captiondetect reads the metas, not the picture
@@ -323,9 +320,7 @@ fn avsyncdetect(seed: u64) {
     let (mut tv, mut ta) = (0, 0);
     for _ in 0..120 {
         if rng.below(2) == 0 {
-            if disturb(&mut rng, &mut v, &bus, &mut open, seed, &mut tv, F, false)
-                == Disturbed::Caps
-            {
+            if disturb(&mut rng, &mut v, &bus, &mut open, seed, &mut tv, false) == Disturbed::Caps {
                 vinfo = video_caps(&mut rng);
                 v.set_src_caps(vinfo.to_caps().unwrap());
             }
@@ -342,9 +337,7 @@ fn avsyncdetect(seed: u64) {
                 timed(gst::Buffer::from_mut_slice(data), pts, Some(F)),
             );
         } else {
-            if disturb(&mut rng, &mut a, &bus, &mut open, seed, &mut ta, F, false)
-                == Disturbed::Caps
-            {
+            if disturb(&mut rng, &mut a, &bus, &mut open, seed, &mut ta, false) == Disturbed::Caps {
                 ainfo = audio_caps(&mut rng);
                 a.set_src_caps(ainfo.to_caps().unwrap());
             }

@@ -105,7 +105,7 @@ pub enum Disturbed {
 
 /// Now and then an event on `h`: a flushing seek (time starts again at 0:
 /// flush, then a new segment), EOS in mid-stream (then a flushing seek), a
-/// gap of `gap` ns, or a segment that starts late (an hour in, as after a
+/// gap of 40 ms, or a segment that starts late (an hour in, as after a
 /// seek without a flush); or a caps change for the caller to make (one
 /// step in twenty-four). The messages the events caused go through
 /// `check`; with `eos_closes_all`, every defect must have ended at EOS.
@@ -116,9 +116,9 @@ pub fn disturb(
     open: &mut HashMap<String, i32>,
     seed: u64,
     t: &mut u64,
-    gap: u64,
     eos_closes_all: bool,
 ) -> Disturbed {
+    let gap = 40_000_000;
     // a flushing seek: flush, then a segment from 0
     let seek = || {
         vec![
