@@ -12,7 +12,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::random::{
-    all_closed, check, disturb, next_pts, no_criticals, seeds, watch_criticals, Disturbed, Rng,
+    all_closed, check, disturb, next_pts, no_criticals, seeds, watch_criticals, Rng,
 };
 use common::*;
 use gst::prelude::*;
@@ -89,7 +89,7 @@ fn drive(factory: &str, seed: u64) {
     let mut open = HashMap::new();
     let mut t: u64 = 0;
     for _ in 0..40 {
-        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps {
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) {
             info = random_info(&mut rng);
             r.h.set_src_caps(info.to_caps().unwrap());
         }

@@ -11,7 +11,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::random::{
-    all_closed, check, disturb, next_pts, no_criticals, seeds, watch_criticals, Disturbed, Rng,
+    all_closed, check, disturb, next_pts, no_criticals, seeds, watch_criticals, Rng,
 };
 use common::*;
 
@@ -67,9 +67,7 @@ fn drive(factory: &str, seed: u64) {
     for _ in 0..60 {
         // (two buffers of a big size are enough: then the caps change)
         big += usize::from(info.size() > 4_000_000);
-        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps
-            || big > 2
-        {
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) || big > 2 {
             info = random_info(&mut rng);
             r.h.set_src_caps(info.to_caps().unwrap());
             big = 0;

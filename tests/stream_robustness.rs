@@ -16,8 +16,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use common::random::{
-    all_closed, check, disturb, mutate, next_pts, no_criticals, seeds, watch_criticals, Disturbed,
-    Rng,
+    all_closed, check, disturb, mutate, next_pts, no_criticals, seeds, watch_criticals, Rng,
 };
 use common::*;
 use gst::prelude::*;
@@ -112,12 +111,10 @@ fn bytes(rng: &mut Rng, real: &[u8]) -> Vec<u8> {
 /// A harness on `factory` with a bus, started with `caps` and a segment in
 /// time or (one time in three) in bytes, as from a file.
 fn start(factory: &str, caps: &gst::Caps, rng: &mut Rng) -> Run {
-    let r = Run::new(factory, &[], caps);
+    let mut r = Run::new(factory, &[], caps);
     if rng.below(3) == 0 {
         let seg = gst::FormattedSegment::<gst::format::Bytes>::new();
-        let mut h = r;
-        assert!(h.h.push_event(gst::event::Segment::new(&seg)));
-        return h;
+        assert!(r.h.push_event(gst::event::Segment::new(&seg)));
     }
     r
 }
@@ -132,7 +129,7 @@ fn slicecheck(seed: u64) {
     let mut r = start("slicecheck", &enc.caps, &mut rng);
     let (mut open, mut t, mut i) = (HashMap::new(), 0, rng.below(50) as usize);
     for _ in 0..60 {
-        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps {
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) {
             enc = &encodes[rng.below(encodes.len() as u64) as usize];
             r.h.set_src_caps(enc.caps.clone());
         }
@@ -166,7 +163,7 @@ fn tsmonitor(seed: u64) {
     let (mut open, mut t) = (HashMap::new(), 0);
     let mut at = 0;
     for _ in 0..80 {
-        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps {
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) {
             enc = &encodes[rng.below(encodes.len() as u64) as usize];
             at = 0;
         }
@@ -233,7 +230,7 @@ fn captiondetect(seed: u64) {
     let mut r = Run::new("captiondetect", &[("min-duration", &min)], &caps(&mut rng));
     let (mut open, mut t) = (HashMap::new(), 0);
     for _ in 0..60 {
-        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) == Disturbed::Caps {
+        if disturb(&mut rng, &mut r.h, &r.bus, &mut open, seed, &mut t, true) {
             r.h.set_src_caps(caps(&mut rng));
         }
         // any size: captiondetect reads the metas, not the picture
@@ -320,7 +317,7 @@ fn avsyncdetect(seed: u64) {
     let (mut tv, mut ta) = (0, 0);
     for _ in 0..120 {
         if rng.below(2) == 0 {
-            if disturb(&mut rng, &mut v, &bus, &mut open, seed, &mut tv, false) == Disturbed::Caps {
+            if disturb(&mut rng, &mut v, &bus, &mut open, seed, &mut tv, false) {
                 vinfo = video_caps(&mut rng);
                 v.set_src_caps(vinfo.to_caps().unwrap());
             }
@@ -337,7 +334,7 @@ fn avsyncdetect(seed: u64) {
                 timed(gst::Buffer::from_mut_slice(data), pts, Some(F)),
             );
         } else {
-            if disturb(&mut rng, &mut a, &bus, &mut open, seed, &mut ta, false) == Disturbed::Caps {
+            if disturb(&mut rng, &mut a, &bus, &mut open, seed, &mut ta, false) {
                 ainfo = audio_caps(&mut rng);
                 a.set_src_caps(ainfo.to_caps().unwrap());
             }

@@ -93,21 +93,11 @@ pub fn next_pts(rng: &mut Rng, t: &mut u64, step: u64) -> Option<u64> {
     }
 }
 
-/// What `disturb` did that its caller must follow up.
-#[derive(PartialEq)]
-pub enum Disturbed {
-    Nothing,
-    /// The caller should change caps.
-    Caps,
-    /// EOS came, then a flushing seek so the stream goes on.
-    Eos,
-}
-
 /// Now and then an event on `h`: a flushing seek (time starts again at 0:
 /// flush, then a new segment), EOS in mid-stream (then a flushing seek), a
 /// gap of 40 ms, or a segment that starts late (an hour in, as after a
-/// seek without a flush); or a caps change for the caller to make (one
-/// step in twenty-four). The messages the events caused go through
+/// seek without a flush). Returns whether the caller should change caps
+/// (one step in twenty-four). The messages the events caused go through
 /// `check`; with `eos_closes_all`, every defect must have ended at EOS.
 pub fn disturb(
     rng: &mut Rng,
@@ -117,7 +107,7 @@ pub fn disturb(
     seed: u64,
     t: &mut u64,
     eos_closes_all: bool,
-) -> Disturbed {
+) -> bool {
     let gap = 40_000_000;
     // a flushing seek: flush, then a segment from 0
     let seek = || {
@@ -127,32 +117,32 @@ pub fn disturb(
             gst::event::Segment::new(&gst::FormattedSegment::<gst::ClockTime>::new()),
         ]
     };
-    let (events, what) = match rng.below(24) {
+    let events = match rng.below(24) {
         0 => {
             *t = 0;
-            (seek(), Disturbed::Nothing)
+            seek()
         }
-        1 => return Disturbed::Caps,
+        1 => return true,
         2 => {
             let ev = gst::event::Gap::builder(gst::ClockTime::from_nseconds(*t))
                 .duration(gst::ClockTime::from_nseconds(gap))
                 .build();
             *t += gap;
-            (vec![ev], Disturbed::Nothing)
+            vec![ev]
         }
         3 => {
             let mut seg = gst::FormattedSegment::<gst::ClockTime>::new();
             seg.set_start(gst::ClockTime::from_seconds(3600));
             seg.set_time(gst::ClockTime::from_seconds(3600));
-            (vec![gst::event::Segment::new(&seg)], Disturbed::Nothing)
+            vec![gst::event::Segment::new(&seg)]
         }
         4 => {
             *t = 0;
             let mut events = vec![gst::event::Eos::new()];
             events.extend(seek());
-            (events, Disturbed::Eos)
+            events
         }
-        _ => return Disturbed::Nothing,
+        _ => return false,
     };
     for ev in events {
         let eos = ev.type_() == gst::EventType::Eos;
@@ -162,7 +152,7 @@ pub fn disturb(
             all_closed(open, seed);
         }
     }
-    what
+    false
 }
 
 /// `data` mutated as a fuzzer would: bytes flipped or set to 0, 0xff or a
