@@ -5,7 +5,7 @@
 //! defect found (start and end within one frame) and no false alarm.
 //!
 //! The encodes with B-frames are decoded twice: every frame, and with the
-//! non-reference frames skipped (`skip_nonreference_frames`, what the
+//! non-reference frames skipped (`skip_frames`, what the
 //! service does for streams whose detectors allow it); skipping may move a
 //! start or end to the nearest decoded frame, so there the bar is the
 //! distance between reference frames (4 frames for 3 B-frames).
@@ -277,7 +277,7 @@ fn run_clip(t: &Texture, clip: &Clip, codec: Codec) -> (Vec<(String, Ev)>, usize
     );
     let bin = p.downcast_ref::<gst::Bin>().unwrap();
     if codec == Codec::X264BSkip {
-        gstavmonitor::skip_nonreference_frames(&bin.by_name("dec").unwrap());
+        gstavmonitor::skip_frames(&bin.by_name("dec").unwrap());
     }
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = seen.clone();

@@ -163,7 +163,8 @@ impl Checker {
 }
 
 /// How the units of buffers with `caps` are framed.
-fn framing(caps: &gst::CapsRef) -> Option<Framing> {
+/// How the units of H.264 or HEVC caps are framed (`None` for other caps).
+pub(crate) fn framing(caps: &gst::CapsRef) -> Option<Framing> {
     let s = caps.structure(0)?;
     // where lengthSizeMinusOne is, in the low two bits of a byte of the
     // decoder configuration record; four bytes when there is none

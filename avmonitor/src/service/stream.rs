@@ -292,7 +292,7 @@ fn add_decoder(
                 element.set_property("max-threads", threads.min(i32::MAX as u32) as i32);
             }
             if skip {
-                gstavmonitor::skip_nonreference_frames(element);
+                gstavmonitor::skip_frames(element);
             }
         });
     }

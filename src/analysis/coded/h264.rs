@@ -128,6 +128,28 @@ impl SliceParser {
         }
     }
 
+    /// Reads a slice unit's header in full with the parameter sets known
+    /// (taking a parameter set in passing) and hands it to `f`; `None` for
+    /// any other unit, or a header that does not parse.
+    pub(super) fn with_header<T>(
+        &mut self,
+        unit: &[u8],
+        f: impl FnOnce(
+            &h264_reader::nal::slice::SliceHeader,
+            &h264_reader::nal::sps::SeqParameterSet,
+            &h264_reader::nal::pps::PicParameterSet,
+        ) -> T,
+    ) -> Option<T> {
+        self.parameter_set(unit);
+        slice(unit)?;
+        let header = h264_reader::nal::NalHeader::new(unit[0]).ok()?;
+        let mut r = bit_reader(unit);
+        let (sh, sps, pps) =
+            h264_reader::nal::slice::SliceHeader::from_bits(&self.ctx, &mut r, header, None)
+                .ok()?;
+        Some(f(&sh, sps, pps))
+    }
+
     /// A unit's slice header, with its quantiser when the header parses
     /// with the parameter sets known; parameter sets are taken in passing.
     pub fn unit(&mut self, unit: &[u8]) -> Option<Slice> {
