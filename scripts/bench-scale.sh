@@ -190,7 +190,7 @@ cost() {
         threads) dets=$defaults label="default" decoding="every frame, $(nproc --all) threads (libav's choice unpinned)"
           global="[decode]\nthreads = $(nproc --all)\n" ;;
         all) dets=$all label="all eight" decoding="every frame, 1 thread" ;;
-        skip) dets=$noframes label="default without avsyncdetect" decoding="reference frames only, 1 thread" ;;
+        skip) dets=$noframes label="default without avsyncdetect" decoding="B-frames skipped (H.264: all of them; HEVC: non-reference only), 1 thread" ;;
         audio) dets=$audio label="audio only" decoding="audio only: the picture is not decoded" ;;
       esac
       # an audio monitor decodes no picture: its pace is its samples

@@ -481,9 +481,10 @@ pub struct Stream {
     /// fast as it decodes; the default for demo streams, not for files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realtime: Option<bool>,
-    /// Decode only reference frames (software decoders skip the
-    /// non-reference B-frames); by default, when none of the stream's
-    /// detectors needs every frame.
+    /// Skip B-frames in software decoders (H.264: every B-frame where the
+    /// P frames do not need them; other codecs: the frames nothing refers
+    /// to; see `gstavmonitor::skip_frames`); by default, when none of the
+    /// stream's detectors needs every frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_frames: Option<bool>,
     /// Play a file again from its start at its end, for ever (a test loop,
@@ -494,7 +495,7 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Whether its video decoder skips non-reference frames: as
+    /// Whether its video decoder skips B-frames: as
     /// `skip-frames` says, else when none of its detectors is one of
     /// [`EVERY_FRAME_DETECTORS`].
     pub fn skips_frames(&self) -> bool {
