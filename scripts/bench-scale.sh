@@ -158,7 +158,7 @@ cost() {
   local noframes='["blackdetect", "freezedetect", "silencedetect", "clipdetect", "loudnessmeter"]'
   local audio='["silencedetect", "clipdetect", "loudnessmeter"]'
   local medias=${COST_MEDIA:-h264-1080p25 h264-720p50 hevc-1080p25 hevc-720p50}
-  local sets=${COST_SETS:-default threads all skip audio}
+  local sets=${COST_SETS:-default threads all skip step audio}
   echo "one core (taskset -c 0); live-paced files; window ${WINDOW} s after ${WARMUP} s; $(nproc --all) cores here"
   echo
   echo "| media | detectors | decoding | CPU per stream | memory per stream | streams per core |"
@@ -191,6 +191,8 @@ cost() {
           global="[decode]\nthreads = $(nproc --all)\n" ;;
         all) dets=$all label="all eight" decoding="every frame, 1 thread" ;;
         skip) dets=$noframes label="default without avsyncdetect" decoding="B-frames skipped (H.264: all of them; HEVC: non-reference only), 1 thread" ;;
+        step) dets=$noframes label="default without avsyncdetect, black and freeze analysing 1 frame in 5 (frame-step)" decoding="B-frames skipped, 1 thread"
+          stream_lines="${stream_lines}[stream.properties.blackdetect]\nframe-step = 5\n[stream.properties.freezedetect]\nframe-step = 5\n" ;;
         audio) dets=$audio label="audio only" decoding="audio only: the picture is not decoded" ;;
       esac
       # an audio monitor decodes no picture: its pace is its samples
