@@ -224,3 +224,39 @@ fn b_pictures_are_kept_where_a_p_picture_may_refer_to_one() {
     assert_eq!(dropped, 0);
     assert!(decoded < all && decoded > all - b);
 }
+
+/// Damaged streams (bits flipped, ranges dropped or repeated, ends cut, as
+/// a fuzzer does) never make the kernel panic, and every access unit gets
+/// an answer; a stream it cannot follow is passed whole.
+#[test]
+fn damaged_streams_are_answered_without_a_panic() {
+    use common::random::{mutate, Rng};
+    let e = encode("speed-preset=veryfast", "byte-stream", (320, 180, 60));
+    let seeds = std::env::var("ROBUST_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40u64);
+    for seed in 1..=seeds {
+        let mut rng = Rng(seed);
+        let mut k = BSkipper::new();
+        k.set_format(
+            Some(gstavmonitor::analysis::coded::slices::Framing::ByteStream),
+            None,
+        );
+        let mut passed = 0;
+        for b in &e.buffers {
+            let mut data = b.map_readable().unwrap().to_vec();
+            if rng.below(3) == 0 {
+                mutate(&mut rng, &mut data);
+            }
+            passed += usize::from(k.pass(&data));
+        }
+        let (pictures, dropped) = k.counts();
+        assert!(pictures <= e.buffers.len() as u64, "seed {seed}");
+        assert_eq!(
+            passed as u64 + dropped,
+            e.buffers.len() as u64,
+            "seed {seed}"
+        );
+    }
+}

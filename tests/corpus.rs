@@ -330,11 +330,9 @@ fn detection_quality() {
         clips.push((defects("grainy defects", 4), codec));
         clips.push((defects("clean defects", 0), codec));
     }
-    for codec in [Codec::RawStep] {
-        clips.push((defects("exact defects", 0), codec));
-        clips.push((defects("grainy defects", 4), codec));
-        clips.push((defects("heavy grain (+-10) defects", 10), codec));
-    }
+    clips.push((defects("exact defects", 0), Codec::RawStep));
+    clips.push((defects("grainy defects", 4), Codec::RawStep));
+    clips.push((defects("heavy grain (+-10) defects", 10), Codec::RawStep));
     for codec in [Codec::Raw, Codec::X264, Codec::X264BSkip, Codec::RawStep] {
         for c in negatives() {
             clips.push((c, codec));

@@ -255,6 +255,12 @@ impl BSkipper {
                 None => unread |= slice(unit).is_some(),
             }
         }
+        self.picture(&slices, reference, idr, unread)
+    }
+
+    /// One access unit's slice headers (`unread`: a slice whose header did
+    /// not parse); whether it goes to the decoder.
+    fn picture(&mut self, slices: &[SliceRefs], reference: bool, idr: bool, unread: bool) -> bool {
         let Some(first) = slices.first() else {
             if unread && self.synced {
                 self.stop();
@@ -274,7 +280,7 @@ impl BSkipper {
             self.reset_refs();
         }
         if self.mode != Mode::Off {
-            self.check_p_slices(&slices);
+            self.check_p_slices(slices);
         }
         // a B picture, unless it resets the references or marks long-term
         // ones (which a frame-number gap cannot stand for)
@@ -474,4 +480,181 @@ fn mark(refs: &mut Vec<Ref>, s: &SliceRefs, gap: bool) -> bool {
         }
     }
     unfollowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: u32 = 16;
+
+    fn slice(
+        family: SliceFamily,
+        frame_num: u32,
+        active_l0: u32,
+        modifications: &[Modification],
+        marking: Option<Marking>,
+    ) -> SliceRefs {
+        SliceRefs {
+            family,
+            frame_num,
+            max_frame_num: MAX,
+            max_refs: 3,
+            followable: true,
+            active_l0,
+            modifications: modifications.to_vec(),
+            marking,
+        }
+    }
+
+    fn idr(k: &mut BSkipper) -> bool {
+        let s = slice(
+            SliceFamily::I,
+            0,
+            1,
+            &[],
+            Some(Marking::Idr { long_term: false }),
+        );
+        k.picture(&[s], true, true, false)
+    }
+
+    /// One group as x264 codes it after the P frame `f`: the B reference
+    /// frame `f + 1` (sliding window), two B frames nothing refers to, and
+    /// the P frame `f + 2`, whose list is `p` (active, modifications) and
+    /// which unmarks the B reference. Whether each went to the decoder.
+    fn group(k: &mut BSkipper, f: u32, p: (u32, &[Modification])) -> [bool; 4] {
+        let (b_ref, p_num) = ((f + 1) % MAX, (f + 2) % MAX);
+        let bref = slice(SliceFamily::B, b_ref, 1, &[], Some(Marking::SlidingWindow));
+        let b = slice(SliceFamily::B, p_num, 1, &[], None);
+        let pf = slice(
+            SliceFamily::P,
+            p_num,
+            p.0,
+            p.1,
+            Some(Marking::Adaptive(vec![Some(0)])),
+        );
+        [
+            k.picture(&[bref], true, false, false),
+            k.picture(std::slice::from_ref(&b), false, false, false),
+            k.picture(&[b], false, false, false),
+            k.picture(&[pf], true, false, false),
+        ]
+    }
+
+    /// The P frame names the P frame before it (x264's list).
+    const PREVIOUS_P: (u32, &[Modification]) = (1, &[Modification::Subtract(1)]);
+
+    fn started() -> BSkipper {
+        let mut k = BSkipper::new();
+        assert!(idr(&mut k));
+        let p1 = slice(SliceFamily::P, 1, 1, &[], Some(Marking::SlidingWindow));
+        assert!(k.picture(&[p1], true, false, false));
+        k
+    }
+
+    #[test]
+    fn b_frames_are_dropped_after_eight_p_frames_that_did_not_need_them() {
+        let mut k = started();
+        let mut f = 1;
+        for i in 0..EVIDENCE {
+            assert_eq!(k.mode(), Mode::Learning, "group {i}");
+            assert_eq!(group(&mut k, f, PREVIOUS_P), [true; 4], "group {i}");
+            f += 2;
+        }
+        assert_eq!(k.mode(), Mode::Dropping);
+        for _ in 0..20 {
+            assert_eq!(group(&mut k, f, PREVIOUS_P), [false, false, false, true]);
+            f += 2;
+        }
+        assert_eq!(k.counts(), (2 + 28 * 4, 60));
+    }
+
+    #[test]
+    fn a_p_frame_that_may_refer_to_a_b_frame_stops_the_dropping() {
+        // its default list starts with the newest reference: the B one
+        let mut k = started();
+        assert_eq!(group(&mut k, 1, (1, &[])), [true; 4]);
+        assert_eq!(k.mode(), Mode::Off);
+        // and once dropping, the first such P frame ends it for good
+        let mut k = started();
+        let mut f = 1;
+        for _ in 0..EVIDENCE {
+            group(&mut k, f, PREVIOUS_P);
+            f += 2;
+        }
+        assert_eq!(group(&mut k, f, PREVIOUS_P), [false, false, false, true]);
+        group(&mut k, f + 2, (1, &[]));
+        assert_eq!(k.mode(), Mode::Off);
+        assert_eq!(group(&mut k, f + 4, PREVIOUS_P), [true; 4]);
+    }
+
+    #[test]
+    fn modifications_may_list_a_frame_twice() {
+        // weighted prediction: the previous P frame twice (f - 16 wraps to
+        // f), then the B reference frame (f + 1) third
+        let twice = [Modification::Subtract(1), Modification::Subtract(MAX - 1)];
+        let mut k = started();
+        group(&mut k, 1, (2, &twice));
+        assert_eq!(k.mode(), Mode::Learning);
+        let thrice = [
+            Modification::Subtract(1),
+            Modification::Subtract(MAX - 1),
+            Modification::Add(0),
+        ];
+        group(&mut k, 3, (3, &thrice));
+        assert_eq!(k.mode(), Mode::Off);
+    }
+
+    #[test]
+    fn long_term_references_and_fields_are_not_followed() {
+        let mut k = started();
+        let lt = slice(SliceFamily::P, 2, 1, &[], Some(Marking::LongTerm));
+        k.picture(&[lt], true, false, false);
+        assert_eq!(k.mode(), Mode::Off);
+        let mut k = started();
+        let mut field = slice(SliceFamily::P, 2, 1, &[], Some(Marking::SlidingWindow));
+        field.followable = false;
+        k.picture(&[field], true, false, false);
+        assert_eq!(k.mode(), Mode::Off);
+        let mut k = started();
+        k.picture(&[], false, false, true);
+        assert_eq!(k.mode(), Mode::Off, "a slice header that does not parse");
+    }
+
+    #[test]
+    fn nothing_is_followed_before_the_first_i_frame() {
+        let mut k = BSkipper::new();
+        let p = slice(SliceFamily::P, 5, 1, &[], Some(Marking::SlidingWindow));
+        assert!(k.picture(&[p], true, false, false));
+        assert!(k.coded.is_empty() && k.decoded.is_empty());
+        assert_eq!(k.mode(), Mode::Learning);
+    }
+
+    #[test]
+    fn an_overfilled_window_loses_its_oldest() {
+        // libav's rule when a gap picture kept what a dropped frame's
+        // operations would have unmarked
+        let mut refs: Vec<Ref> = [3, 4, 5]
+            .iter()
+            .map(|&frame_num| Ref {
+                frame_num,
+                gap: false,
+            })
+            .collect();
+        let s = slice(SliceFamily::P, 6, 1, &[], Some(Marking::Adaptive(vec![])));
+        assert!(!mark(&mut refs, &s, false));
+        let left: Vec<u32> = refs.iter().map(|r| r.frame_num).collect();
+        assert_eq!(left, [4, 5, 6]);
+        // and unmarking by difference: 6 - (1 + 1) = 4
+        let s = slice(
+            SliceFamily::P,
+            7,
+            1,
+            &[],
+            Some(Marking::Adaptive(vec![Some(1)])),
+        );
+        mark(&mut refs, &s, false);
+        let left: Vec<u32> = refs.iter().map(|r| r.frame_num).collect();
+        assert_eq!(left, [4, 6, 7]);
+    }
 }
