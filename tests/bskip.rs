@@ -6,7 +6,6 @@
 
 mod common;
 
-use common::init;
 use gst::prelude::*;
 use gstavmonitor::analysis::coded::bskip::{BSkipper, Mode};
 
@@ -20,35 +19,16 @@ struct Encode {
 /// `height`, encoded by x264 with 3 B-frames (B-pyramid by the presets) and
 /// `x264` options (one thread: the same encode on any machine).
 fn encode(x264: &str, format: &str, (width, height, frames): (u32, u32, u32)) -> Encode {
-    init();
     let dir = common::footage_dir(&["bikes.mp4"]);
     let desc = format!(
         "filesrc location={} ! decodebin ! identity eos-after={frames} ! videoconvert ! videoscale \
          ! video/x-raw,width={width},height={height} \
          ! x264enc key-int-max=50 bframes=3 threads=1 {x264} \
-         ! h264parse ! video/x-h264,stream-format={format},alignment=au ! appsink name=out sync=false",
+         ! h264parse ! video/x-h264,stream-format={format},alignment=au",
         dir.join("bikes.mp4").display()
     );
-    let pipeline = gst::parse::launch(&desc).unwrap();
-    let sink = pipeline
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut buffers = Vec::new();
-    let mut caps = None;
-    while let Ok(sample) = sink.pull_sample() {
-        caps = sample.caps().map(|c| c.to_owned());
-        buffers.push(sample.buffer_owned().unwrap());
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
-    Encode {
-        caps: caps.unwrap(),
-        buffers,
-    }
+    let (caps, buffers) = common::pull_all(&desc).expect("an x264 encode");
+    Encode { caps, buffers }
 }
 
 /// The kernel's verdict on an encode, and how many access units it dropped.

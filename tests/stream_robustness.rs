@@ -30,27 +30,13 @@ struct Encode {
 /// Runs `chain` (a launch line ending in what the element reads) to an
 /// appsink and keeps what came out; None when an encoder is missing.
 fn encode(chain: &str) -> Option<Encode> {
-    init();
-    let desc = format!("{chain} ! appsink name=out sync=false");
-    let pipeline = gst::parse::launch(&desc).ok()?;
-    let bin = pipeline.clone().downcast::<gst::Bin>().unwrap();
-    let sink = bin
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut buffers = Vec::new();
-    let mut caps = None;
-    while let Ok(sample) = sink.pull_sample() {
-        caps = sample.caps().map(|c| c.to_owned());
-        let buf = sample.buffer().unwrap();
-        buffers.push(buf.map_readable().unwrap().to_vec());
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    let (caps, buffers) = pull_all(chain)?;
     Some(Encode {
-        caps: caps?,
-        buffers,
+        caps,
+        buffers: buffers
+            .iter()
+            .map(|b| b.map_readable().unwrap().to_vec())
+            .collect(),
     })
 }
 

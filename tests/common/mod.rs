@@ -586,3 +586,26 @@ pub fn packed_luma(buf: &gst::BufferRef, info: &gst_video::VideoInfo) -> Vec<u8>
     }
     l
 }
+
+/// Runs `chain` (a launch line) into an appsink to its end: the caps last
+/// seen and every buffer, timestamps and flags kept. None when the line
+/// does not parse (an element missing) or nothing came out.
+pub fn pull_all(chain: &str) -> Option<(gst::Caps, Vec<gst::Buffer>)> {
+    init();
+    let pipeline = gst::parse::launch(&format!("{chain} ! appsink name=out sync=false")).ok()?;
+    let sink = pipeline
+        .downcast_ref::<gst::Bin>()?
+        .by_name("out")?
+        .downcast::<gst_app::AppSink>()
+        .ok()?;
+    let mut buffers = Vec::new();
+    let mut caps = None;
+    if pipeline.set_state(gst::State::Playing).is_ok() {
+        while let Ok(sample) = sink.pull_sample() {
+            caps = sample.caps().map(|c| c.to_owned());
+            buffers.extend(sample.buffer_owned());
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    Some((caps?, buffers))
+}
