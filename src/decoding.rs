@@ -49,7 +49,7 @@ pub fn skip_frames(decoder: &gst::Element) {
             match &info.data {
                 Some(gst::PadProbeData::Buffer(buf)) => {
                     let mut guard = crate::glue::lock(&skipper);
-                    let Some(s) = guard.as_mut() else {
+                    let Some(s) = guard.as_mut().filter(|s| s.mode() != Mode::Off) else {
                         return gst::PadProbeReturn::Ok;
                     };
                     let Ok(map) = buf.map_readable() else {

@@ -8,6 +8,7 @@ mod common;
 
 use gst::prelude::*;
 use gstavmonitor::analysis::coded::bskip::{BSkipper, Mode};
+use gstavmonitor::analysis::coded::slices::Framing;
 
 /// An encode kept as buffers (timestamps and flags included) with its caps.
 struct Encode {
@@ -31,17 +32,27 @@ fn encode(x264: &str, format: &str, (width, height, frames): (u32, u32, u32)) ->
     Encode { caps, buffers }
 }
 
+/// How an encode's units are framed (x264's avc sizes are 4 bytes).
+fn framing(e: &Encode) -> Framing {
+    match e
+        .caps
+        .structure(0)
+        .unwrap()
+        .get::<&str>("stream-format")
+        .unwrap()
+    {
+        "byte-stream" => Framing::ByteStream,
+        _ => Framing::Length(4),
+    }
+}
+
 /// The kernel's verdict on an encode, and how many access units it dropped.
 fn verdict(e: &Encode) -> (Mode, u64) {
     let s = e.caps.structure(0).unwrap();
-    let framing = match s.get::<&str>("stream-format").unwrap() {
-        "byte-stream" => gstavmonitor::analysis::coded::slices::Framing::ByteStream,
-        _ => gstavmonitor::analysis::coded::slices::Framing::Length(4),
-    };
     let cd = s.get::<gst::Buffer>("codec_data").ok();
     let map = cd.as_ref().map(|b| b.map_readable().unwrap());
     let mut k = BSkipper::new();
-    k.set_format(Some(framing), map.as_ref().map(|m| m.as_slice()));
+    k.set_format(Some(framing(e)), map.as_ref().map(|m| m.as_slice()));
     for b in &e.buffers {
         k.pass(&b.map_readable().unwrap());
     }
@@ -110,29 +121,21 @@ fn exact(e: &Encode) -> (usize, usize) {
     (skipped.len(), full.len())
 }
 
+/// The B pictures of an encode, by their first slice's type, read here
+/// apart from the kernel.
 fn b_pictures(e: &Encode) -> usize {
-    // x264 with B-pyramid: every picture neither key nor P is B; count by
-    // the kernel's own reading would be circular, so count what x264 marks
-    // as droppable (no reference) and what it does not, from the slice type
     e.buffers
         .iter()
         .filter(|b| {
             let m = b.map_readable().unwrap();
-            slice_type(&m) == Some(1)
+            slice_type(&m, framing(e)) == Some(1)
         })
         .count()
 }
 
 /// The first slice's `slice_type % 5` of an access unit (0 P, 1 B, 2 I).
-fn slice_type(au: &[u8]) -> Option<u32> {
-    let units = gstavmonitor::analysis::coded::slices::nal_units(
-        au,
-        if au.starts_with(&[0, 0, 0, 1]) || au.starts_with(&[0, 0, 1]) {
-            gstavmonitor::analysis::coded::slices::Framing::ByteStream
-        } else {
-            gstavmonitor::analysis::coded::slices::Framing::Length(4)
-        },
-    );
+fn slice_type(au: &[u8], framing: Framing) -> Option<u32> {
+    let units = gstavmonitor::analysis::coded::slices::nal_units(au, framing);
     let unit = units.into_iter().find(|u| matches!(u[0] & 0x1f, 1 | 5))?;
     // two Exp-Golomb numbers: first_mb_in_slice, slice_type
     let mut bits = unit[1..]
@@ -206,37 +209,36 @@ fn b_pictures_are_kept_where_a_p_picture_may_refer_to_one() {
 }
 
 /// Damaged streams (bits flipped, ranges dropped or repeated, ends cut, as
-/// a fuzzer does) never make the kernel panic, and every access unit gets
-/// an answer; a stream it cannot follow is passed whole.
+/// a fuzzer does) never make the kernel panic, and it drops nothing but B
+/// pictures (by the first slice's type, read here apart from the kernel).
 #[test]
-fn damaged_streams_are_answered_without_a_panic() {
+fn damaged_streams_lose_only_b_pictures_and_never_panic() {
     use common::random::{mutate, Rng};
     let e = encode("speed-preset=veryfast", "byte-stream", (320, 180, 60));
     let seeds = std::env::var("ROBUST_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(40u64);
+    let mut dropped = 0;
     for seed in 1..=seeds {
         let mut rng = Rng(seed);
         let mut k = BSkipper::new();
-        k.set_format(
-            Some(gstavmonitor::analysis::coded::slices::Framing::ByteStream),
-            None,
-        );
-        let mut passed = 0;
-        for b in &e.buffers {
+        k.set_format(Some(Framing::ByteStream), None);
+        for (i, b) in e.buffers.iter().enumerate() {
             let mut data = b.map_readable().unwrap().to_vec();
             if rng.below(3) == 0 {
                 mutate(&mut rng, &mut data);
             }
-            passed += usize::from(k.pass(&data));
+            if !k.pass(&data) {
+                dropped += 1;
+                assert_eq!(
+                    slice_type(&data, Framing::ByteStream),
+                    Some(1),
+                    "seed {seed}, unit {i}"
+                );
+            }
         }
-        let (pictures, dropped) = k.counts();
-        assert!(pictures <= e.buffers.len() as u64, "seed {seed}");
-        assert_eq!(
-            passed as u64 + dropped,
-            e.buffers.len() as u64,
-            "seed {seed}"
-        );
     }
+    // the damage leaves most streams followable
+    assert!(dropped > 0);
 }

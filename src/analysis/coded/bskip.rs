@@ -224,8 +224,7 @@ impl BSkipper {
 
     /// A flush: the references are forgotten until the next I picture.
     pub fn reset(&mut self) {
-        self.coded.clear();
-        self.decoded.clear();
+        self.reset_refs();
         self.synced = false;
     }
 
@@ -240,7 +239,8 @@ impl BSkipper {
 
     /// Whether the access unit `data` goes to the decoder.
     pub fn pass(&mut self, data: &[u8]) -> bool {
-        let Some(framing) = self.framing else {
+        // stopped for good: no header need be read again
+        let (Some(framing), false) = (self.framing, self.mode == Mode::Off) else {
             return true;
         };
         let mut slices = Vec::new();
@@ -291,7 +291,7 @@ impl BSkipper {
                 _ => false,
             };
         if reference {
-            if mark(&mut self.coded, first, false) {
+            if mark(&mut self.coded, first) {
                 self.stop();
             }
             if droppable {
@@ -302,7 +302,7 @@ impl BSkipper {
                     frame_num: first.frame_num,
                     gap: true,
                 });
-            } else if mark(&mut self.decoded, first, false) {
+            } else if mark(&mut self.decoded, first) {
                 self.stop();
             }
         }
@@ -443,7 +443,7 @@ fn sliding_window(refs: &mut Vec<Ref>, s: &SliceRefs) {
 
 /// The reference marking after a reference picture; true when it is one
 /// not followed (long-term references).
-fn mark(refs: &mut Vec<Ref>, s: &SliceRefs, gap: bool) -> bool {
+fn mark(refs: &mut Vec<Ref>, s: &SliceRefs) -> bool {
     let (cur, max) = (s.frame_num, s.max_frame_num);
     let mut frame_num = cur;
     let mut unfollowed = false;
@@ -469,7 +469,10 @@ fn mark(refs: &mut Vec<Ref>, s: &SliceRefs, gap: bool) -> bool {
         }
         Some(Marking::LongTerm) => unfollowed = true,
     }
-    refs.push(Ref { frame_num, gap });
+    refs.push(Ref {
+        frame_num,
+        gap: false,
+    });
     // more than the window holds (a gap picture kept what the operations
     // of a dropped one would have unmarked): libav discards the oldest
     if refs.len() as u32 > s.max_refs {
@@ -642,7 +645,7 @@ mod tests {
             })
             .collect();
         let s = slice(SliceFamily::P, 6, 1, &[], Some(Marking::Adaptive(vec![])));
-        assert!(!mark(&mut refs, &s, false));
+        assert!(!mark(&mut refs, &s));
         let left: Vec<u32> = refs.iter().map(|r| r.frame_num).collect();
         assert_eq!(left, [4, 5, 6]);
         // and unmarking by difference: 6 - (1 + 1) = 4
@@ -653,7 +656,7 @@ mod tests {
             &[],
             Some(Marking::Adaptive(vec![Some(1)])),
         );
-        mark(&mut refs, &s, false);
+        mark(&mut refs, &s);
         let left: Vec<u32> = refs.iter().map(|r| r.frame_num).collect();
         assert_eq!(left, [4, 6, 7]);
     }

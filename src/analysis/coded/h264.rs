@@ -153,22 +153,23 @@ impl SliceParser {
     /// A unit's slice header, with its quantiser when the header parses
     /// with the parameter sets known; parameter sets are taken in passing.
     pub fn unit(&mut self, unit: &[u8]) -> Option<Slice> {
-        self.parameter_set(unit);
-        let mut s = slice(unit)?;
-        let header = h264_reader::nal::NalHeader::new(unit[0]).ok()?;
-        let mut r = bit_reader(unit);
-        if let Ok((sh, sps, pps)) =
-            h264_reader::nal::slice::SliceHeader::from_bits(&self.ctx, &mut r, header, None)
-        {
-            use h264_reader::nal::slice::{DecRefPicMarking, MemoryManagementControlOperation};
-            s.qp = Some(26 + pps.pic_init_qp_minus26 + sh.slice_qp_delta);
-            s.frame_num = (!sps.gaps_in_frame_num_value_allowed_flag).then(|| FrameNum {
+        use h264_reader::nal::slice::{DecRefPicMarking, MemoryManagementControlOperation};
+        let idr = unit.first().is_some_and(|h| h & 0x1f == 5);
+        let read = self.with_header(unit, |sh, sps, pps| {
+            let qp = 26 + pps.pic_init_qp_minus26 + sh.slice_qp_delta;
+            let frame_num = (!sps.gaps_in_frame_num_value_allowed_flag).then(|| FrameNum {
                 value: u32::from(sh.frame_num),
                 max: 1 << sps.log2_max_frame_num(),
-                idr: unit[0] & 0x1f == 5,
+                idr,
                 reset: matches!(&sh.dec_ref_pic_marking, Some(DecRefPicMarking::Adaptive(ops))
                     if ops.iter().any(|o| matches!(o, MemoryManagementControlOperation::AllRefPicturesUnused))),
             });
+            (qp, frame_num)
+        });
+        let mut s = slice(unit)?;
+        if let Some((qp, frame_num)) = read {
+            s.qp = Some(qp);
+            s.frame_num = frame_num;
         }
         Some(s)
     }
