@@ -1,5 +1,7 @@
-//! Loudness per ITU-R BS.1770 / EBU R128 (with the `ebur128` crate):
-//! momentary, short-term, integrated, loudness range, sample and true peak,
+//! Loudness per ITU-R BS.1770 / EBU R128 (with the `ebur128` crate; true
+//! peak with the crate's interpolator in [`super::truepeak`], which computes
+//! it the same, faster): momentary, short-term, integrated, loudness range,
+//! sample and true peak,
 //! measured every `interval`; alarms when short-term loudness leaves
 //! target ± tolerance for `min_duration`, and when the true peak exceeds its
 //! maximum.
@@ -8,6 +10,7 @@ use ebur128::{EbuR128, Mode};
 
 use crate::analysis::audio::samples::{to_interleaved_f32, AudioView};
 use crate::analysis::audio::timing::{AudioTime, Blocks};
+use crate::analysis::audio::truepeak::TruePeak;
 use crate::analysis::event::{EndReason, EventTracker, Transition};
 
 /// Alarm evaluation step: the 100 ms hop of the momentary and short-term windows.
@@ -160,6 +163,10 @@ pub struct LoudnessMeter {
     config: LoudnessConfig,
     channels: usize,
     ebu: EbuR128,
+    /// True peak, when measured.
+    tp: Option<TruePeak>,
+    /// The last piece's true peak per channel.
+    piece_true_peak: Vec<f64>,
     blocks: Blocks,
     scratch: Vec<f32>,
     /// Time analysed since the start (or the last reset), ns.
@@ -187,14 +194,12 @@ impl std::fmt::Debug for LoudnessMeter {
     }
 }
 
-fn mode(true_peak: bool) -> Mode {
-    let m = Mode::I | Mode::S | Mode::LRA | Mode::SAMPLE_PEAK | Mode::HISTOGRAM;
-    if true_peak {
-        m | Mode::TRUE_PEAK
-    } else {
-        m
-    }
-}
+/// What the crate measures (true peak is [`TruePeak`]'s).
+const MODE: Mode = Mode::I
+    .union(Mode::S)
+    .union(Mode::LRA)
+    .union(Mode::SAMPLE_PEAK)
+    .union(Mode::HISTOGRAM);
 
 fn db(v: f64) -> f64 {
     20.0 * v.log10()
@@ -204,11 +209,16 @@ impl LoudnessMeter {
     /// `None` when the crate refuses the layout (0 or more than 64 channels,
     /// a rate outside 16 Hz..2.8 MHz).
     pub fn new(config: LoudnessConfig, rate: u32, channels: usize) -> Option<Self> {
-        let ebu = EbuR128::new(channels as u32, rate, mode(config.true_peak)).ok()?;
+        let ebu = EbuR128::new(channels as u32, rate, MODE).ok()?;
         Some(LoudnessMeter {
             config,
             channels,
             ebu,
+            tp: config
+                .true_peak
+                .then(|| TruePeak::new(channels, rate))
+                .flatten(),
+            piece_true_peak: vec![0.0; channels],
             blocks: Blocks::new(rate, STEP_NS),
             scratch: Vec::new(),
             fed: 0,
@@ -235,13 +245,14 @@ impl LoudnessMeter {
         self.config
     }
 
-    /// New settings; switching true peak on or off restarts the measurement.
+    /// New settings; switching true peak on starts it from the next
+    /// samples (the loudness measurement carries on).
     pub fn set_config(&mut self, config: LoudnessConfig) {
         if config.true_peak != self.config.true_peak {
-            let (ch, rate) = (self.ebu.channels(), self.ebu.rate());
-            if let Ok(e) = EbuR128::new(ch, rate, mode(config.true_peak)) {
-                self.ebu = e;
-            }
+            self.tp = config
+                .true_peak
+                .then(|| TruePeak::new(self.channels, self.ebu.rate()))
+                .flatten();
         }
         self.config = config;
         self.short_term
@@ -263,12 +274,15 @@ impl LoudnessMeter {
             if self.ebu.add_frames_f32(&self.scratch).is_err() {
                 return;
             }
+            if let Some(tp) = &mut self.tp {
+                tp.push(&self.scratch, &mut self.piece_true_peak);
+            }
             self.fed += crate::analysis::audio::timing::frames_to_ns((f1 - f0) as u64, rate);
             for c in 0..self.channels {
                 let sp = self.ebu.prev_sample_peak(c as u32).unwrap_or(0.0);
                 self.interval_sample_peak[c] = self.interval_sample_peak[c].max(sp);
-                if self.config.true_peak {
-                    let tp = self.ebu.prev_true_peak(c as u32).unwrap_or(0.0);
+                if self.tp.is_some() {
+                    let tp = self.piece_true_peak[c];
                     self.interval_true_peak[c] = self.interval_true_peak[c].max(tp);
                     self.step_true_peak = self.step_true_peak.max(tp);
                 }
@@ -381,6 +395,9 @@ impl LoudnessMeter {
     /// Starts the measurement afresh.
     pub fn reset(&mut self) {
         self.ebu.reset();
+        if let Some(tp) = &mut self.tp {
+            tp.reset();
+        }
         self.steps.clear();
         self.blocks.reset();
         self.fed = 0;
