@@ -117,7 +117,7 @@ impl ObjectImpl for LoudnessMeter {
                 crate::glue::min_duration_property(d.min_duration),
                 glib::ParamSpecBoolean::builder("true-peak")
                     .nick("True peak")
-                    .blurb("Measure true peak (4x oversampled); changing it restarts the measurement")
+                    .blurb("Measure true peak (4x oversampled below 96 kHz); switched on, from the next samples")
                     .default_value(d.true_peak)
                     .mutable_playing()
                     .build(),
