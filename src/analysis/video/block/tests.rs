@@ -768,3 +768,57 @@ fn blockiness_is_bounded() {
     m.compute(&LumaPlane::gray8(&[7; 16 * 16], 16, 16).unwrap());
     assert_eq!(blockiness(m.grid8, m.off8, m.grid_n), 1.0);
 }
+
+/// The excess and signed steps of the map equal their definitions, summed
+/// pixel by pixel.
+#[test]
+fn steps_equal_their_definitions() {
+    for luma in [texture(3), damaged(5)] {
+        let mut m = BoundaryMap::default();
+        m.compute(&LumaPlane::gray8(&luma, W, H).unwrap());
+        let p = |x: usize, y: usize| i32::from(luma[y * W + x]);
+        let (cols, rows) = (W / MB, H / MB);
+        for r in 0..rows {
+            for x in 0..W {
+                let ys = (r * MB..(r + 1) * MB).step_by(2);
+                let want_e: i32 = if (2..=W - 2).contains(&x) {
+                    ys.clone()
+                        .map(|y| {
+                            2 * (p(x - 1, y) - p(x, y)).abs()
+                                - (p(x - 2, y) - p(x - 1, y)).abs()
+                                - (p(x, y) - p(x + 1, y)).abs()
+                        })
+                        .sum()
+                } else {
+                    0
+                };
+                let want_s: i32 = if x >= 1 {
+                    ys.map(|y| p(x - 1, y) - p(x, y)).sum()
+                } else {
+                    0
+                };
+                assert_eq!((m.ev[r * W + x], m.sv[r * W + x]), (want_e, want_s));
+            }
+        }
+        for y in 0..H {
+            for c in 0..cols {
+                let xs = c * MB..(c + 1) * MB;
+                let (want_e, want_s) = if (2..=H - 2).contains(&y) {
+                    let e: i32 = xs
+                        .clone()
+                        .map(|x| {
+                            2 * (p(x, y - 1) - p(x, y)).abs()
+                                - (p(x, y - 2) - p(x, y - 1)).abs()
+                                - (p(x, y) - p(x, y + 1)).abs()
+                        })
+                        .sum();
+                    let s: i32 = xs.map(|x| p(x, y - 1) - p(x, y)).sum();
+                    (e / 2, s / 2)
+                } else {
+                    (0, 0)
+                };
+                assert_eq!((m.eh[y * cols + c], m.sh[y * cols + c]), (want_e, want_s));
+            }
+        }
+    }
+}
