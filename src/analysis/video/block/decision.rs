@@ -137,10 +137,10 @@ impl BlockDetector {
             for c in mbs.c0..mbs.c1 {
                 let k = r * cols + c;
                 let v = (c > mbs.c0)
-                    .then(|| self.is_break(true, k, t, prev))
+                    .then(|| self.is_break(true, (r, c), t, prev))
                     .flatten();
                 let h = (r > mbs.r0)
-                    .then(|| self.is_break(false, k, t, prev))
+                    .then(|| self.is_break(false, (r, c), t, prev))
                     .flatten();
                 for (found, other) in [(v, k.wrapping_sub(1)), (h, k.wrapping_sub(cols))] {
                     let Some(b) = found else {
@@ -160,7 +160,7 @@ impl BlockDetector {
                                 && !self
                                     .before
                                     .as_ref()
-                                    .is_some_and(|p| self.map.step_near(p, b.vertical, k)) =>
+                                    .is_some_and(|p| self.map.step_near(p, b.vertical, (r, c))) =>
                         {
                             true
                         }
@@ -339,21 +339,23 @@ impl BlockDetector {
         }
     }
 
-    /// Grid segment `k` with what was weighed, if it steps by at least `t`,
+    /// A grid segment with what was weighed, if it steps by at least `t`,
     /// given the previous frame's map.
-    /// `vertical`: the segment left of macroblock `k`, else the one above it.
+    /// `vertical`: the segment left of macroblock `(col, row)`, else the one
+    /// above it.
     pub(super) fn is_break(
         &self,
         vertical: bool,
-        k: usize,
+        (row, col): (usize, usize),
         t: f64,
         prev: Option<&BoundaryMap>,
     ) -> Option<Break> {
         let m = &self.map;
         let cols = m.cols;
+        let k = row * cols + col;
         let segs = if vertical { &m.v } else { &m.h };
         let c = &self.config;
-        let (excess, control, moved) = m.context(vertical, k, prev, t, c.masking)?;
+        let (excess, control, moved) = m.context(vertical, (row, col), prev, t, c.masking)?;
         let other = if vertical { k - 1 } else { k - cols };
         let activity = m.activity[k].max(m.activity[other]);
         let seg = segs[k];
@@ -361,11 +363,11 @@ impl BlockDetector {
         let straight = excess >= c.masking * control
             && excess >= c.texture * activity
             && !moved
-            && straight_edge(m, vertical, k);
+            && straight_edge(m, vertical, (row, col));
         let mut b = Break {
             vertical,
-            col: k % cols,
-            row: k / cols,
+            col,
+            row,
             excess,
             control,
             activity,
@@ -401,11 +403,12 @@ pub fn qstep(qp: i32) -> f64 {
     0.625 * 2f64.powf(f64::from(qp.clamp(0, 51)) / 6.0)
 }
 
-/// Is grid segment `k` part of a straight content edge lying on the line:
+/// Is the grid segment of macroblock `(c, r)` part of a straight content
+/// edge lying on the line:
 /// a step of one sign that carries on through the macroblock corners for at
 /// least [`STRAIGHT_RUN`] segments of the same line? (A misplaced block or
 /// two also steps along straight grid lines, but stops at its corners.)
-pub(super) fn straight_edge(m: &BoundaryMap, vertical: bool, k: usize) -> bool {
+pub(super) fn straight_edge(m: &BoundaryMap, vertical: bool, (r, c): (usize, usize)) -> bool {
     let cols = m.cols;
     let segs = if vertical { &m.v } else { &m.h };
     let coherent = |step: u32, signed: i32| {
@@ -429,7 +432,6 @@ pub(super) fn straight_edge(m: &BoundaryMap, vertical: bool, k: usize) -> bool {
             && 4 * g1.unsigned_abs() >= g2.unsigned_abs()
             && 4 * g2.unsigned_abs() >= g1.unsigned_abs()
     };
-    let (r, c) = (k / cols, k % cols);
     // segment `i` positions along the line
     let (pos, len) = if vertical { (r, m.rows) } else { (c, cols) };
     let at = |i: usize| if vertical { i * cols + c } else { r * cols + i };

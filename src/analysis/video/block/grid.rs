@@ -14,12 +14,6 @@ pub(super) trait Px: Copy {
     fn diff(a: Self, b: Self) -> u16;
     /// `a - b` (at most 12 bits, so it fits).
     fn sdiff(a: Self, b: Self) -> i16;
-    /// For macroblock column `c` of `row`: `Σ|p[x] - p[x-1]|` over each half
-    /// of its 16 samples (`p[-1]` taken as `p[0]`).
-    #[inline(always)]
-    fn mb_halves(row: &[Self], c: usize) -> (u32, u32) {
-        mb_halves_scalar(row, c)
-    }
     /// Per 16-sample macroblock column: `Σ|a - b|` into `diffs`, `Σb` into `sums`.
     #[inline(always)]
     fn mb_sums(a: &[Self], b: &[Self], diffs: &mut [i32], sums: &mut [i32]) {
@@ -38,20 +32,6 @@ pub(super) trait Px: Copy {
         }
     }
 }
-/// [`Px::mb_halves`] one sample at a time (a row cut short counts what it
-/// has).
-#[inline(always)]
-pub(super) fn mb_halves_scalar<P: Px>(row: &[P], c: usize) -> (u32, u32) {
-    let x0 = c * MB;
-    let mut h = [0u32; 2];
-    for (k, h) in h.iter_mut().enumerate() {
-        for x in x0 + k * MB / 2..(x0 + (k + 1) * MB / 2).min(row.len()) {
-            *h += (row[x].v() - row[x.max(1) - 1].v()).unsigned_abs();
-        }
-    }
-    (h[0], h[1])
-}
-
 impl Px for u8 {
     #[inline(always)]
     fn v(self) -> i32 {
@@ -64,27 +44,6 @@ impl Px for u8 {
     #[inline(always)]
     fn sdiff(a: Self, b: Self) -> i16 {
         i16::from(a) - i16::from(b)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn mb_halves(row: &[Self], c: usize) -> (u32, u32) {
-        use std::arch::x86_64::*;
-        let x0 = c * MB;
-        if x0 == 0 || row.len() < x0 + MB {
-            // the first column has no sample before it
-            return mb_halves_scalar(row, c);
-        }
-        // SAFETY: SSE2 is part of x86_64; x0 >= 1 and x0 + 16 <= row.len(),
-        // so both 16-byte reads (from x0 and x0 - 1) are inside `row`.
-        unsafe {
-            let a = _mm_loadu_si128(row.as_ptr().add(x0).cast());
-            let b = _mm_loadu_si128(row.as_ptr().add(x0 - 1).cast());
-            let sad = _mm_sad_epu8(a, b);
-            (
-                _mm_cvtsi128_si32(sad) as u32,
-                _mm_cvtsi128_si32(_mm_srli_si128(sad, 8)) as u32,
-            )
-        }
     }
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
@@ -204,13 +163,16 @@ pub struct BoundaryMap {
     pub mid: f64,
     pub(super) conv: Vec<u16>,
     pub(super) scratch: Vec<u16>,
+    /// One sampled row's `|p[x] - p[x-1]|`.
+    pub(super) rowd: Vec<u16>,
     /// Per column, over the sampled rows of the current band: sums of
     /// `|p[x-1] - p[x]|` and of `p[x-1] - p[x]` (8 rows of 12-bit samples
     /// fit 16 bits).
     pub(super) dband: Vec<u16>,
     pub(super) sband: Vec<i16>,
-    /// Per row and macroblock column: sums of `|p(y-1) - p(y)|` and of `p(y)`
-    /// over the macroblock's 16 columns.
+    /// Per macroblock column, for the last three rows (row `y` at `y % 3`):
+    /// sums of `|p(y-1) - p(y)|` and of `p(y)` over the macroblock's 16
+    /// columns.
     pub(super) rdiff: Vec<i32>,
     pub(super) rsum: Vec<i32>,
 }
@@ -255,10 +217,10 @@ impl BoundaryMap {
         self.width = w;
         self.height = h;
         let n = cols * rows;
-        for v in [&mut self.v, &mut self.h] {
-            v.clear();
-            v.resize(n, Seg::default());
-        }
+        // every segment but the unused ones (column 0 of `v`, row 0 of `h`)
+        // is written by the pass
+        fit(&mut self.v, n);
+        fit(&mut self.h, n);
         // every entry of these is written by the pass except the picture's
         // edges, which stay 0: clear them only when the size changes
         for v in [&mut self.ev, &mut self.sv] {
@@ -336,10 +298,12 @@ impl BoundaryMap {
         dband.resize(w, 0);
         sband.clear();
         sband.resize(w, 0);
+        // the last three rows' sums (row `y` at `y % 3`)
         let mut rdiff = std::mem::take(&mut self.rdiff);
         let mut rsum = std::mem::take(&mut self.rsum);
-        fit(&mut rdiff, h * cols);
-        fit(&mut rsum, h * cols);
+        fit(&mut rdiff, 3 * cols);
+        fit(&mut rsum, 3 * cols);
+        let ring = |y: usize| (y % 3) * cols..(y % 3 + 1) * cols;
         let mut above: &[P] = &[];
         for y in 0..h {
             let p = row(y);
@@ -350,13 +314,19 @@ impl BoundaryMap {
             let r = y / MB;
             // vertical lines, from every other row
             if y % 2 == 0 {
-                for ((dd, ss), (&a, &b)) in dband[1..]
-                    .iter_mut()
-                    .zip(sband[1..].iter_mut())
-                    .zip(p.iter().zip(&p[1..]))
-                {
-                    *dd += P::diff(a, b);
-                    *ss += P::sdiff(a, b);
+                let sums = dband[1..].iter_mut().zip(sband[1..].iter_mut());
+                let pairs = p.iter().zip(&p[1..]);
+                if y % MB == 0 {
+                    // the band's first sampled row starts its sums
+                    for ((dd, ss), (&a, &b)) in sums.zip(pairs) {
+                        *dd = P::diff(a, b);
+                        *ss = P::sdiff(a, b);
+                    }
+                } else {
+                    for ((dd, ss), (&a, &b)) in sums.zip(pairs) {
+                        *dd += P::diff(a, b);
+                        *ss += P::sdiff(a, b);
+                    }
                 }
             }
             // the grid segments on vertical lines are the band sums at the
@@ -390,57 +360,50 @@ impl BoundaryMap {
                 for (o, &v) in self.sv[r * w..(r + 1) * w].iter_mut().zip(&sband) {
                     *o = i32::from(v);
                 }
-                dband.fill(0);
-                sband.fill(0);
             }
             // horizontal lines: per macroblock column, the row's sum and its
             // absolute difference from the row above
-            let (diffs, sums) = (
-                &mut rdiff[y * cols..(y + 1) * cols],
-                &mut rsum[y * cols..(y + 1) * cols],
-            );
+            let (diffs, sums) = (&mut rdiff[ring(y)], &mut rsum[ring(y)]);
             P::mb_sums(if y >= 1 { above } else { p }, p, diffs, sums);
             if y % 4 == 1 {
-                self.sample_row(p, r, sums);
+                self.sample_row(p, r, &rsum[ring(y)]);
             }
+            // the horizontal line above the row before is complete: its
+            // excess from the three rows' sums, halved to the scale of
+            // SAMPLES positions (all 16 columns were summed)
             let line = y.wrapping_sub(1);
+            if (2..h.saturating_sub(1)).contains(&line) {
+                let (up, here, down) =
+                    (&rdiff[ring(line - 1)], &rdiff[ring(line)], &rdiff[ring(y)]);
+                for (o, ((&u, &m), &d)) in self.eh[line * cols..(line + 1) * cols]
+                    .iter_mut()
+                    .zip(up.iter().zip(here).zip(down))
+                {
+                    *o = (2 * m - u - d) / 2;
+                }
+                let (above, below) = (&rsum[ring(line - 1)], &rsum[ring(line)]);
+                for (o, (&a, &b)) in self.sh[line * cols..(line + 1) * cols]
+                    .iter_mut()
+                    .zip(above.iter().zip(below))
+                {
+                    *o = (a - b) / 2;
+                }
+            }
             if y >= 3 && line % MB == 0 {
-                let (rb, rc) = (row(line - 1), row(line));
+                let (rb, rc) = (&row(line - 1)[..w], &row(line)[..w]);
                 let base = (line / MB) * cols;
-                for cc in 0..cols {
-                    let mut seg = Seg::default();
-                    for x in (cc * MB..(cc + 1) * MB).step_by(2) {
-                        seg.add(rb[x].v(), rc[x].v(), x % MB < MB / 2);
+                for (seg, (b, c)) in self.h[base..base + cols]
+                    .iter_mut()
+                    .zip(rb.chunks_exact(MB).zip(rc.chunks_exact(MB)))
+                {
+                    let mut s = Seg::default();
+                    for x in (0..MB).step_by(2) {
+                        s.add(b[x].v(), c[x].v(), x < MB / 2);
                     }
-                    self.h[base + cc] = seg;
+                    *seg = s;
                 }
             }
             above = p;
-        }
-        // horizontal lines from the row sums, halved to the scale of
-        // SAMPLES positions (all 16 columns were summed)
-        for line in 2..h.saturating_sub(1) {
-            let (up, here, down) = (
-                &rdiff[(line - 1) * cols..line * cols],
-                &rdiff[line * cols..(line + 1) * cols],
-                &rdiff[(line + 1) * cols..(line + 2) * cols],
-            );
-            for (o, ((&u, &m), &d)) in self.eh[line * cols..(line + 1) * cols]
-                .iter_mut()
-                .zip(up.iter().zip(here).zip(down))
-            {
-                *o = (2 * m - u - d) / 2;
-            }
-            let (above, below) = (
-                &rsum[(line - 1) * cols..line * cols],
-                &rsum[line * cols..(line + 1) * cols],
-            );
-            for (o, (&a, &b)) in self.sh[line * cols..(line + 1) * cols]
-                .iter_mut()
-                .zip(above.iter().zip(below))
-            {
-                *o = (a - b) / 2;
-            }
         }
         self.dband = dband;
         self.sband = sband;
@@ -453,37 +416,40 @@ impl BoundaryMap {
     #[inline(always)]
     pub(super) fn sample_row<P: Px>(&mut self, row: &[P], r: usize, sums: &[i32]) {
         let cols = self.cols;
+        // `|p[x] - p[x-1]|`, 0 at the picture's left edge
+        let mut d = std::mem::take(&mut self.rowd);
+        d.clear();
+        d.resize(cols * MB, 0);
+        for (o, (&a, &b)) in d[1..].iter_mut().zip(row.iter().zip(&row[1..])) {
+            *o = P::diff(a, b);
+        }
         let (mut g, mut o) = (0u64, 0u64);
-        for (c, ((act, luma), &sum)) in self.act[r * cols..(r + 1) * cols]
+        for ((act, luma), (&sum, d)) in self.act[r * cols..(r + 1) * cols]
             .iter_mut()
             .zip(&mut self.luma[r * cols..(r + 1) * cols])
-            .zip(sums)
-            .enumerate()
+            .zip(sums.iter().zip(d.chunks_exact(MB)))
         {
             *luma += sum as u32;
-            let x = c * MB;
+            // 16 differences of at most 12 bits fit 16 bits
+            let all = u32::from(d.iter().fold(0u16, |s, &v| s.wrapping_add(v)));
             // steps on the 8-pixel grid: at the macroblock's left edge (none
             // at the picture's) and between its halves
-            let g0 = if c == 0 {
-                0
-            } else {
-                (row[x].v() - row[x - 1].v()).unsigned_abs()
-            };
-            let g1 = (row[x + MB / 2].v() - row[x + MB / 2 - 1].v()).unsigned_abs();
-            let (h0, h1) = P::mb_halves(row, c);
-            let inside = h0 + h1 - g0 - g1;
+            let (g0, g1) = (u32::from(d[0]), u32::from(d[MB / 2]));
+            let inside = all - g0 - g1;
             g += u64::from(g0 + g1);
             // the step between the halves is inside the block too
             *act += inside + g1;
             o += u64::from(inside);
         }
+        self.rowd = d;
         self.grid8 += g;
         self.off8 += o / 7;
         // weighted by one 8-bit code value once the depth is known
         self.grid_n += (2 * cols - 1) as u64;
     }
 
-    /// For grid segment `k` (vertical lines when `vertical`), if its mean
+    /// For the grid segment of macroblock `(c, r)` (vertical lines when
+    /// `vertical`), if its mean
     /// excess step reaches `t`: that step in code values, the strongest
     /// across other lines of the same orientation within [`REACH`], and
     /// whether `prev` (a previous frame's map) had a step like it (same
@@ -492,26 +458,33 @@ impl BoundaryMap {
     pub(super) fn context(
         &self,
         vertical: bool,
-        k: usize,
+        (r, c): (usize, usize),
         prev: Option<&BoundaryMap>,
         t: f64,
         masking: f64,
     ) -> Option<(f64, f64, bool)> {
-        let line = self.line(vertical, k);
+        let line = self.line(vertical, (r, c));
         let (at, index) = (line.at, line.index);
         let e = if vertical { &self.ev } else { &self.eh };
         let excess = e[index(at)];
         if f64::from(excess) / SCALE < t {
             return None;
         }
-        let control = line
-            .within(REACH)
-            .filter(|&i| i != at)
-            .map(|i| e[index(i)])
-            .max()
-            .unwrap_or(0);
+        let near = line.within(REACH);
+        let control = if vertical {
+            // the columns of one band lie side by side
+            let s = &e[index(*near.start())..=index(*near.end())];
+            let (before, after) = s.split_at(at - near.start());
+            let max = |s: &[i32]| s.iter().copied().max().unwrap_or(0);
+            max(before).max(max(&after[1..]))
+        } else {
+            near.filter(|&i| i != at)
+                .map(|i| e[index(i)])
+                .max()
+                .unwrap_or(0)
+        };
         let masked = f64::from(excess) < masking * f64::from(control);
-        let moved = prev.is_some_and(|p| !masked && self.step_near(p, vertical, k));
+        let moved = prev.is_some_and(|p| !masked && self.step_near(p, vertical, (r, c)));
         Some((f64::from(excess) / SCALE, f64::from(control) / SCALE, moved))
     }
 }
@@ -532,14 +505,19 @@ impl BoundaryMap {
         }
     }
 
-    /// Whether `other` (another frame's map of the same size) steps like grid
-    /// segment `k` does (same sign, half to twice the excess) across a line
-    /// within [`MOTION`] of it.
-    pub(super) fn step_near(&self, other: &BoundaryMap, vertical: bool, k: usize) -> bool {
+    /// Whether `other` (another frame's map of the same size) steps like the
+    /// grid segment of macroblock `(c, r)` does (same sign, half to twice
+    /// the excess) across a line within [`MOTION`] of it.
+    pub(super) fn step_near(
+        &self,
+        other: &BoundaryMap,
+        vertical: bool,
+        (r, c): (usize, usize),
+    ) -> bool {
         if other.width != self.width || other.height != self.height || self.cols == 0 {
             return false;
         }
-        let line = self.line(vertical, k);
+        let line = self.line(vertical, (r, c));
         let (at, index) = (line.at, line.index);
         let (e, sg, oe, os) = if vertical {
             (&self.ev, &self.sv, &other.ev, &other.sv)
@@ -556,11 +534,14 @@ impl BoundaryMap {
         })
     }
 
-    /// The lines of grid segment `k`'s orientation, as the step arrays hold
-    /// them (see [`Line`]).
-    pub(super) fn line(&self, vertical: bool, k: usize) -> Line<impl Fn(usize) -> usize + Copy> {
+    /// The lines of the orientation of the grid segment of macroblock
+    /// `(c, r)`, as the step arrays hold them (see [`Line`]).
+    pub(super) fn line(
+        &self,
+        vertical: bool,
+        (r, c): (usize, usize),
+    ) -> Line<impl Fn(usize) -> usize + Copy> {
         let (w, cols) = (self.width, self.cols);
-        let (r, c) = (k / cols, k % cols);
         let (at, len) = if vertical {
             (c * MB, w)
         } else {
@@ -616,10 +597,10 @@ impl<F> Line<F> {
 
 /// Makes `v` hold `n` zeros, unless it holds `n` values already (which the
 /// caller overwrites).
-pub(super) fn fit(v: &mut Vec<i32>, n: usize) {
+pub(super) fn fit<T: Copy + Default>(v: &mut Vec<T>, n: usize) {
     if v.len() != n {
         v.clear();
-        v.resize(n, 0);
+        v.resize(n, T::default());
     }
 }
 

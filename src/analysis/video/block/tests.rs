@@ -705,18 +705,6 @@ fn sixteen_bit_reads_like_eight_bit() {
     assert_eq!(a.grey, b.grey);
 }
 
-/// A row cut short inside a macroblock gives the gradients it has, the
-/// same in the vector path's fallback as in the scalar one, and no panic.
-#[test]
-fn macroblock_halves_of_a_short_row() {
-    let row: Vec<u8> = (0..20u8).map(|x| x * 3).collect();
-    // column 1 covers samples 16..32; only 16..20 exist, 3 apart
-    assert_eq!(<u8 as Px>::mb_halves(&row, 1), (12, 0));
-    assert_eq!(mb_halves_scalar(&row, 1), (12, 0));
-    let words: Vec<u16> = row.iter().map(|&v| u16::from(v)).collect();
-    assert_eq!(<u16 as Px>::mb_halves(&words, 1), (12, 0));
-}
-
 #[test]
 fn tiny_and_empty_pictures() {
     let mut d = BlockDetector::new(loose());
