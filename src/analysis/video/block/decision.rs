@@ -2,7 +2,7 @@
 //! decoder grey, macroblocks lost in the coded stream, and whether they start
 //! or continue a corruption.
 
-use super::grid::{BoundaryMap, Seg, MB};
+use super::grid::{BoundaryMap, Seg, MB, SCALE};
 use super::{BlockDetector, BoxPx, Damage, Evidence};
 use crate::analysis::video::frame::Rect;
 
@@ -131,19 +131,22 @@ impl BlockDetector {
         prev: Option<&BoundaryMap>,
         continuing: bool,
     ) -> u32 {
-        let cols = self.map.cols;
+        let (cols, w) = (self.map.cols, self.map.width);
+        // the threshold on the summed excess (SCALE is a power of two, so
+        // this is `is_break`'s own test, made before calling it)
+        let floor = t * SCALE;
         let mut novel = 0u32;
         for r in mbs.r0..mbs.r1 {
             for c in mbs.c0..mbs.c1 {
                 let k = r * cols + c;
-                let v = (c > mbs.c0)
-                    .then(|| self.is_break(true, (r, c), t, prev))
-                    .flatten();
-                let h = (r > mbs.r0)
-                    .then(|| self.is_break(false, (r, c), t, prev))
-                    .flatten();
-                for (found, other) in [(v, k.wrapping_sub(1)), (h, k.wrapping_sub(cols))] {
-                    let Some(b) = found else {
+                let v = c > mbs.c0 && f64::from(self.map.ev[r * w + c * MB]) >= floor;
+                let h = r > mbs.r0 && f64::from(self.map.eh[r * MB * cols + c]) >= floor;
+                for (vertical, other) in [(true, k.wrapping_sub(1)), (false, k.wrapping_sub(cols))]
+                {
+                    if !(if vertical { v } else { h }) {
+                        continue;
+                    }
+                    let Some(b) = self.is_break(vertical, (r, c), t, prev) else {
                         continue;
                     };
                     self.breaks.push(b);

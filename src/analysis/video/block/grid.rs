@@ -418,8 +418,8 @@ impl BoundaryMap {
         let cols = self.cols;
         // `|p[x] - p[x-1]|`, 0 at the picture's left edge
         let mut d = std::mem::take(&mut self.rowd);
-        d.clear();
-        d.resize(cols * MB, 0);
+        // every entry but the first (0) is written below
+        fit(&mut d, cols * MB);
         for (o, (&a, &b)) in d[1..].iter_mut().zip(row.iter().zip(&row[1..])) {
             *o = P::diff(a, b);
         }
