@@ -757,8 +757,8 @@ fn blockiness_is_bounded() {
     assert_eq!(blockiness(m.grid8, m.off8, m.grid_n), 1.0);
 }
 
-/// The excess and signed steps of the map equal their definitions, summed
-/// pixel by pixel.
+/// The excess and signed steps of the map, and its texture, luma and
+/// blockiness sums, equal their definitions, summed pixel by pixel.
 #[test]
 fn steps_equal_their_definitions() {
     for luma in [texture(3), damaged(5)] {
@@ -808,5 +808,33 @@ fn steps_equal_their_definitions() {
                 assert_eq!((m.eh[y * cols + c], m.sh[y * cols + c]), (want_e, want_s));
             }
         }
+        // texture, luma and blockiness from every fourth row (y % 4 == 1)
+        let d = |x: usize, y: usize| {
+            if x == 0 {
+                0
+            } else {
+                (p(x, y) - p(x - 1, y)).unsigned_abs()
+            }
+        };
+        let (mut act, mut luma) = (vec![0u32; cols * rows], vec![0u32; cols * rows]);
+        let (mut grid8, mut off8) = (0u64, 0u64);
+        for y in (1..rows * MB).step_by(4) {
+            let (mut g, mut o) = (0u64, 0u64);
+            for c in 0..cols {
+                let x0 = c * MB;
+                let all: u32 = (x0..x0 + MB).map(|x| d(x, y)).sum();
+                let (g0, g1) = (d(x0, y), d(x0 + MB / 2, y));
+                act[y / MB * cols + c] += all - g0;
+                luma[y / MB * cols + c] += (x0..x0 + MB).map(|x| p(x, y) as u32).sum::<u32>();
+                g += u64::from(g0 + g1);
+                o += u64::from(all - g0 - g1);
+            }
+            grid8 += g;
+            off8 += o / 7;
+        }
+        let activity: Vec<f64> = act.iter().map(|&a| f64::from(a) / 60.0).collect();
+        assert_eq!((m.grid8, m.off8), (grid8, off8));
+        assert_eq!(m.activity, activity);
+        assert_eq!(m.luma, luma);
     }
 }
