@@ -31,6 +31,14 @@ pub(super) trait Px: Copy {
             *s = ss;
         }
     }
+    /// [`Px::mb_sums`] in AVX2, the same sums.
+    ///
+    /// # Safety
+    /// Only where the processor has AVX2.
+    #[inline(always)]
+    unsafe fn mb_sums_avx2(a: &[Self], b: &[Self], diffs: &mut [i32], sums: &mut [i32]) {
+        Self::mb_sums(a, b, diffs, sums)
+    }
 }
 impl Px for u8 {
     #[inline(always)]
@@ -65,6 +73,57 @@ impl Px for u8 {
                 *s = _mm_cvtsi128_si32(_mm_add_epi64(sum, _mm_srli_si128(sum, 8)));
             }
         }
+    }
+    /// Four macroblock columns (64 bytes of each row) a step: four sums of
+    /// absolute differences and four of the samples, packed into two
+    /// stores; the columns left over as [`Px::mb_sums`] does them.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn mb_sums_avx2(a: &[Self], b: &[Self], diffs: &mut [i32], sums: &mut [i32]) {
+        use std::arch::x86_64::*;
+        let n = diffs
+            .len()
+            .min(sums.len())
+            .min(a.len() / MB)
+            .min(b.len() / MB);
+        let quads = n / 4 * 4;
+        let zero = _mm256_setzero_si256();
+        // from [c0 c2 s0 s2 | c1 c3 s1 s3] to [c0 c1 c2 c3 | s0 s1 s2 s3]
+        let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        for c in (0..quads).step_by(4) {
+            // SAFETY: c + 4 <= n, so the 64 bytes from c * 16 are inside `a`
+            // and `b` and the four values from c inside `diffs` and `sums`
+            // (unaligned reads and writes).
+            unsafe {
+                let (pa, pb) = (a.as_ptr().add(c * MB), b.as_ptr().add(c * MB));
+                let (a0, a1) = (
+                    _mm256_loadu_si256(pa.cast()),
+                    _mm256_loadu_si256(pa.add(32).cast()),
+                );
+                let (b0, b1) = (
+                    _mm256_loadu_si256(pb.cast()),
+                    _mm256_loadu_si256(pb.add(32).cast()),
+                );
+                // 64-bit sums of 8 bytes, each under 2^11: their low halves
+                let d = _mm256_hadd_epi32(_mm256_sad_epu8(a0, b0), _mm256_sad_epu8(a1, b1));
+                let s = _mm256_hadd_epi32(_mm256_sad_epu8(b0, zero), _mm256_sad_epu8(b1, zero));
+                let both = _mm256_permutevar8x32_epi32(_mm256_hadd_epi32(d, s), order);
+                _mm_storeu_si128(
+                    diffs.as_mut_ptr().add(c).cast(),
+                    _mm256_castsi256_si128(both),
+                );
+                _mm_storeu_si128(
+                    sums.as_mut_ptr().add(c).cast(),
+                    _mm256_extracti128_si256(both, 1),
+                );
+            }
+        }
+        Self::mb_sums(
+            &a[quads * MB..],
+            &b[quads * MB..],
+            &mut diffs[quads..],
+            &mut sums[quads..],
+        );
     }
 }
 impl Px for u16 {
@@ -190,25 +249,27 @@ impl BoundaryMap {
                 return;
             }
         }
-        self.compute_with(plane);
+        self.compute_with::<false>(plane);
     }
 
     /// The same code compiled for AVX2 (the row loops vectorise wider).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn compute_avx2(&mut self, plane: &LumaPlane<'_>) {
-        self.compute_with(plane);
+        self.compute_with::<true>(plane);
     }
 
     /// [`BoundaryMap::compute`] without SIMD, the reference the AVX2 build is
     /// tested against.
     #[cfg(any(test, feature = "internals"))]
     pub fn compute_portable(&mut self, plane: &LumaPlane<'_>) {
-        self.compute_with(plane);
+        self.compute_with::<false>(plane);
     }
 
+    /// The measurement; `AVX2`: only where the processor has it (the row
+    /// sums in AVX2 intrinsics).
     #[inline(always)]
-    pub(super) fn compute_with(&mut self, plane: &LumaPlane<'_>) {
+    pub(super) fn compute_with<const AVX2: bool>(&mut self, plane: &LumaPlane<'_>) {
         let cols = plane.width() / MB;
         let rows = plane.height() / MB;
         let (w, h) = (cols * MB, rows * MB);
@@ -247,7 +308,7 @@ impl BoundaryMap {
         // 10-bit words) are clamped, so the sums cannot overflow either
         let top = ((1u32 << plane.range().depth.saturating_sub(shift).min(12)) - 1) as u16;
         if plane.row_u8(0, 0, w).is_some() {
-            self.pass(|y| plane.row_u8(y, 0, w).unwrap_or(&[]));
+            self.pass::<AVX2, _>(|y| plane.row_u8(y, 0, w).unwrap_or(&[]));
         } else {
             let mut conv = std::mem::take(&mut self.conv);
             conv.clear();
@@ -257,7 +318,7 @@ impl BoundaryMap {
                     Row::U16(r) => conv.extend(r.iter().map(|&p| (p >> shift).min(top))),
                 }
             }
-            self.pass(|y| &conv[y * w..(y + 1) * w]);
+            self.pass::<AVX2, _>(|y| &conv[y * w..(y + 1) * w]);
             self.conv = conv;
         }
         // 4 sampled rows of 15 differences
@@ -290,7 +351,10 @@ impl BoundaryMap {
     /// its band buffers live across the rows, and the criterion bench
     /// (`benches/block.rs`) is what a split into helpers would have to keep.
     #[inline(always)]
-    pub(super) fn pass<'a, P: Px + 'a>(&mut self, row: impl Fn(usize) -> &'a [P]) {
+    pub(super) fn pass<'a, const AVX2: bool, P: Px + 'a>(
+        &mut self,
+        row: impl Fn(usize) -> &'a [P],
+    ) {
         let (w, h, cols) = (self.width, self.height, self.cols);
         let mut dband = std::mem::take(&mut self.dband);
         let mut sband = std::mem::take(&mut self.sband);
@@ -364,7 +428,14 @@ impl BoundaryMap {
             // horizontal lines: per macroblock column, the row's sum and its
             // absolute difference from the row above
             let (diffs, sums) = (&mut rdiff[ring(y)], &mut rsum[ring(y)]);
-            P::mb_sums(if y >= 1 { above } else { p }, p, diffs, sums);
+            let a = if y >= 1 { above } else { p };
+            if AVX2 {
+                // SAFETY: `AVX2` is set only where the processor has it
+                // (`compute_avx2`).
+                unsafe { P::mb_sums_avx2(a, p, diffs, sums) };
+            } else {
+                P::mb_sums(a, p, diffs, sums);
+            }
             if y % 4 == 1 {
                 self.sample_row(p, r, &rsum[ring(y)]);
             }
