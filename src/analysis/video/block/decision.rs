@@ -139,13 +139,14 @@ impl BlockDetector {
         for r in mbs.r0..mbs.r1 {
             for c in mbs.c0..mbs.c1 {
                 let k = r * cols + c;
+                // the segment left of the block and the one above it, each
+                // with the block on its other side, if it steps enough
                 let v = c > mbs.c0 && f64::from(self.map.ev[r * w + c * MB]) >= floor;
                 let h = r > mbs.r0 && f64::from(self.map.eh[r * MB * cols + c]) >= floor;
                 for (vertical, other) in [(true, k.wrapping_sub(1)), (false, k.wrapping_sub(cols))]
+                    .into_iter()
+                    .filter(|&(vertical, _)| if vertical { v } else { h })
                 {
-                    if !(if vertical { v } else { h }) {
-                        continue;
-                    }
                     let Some(b) = self.is_break(vertical, (r, c), t, prev) else {
                         continue;
                     };
