@@ -1,5 +1,5 @@
 //! Loudness per ITU-R BS.1770 / EBU R128 (with the `ebur128` crate; true
-//! peak with the crate's interpolator in [`super::truepeak`], which computes
+//! peak with the crate's interpolator in this crate's `truepeak`, which computes
 //! it the same, faster): momentary, short-term, integrated, loudness range,
 //! sample and true peak,
 //! measured every `interval`; alarms when short-term loudness leaves

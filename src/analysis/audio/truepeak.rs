@@ -7,7 +7,7 @@
 //! summed tap by tap from the newest sample. The crate computes it one
 //! frame at a time in code built for the baseline processor, which was
 //! half of the loudness meter's time; this kernel computes eight outputs
-//! of a phase at once, in AVX2 where the processor has it, in the same
+//! of every phase at once, in AVX2 where the processor has it, in the same
 //! order of operations, so its peaks are the crate's to the bit (the
 //! tests hold it to that).
 
@@ -316,6 +316,12 @@ mod tests {
         let mut c = [0.0; 2];
         fresh.push(&signal[..2], &mut c);
         assert_eq!(b, c);
+        // without the reset the samples before show in the peak
+        let mut kept = TruePeak::new(2, 48_000).unwrap();
+        let mut d = [0.0; 2];
+        kept.push(signal, &mut a);
+        kept.push(&signal[..2], &mut d);
+        assert!(d[0] > 2.0 * c[0] && d[1] > 2.0 * c[1], "{d:?} {c:?}");
         assert!(TruePeak::new(0, 48_000).is_none());
     }
 }
