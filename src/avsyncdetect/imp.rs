@@ -513,6 +513,7 @@ fn mode_to_kernel(m: ModeProp) -> Mode {
         ModeProp::Auto => Mode::Auto,
         ModeProp::TestSignal => Mode::TestSignal,
         ModeProp::Content => Mode::Content,
+        ModeProp::Stall => Mode::Stall,
     }
 }
 
@@ -521,6 +522,7 @@ fn mode_from_kernel(m: Mode) -> ModeProp {
         Mode::Auto => ModeProp::Auto,
         Mode::TestSignal => ModeProp::TestSignal,
         Mode::Content => ModeProp::Content,
+        Mode::Stall => ModeProp::Stall,
     }
 }
 
@@ -549,7 +551,7 @@ impl ObjectImpl for AvSyncDetect {
             vec![
                 glib::ParamSpecEnum::builder_with_default("mode", mode_from_kernel(d.mode))
                     .nick("Mode")
-                    .blurb("How the offset is measured: flash/beep test signals, content, or test signals when present (auto)")
+                    .blurb("How the offset is measured: flash/beep test signals, content, or test signals when present (auto); or not at all, stalls only (stall: the picture may skip frames)")
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("preset", Settings::default().preset)

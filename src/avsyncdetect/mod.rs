@@ -151,6 +151,11 @@ pub enum Mode {
         nick = "content"
     )]
     Content = 2,
+    #[enum_value(
+        name = "Stall: no offset measured, stalls only (for streams whose decoder skips frames)",
+        nick = "stall"
+    )]
+    Stall = 3,
 }
 
 glib::wrapper! {

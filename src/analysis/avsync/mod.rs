@@ -42,6 +42,10 @@ pub enum Mode {
     TestSignal,
     /// Correlation of visual and audio changes only.
     Content,
+    /// No offset measured, stalls only: neither picture nor sound is
+    /// analysed, so the video may skip frames (B-frames dropped before the
+    /// decoder) without misleading anything.
+    Stall,
 }
 
 /// How a measurement was made.
@@ -260,8 +264,20 @@ impl AvSync {
         self.config
     }
 
+    /// Takes effect at once. Turning to [`Mode::Stall`] forgets the flashes,
+    /// beeps and changes waiting to be paired; an offset alarm open then
+    /// stays open until the stream ends, flushes or changes format.
     pub fn set_config(&mut self, config: SyncConfig) {
         self.alarm.set_min_duration(config.min_duration);
+        if config.mode == Mode::Stall && self.config.mode != Mode::Stall {
+            self.flashes.clear();
+            self.beeps.clear();
+            self.vchanges.clear();
+            self.achanges.clear();
+            self.video.reset();
+            self.audio = None;
+            self.prev_frame = None;
+        }
         self.config = config;
     }
 
@@ -282,6 +298,10 @@ impl AvSync {
         let end = end.max(start);
         if end > start {
             self.frame = end - start;
+        }
+        if self.config.mode == Mode::Stall {
+            self.flowed(Media::Video, start, end, out);
+            return;
         }
         let f = self.video.push(plane);
         if f.flash {
@@ -306,6 +326,11 @@ impl AvSync {
         rate: u32,
         out: &mut Vec<SyncEvent>,
     ) {
+        if self.config.mode == Mode::Stall {
+            let end = at.frame(view.frames(), rate.max(1));
+            self.flowed(Media::Audio, at.frame(0, rate.max(1)), end, out);
+            return;
+        }
         let audio = match &mut self.audio {
             Some(a) if a.rate() == rate => a,
             slot => slot.insert(AudioAnalyser::new(rate)),
@@ -412,6 +437,9 @@ impl AvSync {
         let (Some(vpos), Some(apos)) = (self.pos[0], self.pos[1]) else {
             return;
         };
+        if self.config.mode == Mode::Stall {
+            return;
+        }
         let max = self.config.max_offset;
         // audio events are reported up to 2 * SIDE blocks late
         let settle = (2 * SIDE as u64 + 2) * BLOCK;

@@ -413,7 +413,13 @@ fn unrelated_cuts_and_music_give_no_alarm() {
 /// and comes back at 8 s. The stall events, each with the video time
 /// when it came.
 fn audio_stall(live: bool) -> Vec<(u64, SyncEvent)> {
-    let mut sync = AvSync::new(SyncConfig::default());
+    audio_stall_with(live, SyncConfig::default(), 1)
+}
+
+/// As [`audio_stall`], in `config`, pushing one video frame in `step`
+/// (the others skipped, as a decoder skipping B-frames leaves them).
+fn audio_stall_with(live: bool, config: SyncConfig, step: u64) -> Vec<(u64, SyncEvent)> {
+    let mut sync = AvSync::new(config);
     sync.set_live(live);
     let mut got = Vec::new();
     let data = vec![0u8; 480 * 4];
@@ -424,7 +430,9 @@ fn audio_stall(live: bool) -> Vec<(u64, SyncEvent)> {
     for i in 0..250u64 {
         let t = i * f;
         let mut out = Vec::new();
-        sync.push_video(&plane, t, t + f, &mut out);
+        if i % step == 0 {
+            sync.push_video(&plane, t, t + f, &mut out);
+        }
         if !(3000 * MS..8000 * MS).contains(&t) {
             for k in 0..4 {
                 let at = AudioTime::at(t + k * 10 * MS);
@@ -458,6 +466,65 @@ fn audio_stall_events(start_seen: u64) -> Vec<(u64, SyncEvent)> {
 fn a_live_stall_is_reported_once_the_other_stream_is_ahead() {
     // video's frame at 4.96 s takes it to 5 s, 2 s past the audio
     assert_eq!(audio_stall(true), audio_stall_events(4960 * MS));
+}
+
+#[test]
+fn stall_mode_watches_stalls_on_skipped_frames() {
+    let stall = SyncConfig {
+        mode: Mode::Stall,
+        ..SyncConfig::default()
+    };
+    // every frame, as the default mode
+    assert_eq!(
+        audio_stall_with(true, stall, 1),
+        audio_stall_events(4960 * MS)
+    );
+    // one frame in 4 (IBBBP with the B-frames skipped): frame 124, at
+    // 4.96 s, is one of them
+    assert_eq!(
+        audio_stall_with(true, stall, 4),
+        audio_stall_events(4960 * MS)
+    );
+    // one in 3 (IBBP): frame 123 ends at 4.96 s, short of 5 s; frame 126,
+    // at 5.04 s, is the first ahead
+    assert_eq!(
+        audio_stall_with(true, stall, 3),
+        audio_stall_events(5040 * MS)
+    );
+    assert_eq!(
+        audio_stall_with(false, stall, 3),
+        audio_stall_events(8000 * MS)
+    );
+}
+
+#[test]
+fn stall_mode_measures_no_offset() {
+    // the pairs of `alarm_starts_and_ends_at_the_measurements`, 80 ms early
+    // from 4 to 10 s, which raise an alarm in the default mode
+    let offset = |t: f64| if (4.0..10.0).contains(&t) { -0.08 } else { 0.0 };
+    let stall = SyncConfig {
+        mode: Mode::Stall,
+        ..SyncConfig::default()
+    };
+    let mut sim = Sim::new(stall, 25.0);
+    sim.run(
+        14 * 1_000_000_000,
+        flash_pictures(2.0, 25.0),
+        beeps(2.0, offset),
+    );
+    assert_eq!(sim.events, vec![]);
+    // turned to stall halfway, with pairs already waiting: nothing after
+    let mut sim = Sim::new(SyncConfig::default(), 25.0);
+    sim.run(3_100_000_000, flash_pictures(2.0, 25.0), beeps(2.0, offset));
+    let before = sim.events.len();
+    assert!(before > 0, "measured before");
+    sim.sync.set_config(stall);
+    sim.run(
+        14 * 1_000_000_000,
+        flash_pictures(2.0, 25.0),
+        beeps(2.0, offset),
+    );
+    assert_eq!(sim.events.len(), before, "{:?}", &sim.events[before..]);
 }
 
 #[test]
