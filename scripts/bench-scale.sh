@@ -25,7 +25,7 @@
 # decoding option, the CPU and memory per stream, and the number of
 # streams one core holds before any falls behind (found by running that
 # many and one more). COST_MEDIA and COST_SETS pick rows, e.g.
-#   COST_MEDIA="h264-1080p25" COST_SETS="default skip" scripts/bench-scale.sh cost
+#   COST_MEDIA="h264-1080p25" COST_SETS="default full" scripts/bench-scale.sh cost
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -155,10 +155,9 @@ decode_only() {
 cost() {
   local defaults='["blackdetect", "freezedetect", "silencedetect", "clipdetect", "loudnessmeter", "avsyncdetect"]'
   local all='["blackdetect", "freezedetect", "blockdetect", "silencedetect", "clipdetect", "phasedetect", "loudnessmeter", "avsyncdetect"]'
-  local noframes='["blackdetect", "freezedetect", "silencedetect", "clipdetect", "loudnessmeter"]'
   local audio='["silencedetect", "clipdetect", "loudnessmeter"]'
   local medias=${COST_MEDIA:-h264-1080p25 h264-720p50 hevc-1080p25 hevc-720p50}
-  local sets=${COST_SETS:-default threads all skip step audio}
+  local sets=${COST_SETS:-default full threads all step audio}
   echo "one core (taskset -c 0); live-paced files; window ${WINDOW} s after ${WARMUP} s; $(nproc --all) cores here"
   echo
   echo "| media | detectors | decoding | CPU per stream | memory per stream | streams per core |"
@@ -186,12 +185,13 @@ cost() {
     for set in $sets; do
       local dets stream_lines="realtime = true\n" global="" label decoding
       case $set in
-        default) dets=$defaults label="default" decoding="every frame, 1 thread" ;;
-        threads) dets=$defaults label="default" decoding="every frame, $(nproc --all) threads (libav's choice unpinned)"
-          global="[decode]\nthreads = $(nproc --all)\n" ;;
+        default) dets=$defaults label="default (avsyncdetect watching stalls)" decoding="B-frames skipped (H.264: all of them; HEVC: non-reference only), 1 thread" ;;
+        full) dets=$defaults label="default, lip-sync measured (skip-frames = false)" decoding="every frame, 1 thread"
+          stream_lines="${stream_lines}skip-frames = false\n" ;;
+        threads) dets=$defaults label="default, lip-sync measured" decoding="every frame, $(nproc --all) threads (libav's choice unpinned)"
+          stream_lines="${stream_lines}skip-frames = false\n" global="[decode]\nthreads = $(nproc --all)\n" ;;
         all) dets=$all label="all eight" decoding="every frame, 1 thread" ;;
-        skip) dets=$noframes label="default without avsyncdetect" decoding="B-frames skipped (H.264: all of them; HEVC: non-reference only), 1 thread" ;;
-        step) dets=$noframes label="default without avsyncdetect, black and freeze analysing 1 frame in 5 (frame-step)" decoding="B-frames skipped, 1 thread"
+        step) dets=$defaults label="default, black and freeze analysing 1 frame in 5 (frame-step)" decoding="B-frames skipped, 1 thread"
           stream_lines="${stream_lines}[stream.properties.blackdetect]\nframe-step = 5\n[stream.properties.freezedetect]\nframe-step = 5\n" ;;
         audio) dets=$audio label="audio only" decoding="audio only: the picture is not decoded" ;;
       esac

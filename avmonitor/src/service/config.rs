@@ -199,7 +199,12 @@ pub struct Decode {
 /// Detectors whose results need every decoded frame: the others are as
 /// good on the reference frames alone (see [`Stream::skips_frames`]).
 /// cadencedetect would take the skipped frames for dropped ones.
-pub const EVERY_FRAME_DETECTORS: &[&str] = &["blockdetect", "cadencedetect", SYNC_DETECTOR];
+/// avsyncdetect needs them only to measure offsets (see
+/// [`Stream::measures_sync`]).
+pub const EVERY_FRAME_DETECTORS: &[&str] = &["blockdetect", "cadencedetect"];
+
+/// avsyncdetect's mode that measures no offset, watching stalls only.
+pub const SYNC_STALL_MODE: &str = "stall";
 
 /// Cluster mode: the streams live in NATS's key-value store, shared by
 /// every instance of a group; each runs its share (see `service::cluster`).
@@ -495,16 +500,43 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Whether its video decoder skips B-frames: as
-    /// `skip-frames` says, else when none of its detectors is one of
-    /// [`EVERY_FRAME_DETECTORS`].
+    /// Whether its video decoder skips B-frames: as `skip-frames` says,
+    /// else when none of its detectors is one of [`EVERY_FRAME_DETECTORS`]
+    /// and it does not ask avsyncdetect to measure offsets.
     pub fn skips_frames(&self) -> bool {
         self.skip_frames.unwrap_or_else(|| {
             !self
                 .detectors()
                 .iter()
                 .any(|d| EVERY_FRAME_DETECTORS.contains(&d.as_str()))
+                && !self.asks_sync_offsets()
         })
+    }
+
+    /// The mode the service gives its avsyncdetect when its software
+    /// decoder skips B-frames: `stall` (no offset measured, stalls still
+    /// watched), unless the stream sets avsyncdetect's `mode` itself.
+    /// Offsets (lip-sync) time picture changes to the frame, so they are
+    /// measured when the stream decodes every frame: when a detector needs
+    /// every frame anyway, `skip-frames = false`, a `mode` other than
+    /// `stall` set for avsyncdetect, or a decoder that is not `avdec_*`.
+    pub fn sync_mode_when_skipping(&self) -> Option<&'static str> {
+        let said = self
+            .properties
+            .get(SYNC_DETECTOR)
+            .is_some_and(|p| p.contains_key("mode"));
+        let runs = self.detectors().iter().any(|d| d == SYNC_DETECTOR);
+        (runs && !said && self.skips_frames()).then_some(SYNC_STALL_MODE)
+    }
+
+    /// Its avsyncdetect properties set a `mode` that measures offsets.
+    fn asks_sync_offsets(&self) -> bool {
+        self.detectors().iter().any(|d| d == SYNC_DETECTOR)
+            && self
+                .properties
+                .get(SYNC_DETECTOR)
+                .and_then(|p| p.get("mode"))
+                .is_some_and(|m| value_string(m) != SYNC_STALL_MODE)
     }
 
     /// Its detectors, presets expanded.
@@ -740,7 +772,13 @@ impl Stream {
         }
         // an empty list only decodes (a baseline to measure against)
         check_detectors(&format!("{at}: detectors"), &self.detectors())?;
-        self.check_properties(&at, &self.properties)
+        self.check_properties(&at, &self.properties)?;
+        if self.skip_frames == Some(true) && self.asks_sync_offsets() {
+            return err(format!(
+                "{at}: properties.{SYNC_DETECTOR}.mode measures offsets, which needs every frame: not with skip-frames = true (leave skip-frames out, or set mode = \"{SYNC_STALL_MODE}\")"
+            ));
+        }
+        Ok(())
     }
 
     /// Each of `properties` (by detector) is a valid value of a property of
@@ -1009,16 +1047,64 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.decode.threads, Some(1));
-        // said, or decided from the detectors (the defaults include avsyncdetect)
+        // said, or decided from the detectors
         assert!(!c.streams[0].skips_frames());
         assert_eq!(c.streams[1].skip_frames, None);
-        assert!(!c.streams[1].skips_frames());
         let audio = Stream {
             detectors: Some(vec!["silencedetect".into()]),
             ..c.streams[1].clone()
         };
         assert!(audio.skips_frames(), "an audio monitor needs no B-frame");
         assert!(error("[decode]\nthread = 1\n").contains("unknown field"));
+    }
+
+    #[test]
+    fn lip_sync_is_measured_where_every_frame_is_decoded() {
+        init();
+        let stream = |extra: &str| {
+            let text = format!("[[stream]]\nid = \"a\"\nuri = \"demo:1\"\n{extra}");
+            Config::from_toml(&text).unwrap().streams.remove(0)
+        };
+        // the defaults (avsyncdetect among them) skip B-frames; avsyncdetect
+        // then watches stalls only
+        let d = stream("");
+        assert!(d.detectors().contains(&SYNC_DETECTOR.to_string()));
+        assert!(d.skips_frames());
+        assert_eq!(d.sync_mode_when_skipping(), Some(SYNC_STALL_MODE));
+        // every frame decoded: offsets measured in avsyncdetect's own mode
+        let every = stream("skip-frames = false\n");
+        assert!(!every.skips_frames());
+        assert_eq!(every.sync_mode_when_skipping(), None);
+        let broadcast = stream("detectors = [\"broadcast\"]\n");
+        assert!(!broadcast.skips_frames(), "cadencedetect needs every frame");
+        assert_eq!(broadcast.sync_mode_when_skipping(), None);
+        // asking for offsets asks for every frame
+        for mode in ["auto", "content", "test-signal"] {
+            let m = stream(&format!(
+                "[stream.properties.avsyncdetect]\nmode = \"{mode}\"\n"
+            ));
+            assert!(!m.skips_frames(), "{mode}");
+            assert_eq!(m.sync_mode_when_skipping(), None);
+        }
+        let stall = stream("[stream.properties.avsyncdetect]\nmode = \"stall\"\n");
+        assert!(stall.skips_frames());
+        assert_eq!(stall.sync_mode_when_skipping(), None, "set by the stream");
+        // without avsyncdetect there is nothing to set
+        let black = stream("detectors = [\"blackdetect\"]\n");
+        assert!(black.skips_frames());
+        assert_eq!(black.sync_mode_when_skipping(), None);
+        // offsets and skipped frames contradict each other
+        let e = error(
+            "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\nskip-frames = true\n[stream.properties.avsyncdetect]\nmode = \"auto\"\n",
+        );
+        assert!(
+            e.contains("stream \"a\": properties.avsyncdetect.mode measures offsets"),
+            "{e}"
+        );
+        assert!(Config::from_toml(
+            "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\nskip-frames = true\n[stream.properties.avsyncdetect]\nmode = \"stall\"\n"
+        )
+        .is_ok());
     }
 
     #[test]

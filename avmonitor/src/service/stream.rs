@@ -268,6 +268,12 @@ fn add_decoder(
         }
     }
     let skip = chain.conf.skips_frames();
+    // avsyncdetect cannot time picture changes on skipped frames: it
+    // watches stalls only, once an avdec_* decoder skips them
+    let stall_only = chain
+        .conf
+        .sync_mode_when_skipping()
+        .and_then(|mode| Some((chain.sync.as_ref()?.downgrade(), mode)));
     let threads = DECODER_THREADS.load(Ordering::Relaxed);
     if let Some(bin) = dec.downcast_ref::<gst::Bin>() {
         bin.connect_deep_element_added(move |_, _, element| {
@@ -293,6 +299,11 @@ fn add_decoder(
             }
             if skip {
                 gstavmonitor::skip_frames(element);
+                if let Some((sync, mode)) = &stall_only {
+                    if let Some(sync) = sync.upgrade() {
+                        sync.set_property_from_str("mode", mode);
+                    }
+                }
             }
         });
     }
@@ -714,6 +725,64 @@ mod tests {
         assert!(!block.skips_frames());
         assert_eq!(frames_seen(&block), 100);
         assert_eq!(frames_seen(&conf("c", &["freezedetect"], Some(false))), 100);
+        let _ = std::fs::remove_file(file);
+    }
+
+    /// Frames analysed, and avsyncdetect's mode once played to the end.
+    fn frames_and_sync_mode(conf: &config::Stream) -> (u64, String) {
+        register();
+        let metrics = Arc::new(Metrics::new());
+        metrics.add_stream(&conf.id);
+        let built = build(conf, &metrics, false).unwrap();
+        let p = built.pipeline;
+        play_to_end(p.upcast_ref());
+        let sync = p
+            .by_name(SYNC_DETECTOR)
+            .expect("avsyncdetect in the pipeline");
+        let mode = gst::glib::EnumValue::from_value(&sync.property_value("mode"))
+            .map(|(_, v)| v.nick().to_string())
+            .unwrap();
+        let label = crate::service::metrics::StreamLabel {
+            stream: conf.id.clone(),
+        };
+        let seen = metrics.frames.get_or_create(&label).get();
+        (seen, mode)
+    }
+
+    /// The default detectors skip B-frames: avsyncdetect, among them,
+    /// watches stalls only; decoding every frame, it measures offsets.
+    #[test]
+    fn lip_sync_is_measured_where_every_frame_is_decoded() {
+        let Some(file) = ibbbp_file("sync", 100) else {
+            return;
+        };
+        let conf = |id: &str, skip: Option<bool>, mode: Option<&str>| config::Stream {
+            id: id.into(),
+            uri: file.display().to_string(),
+            detectors: None,
+            properties: mode
+                .map(|m| {
+                    let p = [("mode".to_string(), toml::Value::from(m))];
+                    [(SYNC_DETECTOR.to_string(), p.into_iter().collect())]
+                        .into_iter()
+                        .collect()
+                })
+                .unwrap_or_default(),
+            realtime: Some(false),
+            skip_frames: skip,
+            looped: false,
+        };
+        let (seen, mode) = frames_and_sync_mode(&conf("d", None, None));
+        assert!((20..=35).contains(&seen), "{seen} frames");
+        assert_eq!(mode, "stall");
+        assert_eq!(
+            frames_and_sync_mode(&conf("e", Some(false), None)),
+            (100, "auto".to_string())
+        );
+        assert_eq!(
+            frames_and_sync_mode(&conf("c", None, Some("content"))),
+            (100, "content".to_string())
+        );
         let _ = std::fs::remove_file(file);
     }
 }
