@@ -688,7 +688,12 @@ fn score(
 fn run_corpus(encodes: &[Encode]) -> BTreeMap<&'static str, Score> {
     init();
     let dir = footage_dir();
-    let work = std::env::temp_dir().join(format!("avmonitor-footage-{}", std::process::id()));
+    // a folder of its own per run: the tests of this file run in one
+    // process, side by side, and each removes its folder at its end (with
+    // one folder per process, the first to end removed the other's files)
+    static RUN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let work = std::env::temp_dir().join(format!("avmonitor-footage-{}-{run}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
     // (analysis, bpp class, codec) -> score
     let mut totals: BTreeMap<(&'static str, &'static str, &'static str), Score> = BTreeMap::new();
