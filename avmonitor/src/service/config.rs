@@ -200,7 +200,7 @@ pub struct Decode {
 /// good on the reference frames alone (see [`Stream::skips_frames`]).
 /// cadencedetect would take the skipped frames for dropped ones.
 /// avsyncdetect needs them only to measure offsets (see
-/// [`Stream::measures_sync`]).
+/// [`Stream::sync_mode_when_skipping`]).
 pub const EVERY_FRAME_DETECTORS: &[&str] = &["blockdetect", "cadencedetect"];
 
 /// avsyncdetect's mode that measures no offset, watching stalls only.
