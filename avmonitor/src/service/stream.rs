@@ -592,6 +592,12 @@ mod tests {
 
     /// Frames the video chain of `conf` saw, played to the end.
     fn frames_seen(conf: &config::Stream) -> u64 {
+        played_to_end(conf).1
+    }
+
+    /// The pipeline of `conf` played to its end (and stopped), and the
+    /// frames its video chain saw.
+    fn played_to_end(conf: &config::Stream) -> (gst::Pipeline, u64) {
         register();
         let metrics = Arc::new(Metrics::new());
         metrics.add_stream(&conf.id);
@@ -601,7 +607,7 @@ mod tests {
             stream: conf.id.clone(),
         };
         let seen = metrics.frames.get_or_create(&label).get();
-        seen
+        (built.pipeline, seen)
     }
 
     /// The decoders' own formats go to the detectors: I420 from avdec_h264,
@@ -730,22 +736,13 @@ mod tests {
 
     /// Frames analysed, and avsyncdetect's mode once played to the end.
     fn frames_and_sync_mode(conf: &config::Stream) -> (u64, String) {
-        register();
-        let metrics = Arc::new(Metrics::new());
-        metrics.add_stream(&conf.id);
-        let built = build(conf, &metrics, false).unwrap();
-        let p = built.pipeline;
-        play_to_end(p.upcast_ref());
+        let (p, seen) = played_to_end(conf);
         let sync = p
             .by_name(SYNC_DETECTOR)
             .expect("avsyncdetect in the pipeline");
         let mode = gst::glib::EnumValue::from_value(&sync.property_value("mode"))
             .map(|(_, v)| v.nick().to_string())
             .unwrap();
-        let label = crate::service::metrics::StreamLabel {
-            stream: conf.id.clone(),
-        };
-        let seen = metrics.frames.get_or_create(&label).get();
         (seen, mode)
     }
 

@@ -474,27 +474,25 @@ fn stall_mode_watches_stalls_on_skipped_frames() {
         mode: Mode::Stall,
         ..SyncConfig::default()
     };
-    // every frame, as the default mode
-    assert_eq!(
-        audio_stall_with(true, stall, 1),
-        audio_stall_events(4960 * MS)
-    );
-    // one frame in 4 (IBBBP with the B-frames skipped): frame 124, at
-    // 4.96 s, is one of them
-    assert_eq!(
-        audio_stall_with(true, stall, 4),
-        audio_stall_events(4960 * MS)
-    );
-    // one in 3 (IBBP): frame 123 ends at 4.96 s, short of 5 s; frame 126,
-    // at 5.04 s, is the first ahead
-    assert_eq!(
-        audio_stall_with(true, stall, 3),
-        audio_stall_events(5040 * MS)
-    );
-    assert_eq!(
-        audio_stall_with(false, stall, 3),
-        audio_stall_events(8000 * MS)
-    );
+    // (live, one video frame in `step`, the video time the start comes at)
+    for (live, step, seen) in [
+        // every frame, as the default mode
+        (true, 1, 4960),
+        // one in 4 (IBBBP with the B-frames skipped): frame 124, at 4.96 s,
+        // is one of them
+        (true, 4, 4960),
+        // one in 3 (IBBP): frame 123 ends at 4.96 s, short of 5 s; frame
+        // 126, at 5.04 s, is the first ahead
+        (true, 3, 5040),
+        // from files: at the hole's end
+        (false, 3, 8000),
+    ] {
+        assert_eq!(
+            audio_stall_with(live, stall, step),
+            audio_stall_events(seen * MS),
+            "live {live}, one frame in {step}"
+        );
+    }
 }
 
 #[test]
