@@ -233,3 +233,33 @@ fn frame_step_analyses_one_frame_in_n() {
     // the start is known at frame 32 (frames 12..=32 span 20 frames' time)
     assert_eq!(got, [(32, "start", 12 * F), (72, "end", 72 * F)]);
 }
+
+/// A picture laid out as `avdec_*` decodes into its own buffers (padded
+/// rows and planes, told by a `GstVideoMeta`, as the service lets it push
+/// them) is read through the meta: black in its picture, white in its
+/// padding, it is black. Without the meta the same bytes read as rows of
+/// the default layout are not.
+#[test]
+fn pictures_are_read_through_their_video_meta() {
+    let info = info(VideoFormat::I420, 320, 240);
+    let caps = info.to_caps().unwrap();
+    let black = vec![16u8; 320 * 240];
+    let mut r = Run::new("blackdetect", &[("min-duration", &0u64)], &caps);
+    let padded = padded_i420(&info, &black);
+    assert!(padded.size() > info.size());
+    let m = r.push(timed(padded.copy(), Some(0), Some(F)));
+    assert_eq!(kinds(&m), vec![start(0)], "{m:?}");
+    // the same bytes, meta removed: rows of the default layout run into
+    // the white padding
+    let mut r = Run::new("blackdetect", &[("min-duration", &0u64)], &caps);
+    let mut bare = padded.copy();
+    {
+        let b = bare.get_mut().unwrap();
+        b.set_size(info.size());
+        while let Some(meta) = b.meta_mut::<gst_video::VideoMeta>() {
+            meta.remove().unwrap();
+        }
+    }
+    let m = r.push(timed(bare, Some(0), Some(F)));
+    assert_eq!(kinds(&m), vec![], "{m:?}");
+}

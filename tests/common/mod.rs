@@ -113,6 +113,50 @@ pub fn yuv_buffer(info: &gst_video::VideoInfo, luma: &[u8]) -> gst::Buffer {
     buf
 }
 
+/// An I420 picture of `info` with the given luma (`w*h`, packed) laid out
+/// as libav decodes into its own buffers: rows `w + 64` rounded up to 64
+/// bytes, 17 more rows below each plane, all padding white (235): where
+/// it is is told only by the buffer's `GstVideoMeta` (a reader that
+/// ignores it reads the padding).
+pub fn padded_i420(info: &gst_video::VideoInfo, luma: &[u8]) -> gst::Buffer {
+    let (w, h) = (info.width() as usize, info.height() as usize);
+    assert_eq!(info.format(), gst_video::VideoFormat::I420);
+    assert_eq!(luma.len(), w * h);
+    let stride = (w + 64).div_ceil(64) * 64;
+    let cstride = (w.div_ceil(2) + 64).div_ceil(64) * 64;
+    let rows = h + 17;
+    let crows = h.div_ceil(2) + 17;
+    let offsets = [0, stride * rows, stride * rows + cstride * crows];
+    let size = offsets[2] + cstride * crows;
+    let mut buf = gst::Buffer::with_size(size).expect("buffer");
+    {
+        let b = buf.get_mut().unwrap();
+        {
+            let mut map = b.map_writable().unwrap();
+            map.as_mut_slice().fill(235);
+            for y in 0..h {
+                map[y * stride..y * stride + w].copy_from_slice(&luma[y * w..(y + 1) * w]);
+            }
+            for plane in [offsets[1], offsets[2]] {
+                for y in 0..h.div_ceil(2) {
+                    map[plane + y * cstride..plane + y * cstride + w.div_ceil(2)].fill(128);
+                }
+            }
+        }
+        gst_video::VideoMeta::add_full(
+            b,
+            gst_video::VideoFrameFlags::empty(),
+            gst_video::VideoFormat::I420,
+            w as u32,
+            h as u32,
+            &offsets,
+            &[stride as i32, cstride as i32, cstride as i32],
+        )
+        .expect("a video meta");
+    }
+    buf
+}
+
 /// A flat-luma buffer of `info` timed `pts..pts+dur`.
 pub fn flat(
     info: &gst_video::VideoInfo,
