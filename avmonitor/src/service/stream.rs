@@ -586,6 +586,11 @@ mod tests {
     /// reference frames (none of them a reference) and AAC stereo, or
     /// `None` without the encoders.
     fn ibbbp_file(name: &str, frames: u32) -> Option<std::path::PathBuf> {
+        ibbbp_file_of(name, frames, "ball")
+    }
+
+    /// As [`ibbbp_file`], the pictures `videotestsrc`'s `pattern`.
+    fn ibbbp_file_of(name: &str, frames: u32, pattern: &str) -> Option<std::path::PathBuf> {
         gst::init().ok()?;
         for e in ["x264enc", "avdec_h264", "voaacenc", "avdec_aac"] {
             gst::ElementFactory::find(e)?;
@@ -593,28 +598,11 @@ mod tests {
         let path =
             std::env::temp_dir().join(format!("avmonitor-{name}-{}.mp4", std::process::id()));
         let p = gst::parse::launch(&format!(
-            "videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,width=320,height=240,framerate=25/1 \
+            "videotestsrc num-buffers={frames} pattern={pattern} ! video/x-raw,width=320,height=240,framerate=25/1 \
              ! x264enc speed-preset=ultrafast bframes=3 b-adapt=false b-pyramid=false ! queue ! m. \
              audiotestsrc num-buffers={} samplesperbuffer=1920 ! audio/x-raw,rate=48000,channels=2 \
              ! voaacenc ! queue ! m. mp4mux name=m ! filesink location={}",
             frames,
-            path.display()
-        ))
-        .ok()?;
-        play_to_end(&p);
-        Some(path)
-    }
-
-    /// `frames` black pictures of 320x240 at 25 fps, x264 IBBBP, in MP4.
-    fn black_file(frames: u32) -> Option<std::path::PathBuf> {
-        gst::init().ok()?;
-        for e in ["x264enc", "avdec_h264"] {
-            gst::ElementFactory::find(e)?;
-        }
-        let path = std::env::temp_dir().join(format!("avmonitor-black-{}.mp4", std::process::id()));
-        let p = gst::parse::launch(&format!(
-            "videotestsrc num-buffers={frames} pattern=black ! video/x-raw,width=320,height=240,framerate=25/1 \
-             ! x264enc speed-preset=ultrafast bframes=3 ! mp4mux ! filesink location={}",
             path.display()
         ))
         .ok()?;
@@ -802,7 +790,7 @@ mod tests {
     /// reads them through the meta and finds the whole file black.
     #[test]
     fn the_decoders_own_pictures_reach_the_detectors() {
-        let Some(file) = black_file(50) else {
+        let Some(file) = ibbbp_file_of("black", 50, "black") else {
             return;
         };
         register();
