@@ -521,22 +521,25 @@ impl Stream {
     /// every frame anyway, `skip-frames = false`, a `mode` other than
     /// `stall` set for avsyncdetect, or a decoder that is not `avdec_*`.
     pub fn sync_mode_when_skipping(&self) -> Option<&'static str> {
-        let said = self
-            .properties
-            .get(SYNC_DETECTOR)
-            .is_some_and(|p| p.contains_key("mode"));
-        let runs = self.detectors().iter().any(|d| d == SYNC_DETECTOR);
-        (runs && !said && self.skips_frames()).then_some(SYNC_STALL_MODE)
+        (self.runs_sync() && self.sync_mode_said().is_none() && self.skips_frames())
+            .then_some(SYNC_STALL_MODE)
     }
 
     /// Its avsyncdetect properties set a `mode` that measures offsets.
     fn asks_sync_offsets(&self) -> bool {
+        self.runs_sync() && self.sync_mode_said().is_some_and(|m| m != SYNC_STALL_MODE)
+    }
+
+    /// The `mode` its avsyncdetect properties set.
+    fn sync_mode_said(&self) -> Option<String> {
+        self.properties
+            .get(SYNC_DETECTOR)?
+            .get("mode")
+            .map(value_string)
+    }
+
+    fn runs_sync(&self) -> bool {
         self.detectors().iter().any(|d| d == SYNC_DETECTOR)
-            && self
-                .properties
-                .get(SYNC_DETECTOR)
-                .and_then(|p| p.get("mode"))
-                .is_some_and(|m| value_string(m) != SYNC_STALL_MODE)
     }
 
     /// Its detectors, presets expanded.
