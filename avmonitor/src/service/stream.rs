@@ -432,6 +432,8 @@ impl Chain {
         }
         let sink = make("fakesink", None)?;
         sink.set_property("sync", self.pace);
+        // nothing asks for the last buffer: a picture held for nothing
+        sink.set_property("enable-last-sample", false);
         let sink_pad = sink.static_pad("sink").ok_or("no sink pad")?;
         if medium == Medium::Video {
             accept_decoders_pictures(&sink_pad);
@@ -564,7 +566,6 @@ fn accept_decoders_pictures(sink_pad: &gst::Pad) {
         else {
             return gst::PadProbeReturn::Ok;
         };
-        // (the sink keeps its last buffer: one more than nothing)
         a.add_allocation_pool(None::<&gst::BufferPool>, size, 1, 0);
         a.add_allocation_meta::<gst_video::VideoMeta>(None);
         gst::PadProbeReturn::Handled
