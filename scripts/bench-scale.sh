@@ -25,11 +25,17 @@
 # decoding option, the CPU and memory per stream, and the number of
 # streams one core holds before any falls behind (found by running that
 # many and one more; the count found must hold a second time, CONFIRM=0
-# skips that). COST_MEDIA and COST_SETS pick rows, e.g.
+# skips that). Beside them, in the same run, FFmpeg's decoding alone of the
+# frames the default set decodes (`ffmpeg -threads 1 -skip_frame ...`, the
+# picture and the sound, no analysis): the floor no monitor built on
+# libavcodec goes under, the most streams a core could hold at all, and the
+# service's default over it (the ratio, printed after the table).
+# COST_MEDIA and COST_SETS pick rows, e.g.
 #   COST_MEDIA="h264-1080p25" COST_SETS="default full" scripts/bench-scale.sh cost
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# (ffmpeg: the decoding floor of the cost table)
+bash scripts/setup.sh ffmpeg
 export PATH="$HOME/.cargo/bin:$PATH"
 for tool in curl taskset; do
   command -v "$tool" > /dev/null || { echo "bench-scale: needs $tool (apt-get install curl util-linux)" >&2; exit 1; }
@@ -131,6 +137,24 @@ behind() {
     'BEGIN {print (f < 0.97 * n || l > 0.5 || d > 0) ? "YES" : "no"}'
 }
 
+# ffmpeg_floor FILE CODEC -> "cpu_share": one stream's picture and sound
+# decoded by FFmpeg on one thread, with the frames skipped that the
+# service's default skips (H.264: every B-frame; HEVC: those nothing refers
+# to), per second of media; the better of two runs
+ffmpeg_floor() {
+  local skip=bidir
+  [ "$2" = hevc ] && skip=nonref
+  local secs best=""
+  secs=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$1")
+  for _ in 1 2; do
+    local t
+    t=$( { /usr/bin/time -f '%U %S' taskset -c 0 ffmpeg -v error -nostdin -threads 1 -skip_frame "$skip" \
+      -i "$1" -f null - 2>&1 >/dev/null; } | awk 'END {print $1 + $2}')
+    best=$(awk -v a="$t" -v b="$best" 'BEGIN {print (b == "" || a < b) ? a : b}')
+  done
+  awk -v t="$best" -v s="$secs" 'BEGIN {printf "%.4f\n", t / s}'
+}
+
 # decode_only FILE PARSER N -> "cpu_share rss_kb": the same decoding in
 # plain GStreamer (gst-launch-1.0, N paced copies, one decoder thread), what
 # the service's figures compare with
@@ -163,6 +187,7 @@ cost() {
   echo
   echo "| media | detectors | decoding | CPU per stream | memory per stream | streams per core |"
   echo "|---|---|---|---|---|---|"
+  local ratios=""
   for m in $medias; do
     local codec=${m%%-*} shape=${m#*-} file w h fps kbps
     case $shape in
@@ -183,6 +208,10 @@ cost() {
     read -r dc6 dr6 < <(decode_only "$file" "$parser" 6)
     awk -v m="$m" -v c="$dc6" -v a="$dr2" -v b="$dr6" \
       'BEGIN {printf "| %s | none: gst-launch-1.0 decoding alone | every frame, libav default threads | %.1f%% | %.1f MB | - |\n", m, c * 100 / 6, (b - a) / 1024 / 4}'
+    local floor
+    floor=$(ffmpeg_floor "$file" "$codec")
+    awk -v m="$m" -v f="$floor" \
+      'BEGIN {printf "| %s | none: FFmpeg decoding alone (the floor) | as the default: B-frames skipped, 1 thread | %.1f%% | - | at most %d |\n", m, f * 100, int(1 / f)}'
     for set in $sets; do
       local dets stream_lines="realtime = true\n" global="" label decoding
       case $set in
@@ -243,8 +272,16 @@ cost() {
       # never behind within the tries: at least that many
       if [ "$dir" = 1 ] && [ "$last" = no ]; then held="$held or more"; fi
       printf '| %s | %s | %s | %.1f%% | %s | %s |\n' "$m" "$label" "$decoding" "$(awk -v p="$per" 'BEGIN {print p * 100}')" "$mem" "$held"
+      if [ "$set" = default ]; then
+        ratios="$ratios$(awk -v m="$m" -v p="$per" -v f="$floor" \
+          'BEGIN {printf "%s: the default set costs %.2f times FFmpeg'"'"'s decoding of the same frames (%.1f%% against %.1f%% a stream)", m, p / f, p * 100, f * 100}')\n"
+      fi
     done
   done
+  if [ -n "$ratios" ]; then
+    echo
+    printf '%b' "$ratios"
+  fi
 }
 
 if [ "${1:-}" = cost ]; then
