@@ -3,7 +3,7 @@
 //! detectors (and `avsyncdetect` across both), and a sink whose pad counts
 //! what flows.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use gst::prelude::*;
@@ -115,6 +115,7 @@ pub fn build(
         sinks: sinks.clone(),
         current: keep_frames.then(|| current.clone()),
         linked: Arc::default(),
+        lags: Arc::default(),
     };
     let generated = match (demo, loadgen::which(&conf.uri)) {
         (Some(n), _) => Some(demo::source(n)?),
@@ -327,6 +328,34 @@ struct Chain {
     /// Media already given a chain (a second stream of one medium only
     /// goes to a sink).
     linked: Arc<std::sync::Mutex<Vec<Medium>>>,
+    /// How far each medium last ran behind the clock.
+    lags: Arc<Lags>,
+}
+
+/// How far each medium of a stream last ran behind the clock: the stream's
+/// lag is its worse medium's. (One gauge written by both sinks showed
+/// mostly the sound's, which is cheap and on time, and hid pictures
+/// falling behind.)
+#[derive(Debug)]
+struct Lags([AtomicI64; 2]);
+
+impl Default for Lags {
+    fn default() -> Self {
+        Lags([AtomicI64::new(i64::MIN), AtomicI64::new(i64::MIN)])
+    }
+}
+
+impl Lags {
+    /// Notes `medium` running `behind` ns behind the clock (negative:
+    /// ahead); returns the stream's lag, the larger of the media's.
+    fn note(&self, medium: Medium, behind: i64) -> i64 {
+        let (own, other) = match medium {
+            Medium::Video => (&self.0[0], &self.0[1]),
+            Medium::Audio => (&self.0[1], &self.0[0]),
+        };
+        own.store(behind, Ordering::Relaxed);
+        behind.max(other.load(Ordering::Relaxed))
+    }
 }
 
 impl Chain {
@@ -491,6 +520,7 @@ impl Chain {
             Medium::Audio => self.metrics.samples.get_or_create(&label).clone(),
         };
         let lag = self.metrics.lag.get_or_create(&label).clone();
+        let lags = self.lags.clone();
         let flowing = self.flowing.clone();
         let last = self.last_media_ms.clone();
         // audio bytes per frame, from the caps event (not parsed per buffer)
@@ -526,7 +556,8 @@ impl Chain {
                         .and_then(|s| s.to_running_time(pts))
                 });
                 if let (Some(now), Some(rt)) = (el.current_running_time(), rt) {
-                    lag.set((now.nseconds() as f64 - rt.nseconds() as f64) / 1e9);
+                    let behind = now.nseconds() as i64 - rt.nseconds() as i64;
+                    lag.set(lags.note(medium, behind) as f64 / 1e9);
                 }
             }
             gst::PadProbeReturn::Ok
@@ -750,6 +781,20 @@ mod tests {
         }
         assert_ne!(threads["avdec_h264"], threads["avdec_aac"]);
         let _ = std::fs::remove_file(file);
+    }
+
+    /// A stream runs as far behind as its worse medium: pictures falling
+    /// behind show though the sound, noted more often, is on time.
+    #[test]
+    fn a_stream_lags_as_its_worse_medium() {
+        let lags = Lags::default();
+        assert_eq!(lags.note(Medium::Audio, 10), 10);
+        assert_eq!(lags.note(Medium::Video, 2_000_000_000), 2_000_000_000);
+        assert_eq!(lags.note(Medium::Audio, -5), 2_000_000_000);
+        assert_eq!(lags.note(Medium::Audio, 0), 2_000_000_000);
+        // the pictures catch up: the sound's lag again
+        assert_eq!(lags.note(Medium::Video, -40_000_000), 0);
+        assert_eq!(lags.note(Medium::Audio, 3), 3);
     }
 
     /// The decoders a played stream had, by klass.
