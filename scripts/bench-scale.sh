@@ -142,17 +142,22 @@ behind() {
 
 # ffmpeg_floor FILE CODEC -> "cpu_share": one stream's picture and sound
 # decoded by FFmpeg on one thread, with the frames skipped that the
-# service's default skips (H.264: every B-frame; HEVC: those nothing refers
-# to), per second of media; the better of two runs
+# service's default skips (H.264: every B-frame, `bidir`; HEVC: those
+# nothing refers to, `noref`), per second of media; the better of two runs
 ffmpeg_floor() {
   local skip=bidir
-  [ "$2" = hevc ] && skip=nonref
+  [ "$2" = hevc ] && skip=noref
   local secs best=""
   secs=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$1")
   for _ in 1 2; do
     local t
-    t=$( { /usr/bin/time -f '%U %S' taskset -c 0 ffmpeg -v error -nostdin -threads 1 -skip_frame "$skip" \
-      -i "$1" -f null - 2>&1 >/dev/null; } | awk 'END {print $1 + $2}')
+    if ! /usr/bin/time -o "$TMP/time" -f '%U %S' taskset -c 0 ffmpeg -v error -nostdin -threads 1 \
+      -skip_frame "$skip" -i "$1" -f null - > /dev/null 2> "$TMP/ffmpeg"; then
+      echo "bench-scale: ffmpeg failed on $1:" >&2
+      cat "$TMP/ffmpeg" >&2
+      exit 1
+    fi
+    t=$(awk 'END {print $1 + $2}' "$TMP/time")
     best=$(awk -v a="$t" -v b="$best" 'BEGIN {print (b == "" || a < b) ? a : b}')
   done
   awk -v t="$best" -v s="$secs" 'BEGIN {printf "%.4f\n", t / s}'
