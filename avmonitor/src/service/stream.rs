@@ -671,6 +671,20 @@ mod tests {
         (built.pipeline, seen)
     }
 
+    /// A stream `id` of `file` watched by blackdetect and silencedetect,
+    /// as fast as it decodes, with the service's own choice of skipping.
+    fn black_and_silence(id: &str, file: &std::path::Path) -> config::Stream {
+        config::Stream {
+            id: id.into(),
+            uri: file.display().to_string(),
+            detectors: Some(vec!["blackdetect".into(), "silencedetect".into()]),
+            properties: Default::default(),
+            realtime: Some(false),
+            skip_frames: None,
+            looped: false,
+        }
+    }
+
     /// The decoders' own formats go to the detectors: I420 from avdec_h264,
     /// planar F32 from avdec_aac; the converters stay in passthrough.
     #[test]
@@ -680,15 +694,7 @@ mod tests {
             return;
         };
         register();
-        let conf = config::Stream {
-            id: "p".into(),
-            uri: file.display().to_string(),
-            detectors: Some(vec!["blackdetect".into(), "silencedetect".into()]),
-            properties: Default::default(),
-            realtime: Some(false),
-            skip_frames: None,
-            looped: false,
-        };
+        let conf = black_and_silence("p", &file);
         let metrics = Arc::new(Metrics::new());
         let built = build(&conf, &metrics, false).unwrap();
         let p = built.pipeline;
@@ -725,15 +731,7 @@ mod tests {
             return;
         };
         register();
-        let conf = config::Stream {
-            id: "t".into(),
-            uri: file.display().to_string(),
-            detectors: Some(vec!["blackdetect".into(), "silencedetect".into()]),
-            properties: Default::default(),
-            realtime: Some(false),
-            skip_frames: None,
-            looped: false,
-        };
+        let conf = black_and_silence("t", &file);
         let metrics = Arc::new(Metrics::new());
         let p = build(&conf, &metrics, false).unwrap().pipeline;
         // per pad watched, the threads its buffers came on
