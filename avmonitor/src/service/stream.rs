@@ -740,14 +740,14 @@ mod tests {
         let threads: Threads = Arc::default();
         let seen = threads.clone();
         p.connect_deep_element_added(move |_, _, element| {
-            let Some(factory) = element.factory() else {
-                return;
-            };
-            let (key, pad) = match factory.name().as_str() {
-                "avdec_h264" => ("avdec_h264", "src"),
-                "avdec_aac" => ("avdec_aac", "src"),
-                "blackdetect" => ("blackdetect", "sink"),
-                "silencedetect" => ("silencedetect", "sink"),
+            // by type (gst-libav's types are named as its factories) and by
+            // the name the service gives its detectors: not by factory, as
+            // tests registering the plugin again meanwhile replace ours
+            let (key, pad) = match (element.type_().name(), element.name().as_str()) {
+                ("avdec_h264", _) => ("avdec_h264", "src"),
+                ("avdec_aac", _) => ("avdec_aac", "src"),
+                (_, "blackdetect") => ("blackdetect", "sink"),
+                (_, "silencedetect") => ("silencedetect", "sink"),
                 _ => return,
             };
             let seen = seen.clone();
