@@ -13,3 +13,19 @@ pub mod demo;
 pub mod json;
 pub mod loadgen;
 pub mod service;
+
+/// Test set-up shared by the crate's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Initialises GStreamer and registers the plugin, once per process.
+    /// Registering again replaces the plugin's element factories while
+    /// classes already built still point at the old ones, so every test
+    /// goes through this one `Once`.
+    pub(crate) fn init() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            gst::init().unwrap();
+            gstavmonitor::plugin_register_static().unwrap();
+        });
+    }
+}

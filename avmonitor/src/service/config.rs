@@ -895,10 +895,7 @@ impl Alarm {
 mod tests {
     use super::*;
 
-    fn init() {
-        gst::init().unwrap();
-        gstavmonitor::plugin_register_static().unwrap();
-    }
+    use crate::testing::init;
 
     #[test]
     fn the_kubernetes_example_configuration_is_valid() {

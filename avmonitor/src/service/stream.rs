@@ -598,12 +598,7 @@ fn accept_decoders_pictures(sink_pad: &gst::Pad) {
 mod tests {
     use super::*;
 
-    /// Registers the plugin once per process (again would give its
-    /// elements' classes a factory that is gone).
-    fn register() {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| gstavmonitor::plugin_register_static().unwrap());
-    }
+    use crate::testing::init;
 
     /// An H.264 file of `frames` 25 fps frames with 3 B-frames between
     /// reference frames (none of them a reference) and AAC stereo, or
@@ -659,7 +654,7 @@ mod tests {
     /// The pipeline of `conf` played to its end (and stopped), and the
     /// frames its video chain saw.
     fn played_to_end(conf: &config::Stream) -> (gst::Pipeline, u64) {
-        register();
+        init();
         let metrics = Arc::new(Metrics::new());
         metrics.add_stream(&conf.id);
         let built = build(conf, &metrics, false).unwrap();
@@ -693,7 +688,7 @@ mod tests {
         let Some(file) = ibbbp_file("passthrough", 25) else {
             return;
         };
-        register();
+        init();
         let conf = black_and_silence("p", &file);
         let metrics = Arc::new(Metrics::new());
         let built = build(&conf, &metrics, false).unwrap();
@@ -730,7 +725,7 @@ mod tests {
         let Some(file) = ibbbp_file("threads", 25) else {
             return;
         };
-        register();
+        init();
         let conf = black_and_silence("t", &file);
         let metrics = Arc::new(Metrics::new());
         let p = build(&conf, &metrics, false).unwrap().pipeline;
@@ -797,7 +792,7 @@ mod tests {
 
     /// The decoders a played stream had, by klass.
     fn decoders_of(conf: &config::Stream) -> (bool, bool, u64) {
-        register();
+        init();
         let metrics = Arc::new(Metrics::new());
         metrics.add_stream(&conf.id);
         let built = build(conf, &metrics, false).unwrap();
@@ -894,7 +889,7 @@ mod tests {
         let Some(file) = ibbbp_file_of("black", 50, "black") else {
             return;
         };
-        register();
+        init();
         let conf = config::Stream {
             id: "dr".into(),
             uri: file.display().to_string(),
