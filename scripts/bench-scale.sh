@@ -7,8 +7,9 @@
 # freezedetect and silencedetect; after a warm-up, measures over a window the
 # CPU time of the process (share of the core, and per stream), its resident
 # memory (per stream, over the one-stream run), and from /metrics each
-# stream's frame rate and processing lag: a stream below 24.5 fps or more than
-# 0.5 s behind has fallen behind real time.
+# stream's frame rate and processing lag (read each second of the window, the
+# largest kept): a stream below 24.5 fps or more than 0.5 s behind has
+# fallen behind real time.
 #
 # Then the same with H.264 decoding (bench:h264: 1080p25 decoded by avdec_h264
 # in every stream), with and without the detectors, to show what share of
@@ -29,7 +30,10 @@
 # frames the default set decodes (`ffmpeg -threads 1 -skip_frame ...`, the
 # picture and the sound, no analysis): the floor no monitor built on
 # libavcodec goes under, the most streams a core could hold at all, and the
-# service's default over it (the ratio, printed after the table).
+# service's default over it (the ratio, printed after the table); and as
+# many FFmpeg processes at once as the default set held, live-paced (-re)
+# on the one core, measured over the same window: the service's CPU for
+# that many streams over theirs.
 # COST_MEDIA and COST_SETS pick rows, e.g.
 #   COST_MEDIA="h264-1080p25" COST_SETS="default full" scripts/bench-scale.sh cost
 set -euo pipefail
@@ -78,15 +82,22 @@ run() {
   sleep "$WARMUP"
   local m0 c0 m1 c1
   m0=$(metrics); c0=$(cpu_ticks "$pid")
-  sleep "$WINDOW"
+  # the lag read each second of the window, the largest kept: a stream
+  # behind for a moment in the middle has fallen behind too
+  local lag=0 s mid
+  for s in $(seq 2 "$WINDOW"); do
+    sleep 1
+    mid=$(metrics)
+    lag=$(printf '%s\n' "$mid" | awk -v m="$lag" '/^avmonitor_processing_lag_seconds/ {v = $NF; if (v > m) m = v} END {print m + 0}')
+  done
+  sleep 1
   m1=$(metrics); c1=$(cpu_ticks "$pid")
   local rss; rss=$(rss_kb "$pid")
   kill -TERM "$pid"; wait "$pid" || true
   local minfps
   minfps=$(join <(frames "$m0" | sort) <(frames "$m1" | sort) \
     | awk -v w="$WINDOW" 'BEGIN {m = 1e9} {f = ($3 - $2) / w; if (f < m) m = f} END {print m}')
-  local lag
-  lag=$(printf '%s\n' "$m1" | awk '/^avmonitor_processing_lag_seconds/ {v = $NF; if (v > m) m = v} END {print m + 0}')
+  lag=$(printf '%s\n' "$m1" | awk -v m="$lag" '/^avmonitor_processing_lag_seconds/ {v = $NF; if (v > m) m = v} END {print m + 0}')
   local downs; downs=$(grep -c stream-down "$TMP/out" || true)
   awk -v c="$((c1 - c0))" -v t="$TICK" -v w="$WINDOW" -v r="$rss" -v f="$minfps" -v l="$lag" -v d="$downs" \
     'BEGIN {printf "%.4f %d %.2f %.3f %d\n", c / t / w, r, f, l, d}'
@@ -161,6 +172,37 @@ ffmpeg_floor() {
     best=$(awk -v a="$t" -v b="$best" 'BEGIN {print (b == "" || a < b) ? a : b}')
   done
   awk -v t="$best" -v s="$secs" 'BEGIN {printf "%.4f\n", t / s}'
+}
+
+# ffmpeg_window FILE CODEC N -> "cpu_share": N FFmpeg processes at once on
+# one core, each decoding as ffmpeg_floor does but reading its file at the
+# media's pace (-re); their CPU share over the window after the warm-up, as
+# `run` measures the service's (the same many-streams-a-core conditions:
+# every decoder's working set passing through the one core's caches)
+ffmpeg_window() {
+  local skip=bidir i
+  [ "$2" = hevc ] && skip=noref
+  local pids=()
+  for i in $(seq 1 "$3"); do
+    taskset -c 0 ffmpeg -v error -nostdin -re -threads 1 -skip_frame "$skip" -i "$1" -f null - \
+      > /dev/null 2> "$TMP/ffmpeg$i" &
+    pids+=($!)
+  done
+  sleep "$WARMUP"
+  local c0=0 c1=0 p
+  for p in "${pids[@]}"; do c0=$((c0 + $(cpu_ticks "$p"))); done
+  sleep "$WINDOW"
+  for p in "${pids[@]}"; do
+    if ! [ -e "/proc/$p/stat" ]; then
+      echo "bench-scale: ffmpeg ended before the window did on $1:" >&2
+      cat "$TMP"/ffmpeg* >&2
+      exit 1
+    fi
+    c1=$((c1 + $(cpu_ticks "$p")))
+  done
+  kill "${pids[@]}" 2> /dev/null || true
+  wait "${pids[@]}" 2> /dev/null || true
+  awk -v c="$((c1 - c0))" -v t="$TICK" -v w="$WINDOW" 'BEGIN {printf "%.4f\n", c / t / w}'
 }
 
 # decode_only FILE PARSER N -> "cpu_share rss_kb": the same decoding in
@@ -263,7 +305,8 @@ cost() {
         fi
       done
       # once is not enough on a machine whose speed moves: the count found
-      # must hold a second time, else one fewer is tried (at most twice)
+      # must hold a second time, else one fewer is tried (at most twice; the
+      # CPU and memory per stream are then those of the count that held)
       local again=0
       while [ "$held" -gt 1 ] && [ "$again" -lt 2 ] && [ "${CONFIRM:-1}" = 1 ]; do
         again=$((again + 1))
@@ -271,7 +314,10 @@ cost() {
         read -r c3 r3 f3 l3 d3 < <(run "$file" "$held" "$dets" "$stream_lines" "$global")
         b3=$(behind "$base_fps" "$f3" "$l3" "$d3")
         echo "  $m $set: $held streams again: CPU $(awk -v c="$c3" 'BEGIN {printf "%.0f%%", c * 100}'), min fps $f3, lag $l3 s, behind $b3" >&2
-        [ "$b3" = no ] && break
+        if [ "$b3" = no ]; then
+          rss_n=$r3 n_rss=$held cpu_n=$c3
+          break
+        fi
         held=$((held - 1)) last=YES dir=-1
       done
       local mem
@@ -282,11 +328,15 @@ cost() {
       if [ "$dir" = 1 ] && [ "$last" = no ]; then held="$held or more"; fi
       printf '| %s | %s | %s | %.1f%% | %s | %s |\n' "$m" "$label" "$decoding" "$(awk -v p="$per" 'BEGIN {print p * 100}')" "$mem" "$held"
       if [ "$set" = default ]; then
-        # the floor again, after: the machine's speed moves within minutes
-        local floor2
+        # FFmpeg as many at once as the service held, then the floor again,
+        # after: the machine's speed moves within minutes
+        local live floor2
+        live=$(ffmpeg_window "$file" "$codec" "$n_rss")
+        awk -v m="$m" -v n="$n_rss" -v c="$live" \
+          'BEGIN {printf "| %s | none: FFmpeg decoding alone, %d at once, live-paced | as the default: B-frames skipped, 1 thread | %.1f%% | - | - |\n", m, n, c * 100 / n}'
         floor2=$(ffmpeg_floor "$file" "$codec")
-        ratios="$ratios$(awk -v m="$m" -v p="$per" -v f="$floor" -v g="$floor2" \
-          'BEGIN {h = (f + g) / 2; printf "%s: the default set costs %.2f times FFmpeg'"'"'s decoding of the same frames (%.1f%% a stream against %.1f%%, the floor measured before and after: %.1f%%, %.1f%%)", m, p / h, p * 100, h * 100, f * 100, g * 100}')\n"
+        ratios="$ratios$(awk -v m="$m" -v p="$per" -v f="$floor" -v g="$floor2" -v n="$n_rss" -v c="$cpu_n" -v l="$live" \
+          'BEGIN {h = (f + g) / 2; printf "%s: the default set costs %.2f times FFmpeg'"'"'s decoding of the same frames (%.1f%% a stream against %.1f%%, the floor measured before and after: %.1f%%, %.1f%%); %d streams at once take %.0f%% of the core, %d FFmpeg processes decoding alone %.0f%%: %.2f times", m, p / h, p * 100, h * 100, f * 100, g * 100, n, c * 100, n, l * 100, c / l}')\n"
       fi
     done
   done
