@@ -17,8 +17,9 @@
 //! [`attach_slicecheck_to_parser`], which does `slicecheck`'s work on a parser
 //! inside `uridecodebin`; [`attach_tsmonitor_to_demuxer`], which does
 //! `tsmonitor`'s work on the transport stream going into a `tsdemux` (and
-//! [`attach_tsmonitor_to_demuxer_with`], with an element's limits); and [`skip_frames`], which makes a
-//! software decoder leave out the frames the detectors that allow it do not need. Everything else is private. The feature `internals`
+//! [`attach_tsmonitor_to_demuxer_with`], with an element's limits); [`skip_frames`], which makes a
+//! software decoder leave out the frames the detectors that allow it do not need; and
+//! [`keyframes_only`], which makes a decoder decode keyframes only, each at once. Everything else is private. The feature `internals`
 //! opens the pure kernels ([`analysis`] and a few glue items) to this
 //! repository's benches and tests only: it is not part of the promise.
 
@@ -75,7 +76,7 @@ pub use blockdetect::BlockDetectMessage;
 pub use cadencedetect::CadenceDetectMessage;
 pub use captiondetect::{CaptionDetectMessage, CaptionServices};
 pub use clipdetect::ClipDetectMessage;
-pub use decoding::skip_frames;
+pub use decoding::{keyframes_only, skip_frames};
 pub use freezedetect::FreezeDetectMessage;
 pub use levelsdetect::{LevelsDetectMessage, Preset as LevelsPreset};
 pub use loudnessmeter::LoudnessMeterMessage;

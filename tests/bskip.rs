@@ -1,8 +1,14 @@
-//! B pictures dropped before the decoder (`gstavmonitor::skip_frames`, the
-//! `bskip` kernel): on real x264 encodes, the stream whose P pictures never
-//! refer to a B picture loses every B picture and decodes every other
-//! picture exactly as a full decode does; the stream whose P pictures may
-//! refer to one keeps them, and its pictures are exact too.
+//! Pictures left out before the decoder, on real x264 encodes.
+//!
+//! B pictures (`gstavmonitor::skip_frames`, the `bskip` kernel): the stream
+//! whose P pictures never refer to a B picture loses every B picture and
+//! decodes every other picture exactly as a full decode does; the stream
+//! whose P pictures may refer to one keeps them, and its pictures are
+//! exact too.
+//!
+//! Keyframes only (`gstavmonitor::keyframes_only`): each keyframe comes out
+//! of the decoder before the next goes in, exactly as a full decode has it,
+//! and nothing else comes out.
 
 mod common;
 
@@ -59,16 +65,19 @@ fn verdict(e: &Encode) -> (Mode, u64) {
     (k.mode(), k.counts().1)
 }
 
-/// Decodes an encode with `avdec_h264` (one thread), every picture or with
-/// `skip_frames`: (PTS, picture bytes) of each decoded picture.
-fn decode(e: &Encode, skip: bool) -> Vec<(u64, Vec<u8>)> {
+/// A decoding pipeline: `avdec_h264` (one thread) between an app source
+/// with the encode's caps and an app sink, `economy` applied to the decoder.
+fn decoder(
+    e: &Encode,
+    economy: Option<fn(&gst::Element)>,
+) -> (gst::Element, gst_app::AppSrc, gst_app::AppSink) {
     let pipeline = gst::parse::launch(
         "appsrc name=src format=time ! avdec_h264 name=dec max-threads=1 ! appsink name=out sync=false",
     )
     .unwrap();
     let bin = pipeline.downcast_ref::<gst::Bin>().unwrap();
-    if skip {
-        gstavmonitor::skip_frames(&bin.by_name("dec").unwrap());
+    if let Some(economy) = economy {
+        economy(&bin.by_name("dec").unwrap());
     }
     let src = bin
         .by_name("src")
@@ -82,17 +91,30 @@ fn decode(e: &Encode, skip: bool) -> Vec<(u64, Vec<u8>)> {
         .downcast::<gst_app::AppSink>()
         .unwrap();
     pipeline.set_state(gst::State::Playing).unwrap();
+    (pipeline, src, sink)
+}
+
+/// (PTS, picture bytes) of a decoded sample.
+fn picture(sample: &gst::Sample) -> (u64, Vec<u8>) {
+    let b = sample.buffer().unwrap();
+    (
+        b.pts().unwrap().nseconds(),
+        b.map_readable().unwrap().to_vec(),
+    )
+}
+
+/// Decodes an encode, every picture or with `skip_frames`: (PTS, picture
+/// bytes) of each decoded picture.
+fn decode(e: &Encode, skip: bool) -> Vec<(u64, Vec<u8>)> {
+    let economy: Option<fn(&gst::Element)> = skip.then_some(gstavmonitor::skip_frames);
+    let (pipeline, src, sink) = decoder(e, economy);
     for b in &e.buffers {
         src.push_buffer(b.copy()).unwrap();
     }
     src.end_of_stream().unwrap();
     let mut out = Vec::new();
     while let Ok(sample) = sink.pull_sample() {
-        let b = sample.buffer().unwrap();
-        out.push((
-            b.pts().unwrap().nseconds(),
-            b.map_readable().unwrap().to_vec(),
-        ));
+        out.push(picture(&sample));
     }
     pipeline.set_state(gst::State::Null).unwrap();
     out
@@ -241,4 +263,51 @@ fn damaged_streams_lose_only_b_pictures_and_never_panic() {
     }
     // the damage leaves most streams followable
     assert!(dropped > 0);
+}
+
+/// Keyframes only: an encode with a keyframe each second (no scene cuts)
+/// and 3 B-frames, fed a picture at a time. Each keyframe's picture comes
+/// out before the next picture goes in (the decoder drained after it: libav
+/// would hold it back two keyframes otherwise), it equals the full decode's
+/// picture of that time, and no other picture comes out.
+#[test]
+fn keyframes_only_decodes_each_keyframe_at_once_and_exactly() {
+    let e = encode(
+        "speed-preset=veryfast option-string=scenecut=0 key-int-max=25",
+        "avc",
+        (320, 180, 150),
+    );
+    let keyframes: Vec<u64> = e
+        .buffers
+        .iter()
+        .filter(|b| !b.flags().contains(gst::BufferFlags::DELTA_UNIT))
+        .map(|b| b.pts().unwrap().nseconds())
+        .collect();
+    assert!(keyframes.len() >= 6, "a keyframe a second: {keyframes:?}");
+    let full = decode(&e, false);
+    let (pipeline, src, sink) = decoder(&e, Some(gstavmonitor::keyframes_only));
+    let mut out = Vec::new();
+    for b in &e.buffers {
+        src.push_buffer(b.copy()).unwrap();
+        if b.flags().contains(gst::BufferFlags::DELTA_UNIT) {
+            continue;
+        }
+        let sample = sink
+            .try_pull_sample(gst::ClockTime::from_seconds(10))
+            .unwrap_or_else(|| panic!("keyframe {} held back", b.pts().display()));
+        out.push(picture(&sample));
+    }
+    src.end_of_stream().unwrap();
+    // nothing left in the decoder at the end either
+    assert!(sink.pull_sample().is_err(), "a picture after the keyframes");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let pts: Vec<u64> = out.iter().map(|(p, _)| *p).collect();
+    assert_eq!(pts, keyframes);
+    for (pts, data) in &out {
+        let (_, f) = full.iter().find(|(p, _)| p == pts).unwrap();
+        assert!(
+            f == data,
+            "the keyframe at {pts} differs from the full decode"
+        );
+    }
 }
