@@ -297,6 +297,7 @@ fn check(input: &str, index: usize, profile: &Profile, progress: &progress::Prog
         realtime: Some(false),
         // a QC report gives each defect's first frame: decode them all
         skip_frames: Some(false),
+        keyframes_only: false,
         looped: false,
     };
     let mut run = Run::default();

@@ -203,6 +203,11 @@ pub struct Decode {
 /// [`Stream::sync_mode_when_skipping`]).
 pub const EVERY_FRAME_DETECTORS: &[&str] = &["blockdetect", "cadencedetect"];
 
+/// avsyncdetect's `stall-timeout` in a stream that decodes keyframes only,
+/// unless the stream sets one: 10 s, beyond the GOPs of broadcast and
+/// streaming encoders (0.5 to 6 s), so a picture a GOP is not a stall.
+pub const KEYFRAMES_STALL_TIMEOUT: u64 = 10_000_000_000;
+
 /// avsyncdetect's mode that measures no offset, watching stalls only.
 pub const SYNC_STALL_MODE: &str = "stall";
 
@@ -492,6 +497,14 @@ pub struct Stream {
     /// stream's detectors needs every frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_frames: Option<bool>,
+    /// Decode keyframes only (`gstavmonitor::keyframes_only`): one picture a
+    /// GOP for black and freeze, the sound untouched; for the largest fleets
+    /// (docs/cost.md). Not with a detector that needs every frame, nor with
+    /// avsyncdetect measuring offsets or `skip-frames = false`; avsyncdetect
+    /// watches stalls, with a `stall-timeout` of [`KEYFRAMES_STALL_TIMEOUT`]
+    /// unless the stream sets one (the pictures come a GOP apart).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keyframes_only: bool,
     /// Play a file again from its start at its end, for ever (a test loop,
     /// or an accelerated soak): each end is a `stream-looped` event, and
     /// the defects open at the end are ended with reason `eos`.
@@ -504,13 +517,14 @@ impl Stream {
     /// else when none of its detectors is one of [`EVERY_FRAME_DETECTORS`]
     /// and it does not ask avsyncdetect to measure offsets.
     pub fn skips_frames(&self) -> bool {
-        self.skip_frames.unwrap_or_else(|| {
-            !self
-                .detectors()
-                .iter()
-                .any(|d| EVERY_FRAME_DETECTORS.contains(&d.as_str()))
-                && !self.asks_sync_offsets()
-        })
+        self.keyframes_only
+            || self.skip_frames.unwrap_or_else(|| {
+                !self
+                    .detectors()
+                    .iter()
+                    .any(|d| EVERY_FRAME_DETECTORS.contains(&d.as_str()))
+                    && !self.asks_sync_offsets()
+            })
     }
 
     /// The mode the service gives its avsyncdetect when its software
@@ -523,6 +537,19 @@ impl Stream {
     pub fn sync_mode_when_skipping(&self) -> Option<&'static str> {
         (self.runs_sync() && self.sync_mode_said().is_none() && self.skips_frames())
             .then_some(SYNC_STALL_MODE)
+    }
+
+    /// The `stall-timeout` the service gives its avsyncdetect when it decodes
+    /// keyframes only: [`KEYFRAMES_STALL_TIMEOUT`], unless the stream sets
+    /// avsyncdetect's `stall-timeout` itself.
+    pub fn stall_timeout_for_keyframes(&self) -> Option<u64> {
+        (self.keyframes_only
+            && self.runs_sync()
+            && !self
+                .properties
+                .get(SYNC_DETECTOR)
+                .is_some_and(|p| p.contains_key("stall-timeout")))
+        .then_some(KEYFRAMES_STALL_TIMEOUT)
     }
 
     /// Its avsyncdetect properties set a `mode` that measures offsets.
@@ -638,6 +665,7 @@ impl Config {
                     properties: BTreeMap::new(),
                     realtime: None,
                     skip_frames: None,
+                    keyframes_only: false,
                     looped: false,
                 })
                 .collect(),
@@ -776,6 +804,27 @@ impl Stream {
         // an empty list only decodes (a baseline to measure against)
         check_detectors(&format!("{at}: detectors"), &self.detectors())?;
         self.check_properties(&at, &self.properties)?;
+        if self.keyframes_only {
+            if self.skip_frames == Some(false) {
+                return err(format!(
+                    "{at}: keyframes-only leaves out every picture but the keyframes: not with skip-frames = false"
+                ));
+            }
+            if let Some(d) = self
+                .detectors()
+                .iter()
+                .find(|d| EVERY_FRAME_DETECTORS.contains(&d.as_str()))
+            {
+                return err(format!(
+                    "{at}: {d} needs every frame: not with keyframes-only = true"
+                ));
+            }
+            if self.asks_sync_offsets() {
+                return err(format!(
+                    "{at}: properties.{SYNC_DETECTOR}.mode measures offsets, which needs every frame: not with keyframes-only = true (leave mode out, or set mode = \"{SYNC_STALL_MODE}\")"
+                ));
+            }
+        }
         if self.skip_frames == Some(true) && self.asks_sync_offsets() {
             return err(format!(
                 "{at}: properties.{SYNC_DETECTOR}.mode measures offsets, which needs every frame: not with skip-frames = true (leave skip-frames out, or set mode = \"{SYNC_STALL_MODE}\")"
@@ -984,6 +1033,7 @@ mod tests {
             .into(),
             realtime: None,
             skip_frames: None,
+            keyframes_only: false,
             looped: false,
         };
         let video = s
@@ -1019,6 +1069,7 @@ mod tests {
             properties: BTreeMap::new(),
             realtime: None,
             skip_frames: None,
+            keyframes_only: false,
             looped: false,
         };
         assert!(s.detectors().contains(&"areadetect".to_string()));
@@ -1105,6 +1156,53 @@ mod tests {
             "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\nskip-frames = true\n[stream.properties.avsyncdetect]\nmode = \"stall\"\n"
         )
         .is_ok());
+    }
+
+    /// Keyframes only: it skips frames, gives avsyncdetect the longer stall
+    /// timeout unless the stream sets one, and refuses what needs every frame.
+    #[test]
+    fn keyframes_only_refuses_what_needs_every_frame() {
+        init();
+        let stream = |extra: &str| {
+            Config::from_toml(&format!(
+                "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\nkeyframes-only = true\n{extra}"
+            ))
+            .unwrap()
+            .streams
+            .remove(0)
+        };
+        let k = stream("");
+        assert!(k.keyframes_only && k.skips_frames());
+        assert_eq!(k.sync_mode_when_skipping(), Some(SYNC_STALL_MODE));
+        assert_eq!(
+            k.stall_timeout_for_keyframes(),
+            Some(KEYFRAMES_STALL_TIMEOUT)
+        );
+        let own = stream("[stream.properties.avsyncdetect]\nstall-timeout = 3000000000\n");
+        assert_eq!(own.stall_timeout_for_keyframes(), None);
+        let black = stream("detectors = [\"blackdetect\"]\n");
+        assert_eq!(black.stall_timeout_for_keyframes(), None);
+        for (extra, says) in [
+            ("skip-frames = false\n", "not with skip-frames = false"),
+            (
+                "detectors = [\"blackdetect\", \"blockdetect\"]\n",
+                "blockdetect needs every frame: not with keyframes-only = true",
+            ),
+            (
+                "[stream.properties.avsyncdetect]\nmode = \"content\"\n",
+                "properties.avsyncdetect.mode measures offsets, which needs every frame: not with keyframes-only",
+            ),
+        ] {
+            let e = error(&format!(
+                "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\nkeyframes-only = true\n{extra}"
+            ));
+            assert!(e.contains(says), "{extra}: {e}");
+        }
+        // a stream without it says nothing of it when written out
+        let plain = Config::from_toml("[[stream]]\nid = \"a\"\nuri = \"demo:1\"\n").unwrap();
+        assert!(!toml::to_string(&plain.streams[0])
+            .unwrap()
+            .contains("keyframes"));
     }
 
     #[test]

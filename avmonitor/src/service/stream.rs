@@ -266,12 +266,18 @@ fn add_decoder(
         }
     }
     let skip = chain.conf.skips_frames();
+    let keyframes = chain.conf.keyframes_only;
     // avsyncdetect cannot time picture changes on skipped frames: it
-    // watches stalls only, once an avdec_* decoder skips them
+    // watches stalls only, once an avdec_* decoder skips them (and with
+    // keyframes only, pictures a GOP apart are not a stall)
     let stall_only = chain
         .conf
         .sync_mode_when_skipping()
         .and_then(|mode| Some((chain.sync.as_ref()?.downgrade(), mode)));
+    let stall_timeout = chain
+        .conf
+        .stall_timeout_for_keyframes()
+        .and_then(|t| Some((chain.sync.as_ref()?.downgrade(), t)));
     let threads = DECODER_THREADS.load(Ordering::Relaxed);
     if let Some(bin) = dec.downcast_ref::<gst::Bin>() {
         bin.connect_deep_element_added(move |_, _, element| {
@@ -295,12 +301,21 @@ fn add_decoder(
             if threads > 0 && element.has_property("max-threads") {
                 element.set_property("max-threads", threads.min(i32::MAX as u32) as i32);
             }
-            if skip {
+            if keyframes {
+                gstavmonitor::keyframes_only(element);
+            } else if skip {
                 gstavmonitor::skip_frames(element);
+            }
+            if skip {
                 if let Some((sync, mode)) = &stall_only {
                     if let Some(sync) = sync.upgrade() {
                         sync.set_property_from_str("mode", mode);
                     }
+                }
+            }
+            if let Some((sync, timeout)) = &stall_timeout {
+                if let Some(sync) = sync.upgrade() {
+                    sync.set_property("stall-timeout", *timeout);
                 }
             }
         });
@@ -604,11 +619,17 @@ mod tests {
     /// reference frames (none of them a reference) and AAC stereo, or
     /// `None` without the encoders.
     fn ibbbp_file(name: &str, frames: u32) -> Option<std::path::PathBuf> {
-        ibbbp_file_of(name, frames, "ball")
+        ibbbp_file_of(name, frames, "ball", "")
     }
 
     /// As [`ibbbp_file`], the pictures `videotestsrc`'s `pattern`.
-    fn ibbbp_file_of(name: &str, frames: u32, pattern: &str) -> Option<std::path::PathBuf> {
+    /// `x264` adds x264enc properties.
+    fn ibbbp_file_of(
+        name: &str,
+        frames: u32,
+        pattern: &str,
+        x264: &str,
+    ) -> Option<std::path::PathBuf> {
         gst::init().ok()?;
         for e in ["x264enc", "avdec_h264", "voaacenc", "avdec_aac"] {
             gst::ElementFactory::find(e)?;
@@ -617,7 +638,7 @@ mod tests {
             std::env::temp_dir().join(format!("avmonitor-{name}-{}.mp4", std::process::id()));
         let p = gst::parse::launch(&format!(
             "videotestsrc num-buffers={frames} pattern={pattern} ! video/x-raw,width=320,height=240,framerate=25/1 \
-             ! x264enc speed-preset=ultrafast bframes=3 b-adapt=false b-pyramid=false ! queue ! m. \
+             ! x264enc speed-preset=ultrafast bframes=3 b-adapt=false b-pyramid=false {x264} ! queue ! m. \
              audiotestsrc num-buffers={} samplesperbuffer=1920 ! audio/x-raw,rate=48000,channels=2 \
              ! voaacenc ! queue ! m. mp4mux name=m ! filesink location={}",
             frames,
@@ -676,6 +697,7 @@ mod tests {
             properties: Default::default(),
             realtime: Some(false),
             skip_frames: None,
+            keyframes_only: false,
             looped: false,
         }
     }
@@ -827,6 +849,7 @@ mod tests {
             properties: Default::default(),
             realtime: Some(false),
             skip_frames: None,
+            keyframes_only: false,
             looped: false,
         };
         let (video, audio, samples) = decoders_of(&conf(&["silencedetect", "loudnessmeter"]));
@@ -853,6 +876,7 @@ mod tests {
             properties: Default::default(),
             realtime: Some(false),
             skip_frames: skip,
+            keyframes_only: false,
             looped: false,
         };
         let picture = conf("a", &["blackdetect", "freezedetect"], None);
@@ -886,7 +910,7 @@ mod tests {
     /// reads them through the meta and finds the whole file black.
     #[test]
     fn the_decoders_own_pictures_reach_the_detectors() {
-        let Some(file) = ibbbp_file_of("black", 50, "black") else {
+        let Some(file) = ibbbp_file_of("black", 50, "black", "") else {
             return;
         };
         init();
@@ -904,6 +928,7 @@ mod tests {
             .collect(),
             realtime: Some(false),
             skip_frames: Some(false),
+            keyframes_only: false,
             looped: false,
         };
         let metrics = Arc::new(Metrics::new());
@@ -977,6 +1002,7 @@ mod tests {
                 .unwrap_or_default(),
             realtime: Some(false),
             skip_frames: skip,
+            keyframes_only: false,
             looped: false,
         };
         let (seen, mode) = frames_and_sync_mode(&conf("d", None, None));
@@ -990,6 +1016,47 @@ mod tests {
             frames_and_sync_mode(&conf("c", None, Some("content"))),
             (100, "content".to_string())
         );
+        let _ = std::fs::remove_file(file);
+    }
+
+    /// Keyframes only, with the default detectors: a picture a GOP reaches
+    /// them (4 of 100 frames, a keyframe each 25), and avsyncdetect watches
+    /// stalls with the longer timeout, or the stream's own.
+    #[test]
+    fn a_keyframes_only_stream_sees_a_picture_a_gop() {
+        let Some(file) = ibbbp_file_of("keyframes", 100, "ball", "key-int-max=25") else {
+            return;
+        };
+        let conf = |id: &str, timeout: Option<u64>| config::Stream {
+            id: id.into(),
+            uri: file.display().to_string(),
+            detectors: None,
+            properties: timeout
+                .map(|t| {
+                    let p = [("stall-timeout".to_string(), toml::Value::from(t as i64))];
+                    [(SYNC_DETECTOR.to_string(), p.into_iter().collect())]
+                        .into_iter()
+                        .collect()
+                })
+                .unwrap_or_default(),
+            realtime: Some(false),
+            skip_frames: None,
+            keyframes_only: true,
+            looped: false,
+        };
+        let timeout = |p: &gst::Pipeline| {
+            p.by_name(SYNC_DETECTOR)
+                .unwrap()
+                .property::<u64>("stall-timeout")
+        };
+        let (p, seen) = played_to_end(&conf("k", None));
+        assert_eq!(seen, 4);
+        assert_eq!(timeout(&p), config::KEYFRAMES_STALL_TIMEOUT);
+        let (p, seen) = played_to_end(&conf("t", Some(3_000_000_000)));
+        assert_eq!(seen, 4);
+        assert_eq!(timeout(&p), 3_000_000_000);
+        let (_, mode) = frames_and_sync_mode(&conf("m", None));
+        assert_eq!(mode, "stall");
         let _ = std::fs::remove_file(file);
     }
 }
