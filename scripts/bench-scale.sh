@@ -232,7 +232,7 @@ cost() {
   local all='["blackdetect", "freezedetect", "blockdetect", "silencedetect", "clipdetect", "phasedetect", "loudnessmeter", "avsyncdetect"]'
   local audio='["silencedetect", "clipdetect", "loudnessmeter"]'
   local medias=${COST_MEDIA:-h264-1080p25 h264-720p50 hevc-1080p25 hevc-720p50}
-  local sets=${COST_SETS:-default full threads all step audio}
+  local sets=${COST_SETS:-default full threads all step keyframes audio}
   echo "one core (taskset -c 0); live-paced files; window ${WINDOW} s after ${WARMUP} s; $(nproc --all) cores here"
   echo
   echo "| media | detectors | decoding | CPU per stream | memory per stream | streams per core |"
@@ -273,6 +273,8 @@ cost() {
         all) dets=$all label="all eight" decoding="every frame, 1 thread" ;;
         step) dets=$defaults label="default, black and freeze analysing 1 frame in 5 (frame-step)" decoding="B-frames skipped, 1 thread"
           stream_lines="${stream_lines}[stream.properties.blackdetect]\nframe-step = 5\n[stream.properties.freezedetect]\nframe-step = 5\n" ;;
+        keyframes) dets=$defaults label="default, keyframes only (keyframes-only = true)" decoding="keyframes only, 1 thread"
+          stream_lines="${stream_lines}keyframes-only = true\n" ;;
         audio) dets=$audio label="audio only" decoding="audio only: the picture is not decoded" ;;
       esac
       # an audio monitor decodes no picture: its pace is its samples
@@ -280,7 +282,7 @@ cost() {
       [ "$set" = audio ] && RATE_OF=samples
       local cpu rss base_fps lag downs
       read -r cpu rss base_fps lag downs < <(run "$file" 2 "$dets" "$stream_lines" "$global")
-      case $set in default | step) base_fps=0 ;; esac
+      case $set in default | step | keyframes) base_fps=0 ;; esac
       local per n
       per=$(awk -v c="$cpu" 'BEGIN {printf "%.4f", c / 2}')
       n=$(awk -v p="$per" 'BEGIN {n = int(0.95 / p); print (n < 1) ? 1 : n}')
