@@ -7,9 +7,9 @@
 # freezedetect and silencedetect; after a warm-up, measures over a window the
 # CPU time of the process (share of the core, and per stream), its resident
 # memory (per stream, over the one-stream run), and from /metrics each
-# stream's frame rate and processing lag (read each second of the window, the
-# largest kept): a stream below 24.5 fps or more than 0.5 s behind has
-# fallen behind real time.
+# stream's frame rate and processing lag at the end of the window: a stream
+# below 24.5 fps or more than 0.5 s behind has fallen behind real time (the
+# lag's peak within the window, read each second, is printed beside it).
 #
 # Then the same with H.264 decoding (bench:h264: 1080p25 decoded by avdec_h264
 # in every stream), with and without the detectors, to show what share of
@@ -74,7 +74,9 @@ metrics() { curl -s "http://127.0.0.1:$PORT/metrics" 2>/dev/null || true; }
 # (RATE_OF=samples) audio samples
 frames() { printf '%s\n' "$1" | awk -F'[ }]' -v m="^avmonitor_${RATE_OF:-frames}_total" '$0 ~ m {print $0}' | sed 's/.*stream="\([^"]*\)"} /\1 /'; }
 
-# run kind n detectors [stream lines] [global lines] -> prints "cpu_share rss_kb min_fps max_lag downs"
+# run kind n detectors [stream lines] [global lines] -> prints "cpu_share
+# rss_kb min_fps lag downs peak_lag": lag, the largest of the streams' at
+# the end of the window; peak_lag, the largest read in it
 run() {
   config "$@"
   taskset -c 0 "$BIN" --config "$TMP/c.toml" > "$TMP/out" 2> "$TMP/err" &
@@ -82,13 +84,14 @@ run() {
   sleep "$WARMUP"
   local m0 c0 m1 c1
   m0=$(metrics); c0=$(cpu_ticks "$pid")
-  # the lag read each second of the window, the largest kept: a stream
-  # behind for a moment in the middle has fallen behind too
-  local lag=0 s mid
+  # the lag read each second of the window too, the largest kept (the
+  # peak, printed): streams started together on one file decode their
+  # keyframes at the same moments, and the lag peaks there for a moment
+  local peak=0 s mid
   for s in $(seq 2 "$WINDOW"); do
     sleep 1
     mid=$(metrics)
-    lag=$(printf '%s\n' "$mid" | awk -v m="$lag" '/^avmonitor_processing_lag_seconds/ {v = $NF; if (v > m) m = v} END {print m + 0}')
+    peak=$(printf '%s\n' "$mid" | awk -v m="$peak" '/^avmonitor_processing_lag_seconds/ {v = $NF; if (v > m) m = v} END {print m + 0}')
   done
   sleep 1
   m1=$(metrics); c1=$(cpu_ticks "$pid")
@@ -97,10 +100,12 @@ run() {
   local minfps
   minfps=$(join <(frames "$m0" | sort) <(frames "$m1" | sort) \
     | awk -v w="$WINDOW" 'BEGIN {m = 1e9} {f = ($3 - $2) / w; if (f < m) m = f} END {print m}')
-  lag=$(printf '%s\n' "$m1" | awk -v m="$lag" '/^avmonitor_processing_lag_seconds/ {v = $NF; if (v > m) m = v} END {print m + 0}')
+  local lag
+  lag=$(printf '%s\n' "$m1" | awk '/^avmonitor_processing_lag_seconds/ {v = $NF; if (v > m) m = v} END {print m + 0}')
+  peak=$(awk -v a="$peak" -v b="$lag" 'BEGIN {print (b > a) ? b : a}')
   local downs; downs=$(grep -c stream-down "$TMP/out" || true)
-  awk -v c="$((c1 - c0))" -v t="$TICK" -v w="$WINDOW" -v r="$rss" -v f="$minfps" -v l="$lag" -v d="$downs" \
-    'BEGIN {printf "%.4f %d %.2f %.3f %d\n", c / t / w, r, f, l, d}'
+  awk -v c="$((c1 - c0))" -v t="$TICK" -v w="$WINDOW" -v r="$rss" -v f="$minfps" -v l="$lag" -v d="$downs" -v p="$peak" \
+    'BEGIN {printf "%.4f %d %.2f %.3f %d %.3f\n", c / t / w, r, f, l, d, p}'
 }
 
 
@@ -281,7 +286,7 @@ cost() {
       RATE_OF=frames
       [ "$set" = audio ] && RATE_OF=samples
       local cpu rss base_fps lag downs
-      read -r cpu rss base_fps lag downs < <(run "$file" 2 "$dets" "$stream_lines" "$global")
+      read -r cpu rss base_fps lag downs _ < <(run "$file" 2 "$dets" "$stream_lines" "$global")
       case $set in default | step | keyframes) base_fps=0 ;; esac
       local per n
       per=$(awk -v c="$cpu" 'BEGIN {printf "%.4f", c / 2}')
@@ -292,11 +297,11 @@ cost() {
       [ "$step" -lt 1 ] && step=1
       while [ "$tries" -lt 5 ] && [ "$n" -ge 1 ]; do
         tries=$((tries + 1))
-        local c2 r2 f2 l2 d2 b
-        read -r c2 r2 f2 l2 d2 < <(run "$file" "$n" "$dets" "$stream_lines" "$global")
+        local c2 r2 f2 l2 d2 p2 b
+        read -r c2 r2 f2 l2 d2 p2 < <(run "$file" "$n" "$dets" "$stream_lines" "$global")
         b=$(behind "$base_fps" "$f2" "$l2" "$d2")
         last=$b
-        echo "  $m $set: $n streams: CPU $(awk -v c="$c2" 'BEGIN {printf "%.0f%%", c * 100}'), min fps $f2, lag $l2 s, behind $b" >&2
+        echo "  $m $set: $n streams: CPU $(awk -v c="$c2" 'BEGIN {printf "%.0f%%", c * 100}'), min fps $f2, lag $l2 s (peak $p2 s), behind $b" >&2
         if [ "$b" = no ]; then
           held=$n rss_n=$r2 n_rss=$n cpu_n=$c2
           [ "$dir" = -1 ] && break
@@ -312,10 +317,10 @@ cost() {
       local again=0
       while [ "$held" -gt 1 ] && [ "$again" -lt 2 ] && [ "${CONFIRM:-1}" = 1 ]; do
         again=$((again + 1))
-        local c3 r3 f3 l3 d3 b3
-        read -r c3 r3 f3 l3 d3 < <(run "$file" "$held" "$dets" "$stream_lines" "$global")
+        local c3 r3 f3 l3 d3 p3 b3
+        read -r c3 r3 f3 l3 d3 p3 < <(run "$file" "$held" "$dets" "$stream_lines" "$global")
         b3=$(behind "$base_fps" "$f3" "$l3" "$d3")
-        echo "  $m $set: $held streams again: CPU $(awk -v c="$c3" 'BEGIN {printf "%.0f%%", c * 100}'), min fps $f3, lag $l3 s, behind $b3" >&2
+        echo "  $m $set: $held streams again: CPU $(awk -v c="$c3" 'BEGIN {printf "%.0f%%", c * 100}'), min fps $f3, lag $l3 s (peak $p3 s), behind $b3" >&2
         if [ "$b3" = no ]; then
           rss_n=$r3 n_rss=$held cpu_n=$c3
           break
@@ -359,7 +364,7 @@ echo "raw 1080p25 + 48 kHz stereo, blackdetect + freezedetect + silencedetect"
 printf '%6s %10s %12s %10s %12s %10s %8s %s\n' N "CPU %" "CPU/stream" "RSS MB" "MB/stream+" "min fps" "lag s" "behind"
 base_rss=""
 for n in $NS; do
-  read -r cpu rss fps lag downs < <(run raw "$n" "$DETS")
+  read -r cpu rss fps lag downs _ < <(run raw "$n" "$DETS")
   [ -z "$base_rss" ] && base_rss=$rss && base_n=$n
   per_mem=$(awk -v r="$rss" -v b="$base_rss" -v n="$n" -v bn="$base_n" 'BEGIN {if (n > bn) printf "%.2f", (r - b) / 1024 / (n - bn); else printf "-"}')
   behind=$(awk -v f="$fps" -v l="$lag" -v d="$downs" 'BEGIN {print (f < 24.5 || l > 0.5 || d > 0) ? "YES" : "no"}')
