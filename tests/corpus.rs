@@ -500,54 +500,43 @@ fn footage_with_defects(
     let black = (n / 5, n / 5 + 75);
     let freeze = (3 * n / 5, 3 * n / 5 + 75);
     assert!(freeze.1 < n, "{}: {n} frames, too short", file.display());
-    let p = gst::parse::launch(&format!(
-        "filesrc location={} ! decodebin ! videoconvert ! videoscale ! videorate \
-         ! video/x-raw,format=I420,width=640,height=360,pixel-aspect-ratio=1/1,framerate=25/1 \
-         ! identity name=inject ! x264enc speed-preset=veryfast threads=1 bitrate=800 key-int-max=50 \
-         bframes=3 b-pyramid=true ! h264parse ! video/x-h264,stream-format=avc,alignment=au \
-         ! appsink name=out sync=false",
-        file.display()
-    ))
-    .unwrap();
-    let bin = p.downcast_ref::<gst::Bin>().unwrap();
-    let index = std::sync::atomic::AtomicUsize::new(0);
-    let held = std::sync::Mutex::new(None::<Vec<u8>>);
-    bin.by_name("inject")
-        .unwrap()
-        .static_pad("src")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            let i = index.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(gst::PadProbeData::Buffer(buf)) = &mut info.data else {
-                return gst::PadProbeReturn::Ok;
-            };
-            let buf = buf.make_mut();
-            let mut map = buf.map_writable().unwrap();
-            let luma = 640 * 360;
-            if (black.0..black.1).contains(&i) {
-                map[..luma].fill(16);
-                map[luma..].fill(128);
-            } else if i == freeze.0 {
-                *held.lock().unwrap() = Some(map.to_vec());
-            } else if (freeze.0..freeze.1).contains(&i) {
-                map.copy_from_slice(held.lock().unwrap().as_ref().unwrap());
-            }
-            gst::PadProbeReturn::Ok
-        });
-    let sink = bin
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    p.set_state(gst::State::Playing).unwrap();
-    let mut buffers = Vec::new();
-    let mut caps = None;
-    while let Ok(sample) = sink.pull_sample() {
-        caps = sample.caps().map(|c| c.to_owned());
-        buffers.extend(sample.buffer_owned());
-    }
-    p.set_state(gst::State::Null).unwrap();
-    (caps.unwrap(), buffers, black, freeze)
+    let (caps, buffers) = pull_all_with(
+        &format!(
+            "filesrc location={} ! decodebin ! videoconvert ! videoscale ! videorate \
+             ! video/x-raw,format=I420,width=640,height=360,pixel-aspect-ratio=1/1,framerate=25/1 \
+             ! identity name=inject ! x264enc speed-preset=veryfast threads=1 bitrate=800 key-int-max=50 \
+             bframes=3 b-pyramid=true ! h264parse ! video/x-h264,stream-format=avc,alignment=au",
+            file.display()
+        ),
+        |bin| {
+            let index = std::sync::atomic::AtomicUsize::new(0);
+            let held = std::sync::Mutex::new(None::<Vec<u8>>);
+            bin.by_name("inject")
+                .unwrap()
+                .static_pad("src")
+                .unwrap()
+                .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                    let i = index.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(gst::PadProbeData::Buffer(buf)) = &mut info.data else {
+                        return gst::PadProbeReturn::Ok;
+                    };
+                    let buf = buf.make_mut();
+                    let mut map = buf.map_writable().unwrap();
+                    let luma = 640 * 360;
+                    if (black.0..black.1).contains(&i) {
+                        map[..luma].fill(16);
+                        map[luma..].fill(128);
+                    } else if i == freeze.0 {
+                        *held.lock().unwrap() = Some(map.to_vec());
+                    } else if (freeze.0..freeze.1).contains(&i) {
+                        map.copy_from_slice(held.lock().unwrap().as_ref().unwrap());
+                    }
+                    gst::PadProbeReturn::Ok
+                });
+        },
+    )
+    .expect("an x264 encode of the footage");
+    (caps, buffers, black, freeze)
 }
 
 /// Real footage (scripts/footage.sh: camera, street, film trailer; the

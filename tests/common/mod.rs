@@ -635,13 +635,20 @@ pub fn packed_luma(buf: &gst::BufferRef, info: &gst_video::VideoInfo) -> Vec<u8>
 /// seen and every buffer, timestamps and flags kept. None when the line
 /// does not parse (an element missing) or nothing came out.
 pub fn pull_all(chain: &str) -> Option<(gst::Caps, Vec<gst::Buffer>)> {
+    pull_all_with(chain, |_| ())
+}
+
+/// As [`pull_all`], `prepare` given the pipeline (to add probes) before it
+/// plays.
+pub fn pull_all_with(
+    chain: &str,
+    prepare: impl FnOnce(&gst::Bin),
+) -> Option<(gst::Caps, Vec<gst::Buffer>)> {
     init();
     let pipeline = gst::parse::launch(&format!("{chain} ! appsink name=out sync=false")).ok()?;
-    let sink = pipeline
-        .downcast_ref::<gst::Bin>()?
-        .by_name("out")?
-        .downcast::<gst_app::AppSink>()
-        .ok()?;
+    let bin = pipeline.downcast_ref::<gst::Bin>()?;
+    prepare(bin);
+    let sink = bin.by_name("out")?.downcast::<gst_app::AppSink>().ok()?;
     let mut buffers = Vec::new();
     let mut caps = None;
     if pipeline.set_state(gst::State::Playing).is_ok() {
