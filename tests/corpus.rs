@@ -279,10 +279,10 @@ impl Codec {
     }
 }
 
-/// The clip's events, and the frames the detectors saw.
-fn run_clip(t: &Texture, clip: &Clip, codec: Codec) -> (Vec<(String, Ev)>, usize) {
+/// The clip's raw pictures, timed at 25 fps, and their format.
+fn clip_frames(t: &Texture, clip: &Clip) -> (gst_video::VideoInfo, Vec<gst::Buffer>) {
     let info = info(VideoFormat::I420, W as u32, H as u32);
-    let frames: Vec<gst::Buffer> = (0..clip.frames)
+    let frames = (0..clip.frames)
         .map(|i| {
             timed(
                 yuv_buffer(&info, &clip.luma(t, i)),
@@ -291,6 +291,12 @@ fn run_clip(t: &Texture, clip: &Clip, codec: Codec) -> (Vec<(String, Ev)>, usize
             )
         })
         .collect();
+    (info, frames)
+}
+
+/// The clip's events, and the frames the detectors saw.
+fn run_clip(t: &Texture, clip: &Clip, codec: Codec) -> (Vec<(String, Ev)>, usize) {
+    let (info, frames) = clip_frames(t, clip);
     let launch = match codec {
         Codec::Raw | Codec::RawStep => "",
         Codec::X264 => {
@@ -642,4 +648,67 @@ fn real_footage_however_decoded() {
         );
     }
     assert!(failed.is_empty(), "{failed:?}: see above");
+}
+
+/// Keyframes only times black by its keyframes. A stream with a fixed GOP
+/// (x264 `scenecut=0`: a keyframe each 50 frames, none at scene cuts):
+/// black is reported, with the default `min-duration` of 2 s, where its
+/// black keyframes span it (from the start of the first to the end of the
+/// last), from the first black keyframe to the first keyframe past it; and
+/// the pictures between keyframes are not seen, so black stretches with
+/// less than a GOP between them are one.
+/// - a 1 s flash (frames 90 to 115) with one keyframe inside (100): one
+///   black picture, not reported;
+/// - 2.6 s of black (190 to 255) holding keyframes 200 and 250: reported,
+///   200 to 300;
+/// - a 1 s flash (340 to 365, keyframe 350) 0.6 s before 6 s of black (380
+///   to 530, keyframes 400, 450, 500): one stretch, 350 to 550.
+#[test]
+fn keyframes_only_times_black_by_its_keyframes() {
+    init();
+    let t = Texture::new();
+    let mov = Shot::Moving {
+        speed: 3,
+        gain: 1.0,
+        grain: 4,
+    };
+    let black = Shot::Black { grain: 4 };
+    let clip = Clip {
+        name: "1 s flashes, 2.6 s and 6 s of black, fixed GOP",
+        frames: 600,
+        shots: vec![
+            (0, mov),
+            (90, black),
+            (115, mov),
+            (190, black),
+            (255, mov),
+            (340, black),
+            (365, mov),
+            (380, black),
+            (530, mov),
+        ],
+        black: vec![(190, 255), (380, 530)],
+        freeze: vec![],
+    };
+    let (info, frames) = clip_frames(&t, &clip);
+    let p = appsrc_pipeline(
+        &info.to_caps().unwrap(),
+        frames,
+        "x264enc speed-preset=ultrafast bitrate=600 key-int-max=50 bframes=3 b-pyramid=true \
+         threads=1 option-string=scenecut=0 ! avdec_h264 name=dec ! blackdetect",
+    );
+    let dec = p
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .by_name("dec")
+        .unwrap();
+    gstavmonitor::keyframes_only(&dec);
+    // in running time, which starts at 0 (the encoder's 1000 hours are in
+    // its segment), in frames
+    let found: Vec<(u64, u64)> = stretches(&run_named(&p))
+        .into_iter()
+        .map(|(_, a, b)| (a / F, b / F))
+        .collect();
+    println!("{}: black {found:?}", clip.name);
+    assert_eq!(found, [(200, 300), (350, 550)]);
 }
