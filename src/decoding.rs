@@ -132,8 +132,8 @@ pub fn skip_frames(decoder: &gst::Element) {
 /// keyframes) is dropped before it, and its input segments are marked as a
 /// key-units trick mode, which `GstVideoDecoder` answers by draining the
 /// decoder after each keyframe. Without the drain, libav holds each picture
-/// back until as many more have come as the stream may reorder (2 for x264
-/// with B-frames): two GOPs, seconds late.
+/// back until as many more have come as the stream may reorder (2 in x264
+/// encodes with B-frames), one more with frame threads: GOPs, seconds late.
 ///
 /// For monitors of very many streams that accept a picture a GOP: black
 /// and freeze starts and ends fall on keyframes (up to a GOP from the true
