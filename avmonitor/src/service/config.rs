@@ -819,15 +819,15 @@ impl Stream {
                     "{at}: {d} needs every frame: not with keyframes-only = true"
                 ));
             }
-            if self.asks_sync_offsets() {
-                return err(format!(
-                    "{at}: properties.{SYNC_DETECTOR}.mode measures offsets, which needs every frame: not with keyframes-only = true (leave mode out, or set mode = \"{SYNC_STALL_MODE}\")"
-                ));
-            }
         }
-        if self.skip_frames == Some(true) && self.asks_sync_offsets() {
+        let said = if self.keyframes_only {
+            Some(("keyframes-only = true", "mode"))
+        } else {
+            (self.skip_frames == Some(true)).then_some(("skip-frames = true", "skip-frames"))
+        };
+        if let Some((setting, leave)) = said.filter(|_| self.asks_sync_offsets()) {
             return err(format!(
-                "{at}: properties.{SYNC_DETECTOR}.mode measures offsets, which needs every frame: not with skip-frames = true (leave skip-frames out, or set mode = \"{SYNC_STALL_MODE}\")"
+                "{at}: properties.{SYNC_DETECTOR}.mode measures offsets, which needs every frame: not with {setting} (leave {leave} out, or set mode = \"{SYNC_STALL_MODE}\")"
             ));
         }
         Ok(())
