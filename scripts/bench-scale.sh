@@ -159,14 +159,20 @@ behind() {
     'BEGIN {print (f < 0.97 * n || l > 0.5 || d > 0) ? "YES" : "no"}'
 }
 
+# ffmpeg_skip CODEC -> FFmpeg's -skip_frame for the frames the service's
+# default skips (H.264: every B-frame, `bidir`; HEVC: those nothing refers
+# to, `noref`)
+ffmpeg_skip() {
+  if [ "$1" = hevc ]; then echo noref; else echo bidir; fi
+}
+
 # ffmpeg_floor FILE CODEC -> "cpu_share": one stream's picture and sound
 # decoded by FFmpeg on one thread, with the frames skipped that the
-# service's default skips (H.264: every B-frame, `bidir`; HEVC: those
-# nothing refers to, `noref`), per second of media; the better of two runs
+# service's default skips (ffmpeg_skip), per second of media; the better
+# of two runs
 ffmpeg_floor() {
-  local skip=bidir
-  [ "$2" = hevc ] && skip=noref
-  local secs best=""
+  local skip secs best=""
+  skip=$(ffmpeg_skip "$2")
   secs=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$1")
   for _ in 1 2; do
     local t
@@ -188,9 +194,8 @@ ffmpeg_floor() {
 # `run` measures the service's (the same many-streams-a-core conditions:
 # every decoder's working set passing through the one core's caches)
 ffmpeg_window() {
-  local skip=bidir i
-  [ "$2" = hevc ] && skip=noref
-  local pids=()
+  local skip i pids=()
+  skip=$(ffmpeg_skip "$2")
   for i in $(seq 1 "$3"); do
     taskset -c 0 ffmpeg -v error -nostdin -re -threads 1 -skip_frame "$skip" -i "$1" -f null - \
       > /dev/null 2> "$TMP/ffmpeg$i" &
