@@ -42,89 +42,121 @@ pub fn skip_frames(decoder: &gst::Element) {
     let Some(pad) = decoder.static_pad("sink") else {
         return;
     };
-    let skipper = Arc::new(Mutex::new(None::<BSkipper>));
+    let skipper = Arc::new(Mutex::new(BSkip::default()));
     pad.add_probe(
         gst::PadProbeType::EVENT_DOWNSTREAM | gst::PadProbeType::BUFFER,
         move |pad, info| {
             match &info.data {
                 Some(gst::PadProbeData::Buffer(buf)) => {
-                    let mut guard = crate::glue::lock(&skipper);
-                    let Some(s) = guard.as_mut().filter(|s| s.mode() != Mode::Off) else {
-                        return gst::PadProbeReturn::Ok;
-                    };
-                    let Ok(map) = buf.map_readable() else {
-                        return gst::PadProbeReturn::Ok;
-                    };
-                    let before = s.mode();
-                    let pass = s.pass(map.as_slice());
-                    if s.mode() != before {
-                        let (pictures, dropped) = s.counts();
-                        match s.mode() {
-                            Mode::Dropping => gst::info!(
-                                CAT,
-                                obj = pad,
-                                "dropping B pictures from {}: no P picture referred to one in {} that could (picture {pictures})",
-                                buf.pts().display(),
-                                crate::analysis::coded::bskip::EVIDENCE
-                            ),
-                            _ => gst::info!(
-                                CAT,
-                                obj = pad,
-                                "B pictures decoded from {} on: a P picture may refer to one, or the stream is not followed (picture {pictures}, {dropped} dropped before)",
-                                buf.pts().display()
-                            ),
-                        }
-                    }
-                    if !pass {
+                    if !crate::glue::lock(&skipper).pass(pad, buf) {
                         // taken, and dropped with `info` (`Drop` has GStreamer
                         // 1.22 unref the buffer gstreamer-rs already took: a
                         // critical)
                         return gst::PadProbeReturn::Handled;
                     }
                 }
-                Some(gst::PadProbeData::Event(ev)) => match ev.view() {
-                    gst::EventView::Segment(s) => {
-                        let mut segment = s.segment().clone();
-                        if !segment.flags().contains(gst::SegmentFlags::TRICKMODE) {
-                            segment.set_flags(segment.flags() | gst::SegmentFlags::TRICKMODE);
-                            let marked = gst::event::Segment::builder(&segment)
-                                .seqnum(ev.seqnum())
-                                .build();
+                Some(gst::PadProbeData::Event(ev)) => {
+                    crate::glue::lock(&skipper).event(ev);
+                    if let gst::EventView::Segment(s) = ev.view() {
+                        let flags = gst::SegmentFlags::TRICKMODE;
+                        if let Some(marked) = marked(ev, s.segment(), flags, true) {
                             info.data = Some(gst::PadProbeData::Event(marked));
                         }
                     }
-                    gst::EventView::Caps(c) => {
-                        let caps = c.caps();
-                        let h264 = caps
-                            .structure(0)
-                            .is_some_and(|s| s.name() == "video/x-h264");
-                        let mut guard = crate::glue::lock(&skipper);
-                        if !h264 {
-                            *guard = None;
-                        } else {
-                            let s = guard.get_or_insert_with(BSkipper::new);
-                            let cd = caps
-                                .structure(0)
-                                .and_then(|st| st.get::<gst::Buffer>("codec_data").ok());
-                            let map = cd.as_ref().and_then(|b| b.map_readable().ok());
-                            s.set_format(
-                                crate::slicecheck::framing(caps),
-                                map.as_ref().map(|m| m.as_slice()),
-                            );
-                        }
-                    }
-                    gst::EventView::FlushStop(_) => {
-                        if let Some(s) = crate::glue::lock(&skipper).as_mut() {
-                            s.reset();
-                        }
-                    }
-                    _ => {}
-                },
+                }
                 _ => {}
             }
             gst::PadProbeReturn::Ok
         },
     );
+}
+
+/// The segment event `ev` (of `segment`) again with `flags` set
+/// (`set`) or cleared, or `None` when it is so already.
+fn marked(
+    ev: &gst::Event,
+    segment: &gst::Segment,
+    flags: gst::SegmentFlags,
+    set: bool,
+) -> Option<gst::Event> {
+    let now = segment.flags();
+    let wanted = if set { now | flags } else { now - flags };
+    (wanted != now).then(|| {
+        let mut segment = segment.clone();
+        segment.set_flags(wanted);
+        gst::event::Segment::builder(&segment)
+            .seqnum(ev.seqnum())
+            .build()
+    })
+}
+
+/// Every B picture of H.264 dropped before the decoder where the stream
+/// allows it (the `bskip` kernel), fed the decoder's input caps.
+#[derive(Default)]
+struct BSkip(Option<BSkipper>);
+
+impl BSkip {
+    /// Whether `buf` goes on to the decoder.
+    fn pass(&mut self, pad: &gst::Pad, buf: &gst::Buffer) -> bool {
+        let Some(s) = self.0.as_mut().filter(|s| s.mode() != Mode::Off) else {
+            return true;
+        };
+        let Ok(map) = buf.map_readable() else {
+            return true;
+        };
+        let before = s.mode();
+        let pass = s.pass(map.as_slice());
+        if s.mode() != before {
+            let (pictures, dropped) = s.counts();
+            match s.mode() {
+                Mode::Dropping => gst::info!(
+                    CAT,
+                    obj = pad,
+                    "dropping B pictures from {}: no P picture referred to one in {} that could (picture {pictures})",
+                    buf.pts().display(),
+                    crate::analysis::coded::bskip::EVIDENCE
+                ),
+                _ => gst::info!(
+                    CAT,
+                    obj = pad,
+                    "B pictures decoded from {} on: a P picture may refer to one, or the stream is not followed (picture {pictures}, {dropped} dropped before)",
+                    buf.pts().display()
+                ),
+            }
+        }
+        pass
+    }
+
+    /// Follows the caps (H.264 or not, its framing) and flushes.
+    fn event(&mut self, ev: &gst::Event) {
+        match ev.view() {
+            gst::EventView::Caps(c) => {
+                let caps = c.caps();
+                let h264 = caps
+                    .structure(0)
+                    .is_some_and(|s| s.name() == "video/x-h264");
+                if !h264 {
+                    self.0 = None;
+                } else {
+                    let s = self.0.get_or_insert_with(BSkipper::new);
+                    let cd = caps
+                        .structure(0)
+                        .and_then(|st| st.get::<gst::Buffer>("codec_data").ok());
+                    let map = cd.as_ref().and_then(|b| b.map_readable().ok());
+                    s.set_format(
+                        crate::slicecheck::framing(caps),
+                        map.as_ref().map(|m| m.as_slice()),
+                    );
+                }
+            }
+            gst::EventView::FlushStop(_) => {
+                if let Some(s) = self.0.as_mut() {
+                    s.reset();
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Makes a decoder decode keyframes only: every picture marked a delta
@@ -158,12 +190,7 @@ pub fn keyframes_only(decoder: &gst::Element) {
                     if let gst::EventView::Segment(s) = ev.view() {
                         let flags =
                             gst::SegmentFlags::TRICKMODE | gst::SegmentFlags::TRICKMODE_KEY_UNITS;
-                        let mut segment = s.segment().clone();
-                        if !segment.flags().contains(flags) {
-                            segment.set_flags(segment.flags() | flags);
-                            let marked = gst::event::Segment::builder(&segment)
-                                .seqnum(ev.seqnum())
-                                .build();
+                        if let Some(marked) = marked(ev, s.segment(), flags, true) {
                             info.data = Some(gst::PadProbeData::Event(marked));
                         }
                     }
