@@ -47,13 +47,13 @@ pub fn skip_frames(decoder: &gst::Element) {
         gst::PadProbeType::EVENT_DOWNSTREAM | gst::PadProbeType::BUFFER,
         move |pad, info| {
             match &info.data {
-                Some(gst::PadProbeData::Buffer(buf)) => {
-                    if !crate::glue::lock(&skipper).pass(pad, buf) {
-                        // taken, and dropped with `info` (`Drop` has GStreamer
-                        // 1.22 unref the buffer gstreamer-rs already took: a
-                        // critical)
-                        return gst::PadProbeReturn::Handled;
-                    }
+                Some(gst::PadProbeData::Buffer(buf))
+                    if !crate::glue::lock(&skipper).pass(pad, buf) =>
+                {
+                    // taken, and dropped with `info` (`Drop` has GStreamer
+                    // 1.22 unref the buffer gstreamer-rs already took: a
+                    // critical)
+                    return gst::PadProbeReturn::Handled;
                 }
                 Some(gst::PadProbeData::Event(ev)) => {
                     crate::glue::lock(&skipper).event(ev);
