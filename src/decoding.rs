@@ -1,11 +1,13 @@
 //! Decoding economy for applications that build monitoring pipelines: what
 //! a decoder may leave out when the detectors downstream do not need it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use gst::prelude::*;
 
 use crate::analysis::coded::bskip::{BSkipper, Mode};
+use crate::analysis::coded::stillgate::{StillGate, Verdict};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -200,4 +202,185 @@ pub fn keyframes_only(decoder: &gst::Element) {
             gst::PadProbeReturn::Ok
         },
     );
+}
+
+/// Makes a decoder decode keyframes only while pictures move, and every I
+/// and P picture of a GOP where they stand still: black and freeze timed to
+/// the picture, as with [`skip_frames`], at about the cost of
+/// [`keyframes_only`] on moving pictures.
+///
+/// Before the decoder, the B pictures go as with [`skip_frames`]; of the
+/// rest, each GOP's delta units are held back and its keyframe passes
+/// alone, drained at once (the key-units trick mode of [`keyframes_only`]).
+/// When a held GOP shows a still picture (nearly free to code: see
+/// [`crate::analysis::coded::stillgate`]), the decoder's segment loses the
+/// key-units mark, the keyframe is passed again with every picture held
+/// since, and the GOP is decoded to its end; the keyframe's second picture
+/// is dropped after the decoder. Pictures held back then reach the
+/// detectors late, together: by up to a GOP at the start of a still
+/// stretch.
+///
+/// Meant for `avdec_*` (the trick modes are `GstVideoDecoder`'s and
+/// gst-libav's).
+pub fn keyframes_until_still(decoder: &gst::Element) {
+    let (Some(sink), Some(src)) = (decoder.static_pad("sink"), decoder.static_pad("src")) else {
+        return;
+    };
+    let gate = Arc::new(Mutex::new(Gate::default()));
+    // the keyframe passed again, whose second picture is dropped
+    let again = Arc::new(Mutex::new(None::<gst::ClockTime>));
+    let replaying = Arc::new(AtomicBool::new(false));
+    let a = again.clone();
+    sink.add_probe(
+        gst::PadProbeType::EVENT_DOWNSTREAM | gst::PadProbeType::BUFFER,
+        move |pad, info| {
+            if replaying.load(Ordering::SeqCst) {
+                return gst::PadProbeReturn::Ok;
+            }
+            match &info.data {
+                Some(gst::PadProbeData::Buffer(buf)) => {
+                    let mut g = crate::glue::lock(&gate);
+                    if !g.bskip.pass(pad, buf) {
+                        return gst::PadProbeReturn::Handled;
+                    }
+                    let key = !buf.flags().contains(gst::BufferFlags::DELTA_UNIT);
+                    let verdict = g.still.picture(key, buf.size());
+                    gst::trace!(CAT, obj = pad, "picture {} key {key} {} bytes: {verdict:?}", buf.pts().display(), buf.size());
+                    match verdict {
+                        Verdict::Pass | Verdict::Close => {
+                            if key {
+                                g.keyframe = Some(buf.clone());
+                                g.held.clear();
+                            }
+                            let segment = (verdict == Verdict::Close)
+                                .then(|| g.segment(true))
+                                .flatten();
+                            drop(g);
+                            if let Some(segment) = segment {
+                                replaying.store(true, Ordering::SeqCst);
+                                pad.send_event(segment);
+                                replaying.store(false, Ordering::SeqCst);
+                            }
+                        }
+                        Verdict::Drop => return gst::PadProbeReturn::Handled,
+                        Verdict::Hold => {
+                            g.held.push(buf.clone());
+                            return gst::PadProbeReturn::Handled;
+                        }
+                        Verdict::Open => {
+                            let segment = g.segment(false);
+                            let keyframe = g.keyframe.clone();
+                            let held = std::mem::take(&mut g.held);
+                            let (gops, opened) = g.still.counts();
+                            drop(g);
+                            gst::debug!(
+                                CAT,
+                                obj = pad,
+                                "a still picture at {}: its GOP decoded whole ({opened} of {gops} GOPs so far)",
+                                buf.pts().display()
+                            );
+                            replaying.store(true, Ordering::SeqCst);
+                            if let Some(segment) = segment {
+                                pad.send_event(segment);
+                            }
+                            if let Some(k) = keyframe {
+                                *crate::glue::lock(&a) = k.pts();
+                                let _ = pad.chain(k);
+                            }
+                            for b in held {
+                                let _ = pad.chain(b);
+                            }
+                            replaying.store(false, Ordering::SeqCst);
+                        }
+                    }
+                }
+                Some(gst::PadProbeData::Event(ev)) => {
+                    let mut g = crate::glue::lock(&gate);
+                    g.bskip.event(ev);
+                    match ev.view() {
+                        gst::EventView::Segment(s) => {
+                            g.upstream = Some((s.segment().clone(), ev.seqnum()));
+                            if let Some(marked) = g.segment(!g.still.is_open()) {
+                                info.data = Some(gst::PadProbeData::Event(marked));
+                            }
+                        }
+                        gst::EventView::Caps(c) => {
+                            let size = c.caps().structure(0).and_then(|s| {
+                                Some((s.get::<i32>("width").ok()?, s.get::<i32>("height").ok()?))
+                            });
+                            if let Some((w, h)) = size {
+                                g.still.set_size(w.max(0) as u32, h.max(0) as u32);
+                            }
+                        }
+                        gst::EventView::FlushStop(_) => {
+                            g.still.reset();
+                            g.held.clear();
+                            g.keyframe = None;
+                            *crate::glue::lock(&a) = None;
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    src.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(gst::PadProbeData::Buffer(buf)) = &info.data {
+            let mut again = crate::glue::lock(&again);
+            if again.is_some() && *again == buf.pts() {
+                *again = None;
+                // the keyframe's picture a second time (see `skip_frames`)
+                return gst::PadProbeReturn::Handled;
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
+}
+
+/// The state of [`keyframes_until_still`] before the decoder.
+struct Gate {
+    bskip: BSkip,
+    still: StillGate,
+    /// the upstream segment (before the trick-mode marks) and its seqnum
+    upstream: Option<(gst::Segment, gst::Seqnum)>,
+    /// the current GOP's keyframe
+    keyframe: Option<gst::Buffer>,
+    /// its delta units held back
+    held: Vec<gst::Buffer>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self {
+            bskip: BSkip::default(),
+            still: StillGate::new(0, 0),
+            upstream: None,
+            keyframe: None,
+            held: Vec::new(),
+        }
+    }
+}
+
+impl Gate {
+    /// The upstream segment again, marked a trick mode that skips
+    /// non-reference pictures, and (`key_units`) one that drains the
+    /// decoder after each keyframe.
+    fn segment(&self, key_units: bool) -> Option<gst::Event> {
+        let (segment, seqnum) = self.upstream.as_ref()?;
+        let mut segment = segment.clone();
+        let mut flags = segment.flags() | gst::SegmentFlags::TRICKMODE;
+        if key_units {
+            flags |= gst::SegmentFlags::TRICKMODE_KEY_UNITS;
+        } else {
+            flags -= gst::SegmentFlags::TRICKMODE_KEY_UNITS;
+        }
+        segment.set_flags(flags);
+        Some(
+            gst::event::Segment::builder(&segment)
+                .seqnum(*seqnum)
+                .build(),
+        )
+    }
 }

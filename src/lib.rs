@@ -76,7 +76,7 @@ pub use blockdetect::BlockDetectMessage;
 pub use cadencedetect::CadenceDetectMessage;
 pub use captiondetect::{CaptionDetectMessage, CaptionServices};
 pub use clipdetect::ClipDetectMessage;
-pub use decoding::{keyframes_only, skip_frames};
+pub use decoding::{keyframes_only, keyframes_until_still, skip_frames};
 pub use freezedetect::FreezeDetectMessage;
 pub use levelsdetect::{LevelsDetectMessage, Preset as LevelsPreset};
 pub use loudnessmeter::LoudnessMeterMessage;

@@ -8,7 +8,9 @@
 //!
 //! Keyframes only (`gstavmonitor::keyframes_only`): each keyframe comes out
 //! of the decoder before the next goes in, exactly as a full decode has it,
-//! and nothing else comes out.
+//! and nothing else comes out. Keyframes until still
+//! (`gstavmonitor::keyframes_until_still`): the same for moving GOPs, and
+//! GOPs with still pictures decoded as the default decoding has them.
 
 mod common;
 
@@ -25,16 +27,45 @@ struct Encode {
 /// The first `frames` pictures of the handheld camera clip at `width` by
 /// `height`, encoded by x264 with 3 B-frames (B-pyramid by the presets) and
 /// `x264` options (one thread: the same encode on any machine).
-fn encode(x264: &str, format: &str, (width, height, frames): (u32, u32, u32)) -> Encode {
+fn encode(x264: &str, format: &str, shape: (u32, u32, u32)) -> Encode {
+    encode_with_black(x264, format, shape, 0..0)
+}
+
+/// As [`encode`], the pictures `black` (by index) made black before x264.
+fn encode_with_black(
+    x264: &str,
+    format: &str,
+    (width, height, frames): (u32, u32, u32),
+    black: std::ops::Range<usize>,
+) -> Encode {
     let dir = common::footage_dir(&["bikes.mp4"]);
     let desc = format!(
         "filesrc location={} ! decodebin ! identity eos-after={frames} ! videoconvert ! videoscale \
-         ! video/x-raw,width={width},height={height} \
+         ! video/x-raw,format=I420,width={width},height={height} ! identity name=inject \
          ! x264enc key-int-max=50 bframes=3 threads=1 {x264} \
          ! h264parse ! video/x-h264,stream-format={format},alignment=au",
         dir.join("bikes.mp4").display()
     );
-    let (caps, buffers) = common::pull_all(&desc).expect("an x264 encode");
+    let luma = (width * height) as usize;
+    let (caps, buffers) = common::pull_all_with(&desc, |bin| {
+        let index = std::sync::atomic::AtomicUsize::new(0);
+        bin.by_name("inject")
+            .unwrap()
+            .static_pad("src")
+            .unwrap()
+            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                let i = index.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if let Some(gst::PadProbeData::Buffer(buf)) = &mut info.data {
+                    if black.contains(&i) {
+                        let mut map = buf.make_mut().map_writable().unwrap();
+                        map[..luma].fill(16);
+                        map[luma..].fill(128);
+                    }
+                }
+                gst::PadProbeReturn::Ok
+            });
+    })
+    .expect("an x264 encode");
     Encode { caps, buffers }
 }
 
@@ -308,6 +339,73 @@ fn keyframes_only_decodes_each_keyframe_at_once_and_exactly() {
         assert!(
             f == data,
             "the keyframe at {pts} differs from the full decode"
+        );
+    }
+}
+
+/// Keyframes until still: a moving GOP gives its keyframe alone, each at
+/// once; a GOP with still pictures (black from picture 60 to 89, a keyframe
+/// each 25) gives every picture the default decoding (`skip_frames`) gives,
+/// from its keyframe on, bit for bit; the keyframe passed again comes out
+/// once, and the pictures come out in order.
+#[test]
+fn keyframes_until_still_decodes_still_gops_whole_and_exactly() {
+    let e = encode_with_black(
+        "speed-preset=veryfast option-string=scenecut=0 key-int-max=25",
+        "avc",
+        (320, 180, 150),
+        60..90,
+    );
+    let keyframes: Vec<u64> = e
+        .buffers
+        .iter()
+        .filter(|b| !b.flags().contains(gst::BufferFlags::DELTA_UNIT))
+        .map(|b| b.pts().unwrap().nseconds())
+        .collect();
+    assert!(keyframes.len() >= 6, "a keyframe each 25: {keyframes:?}");
+    let gop = |pts: u64| keyframes.iter().rposition(|k| *k <= pts).unwrap();
+    let full = decode(&e, false);
+    let skipped = decode(&e, true);
+    let (pipeline, src, sink) = decoder(&e, Some(gstavmonitor::keyframes_until_still));
+    let mut out = Vec::new();
+    for b in &e.buffers {
+        src.push_buffer(b.copy()).unwrap();
+        // a moving GOP's keyframe comes out before anything else goes in
+        let pts = b.pts().unwrap().nseconds();
+        if !b.flags().contains(gst::BufferFlags::DELTA_UNIT) && ![2, 3].contains(&gop(pts)) {
+            let sample = sink
+                .try_pull_sample(gst::ClockTime::from_seconds(10))
+                .unwrap_or_else(|| panic!("keyframe {} held back", b.pts().display()));
+            out.push(picture(&sample));
+        }
+        while let Some(sample) = sink.try_pull_sample(gst::ClockTime::ZERO) {
+            out.push(picture(&sample));
+        }
+    }
+    src.end_of_stream().unwrap();
+    while let Ok(sample) = sink.pull_sample() {
+        out.push(picture(&sample));
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    let pts: Vec<u64> = out.iter().map(|(p, _)| *p).collect();
+    assert!(
+        pts.windows(2).all(|w| w[0] < w[1]),
+        "out of order or twice: {pts:?}"
+    );
+    // GOPs 2 and 3 (pictures 50 to 99) hold the black: decoded as the
+    // default decodes them; the others, their keyframes
+    let expected: Vec<u64> = skipped
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| [2, 3].contains(&gop(*p)) || keyframes.contains(p))
+        .collect();
+    assert_eq!(pts, expected);
+    assert!(expected.len() > 6 + 10, "{} pictures", expected.len());
+    for (pts, data) in &out {
+        let (_, f) = full.iter().find(|(p, _)| p == pts).unwrap();
+        assert!(
+            f == data,
+            "the picture at {pts} differs from the full decode"
         );
     }
 }
