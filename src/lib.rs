@@ -18,8 +18,10 @@
 //! inside `uridecodebin`; [`attach_tsmonitor_to_demuxer`], which does
 //! `tsmonitor`'s work on the transport stream going into a `tsdemux` (and
 //! [`attach_tsmonitor_to_demuxer_with`], with an element's limits); [`skip_frames`], which makes a
-//! software decoder leave out the frames the detectors that allow it do not need; and
-//! [`keyframes_only`], which makes a decoder decode keyframes only, each at once. Everything else is private. The feature `internals`
+//! software decoder leave out the frames the detectors that allow it do not need;
+//! [`keyframes_only`], which makes a decoder decode keyframes only, each at once; and
+//! [`keyframes_until_still`], which does so while pictures move and decodes whole the GOPs
+//! where a picture is still. Everything else is private. The feature `internals`
 //! opens the pure kernels ([`analysis`] and a few glue items) to this
 //! repository's benches and tests only: it is not part of the promise.
 
