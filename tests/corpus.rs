@@ -239,6 +239,9 @@ enum Codec {
     X264BSkip,
     /// The same with keyframes only decoded (`keyframes_only`).
     X264BKey,
+    /// The same decoding keyframes, and whole GOPs where the picture
+    /// stands still (`keyframes_until_still`).
+    X264BStill,
     /// Raw, black and freeze analysing one frame in 5 (`frame-step`).
     RawStep,
 }
@@ -251,6 +254,7 @@ impl Codec {
             Codec::X264B => "x264 B-frames",
             Codec::X264BSkip => "x264 B-frames skipped",
             Codec::X264BKey => "x264 keyframes only",
+            Codec::X264BStill => "x264 until still",
             Codec::RawStep => "raw, frame-step 5",
         }
     }
@@ -258,7 +262,7 @@ impl Codec {
     /// Frames an event's start or end may be off by.
     fn tolerance(self) -> u64 {
         match self {
-            Codec::X264BSkip => 4,
+            Codec::X264BSkip | Codec::X264BStill => 4,
             // the GOP: key-int-max
             Codec::X264BKey => 50,
             // up to frame-step - 1 frames late, and the one frame of all
@@ -272,6 +276,7 @@ impl Codec {
         match self {
             Codec::X264BSkip => gstavmonitor::skip_frames(dec),
             Codec::X264BKey => gstavmonitor::keyframes_only(dec),
+            Codec::X264BStill => gstavmonitor::keyframes_until_still(dec),
             _ => {}
         }
     }
@@ -283,6 +288,7 @@ impl Codec {
             Codec::X264BSkip => 1,
             Codec::RawStep => 2,
             Codec::X264BKey => 3,
+            Codec::X264BStill => 4,
             _ => 0,
         }
     }
@@ -311,7 +317,7 @@ fn run_clip(t: &Texture, clip: &Clip, codec: Codec) -> (Vec<(String, Ev)>, usize
         Codec::X264 => {
             "x264enc tune=zerolatency speed-preset=ultrafast bitrate=600 key-int-max=50 ! avdec_h264 name=dec ! "
         }
-        Codec::X264B | Codec::X264BSkip | Codec::X264BKey => {
+        Codec::X264B | Codec::X264BSkip | Codec::X264BKey | Codec::X264BStill => {
             "x264enc speed-preset=ultrafast bitrate=600 key-int-max=50 bframes=3 b-adapt=false b-pyramid=true threads=1 ! avdec_h264 name=dec ! "
         }
     };
@@ -351,7 +357,13 @@ fn detection_quality() {
         (defects("grainy defects", 4), Codec::Raw),
         (defects("heavy grain (+-10) defects", 10), Codec::Raw),
     ];
-    for codec in [Codec::X264, Codec::X264B, Codec::X264BSkip, Codec::X264BKey] {
+    for codec in [
+        Codec::X264,
+        Codec::X264B,
+        Codec::X264BSkip,
+        Codec::X264BKey,
+        Codec::X264BStill,
+    ] {
         clips.push((defects("heavy grain (+-10) defects", 10), codec));
         clips.push((defects("grainy defects", 4), codec));
         clips.push((defects("clean defects", 0), codec));
@@ -365,6 +377,7 @@ fn detection_quality() {
         Codec::X264BSkip,
         Codec::RawStep,
         Codec::X264BKey,
+        Codec::X264BStill,
     ] {
         for c in negatives() {
             clips.push((c, codec));
@@ -376,13 +389,16 @@ fn detection_quality() {
     );
     // per way: (every frame, B-frames skipped, frame-step, keyframes only)
     // x (black, freeze)
-    let mut total: [[Score; 2]; 4] = Default::default();
-    let mut frames = [[0usize; 2]; 4];
+    let mut total: [[Score; 2]; 5] = Default::default();
+    let mut frames = [[0usize; 2]; 5];
     let mut failed = false;
     for (clip, codec) in &clips {
         let (events, seen) = run_clip(&t, clip, *codec);
         let group = codec.group();
-        if matches!(codec, Codec::X264B | Codec::X264BSkip | Codec::X264BKey) {
+        if matches!(
+            codec,
+            Codec::X264B | Codec::X264BSkip | Codec::X264BKey | Codec::X264BStill
+        ) {
             frames[group][0] += clip.frames;
             frames[group][1] += seen;
         }
@@ -405,7 +421,7 @@ fn detection_quality() {
             // with keyframes only, a freeze is seen only where two
             // keyframes in a row show it (recall printed, not a bar); a
             // false alarm on a clip without defects fails all the same
-            let lenient = (group == 1 || group == 3) && det == "freezedetect" && s.injected > 0;
+            let lenient = matches!(group, 1 | 3 | 4) && det == "freezedetect" && s.injected > 0;
             failed |= !lenient && (s.found != s.injected || s.false_alarms != 0);
             total[group][k].injected += s.injected;
             total[group][k].found += s.found;
@@ -417,6 +433,7 @@ fn detection_quality() {
         "B-frames skipped",
         "one frame in 5 analysed",
         "keyframes only",
+        "keyframes until still",
     ]
     .iter()
     .enumerate()
@@ -432,8 +449,8 @@ fn detection_quality() {
         }
     }
     println!(
-        "B-frame encodes: {} of {} frames analysed with every frame decoded, {} of {} with the B-frames skipped, {} of {} with keyframes only",
-        frames[0][1], frames[0][0], frames[1][1], frames[1][0], frames[3][1], frames[3][0]
+        "B-frame encodes: {} of {} frames analysed with every frame decoded, {} of {} with the B-frames skipped, {} of {} with keyframes only, {} of {} with keyframes until still",
+        frames[0][1], frames[0][0], frames[1][1], frames[1][0], frames[3][1], frames[3][0], frames[4][1], frames[4][0]
     );
     assert!(!failed, "see the table above");
     // Skipping B-frames leaves the P frames alone to compare, 4 frames
@@ -565,7 +582,7 @@ fn real_footage_however_decoded() {
     let dir = footage_dir(&files);
     let mut failed = Vec::new();
     let mut seconds = 0.0;
-    let mut totals = [(0usize, 0usize, 0usize); 3];
+    let mut totals = [(0usize, 0usize, 0usize, 0usize); 4];
     for file in files {
         let (caps, buffers, black, freeze) = footage_with_defects(&dir.join(file));
         seconds += buffers.len() as f64 / 25.0;
@@ -575,9 +592,14 @@ fn real_footage_however_decoded() {
             ("freezedetect".to_string(), at(black)),
             ("freezedetect".to_string(), at(freeze)),
         ];
-        for (w, way) in [Codec::X264B, Codec::X264BSkip, Codec::X264BKey]
-            .into_iter()
-            .enumerate()
+        for (w, way) in [
+            Codec::X264B,
+            Codec::X264BSkip,
+            Codec::X264BKey,
+            Codec::X264BStill,
+        ]
+        .into_iter()
+        .enumerate()
         {
             let p = appsrc_pipeline(
                 &caps,
@@ -590,6 +612,14 @@ fn real_footage_however_decoded() {
                 .by_name("dec")
                 .unwrap();
             way.economise(&dec);
+            let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let counter = seen.clone();
+            dec.static_pad("src")
+                .unwrap()
+                .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    gst::PadProbeReturn::Ok
+                });
             // the encoder's 1000 hours, in the appsrc's running time
             let base = buffers[0].pts().unwrap().nseconds();
             let found: Vec<_> = stretches(&run_named(&p))
@@ -610,8 +640,9 @@ fn real_footage_however_decoded() {
                 .filter(|t| !found.iter().any(|f| near(f, t)))
                 .collect();
             let s = |t: u64| format!("{:.2}", t as f64 / 1e9);
+            let seen = seen.load(std::sync::atomic::Ordering::Relaxed);
             println!(
-                "{file:<18} {:<22} {}",
+                "{file:<18} {:<22} {seen:>5} pictures: {}",
                 way.label(),
                 found
                     .iter()
@@ -628,18 +659,30 @@ fn real_footage_however_decoded() {
             totals[w].0 += truth.len();
             totals[w].1 += truth.len() - missed.len();
             totals[w].2 += extra.len();
-            if !extra.is_empty() || (way != Codec::X264BKey && !missed.is_empty()) {
+            totals[w].3 += seen;
+            // keyframes until still must find the black (a still picture)
+            let must = |(_, t): &&(String, (u64, u64))| match way {
+                Codec::X264BKey => false,
+                Codec::X264BStill => *t == at(black),
+                _ => true,
+            };
+            if !extra.is_empty() || missed.iter().any(must) {
                 failed.push(format!("{file} {}", way.label()));
             }
         }
     }
-    for (w, way) in ["every frame", "B-frames skipped", "keyframes only"]
-        .iter()
-        .enumerate()
+    for (w, way) in [
+        "every frame",
+        "B-frames skipped",
+        "keyframes only",
+        "keyframes until still",
+    ]
+    .iter()
+    .enumerate()
     {
-        let (injected, found, extra) = totals[w];
+        let (injected, found, extra, seen) = totals[w];
         println!(
-            "TOTAL real footage, {way}: recall {found}/{injected}, {extra} false alarms ({:.1} an hour) in {seconds:.0} s",
+            "TOTAL real footage, {way}: recall {found}/{injected}, {extra} false alarms ({:.1} an hour) in {seconds:.0} s, {seen} pictures decoded",
             extra as f64 * 3600.0 / seconds
         );
     }

@@ -298,6 +298,7 @@ fn check(input: &str, index: usize, profile: &Profile, progress: &progress::Prog
         // a QC report gives each defect's first frame: decode them all
         skip_frames: Some(false),
         keyframes_only: false,
+        keyframes_until_still: false,
         looped: false,
     };
     let mut run = Run::default();

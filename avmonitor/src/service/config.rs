@@ -505,6 +505,14 @@ pub struct Stream {
     /// unless the stream sets one (the pictures come a GOP apart).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keyframes_only: bool,
+    /// Decode keyframes only while pictures move, and whole GOPs (their I
+    /// and P frames) where a picture stands still
+    /// (`gstavmonitor::keyframes_until_still`): black timed to the frame,
+    /// freezes where the encoder codes them still, at about the cost of
+    /// keyframes only (docs/cost.md). Refused and watched as
+    /// `keyframes-only` is; not with it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keyframes_until_still: bool,
     /// Play a file again from its start at its end, for ever (a test loop,
     /// or an accelerated soak): each end is a `stream-looped` event, and
     /// the defects open at the end are ended with reason `eos`.
@@ -517,7 +525,7 @@ impl Stream {
     /// else when none of its detectors is one of [`EVERY_FRAME_DETECTORS`]
     /// and it does not ask avsyncdetect to measure offsets.
     pub fn skips_frames(&self) -> bool {
-        self.keyframes_only
+        self.keyframes().is_some()
             || self.skip_frames.unwrap_or_else(|| {
                 !self
                     .detectors()
@@ -543,13 +551,25 @@ impl Stream {
     /// keyframes only: [`KEYFRAMES_STALL_TIMEOUT`], unless the stream sets
     /// avsyncdetect's `stall-timeout` itself.
     pub fn stall_timeout_for_keyframes(&self) -> Option<u64> {
-        (self.keyframes_only
+        (self.keyframes().is_some()
             && self.runs_sync()
             && !self
                 .properties
                 .get(SYNC_DETECTOR)
                 .is_some_and(|p| p.contains_key("stall-timeout")))
         .then_some(KEYFRAMES_STALL_TIMEOUT)
+    }
+
+    /// The setting that has its decoder decode keyframes (while pictures
+    /// move, or always), if one does.
+    pub fn keyframes(&self) -> Option<&'static str> {
+        if self.keyframes_only {
+            Some("keyframes-only")
+        } else if self.keyframes_until_still {
+            Some("keyframes-until-still")
+        } else {
+            None
+        }
     }
 
     /// Its avsyncdetect properties set a `mode` that measures offsets.
@@ -666,6 +686,7 @@ impl Config {
                     realtime: None,
                     skip_frames: None,
                     keyframes_only: false,
+                    keyframes_until_still: false,
                     looped: false,
                 })
                 .collect(),
@@ -804,10 +825,15 @@ impl Stream {
         // an empty list only decodes (a baseline to measure against)
         check_detectors(&format!("{at}: detectors"), &self.detectors())?;
         self.check_properties(&at, &self.properties)?;
-        if self.keyframes_only {
+        if self.keyframes_only && self.keyframes_until_still {
+            return err(format!(
+                "{at}: keyframes-only and keyframes-until-still are two ways to decode: set one"
+            ));
+        }
+        if let Some(way) = self.keyframes() {
             if self.skip_frames == Some(false) {
                 return err(format!(
-                    "{at}: keyframes-only leaves out every picture but the keyframes: not with skip-frames = false"
+                    "{at}: {way} leaves pictures out: not with skip-frames = false"
                 ));
             }
             if let Some(d) = self
@@ -816,14 +842,14 @@ impl Stream {
                 .find(|d| EVERY_FRAME_DETECTORS.contains(&d.as_str()))
             {
                 return err(format!(
-                    "{at}: {d} needs every frame: not with keyframes-only = true"
+                    "{at}: {d} needs every frame: not with {way} = true"
                 ));
             }
         }
-        let said = if self.keyframes_only {
-            Some(("keyframes-only = true", "mode"))
+        let said = if let Some(way) = self.keyframes() {
+            Some((format!("{way} = true"), "mode"))
         } else {
-            (self.skip_frames == Some(true)).then_some(("skip-frames = true", "skip-frames"))
+            (self.skip_frames == Some(true)).then(|| ("skip-frames = true".into(), "skip-frames"))
         };
         if let Some((setting, leave)) = said.filter(|_| self.asks_sync_offsets()) {
             return err(format!(
@@ -1034,6 +1060,7 @@ mod tests {
             realtime: None,
             skip_frames: None,
             keyframes_only: false,
+            keyframes_until_still: false,
             looped: false,
         };
         let video = s
@@ -1070,6 +1097,7 @@ mod tests {
             realtime: None,
             skip_frames: None,
             keyframes_only: false,
+            keyframes_until_still: false,
             looped: false,
         };
         assert!(s.detectors().contains(&"areadetect".to_string()));
@@ -1163,42 +1191,52 @@ mod tests {
     #[test]
     fn keyframes_only_refuses_what_needs_every_frame() {
         init();
-        let stream = |extra: &str| {
-            Config::from_toml(&format!(
-                "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\nkeyframes-only = true\n{extra}"
-            ))
-            .unwrap()
-            .streams
-            .remove(0)
-        };
-        let k = stream("");
-        assert!(k.keyframes_only && k.skips_frames());
-        assert_eq!(k.sync_mode_when_skipping(), Some(SYNC_STALL_MODE));
-        assert_eq!(
-            k.stall_timeout_for_keyframes(),
-            Some(KEYFRAMES_STALL_TIMEOUT)
-        );
-        let own = stream("[stream.properties.avsyncdetect]\nstall-timeout = 3000000000\n");
-        assert_eq!(own.stall_timeout_for_keyframes(), None);
-        let black = stream("detectors = [\"blackdetect\"]\n");
-        assert_eq!(black.stall_timeout_for_keyframes(), None);
-        for (extra, says) in [
-            ("skip-frames = false\n", "not with skip-frames = false"),
-            (
-                "detectors = [\"blackdetect\", \"blockdetect\"]\n",
-                "blockdetect needs every frame: not with keyframes-only = true",
-            ),
-            (
-                "[stream.properties.avsyncdetect]\nmode = \"content\"\n",
-                "properties.avsyncdetect.mode measures offsets, which needs every frame: not with keyframes-only",
-            ),
-        ] {
-            let e = error(&format!(
-                "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\nkeyframes-only = true\n{extra}"
-            ));
-            assert!(e.contains(says), "{extra}: {e}");
+        for way in ["keyframes-only", "keyframes-until-still"] {
+            let stream = |extra: &str| {
+                Config::from_toml(&format!(
+                    "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\n{way} = true\n{extra}"
+                ))
+                .unwrap()
+                .streams
+                .remove(0)
+            };
+            let k = stream("");
+            assert_eq!(k.keyframes(), Some(way));
+            assert!(k.skips_frames());
+            assert_eq!(k.sync_mode_when_skipping(), Some(SYNC_STALL_MODE));
+            assert_eq!(
+                k.stall_timeout_for_keyframes(),
+                Some(KEYFRAMES_STALL_TIMEOUT)
+            );
+            let own = stream("[stream.properties.avsyncdetect]\nstall-timeout = 3000000000\n");
+            assert_eq!(own.stall_timeout_for_keyframes(), None);
+            let black = stream("detectors = [\"blackdetect\"]\n");
+            assert_eq!(black.stall_timeout_for_keyframes(), None);
+            for (extra, says) in [
+                (
+                    "skip-frames = false\n".to_string(),
+                    format!("{way} leaves pictures out: not with skip-frames = false"),
+                ),
+                (
+                    "detectors = [\"blackdetect\", \"blockdetect\"]\n".into(),
+                    format!("blockdetect needs every frame: not with {way} = true"),
+                ),
+                (
+                    "[stream.properties.avsyncdetect]\nmode = \"content\"\n".into(),
+                    format!("properties.avsyncdetect.mode measures offsets, which needs every frame: not with {way} = true"),
+                ),
+            ] {
+                let e = error(&format!(
+                    "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\n{way} = true\n{extra}"
+                ));
+                assert!(e.contains(&says), "{extra}: {e}");
+            }
         }
-        // a stream without it says nothing of it when written out
+        let e = error(
+            "[[stream]]\nid = \"a\"\nuri = \"demo:1\"\nkeyframes-only = true\nkeyframes-until-still = true\n",
+        );
+        assert!(e.contains("two ways to decode: set one"), "{e}");
+        // a stream without them says nothing of them when written out
         let plain = Config::from_toml("[[stream]]\nid = \"a\"\nuri = \"demo:1\"\n").unwrap();
         assert!(!toml::to_string(&plain.streams[0])
             .unwrap()

@@ -267,6 +267,7 @@ fn add_decoder(
     }
     let skip = chain.conf.skips_frames();
     let keyframes = chain.conf.keyframes_only;
+    let until_still = chain.conf.keyframes_until_still;
     // avsyncdetect cannot time picture changes on skipped frames: it
     // watches stalls only, once an avdec_* decoder skips them (and with
     // keyframes only, pictures a GOP apart are not a stall)
@@ -303,6 +304,8 @@ fn add_decoder(
             }
             if keyframes {
                 gstavmonitor::keyframes_only(element);
+            } else if until_still {
+                gstavmonitor::keyframes_until_still(element);
             } else if skip {
                 gstavmonitor::skip_frames(element);
             }
@@ -698,6 +701,7 @@ mod tests {
             realtime: Some(false),
             skip_frames: None,
             keyframes_only: false,
+            keyframes_until_still: false,
             looped: false,
         }
     }
@@ -850,6 +854,7 @@ mod tests {
             realtime: Some(false),
             skip_frames: None,
             keyframes_only: false,
+            keyframes_until_still: false,
             looped: false,
         };
         let (video, audio, samples) = decoders_of(&conf(&["silencedetect", "loudnessmeter"]));
@@ -877,6 +882,7 @@ mod tests {
             realtime: Some(false),
             skip_frames: skip,
             keyframes_only: false,
+            keyframes_until_still: false,
             looped: false,
         };
         let picture = conf("a", &["blackdetect", "freezedetect"], None);
@@ -929,6 +935,7 @@ mod tests {
             realtime: Some(false),
             skip_frames: Some(false),
             keyframes_only: false,
+            keyframes_until_still: false,
             looped: false,
         };
         let metrics = Arc::new(Metrics::new());
@@ -1003,6 +1010,7 @@ mod tests {
             realtime: Some(false),
             skip_frames: skip,
             keyframes_only: false,
+            keyframes_until_still: false,
             looped: false,
         };
         let (seen, mode) = frames_and_sync_mode(&conf("d", None, None));
@@ -1042,6 +1050,7 @@ mod tests {
             realtime: Some(false),
             skip_frames: None,
             keyframes_only: true,
+            keyframes_until_still: false,
             looped: false,
         };
         let timeout = |p: &gst::Pipeline| {
@@ -1058,5 +1067,44 @@ mod tests {
         let (_, mode) = frames_and_sync_mode(&conf("m", None));
         assert_eq!(mode, "stall");
         let _ = std::fs::remove_file(file);
+    }
+
+    /// Keyframes until still, with the default detectors: a moving picture
+    /// is seen a picture a GOP (4 of 100 frames), a still one at every I and
+    /// P frame, as the default decoding sees it; avsyncdetect watches
+    /// stalls with the longer timeout.
+    #[test]
+    fn a_keyframes_until_still_stream_sees_every_still_picture() {
+        let Some(moving) = ibbbp_file_of("until-moving", 100, "ball", "key-int-max=25") else {
+            return;
+        };
+        let Some(still) = ibbbp_file_of("until-still", 100, "colors", "key-int-max=25") else {
+            return;
+        };
+        let conf = |id: &str, file: &std::path::Path, until_still: bool| config::Stream {
+            id: id.into(),
+            uri: file.display().to_string(),
+            detectors: None,
+            properties: Default::default(),
+            realtime: Some(false),
+            skip_frames: None,
+            keyframes_only: false,
+            keyframes_until_still: until_still,
+            looped: false,
+        };
+        let (p, seen) = played_to_end(&conf("m", &moving, true));
+        assert_eq!(seen, 4);
+        assert_eq!(
+            p.by_name(SYNC_DETECTOR)
+                .unwrap()
+                .property::<u64>("stall-timeout"),
+            config::KEYFRAMES_STALL_TIMEOUT
+        );
+        let (_, default) = played_to_end(&conf("d", &still, false));
+        let (_, seen) = played_to_end(&conf("s", &still, true));
+        assert!(default > 20 && default < 100, "{default}");
+        assert_eq!(seen, default);
+        let _ = std::fs::remove_file(moving);
+        let _ = std::fs::remove_file(still);
     }
 }
