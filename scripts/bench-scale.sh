@@ -245,7 +245,7 @@ cost() {
   local all='["blackdetect", "freezedetect", "blockdetect", "silencedetect", "clipdetect", "phasedetect", "loudnessmeter", "avsyncdetect"]'
   local audio='["silencedetect", "clipdetect", "loudnessmeter"]'
   local medias=${COST_MEDIA:-h264-1080p25 h264-720p50 hevc-1080p25 hevc-720p50}
-  local sets=${COST_SETS:-default full threads all step keyframes audio}
+  local sets=${COST_SETS:-default full threads all step keyframes still audio}
   echo "one core (taskset -c 0); live-paced files; window ${WINDOW} s after ${WARMUP} s; $(nproc --all) cores here"
   echo
   echo "| media | detectors | decoding | CPU per stream | memory per stream | streams per core |"
@@ -288,6 +288,8 @@ cost() {
           stream_lines="${stream_lines}[stream.properties.blackdetect]\nframe-step = 5\n[stream.properties.freezedetect]\nframe-step = 5\n" ;;
         keyframes) dets=$defaults label="default, keyframes only (keyframes-only = true)" decoding="keyframes only, 1 thread"
           stream_lines="${stream_lines}keyframes-only = true\n" ;;
+        still) dets=$defaults label="default, keyframes until still (keyframes-until-still = true)" decoding="keyframes, whole GOPs where a picture is still, 1 thread"
+          stream_lines="${stream_lines}keyframes-until-still = true\n" ;;
         audio) dets=$audio label="audio only" decoding="audio only: the picture is not decoded" ;;
       esac
       # an audio monitor decodes no picture: its pace is its samples
@@ -295,7 +297,7 @@ cost() {
       [ "$set" = audio ] && RATE_OF=samples
       local cpu rss base_fps lag downs
       read -r cpu rss base_fps lag downs _ < <(run "$file" 2 "$dets" "$stream_lines" "$global")
-      case $set in default | step | keyframes) base_fps=0 ;; esac
+      case $set in default | step | keyframes | still) base_fps=0 ;; esac
       local per n
       per=$(awk -v c="$cpu" 'BEGIN {printf "%.4f", c / 2}')
       n=$(awk -v p="$per" 'BEGIN {n = int(0.95 / p); print (n < 1) ? 1 : n}')
