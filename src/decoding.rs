@@ -7,7 +7,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use gst::prelude::*;
 
 use crate::analysis::coded::bskip::{BSkipper, Mode};
-use crate::analysis::coded::stillgate::{StillGate, Verdict};
+use crate::analysis::coded::slices::Framing;
+use crate::analysis::coded::stillgate::{slice_bytes, StillGate, Verdict};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -244,8 +245,11 @@ pub fn keyframes_until_still(decoder: &gst::Element) {
                         return gst::PadProbeReturn::Handled;
                     }
                     let key = !buf.flags().contains(gst::BufferFlags::DELTA_UNIT);
-                    let verdict = g.still.picture(key, buf.size());
-                    gst::trace!(CAT, obj = pad, "picture {} key {key} {} bytes: {verdict:?}", buf.pts().display(), buf.size());
+                    let bytes = match (g.framing, buf.map_readable()) {
+                        (Some((framing, hevc)), Ok(map)) => slice_bytes(&map, framing, hevc),
+                        _ => buf.size(),
+                    };
+                    let verdict = g.still.picture(key, bytes);
                     match verdict {
                         Verdict::Pass | Verdict::Close => {
                             if key {
@@ -305,6 +309,12 @@ pub fn keyframes_until_still(decoder: &gst::Element) {
                             }
                         }
                         gst::EventView::Caps(c) => {
+                            let hevc = c
+                                .caps()
+                                .structure(0)
+                                .is_some_and(|s| s.name() == "video/x-h265");
+                            g.framing =
+                                crate::slicecheck::framing(c.caps()).map(|f| (f, hevc));
                             let size = c.caps().structure(0).and_then(|s| {
                                 Some((s.get::<i32>("width").ok()?, s.get::<i32>("height").ok()?))
                             });
@@ -343,6 +353,9 @@ pub fn keyframes_until_still(decoder: &gst::Element) {
 struct Gate {
     bskip: BSkip,
     still: StillGate,
+    /// how the input's NAL units are framed, and whether it is HEVC (else
+    /// H.264), when it is either
+    framing: Option<(Framing, bool)>,
     /// the upstream segment (before the trick-mode marks) and its seqnum
     upstream: Option<(gst::Segment, gst::Seqnum)>,
     /// the current GOP's keyframe
@@ -356,6 +369,7 @@ impl Default for Gate {
         Self {
             bskip: BSkip::default(),
             still: StillGate::new(0, 0),
+            framing: None,
             upstream: None,
             keyframe: None,
             held: Vec::new(),

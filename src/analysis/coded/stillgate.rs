@@ -18,11 +18,16 @@
 //! median of the last [`RECENT`] delta pictures (at low resolutions and
 //! generous bitrates, x264 spends the first pictures of a freeze sharpening
 //! it: smaller than moving pictures by ten times, but above the absolute
-//! bound). The gate never holds more than [`MAX_HELD`] pictures or
+//! bound). Only the coded slices count ([`slice_bytes`]): a constant-bitrate
+//! encoder pads a black picture's few bytes of slices to its share of the
+//! bitrate with filler data, and each picture may carry parameter sets and
+//! SEI. The gate never holds more than [`MAX_HELD`] pictures or
 //! [`MAX_HELD_BYTES`]: a stream with keyframes further apart than that
 //! (or none, with intra refresh) is decoded whole until its next keyframe.
 
 use std::collections::VecDeque;
+
+use super::nal::{nal_units, Framing};
 
 /// A delta picture under this many bits a macroblock is still (a skipped
 /// 1080p picture of x264 takes about 0.07, a 640x360 one 0.2).
@@ -40,6 +45,24 @@ pub const RECENT: usize = 64;
 pub const MAX_HELD: usize = 300;
 /// The most bytes held back for one GOP; past it the GOP is decoded whole.
 pub const MAX_HELD_BYTES: usize = 16 << 20;
+
+/// The bytes of an access unit's coded slices (H.264 NAL unit types 1 to
+/// 5; `hevc`: HEVC's VCL types, 0 to 31), framed as `framing` says: what a
+/// picture's content took, without filler data, parameter sets, SEI or
+/// framing.
+pub fn slice_bytes(data: &[u8], framing: Framing, hevc: bool) -> usize {
+    nal_units(data, framing)
+        .iter()
+        .filter(|u| {
+            if hevc {
+                (u[0] >> 1) & 0x3f < 32
+            } else {
+                (1..=5).contains(&(u[0] & 0x1f))
+            }
+        })
+        .map(|u| u.len())
+        .sum()
+}
 
 /// What to do with a coded picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +204,26 @@ mod tests {
     /// 1920x1080: 8160 macroblocks, still under 510 bytes.
     fn hd() -> StillGate {
         StillGate::new(1920, 1080)
+    }
+
+    #[test]
+    fn only_slices_count_not_filler_sei_nor_framing() {
+        // an H.264 access unit as a CBR x264 codes a black picture: an
+        // access unit delimiter, SEI, an 18-byte P slice, 60 bytes of filler
+        let unit = |t: u8, len: usize| {
+            let mut u = (len as u32).to_be_bytes().to_vec();
+            u.push(t);
+            u.extend(std::iter::repeat_n(0xff, len - 1));
+            u
+        };
+        let au: Vec<u8> = [unit(9, 2), unit(6, 7), unit(0x41, 18), unit(12, 60)].concat();
+        assert_eq!(slice_bytes(&au, Framing::Length(4), false), 18);
+        let mut bs = vec![0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x65, 1, 2, 3];
+        bs.extend([0, 0, 1, 0x0c, 0xff, 0xff, 0x80]);
+        assert_eq!(slice_bytes(&bs, Framing::ByteStream, false), 4);
+        // HEVC: a TRAIL_R slice (type 1) counts, an AUD (35) and filler (38) not
+        let hevc: Vec<u8> = [unit(1 << 1, 30), unit(35 << 1, 3), unit(38 << 1, 40)].concat();
+        assert_eq!(slice_bytes(&hevc, Framing::Length(4), true), 30);
     }
 
     #[test]
