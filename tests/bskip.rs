@@ -420,9 +420,9 @@ fn until_still_exactly(x264: &str) {
             .collect()
     };
     let mut alone = 0;
-    for g in 0..keyframes.len() {
+    for (g, key) in keyframes.iter().enumerate() {
         let got: Vec<u64> = pts.iter().copied().filter(|p| gop(*p) == g).collect();
-        if got == [keyframes[g]] && ![2, 3].contains(&g) {
+        if got == [*key] && ![2, 3].contains(&g) {
             alone += 1;
         } else {
             assert!(got.len() > 1, "{x264}: GOP {g} gave {got:?}");
