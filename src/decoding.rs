@@ -8,7 +8,7 @@ use gst::prelude::*;
 
 use crate::analysis::coded::bskip::{BSkipper, Mode};
 use crate::analysis::coded::slices::Framing;
-use crate::analysis::coded::stillgate::{slice_bytes, StillGate, Verdict};
+use crate::analysis::coded::stillgate::{non_reference, slice_bytes, StillGate, Verdict};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -210,7 +210,8 @@ pub fn keyframes_only(decoder: &gst::Element) {
 /// the picture, as with [`skip_frames`], at about the cost of
 /// [`keyframes_only`] on moving pictures.
 ///
-/// Before the decoder, the B pictures go as with [`skip_frames`]; of the
+/// Before the decoder, the B pictures go as with [`skip_frames`], and the
+/// pictures nothing refers to (which the default's decoder skips); of the
 /// rest, each GOP's delta units are held back and its keyframe passes
 /// alone, drained at once (the key-units trick mode of [`keyframes_only`]).
 /// When a held GOP shows a still picture (nearly free to code: see
@@ -245,10 +246,18 @@ pub fn keyframes_until_still(decoder: &gst::Element) {
                         return gst::PadProbeReturn::Handled;
                     }
                     let key = !buf.flags().contains(gst::BufferFlags::DELTA_UNIT);
-                    let bytes = match (g.framing, buf.map_readable()) {
-                        (Some((framing, hevc)), Ok(map)) => slice_bytes(&map, framing, hevc),
-                        _ => buf.size(),
+                    let (bytes, non_ref) = match (g.framing, buf.map_readable()) {
+                        (Some((framing, hevc)), Ok(map)) => (
+                            slice_bytes(&map, framing, hevc),
+                            !key && non_reference(&map, framing, hevc),
+                        ),
+                        _ => (buf.size(), false),
                     };
+                    // what the default's decoder skips (AVDISCARD_NONREF)
+                    // neither waits nor says whether the picture is still
+                    if non_ref {
+                        return gst::PadProbeReturn::Handled;
+                    }
                     let verdict = g.still.picture(key, bytes);
                     match verdict {
                         Verdict::Pass | Verdict::Close => {

@@ -53,15 +53,37 @@ pub const MAX_HELD_BYTES: usize = 16 << 20;
 pub fn slice_bytes(data: &[u8], framing: Framing, hevc: bool) -> usize {
     nal_units(data, framing)
         .iter()
-        .filter(|u| {
-            if hevc {
-                (u[0] >> 1) & 0x3f < 32
-            } else {
-                (1..=5).contains(&(u[0] & 0x1f))
-            }
-        })
+        .filter(|u| vcl(u, hevc))
         .map(|u| u.len())
         .sum()
+}
+
+/// Whether an access unit's picture is one no other picture refers to, by
+/// its first slice: H.264 `nal_ref_idc` 0; HEVC's sub-layer non-reference
+/// types (the even ones under 16: `TRAIL_N`, `TSA_N`, `STSA_N`, `RADL_N`,
+/// `RASL_N` and the reserved ones). A decoder skipping non-reference
+/// pictures (`AVDISCARD_NONREF`) skips exactly these.
+pub fn non_reference(data: &[u8], framing: Framing, hevc: bool) -> bool {
+    nal_units(data, framing)
+        .into_iter()
+        .find(|u| vcl(u, hevc))
+        .is_some_and(|u| {
+            if hevc {
+                let t = (u[0] >> 1) & 0x3f;
+                t < 16 && t % 2 == 0
+            } else {
+                (u[0] >> 5) & 3 == 0
+            }
+        })
+}
+
+/// Whether a NAL unit is a coded slice.
+fn vcl(unit: &[u8], hevc: bool) -> bool {
+    if hevc {
+        (unit[0] >> 1) & 0x3f < 32
+    } else {
+        (1..=5).contains(&(unit[0] & 0x1f))
+    }
 }
 
 /// What to do with a coded picture.
@@ -224,6 +246,39 @@ mod tests {
         // HEVC: a TRAIL_R slice (type 1) counts, an AUD (35) and filler (38) not
         let hevc: Vec<u8> = [unit(1 << 1, 30), unit(35 << 1, 3), unit(38 << 1, 40)].concat();
         assert_eq!(slice_bytes(&hevc, Framing::Length(4), true), 30);
+    }
+
+    #[test]
+    fn non_reference_pictures_by_their_first_slice() {
+        // an access unit delimiter (H.264 type 9, or HEVC's 35) first
+        let au = |header: &[u8]| {
+            let hevc = header.len() == 2;
+            let aud: &[u8] = if hevc { &[35 << 1, 1, 0x50] } else { &[0x09, 0xf0] };
+            let mut u = vec![0, 0, 0, 1];
+            u.extend(aud);
+            u.extend([0, 0, 0, 1]);
+            u.extend(header);
+            u.extend([0x88, 0x84]);
+            u
+        };
+        // H.264: a P slice with nal_ref_idc 2, a B slice with 0, an IDR
+        assert!(!non_reference(&au(&[0x41]), Framing::ByteStream, false));
+        assert!(non_reference(&au(&[0x01]), Framing::ByteStream, false));
+        assert!(!non_reference(&au(&[0x65]), Framing::ByteStream, false));
+        // no slice at all: not said to be non-reference
+        assert!(!non_reference(
+            &[0, 0, 1, 0x09, 0xf0],
+            Framing::ByteStream,
+            false
+        ));
+        // HEVC: TRAIL_N (0) and RASL_N (8) are, TRAIL_R (1) and IDR_W_RADL (19) not
+        for (t, non) in [(0u8, true), (8, true), (1, false), (19, false)] {
+            assert_eq!(
+                non_reference(&au(&[t << 1, 1]), Framing::ByteStream, true),
+                non,
+                "type {t}"
+            );
+        }
     }
 
     #[test]
