@@ -64,25 +64,24 @@ fn encode_chain(
     );
     let luma = (width * height) as usize;
     let (caps, buffers) = common::pull_all_with(&desc, |bin| {
-        let index = std::sync::atomic::AtomicUsize::new(0);
-        bin.by_name("inject")
-            .unwrap()
-            .static_pad("src")
-            .unwrap()
-            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-                let i = index.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if let Some(gst::PadProbeData::Buffer(buf)) = &mut info.data {
-                    if black.contains(&i) {
-                        let mut map = buf.make_mut().map_writable().unwrap();
-                        map[..luma].fill(16);
-                        map[luma..].fill(128);
-                    }
-                }
-                gst::PadProbeReturn::Ok
-            });
+        common::inject(bin, move |i, map| {
+            if black.contains(&i) {
+                map[..luma].fill(16);
+                map[luma..].fill(128);
+            }
+        });
     })
     .expect("an encode");
     Encode { caps, buffers }
+}
+
+/// The PTS of an encode's keyframes.
+fn keyframe_times(e: &Encode) -> Vec<u64> {
+    e.buffers
+        .iter()
+        .filter(|b| !b.flags().contains(gst::BufferFlags::DELTA_UNIT))
+        .map(|b| b.pts().unwrap().nseconds())
+        .collect()
 }
 
 /// How an encode's units are framed (x264's avc sizes are 4 bytes).
@@ -326,12 +325,7 @@ fn keyframes_only_decodes_each_keyframe_at_once_and_exactly() {
         "avc",
         (320, 180, 150),
     );
-    let keyframes: Vec<u64> = e
-        .buffers
-        .iter()
-        .filter(|b| !b.flags().contains(gst::BufferFlags::DELTA_UNIT))
-        .map(|b| b.pts().unwrap().nseconds())
-        .collect();
+    let keyframes = keyframe_times(&e);
     assert!(keyframes.len() >= 6, "a keyframe a second: {keyframes:?}");
     let full = decode(&e, false);
     let (pipeline, src, sink) = decoder(&e, Some(gstavmonitor::keyframes_only));
@@ -411,12 +405,7 @@ fn until_still(e: &Encode, x264: &str, exact: bool) {
         .map(|b| b.size())
         .collect();
     println!("{x264}: black pictures of {black_sizes:?} bytes");
-    let keyframes: Vec<u64> = e
-        .buffers
-        .iter()
-        .filter(|b| !b.flags().contains(gst::BufferFlags::DELTA_UNIT))
-        .map(|b| b.pts().unwrap().nseconds())
-        .collect();
+    let keyframes = keyframe_times(e);
     assert!(keyframes.len() >= 6, "a keyframe each 25: {keyframes:?}");
     let gop = |pts: u64| keyframes.iter().rposition(|k| *k <= pts).unwrap();
     let full = decode(e, false);

@@ -530,30 +530,18 @@ fn footage_with_defects(
             file.display()
         ),
         |bin| {
-            let index = std::sync::atomic::AtomicUsize::new(0);
             let held = std::sync::Mutex::new(None::<Vec<u8>>);
-            bin.by_name("inject")
-                .unwrap()
-                .static_pad("src")
-                .unwrap()
-                .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-                    let i = index.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(gst::PadProbeData::Buffer(buf)) = &mut info.data else {
-                        return gst::PadProbeReturn::Ok;
-                    };
-                    let buf = buf.make_mut();
-                    let mut map = buf.map_writable().unwrap();
-                    let luma = 640 * 360;
-                    if (black.0..black.1).contains(&i) {
-                        map[..luma].fill(16);
-                        map[luma..].fill(128);
-                    } else if i == freeze.0 {
-                        *held.lock().unwrap() = Some(map.to_vec());
-                    } else if (freeze.0..freeze.1).contains(&i) {
-                        map.copy_from_slice(held.lock().unwrap().as_ref().unwrap());
-                    }
-                    gst::PadProbeReturn::Ok
-                });
+            inject(bin, move |i, map| {
+                let luma = 640 * 360;
+                if (black.0..black.1).contains(&i) {
+                    map[..luma].fill(16);
+                    map[luma..].fill(128);
+                } else if i == freeze.0 {
+                    *held.lock().unwrap() = Some(map.to_vec());
+                } else if (freeze.0..freeze.1).contains(&i) {
+                    map.copy_from_slice(held.lock().unwrap().as_ref().unwrap());
+                }
+            });
         },
     )
     .expect("an x264 encode of the footage");

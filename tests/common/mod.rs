@@ -638,6 +638,25 @@ pub fn pull_all(chain: &str) -> Option<(gst::Caps, Vec<gst::Buffer>)> {
     pull_all_with(chain, |_| ())
 }
 
+/// Has `change` see each picture leaving the element named `inject` in
+/// `bin`, with its index (from 0), writable: defects injected before an
+/// encoder.
+pub fn inject(bin: &gst::Bin, change: impl Fn(usize, &mut [u8]) + Send + Sync + 'static) {
+    let index = std::sync::atomic::AtomicUsize::new(0);
+    bin.by_name("inject")
+        .expect("an element named inject")
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let i = index.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Some(gst::PadProbeData::Buffer(buf)) = &mut info.data {
+                let mut map = buf.make_mut().map_writable().unwrap();
+                change(i, &mut map);
+            }
+            gst::PadProbeReturn::Ok
+        });
+}
+
 /// As [`pull_all`], `prepare` given the pipeline (to add probes) before it
 /// plays.
 pub fn pull_all_with(
