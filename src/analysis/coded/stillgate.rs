@@ -253,7 +253,11 @@ mod tests {
         // an access unit delimiter (H.264 type 9, or HEVC's 35) first
         let au = |header: &[u8]| {
             let hevc = header.len() == 2;
-            let aud: &[u8] = if hevc { &[35 << 1, 1, 0x50] } else { &[0x09, 0xf0] };
+            let aud: &[u8] = if hevc {
+                &[35 << 1, 1, 0x50]
+            } else {
+                &[0x09, 0xf0]
+            };
             let mut u = vec![0, 0, 0, 1];
             u.extend(aud);
             u.extend([0, 0, 0, 1]);
