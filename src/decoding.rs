@@ -206,9 +206,10 @@ pub fn keyframes_only(decoder: &gst::Element) {
 }
 
 /// Makes a decoder decode keyframes only while pictures move, and every I
-/// and P picture of a GOP where they stand still: black and freeze timed to
-/// the picture, as with [`skip_frames`], at about the cost of
-/// [`keyframes_only`] on moving pictures.
+/// and P picture of a GOP where they stand still: black (and a freeze the
+/// encoder codes as skipped blocks) timed to the picture, as with
+/// [`skip_frames`], at about the cost of [`keyframes_only`] on moving
+/// pictures; other freezes are seen as [`keyframes_only`] sees them.
 ///
 /// Before the decoder, the B pictures go as with [`skip_frames`], and the
 /// pictures nothing refers to (which the default's decoder skips); of the
@@ -296,6 +297,8 @@ pub fn keyframes_until_still(decoder: &gst::Element) {
                             if let Some(segment) = segment {
                                 pad.send_event(segment);
                             }
+                            // a flow error (or flushing) comes back to
+                            // upstream with the picture that opened the GOP
                             if let Some(k) = keyframe {
                                 *crate::glue::lock(&a) = k.pts();
                                 let _ = pad.chain(k);
