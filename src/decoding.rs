@@ -8,7 +8,7 @@ use gst::prelude::*;
 
 use crate::analysis::coded::bskip::{BSkipper, Mode};
 use crate::analysis::coded::slices::Framing;
-use crate::analysis::coded::stillgate::{non_reference, slice_bytes, StillGate, Verdict};
+use crate::analysis::coded::stillgate::{coded, Coded, StillGate, Verdict};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -247,19 +247,19 @@ pub fn keyframes_until_still(decoder: &gst::Element) {
                         return gst::PadProbeReturn::Handled;
                     }
                     let key = !buf.flags().contains(gst::BufferFlags::DELTA_UNIT);
-                    let (bytes, non_ref) = match (g.framing, buf.map_readable()) {
-                        (Some((framing, hevc)), Ok(map)) => (
-                            slice_bytes(&map, framing, hevc),
-                            !key && non_reference(&map, framing, hevc),
-                        ),
-                        _ => (buf.size(), false),
+                    let c = match (g.framing, buf.map_readable()) {
+                        (Some((framing, hevc)), Ok(map)) => coded(&map, framing, hevc),
+                        _ => Coded {
+                            slice_bytes: buf.size(),
+                            non_reference: false,
+                        },
                     };
                     // what the default's decoder skips (AVDISCARD_NONREF)
                     // neither waits nor says whether the picture is still
-                    if non_ref {
+                    if !key && c.non_reference {
                         return gst::PadProbeReturn::Handled;
                     }
-                    let verdict = g.still.picture(key, bytes);
+                    let verdict = g.still.picture(key, c.slice_bytes);
                     match verdict {
                         Verdict::Pass | Verdict::Close => {
                             if key {

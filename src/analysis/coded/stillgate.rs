@@ -18,7 +18,7 @@
 //! median of the last [`RECENT`] delta pictures (at low resolutions and
 //! generous bitrates, x264 spends the first pictures of a freeze sharpening
 //! it: smaller than moving pictures by ten times, but above the absolute
-//! bound). Only the coded slices count ([`slice_bytes`]): a constant-bitrate
+//! bound). Only the coded slices count ([`coded`]): a constant-bitrate
 //! encoder pads a black picture's few bytes of slices to its share of the
 //! bitrate with filler data, and each picture may carry parameter sets and
 //! SEI. The gate never holds more than [`MAX_HELD`] pictures or
@@ -27,6 +27,8 @@
 
 use std::collections::VecDeque;
 
+use super::h264;
+use super::hevc::hevc_segment;
 use super::nal::{nal_units, Framing};
 
 /// A delta picture under this many bits a macroblock is still (a skipped
@@ -46,43 +48,39 @@ pub const MAX_HELD: usize = 300;
 /// The most bytes held back for one GOP; past it the GOP is decoded whole.
 pub const MAX_HELD_BYTES: usize = 16 << 20;
 
-/// The bytes of an access unit's coded slices (H.264 NAL unit types 1 to
-/// 5; `hevc`: HEVC's VCL types, 0 to 31), framed as `framing` says: what a
-/// picture's content took, without filler data, parameter sets, SEI or
-/// framing.
-pub fn slice_bytes(data: &[u8], framing: Framing, hevc: bool) -> usize {
-    nal_units(data, framing)
-        .iter()
-        .filter(|u| vcl(u, hevc))
-        .map(|u| u.len())
-        .sum()
+/// What an access unit's coded slices say, from one walk over its NAL
+/// units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coded {
+    /// The slices' bytes: what the picture's content took, without filler
+    /// data, parameter sets, SEI or framing.
+    pub slice_bytes: usize,
+    /// Its first slice says no other picture refers to it (H.264
+    /// `nal_ref_idc` 0; HEVC's sub-layer non-reference types, `TRAIL_N`,
+    /// `RASL_N` and the like): a decoder skipping non-reference pictures
+    /// (`AVDISCARD_NONREF`) skips exactly these.
+    pub non_reference: bool,
 }
 
-/// Whether an access unit's picture is one no other picture refers to, by
-/// its first slice: H.264 `nal_ref_idc` 0; HEVC's sub-layer non-reference
-/// types (the even ones under 16: `TRAIL_N`, `TSA_N`, `STSA_N`, `RADL_N`,
-/// `RASL_N` and the reserved ones). A decoder skipping non-reference
-/// pictures (`AVDISCARD_NONREF`) skips exactly these.
-pub fn non_reference(data: &[u8], framing: Framing, hevc: bool) -> bool {
-    nal_units(data, framing)
-        .into_iter()
-        .find(|u| vcl(u, hevc))
-        .is_some_and(|u| {
-            if hevc {
-                let t = (u[0] >> 1) & 0x3f;
-                t < 16 && t % 2 == 0
-            } else {
-                (u[0] >> 5) & 3 == 0
-            }
-        })
-}
-
-/// Whether a NAL unit is a coded slice.
-fn vcl(unit: &[u8], hevc: bool) -> bool {
-    if hevc {
-        (unit[0] >> 1) & 0x3f < 32
-    } else {
-        (1..=5).contains(&(unit[0] & 0x1f))
+/// The slices of an access unit (H.264, or `hevc`), framed as `framing`
+/// says, read as [`h264::slice`] and [`hevc_segment`] read them.
+pub fn coded(data: &[u8], framing: Framing, hevc: bool) -> Coded {
+    let mut slice_bytes = 0;
+    let mut reference = None;
+    for unit in nal_units(data, framing) {
+        let r = if hevc {
+            hevc_segment(unit).map(|(_, r)| r)
+        } else {
+            h264::slice(unit).map(|s| s.reference)
+        };
+        if let Some(r) = r {
+            slice_bytes += unit.len();
+            reference.get_or_insert(r);
+        }
+    }
+    Coded {
+        slice_bytes,
+        non_reference: reference == Some(false),
     }
 }
 
@@ -239,13 +237,13 @@ mod tests {
             u
         };
         let au: Vec<u8> = [unit(9, 2), unit(6, 7), unit(0x41, 18), unit(12, 60)].concat();
-        assert_eq!(slice_bytes(&au, Framing::Length(4), false), 18);
-        let mut bs = vec![0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x65, 1, 2, 3];
+        assert_eq!(coded(&au, Framing::Length(4), false).slice_bytes, 18);
+        let mut bs = vec![0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x65, 0x88, 0x84, 0x21];
         bs.extend([0, 0, 1, 0x0c, 0xff, 0xff, 0x80]);
-        assert_eq!(slice_bytes(&bs, Framing::ByteStream, false), 4);
+        assert_eq!(coded(&bs, Framing::ByteStream, false).slice_bytes, 4);
         // HEVC: a TRAIL_R slice (type 1) counts, an AUD (35) and filler (38) not
         let hevc: Vec<u8> = [unit(1 << 1, 30), unit(35 << 1, 3), unit(38 << 1, 40)].concat();
-        assert_eq!(slice_bytes(&hevc, Framing::Length(4), true), 30);
+        assert_eq!(coded(&hevc, Framing::Length(4), true).slice_bytes, 30);
     }
 
     #[test]
@@ -266,19 +264,15 @@ mod tests {
             u
         };
         // H.264: a P slice with nal_ref_idc 2, a B slice with 0, an IDR
-        assert!(!non_reference(&au(&[0x41]), Framing::ByteStream, false));
-        assert!(non_reference(&au(&[0x01]), Framing::ByteStream, false));
-        assert!(!non_reference(&au(&[0x65]), Framing::ByteStream, false));
+        assert!(!coded(&au(&[0x41]), Framing::ByteStream, false).non_reference);
+        assert!(coded(&au(&[0x01]), Framing::ByteStream, false).non_reference);
+        assert!(!coded(&au(&[0x65]), Framing::ByteStream, false).non_reference);
         // no slice at all: not said to be non-reference
-        assert!(!non_reference(
-            &[0, 0, 1, 0x09, 0xf0],
-            Framing::ByteStream,
-            false
-        ));
+        assert!(!coded(&[0, 0, 1, 0x09, 0xf0], Framing::ByteStream, false).non_reference);
         // HEVC: TRAIL_N (0) and RASL_N (8) are, TRAIL_R (1) and IDR_W_RADL (19) not
         for (t, non) in [(0u8, true), (8, true), (1, false), (19, false)] {
             assert_eq!(
-                non_reference(&au(&[t << 1, 1]), Framing::ByteStream, true),
+                coded(&au(&[t << 1, 1]), Framing::ByteStream, true).non_reference,
                 non,
                 "type {t}"
             );
