@@ -62,7 +62,7 @@ pub fn skip_frames(decoder: &gst::Element) {
                     crate::glue::lock(&skipper).event(ev);
                     if let gst::EventView::Segment(s) = ev.view() {
                         let flags = gst::SegmentFlags::TRICKMODE;
-                        if let Some(marked) = marked(ev, s.segment(), flags, true) {
+                        if let Some(marked) = marked(ev, s.segment(), flags) {
                             info.data = Some(gst::PadProbeData::Event(marked));
                         }
                     }
@@ -74,23 +74,25 @@ pub fn skip_frames(decoder: &gst::Element) {
     );
 }
 
-/// The segment event `ev` (of `segment`) again with `flags` set
-/// (`set`) or cleared, or `None` when it is so already.
-fn marked(
-    ev: &gst::Event,
+/// The segment event `ev` (of `segment`) again with `flags` set, or
+/// `None` when they are set already.
+fn marked(ev: &gst::Event, segment: &gst::Segment, flags: gst::SegmentFlags) -> Option<gst::Event> {
+    (!segment.flags().contains(flags))
+        .then(|| segment_event(segment, ev.seqnum(), flags, gst::SegmentFlags::empty()))
+}
+
+/// A segment event of `segment` with `set` flags set and `clear` cleared.
+fn segment_event(
     segment: &gst::Segment,
-    flags: gst::SegmentFlags,
-    set: bool,
-) -> Option<gst::Event> {
-    let now = segment.flags();
-    let wanted = if set { now | flags } else { now - flags };
-    (wanted != now).then(|| {
-        let mut segment = segment.clone();
-        segment.set_flags(wanted);
-        gst::event::Segment::builder(&segment)
-            .seqnum(ev.seqnum())
-            .build()
-    })
+    seqnum: gst::Seqnum,
+    set: gst::SegmentFlags,
+    clear: gst::SegmentFlags,
+) -> gst::Event {
+    let mut segment = segment.clone();
+    segment.set_flags((segment.flags() | set) - clear);
+    gst::event::Segment::builder(&segment)
+        .seqnum(seqnum)
+        .build()
 }
 
 /// Every B picture of H.264 dropped before the decoder where the stream
@@ -193,7 +195,7 @@ pub fn keyframes_only(decoder: &gst::Element) {
                     if let gst::EventView::Segment(s) = ev.view() {
                         let flags =
                             gst::SegmentFlags::TRICKMODE | gst::SegmentFlags::TRICKMODE_KEY_UNITS;
-                        if let Some(marked) = marked(ev, s.segment(), flags, true) {
+                        if let Some(marked) = marked(ev, s.segment(), flags) {
                             info.data = Some(gst::PadProbeData::Event(marked));
                         }
                     }
@@ -395,18 +397,17 @@ impl Gate {
     /// decoder after each keyframe.
     fn segment(&self, key_units: bool) -> Option<gst::Event> {
         let (segment, seqnum) = self.upstream.as_ref()?;
-        let mut segment = segment.clone();
-        let mut flags = segment.flags() | gst::SegmentFlags::TRICKMODE;
-        if key_units {
-            flags |= gst::SegmentFlags::TRICKMODE_KEY_UNITS;
+        let key = gst::SegmentFlags::TRICKMODE_KEY_UNITS;
+        let (set, clear) = if key_units {
+            (key, gst::SegmentFlags::empty())
         } else {
-            flags -= gst::SegmentFlags::TRICKMODE_KEY_UNITS;
-        }
-        segment.set_flags(flags);
-        Some(
-            gst::event::Segment::builder(&segment)
-                .seqnum(*seqnum)
-                .build(),
-        )
+            (gst::SegmentFlags::empty(), key)
+        };
+        Some(segment_event(
+            segment,
+            *seqnum,
+            set | gst::SegmentFlags::TRICKMODE,
+            clear,
+        ))
     }
 }
