@@ -387,8 +387,8 @@ fn detection_quality() {
         "{:<45} {:<22} {:<13} {:>8} {:>6} {:>12} {:>7}",
         "clip", "codec", "detector", "injected", "found", "false alarms", "frames"
     );
-    // per way: (every frame, B-frames skipped, frame-step, keyframes only)
-    // x (black, freeze)
+    // per way: (every frame, B-frames skipped, frame-step, keyframes only,
+    // keyframes until still) x (black, freeze)
     let mut total: [[Score; 2]; 5] = Default::default();
     let mut frames = [[0usize; 2]; 5];
     let mut failed = false;
@@ -478,6 +478,14 @@ fn detection_quality() {
         "{} of {} frames decoded with keyframes only",
         frames[3][1],
         frames[3][0]
+    );
+    // keyframes until still: fewer than the default decodes, though these
+    // clips are mostly defects, still pictures
+    assert!(
+        frames[4][1] < frames[1][1],
+        "{} frames decoded until still, {} with the B-frames skipped",
+        frames[4][1],
+        frames[1][1]
     );
 }
 
@@ -675,6 +683,14 @@ fn real_footage_however_decoded() {
         );
     }
     assert!(failed.is_empty(), "{failed:?}: see above");
+    // keyframes until still decodes fewer pictures than the default, even
+    // on a street camera whose repeated pictures open most of its GOPs
+    assert!(
+        totals[3].3 < totals[1].3,
+        "{} pictures decoded until still, {} with the B-frames skipped",
+        totals[3].3,
+        totals[1].3
+    );
 }
 
 /// Keyframes only times black by its keyframes. A stream with a fixed GOP
