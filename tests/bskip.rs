@@ -58,12 +58,13 @@ fn encode_chain(
 ) -> Encode {
     let dir = common::footage_dir(&["bikes.mp4"]);
     let desc = format!(
-        "filesrc location={} ! decodebin ! identity eos-after={frames} ! videoconvert ! videoscale \
+        "filesrc location={} ! decodebin ! identity name=first ! videoconvert ! videoscale \
          ! video/x-raw,format=I420,width={width},height={height} ! identity name=inject ! {chain}",
         dir.join("bikes.mp4").display()
     );
     let luma = (width * height) as usize;
     let (caps, buffers) = common::pull_all_with(&desc, |bin| {
+        common::end_after(bin, "first", frames as usize);
         common::inject(bin, move |i, map| {
             if black.contains(&i) {
                 map[..luma].fill(16);
@@ -177,6 +178,14 @@ fn exact(e: &Encode) -> (usize, usize) {
         full.len(),
         e.buffers.len(),
         "a full decode gives every picture"
+    );
+    let mut times: Vec<u64> = full.iter().map(|(pts, _)| *pts).collect();
+    times.sort_unstable();
+    times.dedup();
+    assert_eq!(
+        times.len(),
+        full.len(),
+        "each picture has a time of its own (pictures are matched by time)"
     );
     for (pts, data) in &skipped {
         let (_, f) = full

@@ -255,15 +255,15 @@ fn run(case: &Case, dir: &std::path::Path) -> Outcome {
     let p = gst::parse::launch(&format!(
         "filesrc location={src} ! decodebin ! videoconvert ! videoscale add-borders=false \
          ! video/x-raw,format=I420,width={W},height={H},pixel-aspect-ratio=1/1 {speed}\
-         ! identity name=inject eos-after={frames} \
+         ! identity name=inject \
          ! x264enc bitrate=1500 speed-preset=veryfast bframes=3 key-int-max=50 \
          ! h264parse ! avdec_h264 name=dec ! cadencedetect min-duration=1000000000 \
          hold=1000000000 post-messages=false ! fakesink",
         src = dir.join(case.file).display(),
-        frames = case.frames,
     ))
     .unwrap();
     let bin = p.downcast_ref::<gst::Bin>().unwrap();
+    end_after(bin, "inject", case.frames);
     let pad = bin.by_name("inject").unwrap().static_pad("src").unwrap();
     let count = Arc::new(AtomicUsize::new(0));
     let times = Arc::new(Mutex::new(Vec::new()));

@@ -52,17 +52,17 @@ pub fn inject(
     let p = gst::parse::launch(&format!(
         "filesrc location={src} ! decodebin ! videoconvert ! videoscale add-borders={letterbox} \
          ! video/x-raw,format=I420,width={w},height={h},pixel-aspect-ratio=1/1 \
-         ! identity name=inject eos-after={frames} \
+         ! identity name=inject \
          ! x264enc bitrate=2000 speed-preset=veryfast bframes=3 key-int-max=50 \
          ! h264parse ! avdec_h264 ! {chain}",
         src = clip.path.display(),
         letterbox = clip.letterbox,
         w = clip.width,
         h = clip.height,
-        frames = clip.frames,
     ))
     .unwrap();
     let bin = p.downcast_ref::<gst::Bin>().unwrap();
+    super::end_after(bin, "inject", clip.frames);
     let pad = bin.by_name("inject").unwrap().static_pad("src").unwrap();
     let count = Arc::new(AtomicUsize::new(0));
     let times = Arc::new(Mutex::new((None, None, 0u64, 0u64, 0u64)));

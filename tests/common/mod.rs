@@ -638,6 +638,29 @@ pub fn pull_all(chain: &str) -> Option<(gst::Caps, Vec<gst::Buffer>)> {
     pull_all_with(chain, |_| ())
 }
 
+/// Ends the stream after the first `frames` buffers leave the element
+/// named `name` in `bin`: each later buffer is dropped and its push answered
+/// `EOS`, so the demuxer upstream ends the stream. Added before any other
+/// probe on that pad, so they see the first `frames` only. (`identity
+/// eos-after` let through a varying number of the pictures the decoder
+/// drains at the end, one to four more by load, so two encodes of the same
+/// clip in one test differed.)
+pub fn end_after(bin: &gst::Bin, name: &str, frames: usize) {
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    bin.by_name(name)
+        .unwrap_or_else(|| panic!("an element named {name}"))
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < frames {
+                return gst::PadProbeReturn::Ok;
+            }
+            // taken and dropped with `info`, the push answered EOS
+            info.flow_res = Err(gst::FlowError::Eos);
+            gst::PadProbeReturn::Handled
+        });
+}
+
 /// Has `change` see each picture leaving the element named `inject` in
 /// `bin`, with its index (from 0), writable: defects injected before an
 /// encoder.

@@ -252,10 +252,6 @@ fn play(p: &gst::Element) -> HashMap<String, Vec<BlockDetectMessage>> {
 fn encode(e: &Encode, dir: &Path, out: &Path) {
     let f = &e.footage;
     let gop = (2.0 * f.fps()).floor() as u32;
-    let limit = e
-        .seconds
-        .map(|s| format!("! identity eos-after={} ", (s * f.fps()).round() as u32))
-        .unwrap_or_default();
     let graphics = if f.graphics {
         "! textoverlay text=\"BREAKING  Street scene, live\" valignment=bottom halignment=left \
          font-desc=\"Sans Bold 26\" shaded-background=true \
@@ -263,9 +259,10 @@ fn encode(e: &Encode, dir: &Path, out: &Path) {
     } else {
         ""
     };
-    play(&launch(&format!(
+    let p = launch(&format!(
         "filesrc location={src} ! decodebin ! videorate ! videoconvert ! videoscale \
-         ! video/x-raw,format=I420,width={w},height={h},pixel-aspect-ratio=1/1,framerate={n}/{d} {limit}{graphics}\
+         ! video/x-raw,format=I420,width={w},height={h},pixel-aspect-ratio=1/1,framerate={n}/{d} \
+         ! identity name=first {graphics}\
          ! videoconvert ! video/x-raw,format=I420 ! {enc} ! mpegtsmux ! filesink location={out}",
         src = dir.join(f.file).display(),
         w = f.width,
@@ -274,7 +271,12 @@ fn encode(e: &Encode, dir: &Path, out: &Path) {
         d = f.rate.1,
         enc = e.codec.encoder(e.kbps(), gop),
         out = out.display(),
-    )));
+    ));
+    if let Some(s) = e.seconds {
+        let bin = p.downcast_ref::<gst::Bin>().unwrap();
+        common::end_after(bin, "first", (s * f.fps()).round() as usize);
+    }
+    play(&p);
 }
 
 /// One damage per GOP from the second on, in turn, where it can be done.
