@@ -73,6 +73,12 @@ fn encode_chain(
         });
     })
     .expect("an encode");
+    // the same pictures every run: the first `frames`, no more
+    assert_eq!(
+        buffers.len(),
+        frames as usize,
+        "{chain}: the encode's pictures"
+    );
     Encode { caps, buffers }
 }
 
