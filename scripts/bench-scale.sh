@@ -36,6 +36,9 @@
 # that many streams over theirs.
 # COST_MEDIA and COST_SETS pick rows, e.g.
 #   COST_MEDIA="h264-1080p25" COST_SETS="default full" scripts/bench-scale.sh cost
+# Every stream plays the same file in step unless STAGGER=1, which spreads
+# them over copies begun at other keyframes (see `staggered`), FFmpeg's
+# processes at once too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # (ffmpeg: the decoding floor of the cost table)
@@ -57,14 +60,43 @@ trap 'rm -rf "$TMP"' EXIT
 TICK=$(getconf CLK_TCK)
 
 config() { # kind-or-file n detectors [stream lines] [global lines]
-  local uri="bench:$1"
+  local uri="bench:$1" uris=()
   [ -f "$1" ] && uri="$1"
+  if [ -f "$1" ] && [ "${STAGGER:-0}" = 1 ]; then
+    mapfile -t uris < <(staggered "$1")
+  fi
   {
     printf '[http]\nlisten = "127.0.0.1:%s"\n%b' "$PORT" "${5:-}"
     for i in $(seq 1 "$2"); do
+      [ "${#uris[@]}" -gt 0 ] && uri=${uris[$(((i - 1) % ${#uris[@]}))]}
       printf '[[stream]]\nid = "s%s"\nuri = "%s"\ndetectors = %s\n%b' "$i" "$uri" "$3" "${4:-}"
     done
   } > "$TMP/c.toml"
+}
+
+# staggered FILE -> FILE and copies of it that begin at other keyframes
+# (the part before put after: the same pictures and sound, in another
+# order), made once, for STAGGER=1: the streams of a run then do not meet
+# the file's hard scenes and its keyframes at the same moments, as
+# independent channels do not. Without it every stream plays the file in
+# step, the worst case: each scene cut and keyframe decoded by all at once
+staggered() {
+  local file=$1 k=${STAGGER_COPIES:-8} secs i
+  secs=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$file")
+  echo "$file"
+  for i in $(seq 1 $((k - 1))); do
+    local at out
+    # the first keyframe at or after i/k of the way in
+    at=$(ffprobe -v error -select_streams v -skip_frame nokey -show_entries frame=pts_time -of csv=p=0 "$file" \
+      | awk -v t="$(awk -v s="$secs" -v i="$i" -v k="$k" 'BEGIN {print s * i / k}')" '$1 >= t {print $1; exit}')
+    out="${file%.mp4}.from-$at.mp4"
+    if [ ! -s "$out" ]; then
+      printf "file '%s'\ninpoint %s\nfile '%s'\noutpoint %s\n" "$file" "$at" "$file" "$at" > "$TMP/list"
+      ffmpeg -v error -nostdin -y -f concat -safe 0 -i "$TMP/list" -c copy "$out.part.mp4" >&2
+      mv "$out.part.mp4" "$out"
+    fi
+    echo "$out"
+  done
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -194,10 +226,11 @@ ffmpeg_floor() {
 # `run` measures the service's (the same many-streams-a-core conditions:
 # every decoder's working set passing through the one core's caches)
 ffmpeg_window() {
-  local skip i pids=()
+  local skip i pids=() files=("$1")
   skip=$(ffmpeg_skip "$2")
+  [ "${STAGGER:-0}" = 1 ] && mapfile -t files < <(staggered "$1")
   for i in $(seq 1 "$3"); do
-    taskset -c 0 ffmpeg -v error -nostdin -re -threads 1 -skip_frame "$skip" -i "$1" -f null - \
+    taskset -c 0 ffmpeg -v error -nostdin -re -threads 1 -skip_frame "$skip" -i "${files[$(((i - 1) % ${#files[@]}))]}" -f null - \
       > /dev/null 2> "$TMP/ffmpeg$i" &
     pids+=($!)
   done
@@ -246,7 +279,9 @@ cost() {
   local audio='["silencedetect", "clipdetect", "loudnessmeter"]'
   local medias=${COST_MEDIA:-h264-1080p25 h264-720p50 hevc-1080p25 hevc-720p50}
   local sets=${COST_SETS:-default full threads all step keyframes still audio}
-  echo "one core (taskset -c 0); live-paced files; window ${WINDOW} s after ${WARMUP} s; $(nproc --all) cores here"
+  local order="every stream in step on one file (the worst case)"
+  [ "${STAGGER:-0}" = 1 ] && order="streams staggered over ${STAGGER_COPIES:-8} copies begun at other keyframes (STAGGER=1)"
+  echo "one core (taskset -c 0); live-paced files, ${order}; window ${WINDOW} s after ${WARMUP} s; $(nproc --all) cores here"
   echo
   echo "| media | detectors | decoding | CPU per stream | memory per stream | streams per core |"
   echo "|---|---|---|---|---|---|"
