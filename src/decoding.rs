@@ -245,9 +245,7 @@ pub fn keyframes_until_still(decoder: &gst::Element) {
             match &info.data {
                 Some(gst::PadProbeData::Buffer(buf)) => {
                     let mut g = crate::glue::lock(&gate);
-                    if !g.bskip.pass(pad, buf) {
-                        return gst::PadProbeReturn::Handled;
-                    }
+                    let fed = g.bskip.pass(pad, buf);
                     let key = !buf.flags().contains(gst::BufferFlags::DELTA_UNIT);
                     let c = match (g.framing, buf.map_readable()) {
                         (Some((framing, hevc)), Ok(map)) => coded(&map, framing, hevc),
@@ -256,9 +254,11 @@ pub fn keyframes_until_still(decoder: &gst::Element) {
                             non_reference: false,
                         },
                     };
-                    // what the default's decoder skips (AVDISCARD_NONREF)
-                    // neither waits nor says whether the picture is still
-                    if !key && c.non_reference {
+                    // what the default's decoder skips (B pictures dropped,
+                    // AVDISCARD_NONREF) never waits, but its size says
+                    // whether the picture stands still
+                    if !fed || (!key && c.non_reference) {
+                        g.still.skipped(c.slice_bytes);
                         return gst::PadProbeReturn::Handled;
                     }
                     let verdict = g.still.picture(key, c.slice_bytes);

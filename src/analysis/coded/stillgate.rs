@@ -21,7 +21,18 @@
 //! bound). Only the coded slices count ([`coded`]): a constant-bitrate
 //! encoder pads a black picture's few bytes of slices to its share of the
 //! bitrate with filler data, and each picture may carry parameter sets and
-//! SEI. The gate never holds more than [`MAX_HELD`] pictures or
+//! SEI.
+//!
+//! The pictures the decoder is not fed (B pictures, pictures nothing refers
+//! to) are weighed too ([`StillGate::skipped`]): an encoder at an average
+//! bitrate spends a freeze's P pictures sharpening it, as many bits as
+//! moving ones take, while its B pictures, predicted from two sharpened
+//! pictures that agree, fall to a few bytes. [`SKIPPED_RUN`] of them in a
+//! row under [`STILL_SHARE`] of the median of the recent ones open the GOP
+//! at its next picture. Only that relative bound counts for them: a still
+//! camera's B pictures are tiny while people move before it.
+//!
+//! The gate never holds more than [`MAX_HELD`] pictures or
 //! [`MAX_HELD_BYTES`]: a stream with keyframes further apart than that
 //! (or none, with intra refresh) is decoded whole until its next keyframe.
 
@@ -42,6 +53,9 @@ pub const STILL_BYTES: usize = 64;
 pub const STILL_SHARE: f64 = 1.0 / 8.0;
 /// How many recent moving delta pictures the median is taken over.
 pub const RECENT: usize = 64;
+/// How many pictures not fed to the decoder, in a row, under
+/// [`STILL_SHARE`] of the median of the recent ones, open the GOP.
+pub const SKIPPED_RUN: u32 = 2;
 /// The most delta pictures held back for one GOP (12 s at 25 pictures a
 /// second); past it the GOP is decoded whole.
 pub const MAX_HELD: usize = 300;
@@ -106,7 +120,14 @@ pub enum Verdict {
 #[derive(Debug, Clone)]
 pub struct StillGate {
     macroblocks: u64,
+    /// Sizes of the recent moving delta pictures fed to the decoder, and of
+    /// those not fed to it.
     recent: VecDeque<u32>,
+    recent_skipped: VecDeque<u32>,
+    /// Pictures not fed to the decoder still in a row, and whether that
+    /// run opens the GOP at its next picture.
+    skipped_still: u32,
+    wants_open: bool,
     keyframe: bool,
     open: bool,
     held: usize,
@@ -121,6 +142,9 @@ impl StillGate {
         let mut g = Self {
             macroblocks: 1,
             recent: VecDeque::with_capacity(RECENT),
+            recent_skipped: VecDeque::with_capacity(RECENT),
+            skipped_still: 0,
+            wants_open: false,
             keyframe: false,
             open: false,
             held: 0,
@@ -143,6 +167,8 @@ impl StillGate {
         self.open = false;
         self.held = 0;
         self.held_bytes = 0;
+        self.skipped_still = 0;
+        self.wants_open = false;
     }
 
     /// Whether the current GOP is decoded whole.
@@ -161,20 +187,29 @@ impl StillGate {
         if bytes < STILL_BYTES || bits < STILL_BITS_PER_MB * self.macroblocks as f64 {
             return true;
         }
-        if self.recent.len() < RECENT / 4 {
-            return false;
-        }
-        let mut sorted: Vec<u32> = self.recent.iter().copied().collect();
-        let mid = sorted.len() / 2;
-        let (_, median, _) = sorted.select_nth_unstable(mid);
-        (bytes as f64) < f64::from(*median) * STILL_SHARE
+        under_share(bytes, &self.recent)
     }
 
     fn remember(&mut self, bytes: usize) {
-        if self.recent.len() == RECENT {
-            self.recent.pop_front();
+        remember(&mut self.recent, bytes);
+    }
+
+    /// A delta picture the decoder is not fed (a B picture dropped, or one
+    /// nothing refers to), of `bytes`, in decoding order: [`SKIPPED_RUN`]
+    /// of them in a row under [`STILL_SHARE`] of the median of the recent
+    /// ones open the GOP at its next picture; a moving one before it
+    /// cancels that.
+    pub fn skipped(&mut self, bytes: usize) {
+        if under_share(bytes, &self.recent_skipped) {
+            self.skipped_still += 1;
+            // (while a GOP is open too: the next GOP then opens at its
+            // first delta picture, unless moving ones come first)
+            self.wants_open |= self.skipped_still >= SKIPPED_RUN;
+        } else {
+            self.skipped_still = 0;
+            self.wants_open = false;
+            remember(&mut self.recent_skipped, bytes);
         }
-        self.recent.push_back(bytes.min(u32::MAX as usize) as u32);
     }
 
     /// The verdict on the next coded picture, in decoding order: a keyframe
@@ -204,8 +239,13 @@ impl StillGate {
         if !still {
             self.remember(bytes);
         }
-        if still || self.held + 1 > MAX_HELD || self.held_bytes + bytes > MAX_HELD_BYTES {
+        if still
+            || self.wants_open
+            || self.held + 1 > MAX_HELD
+            || self.held_bytes + bytes > MAX_HELD_BYTES
+        {
             self.open = true;
+            self.wants_open = false;
             self.opened += 1;
             self.held = 0;
             self.held_bytes = 0;
@@ -215,6 +255,26 @@ impl StillGate {
         self.held_bytes += bytes;
         Verdict::Hold
     }
+}
+
+/// Whether `bytes` is under [`STILL_SHARE`] of the median of `recent`
+/// (false with fewer than a quarter of [`RECENT`] sizes known).
+fn under_share(bytes: usize, recent: &VecDeque<u32>) -> bool {
+    if recent.len() < RECENT / 4 {
+        return false;
+    }
+    let mut sorted: Vec<u32> = recent.iter().copied().collect();
+    let mid = sorted.len() / 2;
+    let (_, median, _) = sorted.select_nth_unstable(mid);
+    (bytes as f64) < f64::from(*median) * STILL_SHARE
+}
+
+/// `bytes` kept as the newest of at most [`RECENT`] sizes.
+fn remember(recent: &mut VecDeque<u32>, bytes: usize) {
+    if recent.len() == RECENT {
+        recent.pop_front();
+    }
+    recent.push_back(bytes.min(u32::MAX as usize) as u32);
 }
 
 #[cfg(test)]
@@ -329,6 +389,82 @@ mod tests {
         // now 16 known, median 40 000: 4 999 bytes is under an eighth
         assert_eq!(g.picture(false, 5_001), Verdict::Hold);
         assert_eq!(g.picture(false, 4_999), Verdict::Open);
+    }
+
+    /// A GOP as x264 at an average bitrate codes a freeze: P pictures
+    /// sharpening it (as large as moving ones), B pictures between them
+    /// nearly free.
+    #[test]
+    fn skipped_pictures_still_twice_in_a_row_open_the_gop_at_its_next_picture() {
+        let mut g = hd();
+        g.picture(true, 200_000);
+        // moving: a P picture, then two B pictures of 4 000 bytes
+        for _ in 0..(RECENT / 8) {
+            assert_eq!(g.picture(false, 40_000), Verdict::Hold);
+            g.skipped(4_000);
+            g.skipped(4_000);
+        }
+        // 16 B pictures known, median 4 000: 499 bytes is under an eighth
+        assert_eq!(g.picture(false, 40_000), Verdict::Hold);
+        g.skipped(499);
+        g.skipped(501);
+        assert_eq!(
+            g.picture(false, 40_000),
+            Verdict::Hold,
+            "one alone opens nothing"
+        );
+        g.skipped(499);
+        assert_eq!(
+            g.picture(false, 40_000),
+            Verdict::Hold,
+            "nor one after a moving one"
+        );
+        g.skipped(100);
+        assert_eq!(
+            g.picture(false, 40_000),
+            Verdict::Open,
+            "a run of two, across a P picture"
+        );
+        assert_eq!(g.picture(false, 40_000), Verdict::Pass);
+        // the run goes on past the keyframe: the next GOP opens too
+        g.skipped(100);
+        assert_eq!(g.picture(true, 200_000), Verdict::Close);
+        assert_eq!(g.picture(false, 40_000), Verdict::Open);
+        assert_eq!(g.counts(), (2, 2));
+        // a moving one after a run cancels it
+        g.picture(true, 200_000);
+        g.skipped(100);
+        g.skipped(4_000);
+        assert_eq!(g.picture(false, 40_000), Verdict::Hold);
+    }
+
+    /// A fixed camera with people walking: its B pictures are tiny all
+    /// along, and no smaller in a freeze. Nothing opens (no absolute bound
+    /// for them), and the P pictures still decide.
+    #[test]
+    fn skipped_pictures_always_tiny_open_nothing() {
+        let mut g = hd();
+        g.picture(true, 200_000);
+        for _ in 0..RECENT {
+            assert_eq!(g.picture(false, 40_000), Verdict::Hold);
+            g.skipped(30);
+            g.skipped(20);
+        }
+        assert_eq!(g.picture(false, 400), Verdict::Open);
+    }
+
+    #[test]
+    fn a_reset_forgets_a_run_of_still_skipped_pictures() {
+        let mut g = hd();
+        g.picture(true, 200_000);
+        for _ in 0..(RECENT / 4) {
+            g.skipped(4_000);
+        }
+        g.skipped(10);
+        g.skipped(10);
+        g.reset();
+        g.picture(true, 200_000);
+        assert_eq!(g.picture(false, 40_000), Verdict::Hold);
     }
 
     #[test]
