@@ -127,10 +127,9 @@ pub struct StillGate {
     /// those not fed to it.
     recent: VecDeque<u32>,
     recent_skipped: VecDeque<u32>,
-    /// Pictures not fed to the decoder still in a row, and whether that
-    /// run opens the GOP at its next picture.
+    /// Pictures not fed to the decoder still in a row: [`SKIPPED_RUN`] or
+    /// more open the GOP at its next picture.
     skipped_still: u32,
-    wants_open: bool,
     keyframe: bool,
     open: bool,
     held: usize,
@@ -147,7 +146,6 @@ impl StillGate {
             recent: VecDeque::with_capacity(RECENT),
             recent_skipped: VecDeque::with_capacity(RECENT),
             skipped_still: 0,
-            wants_open: false,
             keyframe: false,
             open: false,
             held: 0,
@@ -171,7 +169,6 @@ impl StillGate {
         self.held = 0;
         self.held_bytes = 0;
         self.skipped_still = 0;
-        self.wants_open = false;
     }
 
     /// Whether the current GOP is decoded whole.
@@ -203,14 +200,12 @@ impl StillGate {
     /// ones open the GOP at its next picture; a moving one before it
     /// cancels that.
     pub fn skipped(&mut self, bytes: usize) {
+        // (counted while a GOP is open too: a run that goes on past the
+        // keyframe opens the next GOP at its first delta picture)
         if under_share(bytes, &self.recent_skipped) {
-            self.skipped_still += 1;
-            // (while a GOP is open too: the next GOP then opens at its
-            // first delta picture, unless moving ones come first)
-            self.wants_open |= self.skipped_still >= SKIPPED_RUN;
+            self.skipped_still = self.skipped_still.saturating_add(1);
         } else {
             self.skipped_still = 0;
-            self.wants_open = false;
             remember(&mut self.recent_skipped, bytes);
         }
     }
@@ -243,12 +238,11 @@ impl StillGate {
             self.remember(bytes);
         }
         if still
-            || self.wants_open
+            || self.skipped_still >= SKIPPED_RUN
             || self.held + 1 > MAX_HELD
             || self.held_bytes + bytes > MAX_HELD_BYTES
         {
             self.open = true;
-            self.wants_open = false;
             self.opened += 1;
             self.held = 0;
             self.held_bytes = 0;
