@@ -81,14 +81,17 @@ config() { # kind-or-file n detectors [stream lines] [global lines]
 # independent channels do not. Without it every stream plays the file in
 # step, the worst case: each scene cut and keyframe decoded by all at once
 staggered() {
-  local file=$1 k=${STAGGER_COPIES:-8} secs i
+  local file=$1 k=${STAGGER_COPIES:-8} secs keys i
   secs=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$file")
+  # the keyframes' times, from the packets' flags (nothing decoded)
+  keys=$(ffprobe -v error -select_streams v -show_entries packet=pts_time,flags -of csv=p=0 "$file" \
+    | awk -F, '$2 ~ /K/ {print $1}')
   echo "$file"
   for i in $(seq 1 $((k - 1))); do
     local at out
     # the first keyframe at or after i/k of the way in
-    at=$(ffprobe -v error -select_streams v -skip_frame nokey -show_entries frame=pts_time -of csv=p=0 "$file" \
-      | awk -v t="$(awk -v s="$secs" -v i="$i" -v k="$k" 'BEGIN {print s * i / k}')" '$1 >= t {print $1; exit}')
+    at=$(awk -v t="$(awk -v s="$secs" -v i="$i" -v k="$k" 'BEGIN {print s * i / k}')" \
+      '$1 >= t {print $1; exit}' <<< "$keys")
     out="${file%.mp4}.from-$at.mp4"
     if [ ! -s "$out" ]; then
       printf "file '%s'\ninpoint %s\nfile '%s'\noutpoint %s\n" "$file" "$at" "$file" "$at" > "$TMP/list"
